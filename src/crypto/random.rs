@@ -1,0 +1,21 @@
+//! Randomness from the runtime's CSPRNG (`crypto.getRandomValues` through `getrandom`).
+
+use crate::oidc::jws::b64;
+
+/// `n` random bytes. A CSPRNG failure is unrecoverable for an identity provider: surface it
+/// as an error rather than hand out a weak value.
+pub fn bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf)?;
+    Ok(buf)
+}
+
+/// A 256-bit random token in base64url (43 characters): codes, refresh tokens, sessions.
+pub fn token() -> Result<String, getrandom::Error> {
+    Ok(b64(&bytes::<32>()?))
+}
+
+/// A 128-bit random identifier in base64url (22 characters): ids, `jti`, `kid`.
+pub fn id() -> Result<String, getrandom::Error> {
+    Ok(b64(&bytes::<16>()?))
+}

@@ -1,0 +1,49 @@
+//! Encryption at rest under the `MASTER_KEY` secret (AES-256-GCM through WebCrypto): client
+//! secrets (recoverable because HS256 id_tokens are signed with them) and private signing keys.
+//! Format: `v1.{iv}.{ciphertext}` in base64url; the purpose string is the AAD, so a ciphertext
+//! moved to another field does not decrypt.
+
+use std::cell::RefCell;
+use web_sys::CryptoKey;
+
+use super::random;
+use super::webcrypto::{self, CryptoError};
+use crate::oidc::jws::{b64, b64_decode};
+
+thread_local! {
+    // Imported once per isolate: the key never changes while the isolate lives.
+    static MASTER: RefCell<Option<(String, CryptoKey)>> = const { RefCell::new(None) };
+}
+
+async fn master_key(master_b64: &str) -> Result<CryptoKey, CryptoError> {
+    if let Some(key) = MASTER.with(|m| {
+        m.borrow().as_ref().filter(|(k, _)| k == master_b64).map(|(_, key)| key.clone())
+    }) {
+        return Ok(key);
+    }
+    let raw = b64_decode(master_b64.trim())
+        .filter(|r| r.len() == 32)
+        .ok_or_else(|| CryptoError("MASTER_KEY must be 32 bytes in base64url".into()))?;
+    let key = webcrypto::import_aes_key(&raw).await?;
+    MASTER.with(|m| *m.borrow_mut() = Some((master_b64.to_string(), key.clone())));
+    Ok(key)
+}
+
+pub async fn seal(master_b64: &str, purpose: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
+    let key = master_key(master_b64).await?;
+    let iv = random::bytes::<12>().map_err(|e| CryptoError(e.to_string()))?;
+    let ct = webcrypto::aes_gcm_encrypt(&key, &iv, purpose.as_bytes(), plaintext).await?;
+    Ok(format!("v1.{}.{}", b64(&iv), b64(&ct)))
+}
+
+pub async fn open(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+    let key = master_key(master_b64).await?;
+    let mut parts = sealed.split('.');
+    let (Some("v1"), Some(iv), Some(ct), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(CryptoError("sealed value has an unknown format".into()));
+    };
+    let iv = b64_decode(iv).ok_or_else(|| CryptoError("bad iv".into()))?;
+    let ct = b64_decode(ct).ok_or_else(|| CryptoError("bad ciphertext".into()))?;
+    webcrypto::aes_gcm_decrypt(&key, &iv, purpose.as_bytes(), &ct).await
+}

@@ -1,0 +1,337 @@
+//! The authorization endpoint's request checks (OIDC Core §3.1.2.1–§3.1.2.2, §3.2.2, §3.3.2),
+//! in one ordered pipeline like node-oidc-provider's `actions/authorization`: first the checks
+//! whose failure must never redirect (client, redirect URI), then the ones whose errors go back
+//! to the validated redirect URI. Runtime-free.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use super::discovery::SCOPES_SUPPORTED;
+use super::error::{ErrorCode, OAuthError};
+use super::model::{Application, ResponseType};
+use super::pkce::{self, CodeChallengeMethod};
+use super::scope::ScopeSet;
+
+/// Where the authorization response goes (OAuth 2.0 Multiple Response Types §2.1, Form Post).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    pub fn parse(s: &str) -> Option<ResponseMode> {
+        match s {
+            "query" => Some(ResponseMode::Query),
+            "fragment" => Some(ResponseMode::Fragment),
+            "form_post" => Some(ResponseMode::FormPost),
+            _ => None,
+        }
+    }
+
+    /// The default for a response type: `query` for `code`, `fragment` for anything that
+    /// returns a token from the authorization endpoint.
+    pub fn default_for(rt: ResponseType) -> ResponseMode {
+        if rt == ResponseType::Code {
+            ResponseMode::Query
+        } else {
+            ResponseMode::Fragment
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    None,
+    Login,
+    Consent,
+    SelectAccount,
+}
+
+/// A request that passed every check: only `validate` builds one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_type: ResponseType,
+    pub response_mode: ResponseMode,
+    /// The scopes to grant: known ones only, `offline_access` already dropped if not earned.
+    pub scope: ScopeSet,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<CodeChallengeMethod>,
+    pub prompt: Vec<Prompt>,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    pub id_token_hint: Option<String>,
+}
+
+impl AuthorizationRequest {
+    pub fn has_prompt(&self, p: Prompt) -> bool {
+        self.prompt.contains(&p)
+    }
+
+    /// Where an error for this request is sent.
+    pub fn error_target(&self) -> ErrorTarget {
+        ErrorTarget {
+            redirect_uri: self.redirect_uri.clone(),
+            response_mode: self.response_mode,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// A validated redirect URI, mode and state: errors after the redirect check go here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorTarget {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+}
+
+/// Why a request failed, and so how the error is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthorizeError {
+    /// Client or redirect URI could not be trusted: an error page, never a redirect
+    /// (OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1 first paragraph).
+    Page(OAuthError),
+    /// Returned to the client's validated redirect URI in the request's response mode.
+    Redirect(OAuthError, ErrorTarget),
+}
+
+/// Raw parameters, merged from the query (GET) or the form body (POST).
+pub type Params = BTreeMap<String, String>;
+
+fn get<'a>(p: &'a Params, k: &str) -> Option<&'a str> {
+    p.get(k).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+/// Runs every check, in order, for the tenant's application `app`.
+pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+    use AuthorizeError::Page;
+    let page = |d: &str| Page(OAuthError::invalid_request(d.to_string()));
+
+    // 1. The client: it must be this issuer's application (a client id from another issuer
+    //    is as unknown here as a made-up one).
+    let client_id = get(params, "client_id").ok_or_else(|| page("client_id is missing"))?;
+    if client_id != app.client_id {
+        return Err(Page(OAuthError::invalid_client("the client is unknown")));
+    }
+    // 2. The redirect URI: required (OIDC Core §3.1.2.1) and matched exactly, byte for byte,
+    //    against the registered list — no prefix, case, port or trailing-slash leniency.
+    let redirect_uri = get(params, "redirect_uri").ok_or_else(|| page("redirect_uri is missing"))?;
+    if !app.redirect_uris.iter().any(|r| r == redirect_uri) {
+        return Err(page("redirect_uri is not registered for this client"));
+    }
+    let state = get(params, "state").map(str::to_string);
+
+    // 3. From here on, errors go back to the client. First settle the response mode so the
+    //    error itself travels the right way.
+    let response_type_raw = get(params, "response_type");
+    let parsed_rt = response_type_raw.and_then(ResponseType::parse);
+    let mode_raw = get(params, "response_mode");
+    let mode = match mode_raw.map(ResponseMode::parse) {
+        Some(Some(m)) => Some(m),
+        Some(None) => None,
+        None => Some(ResponseMode::default_for(parsed_rt.unwrap_or(ResponseType::Code))),
+    };
+    let target = ErrorTarget {
+        redirect_uri: redirect_uri.to_string(),
+        response_mode: mode.unwrap_or(ResponseMode::default_for(
+            parsed_rt.unwrap_or(ResponseType::Code),
+        )),
+        state: state.clone(),
+    };
+    let fail = |code: ErrorCode, d: &str| {
+        Err(AuthorizeError::Redirect(OAuthError::new(code, d.to_string()), target.clone()))
+    };
+    let Some(response_mode) = mode else {
+        return fail(ErrorCode::InvalidRequest, "response_mode is not supported");
+    };
+
+    // 4. Request objects are not supported (OIDC Core §6).
+    if params.contains_key("request") {
+        return fail(ErrorCode::RequestNotSupported, "request objects are not supported");
+    }
+    if params.contains_key("request_uri") {
+        return fail(ErrorCode::RequestUriNotSupported, "request_uri is not supported");
+    }
+
+    // 5. The response type: known, ticked for this application, with its grants ticked.
+    let Some(raw_rt) = response_type_raw else {
+        return fail(ErrorCode::InvalidRequest, "response_type is missing");
+    };
+    let Some(response_type) = ResponseType::parse(raw_rt) else {
+        return fail(ErrorCode::UnsupportedResponseType, "response_type is not supported");
+    };
+    if !app.response_types.contains(&response_type) {
+        return fail(
+            ErrorCode::UnsupportedResponseType,
+            "response_type is not enabled for this client",
+        );
+    }
+    if !response_type.required_grants().iter().all(|g| app.allows_grant(*g)) {
+        return fail(
+            ErrorCode::UnauthorizedClient,
+            "the client is not allowed to use this response_type",
+        );
+    }
+    // 6. Tokens must never travel in the query (Multiple Response Types §5).
+    if response_type != ResponseType::Code && response_mode == ResponseMode::Query {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "response_mode query is not allowed for this response_type",
+        );
+    }
+
+    // 7. Scope: an OpenID request, unknown scopes dropped.
+    let mut scope = ScopeSet::parse(get(params, "scope").unwrap_or(""));
+    if !scope.contains("openid") {
+        return fail(ErrorCode::InvalidScope, "scope must contain openid");
+    }
+    scope.retain_known(SCOPES_SUPPORTED);
+
+    // 8. Prompt (OIDC Core §3.1.2.1): `none` stands alone.
+    let mut prompt = Vec::new();
+    for p in get(params, "prompt").unwrap_or("").split(' ').filter(|p| !p.is_empty()) {
+        let v = match p {
+            "none" => Prompt::None,
+            "login" => Prompt::Login,
+            "consent" => Prompt::Consent,
+            "select_account" => Prompt::SelectAccount,
+            _ => return fail(ErrorCode::InvalidRequest, "prompt has an unsupported value"),
+        };
+        if !prompt.contains(&v) {
+            prompt.push(v);
+        }
+    }
+    if prompt.contains(&Prompt::None) && prompt.len() > 1 {
+        return fail(ErrorCode::InvalidRequest, "prompt=none cannot be combined with other values");
+    }
+    // The hosted service's rule: a refresh token needs `offline_access` AND `prompt=consent`
+    // (OIDC Core §11), and never from an implicit response.
+    if !prompt.contains(&Prompt::Consent) || !response_type.has_code() {
+        scope.remove("offline_access");
+    }
+
+    // 9. Nonce: required whenever an id_token comes from this endpoint (OIDC Core §3.2.2.1).
+    let nonce = get(params, "nonce").map(str::to_string);
+    if response_type.has_id_token() && nonce.is_none() {
+        return fail(ErrorCode::InvalidRequest, "nonce is required for this response_type");
+    }
+
+    // 10. max_age.
+    let max_age = match get(params, "max_age") {
+        None => None,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => return fail(ErrorCode::InvalidRequest, "max_age must be a non-negative integer"),
+        },
+    };
+
+    // 11. PKCE (RFC 7636 §4.3): required for public clients, S256-only where the app says so.
+    let code_challenge = get(params, "code_challenge").map(str::to_string);
+    let method_raw = get(params, "code_challenge_method");
+    let code_challenge_method = match (&code_challenge, method_raw) {
+        (None, Some(_)) => {
+            return fail(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge")
+        }
+        (None, None) => None,
+        (Some(c), m) => {
+            let Some(method) = CodeChallengeMethod::parse(m.unwrap_or("plain")) else {
+                return fail(ErrorCode::InvalidRequest, "code_challenge_method is not supported");
+            };
+            if !pkce::is_valid_challenge(c) {
+                return fail(ErrorCode::InvalidRequest, "code_challenge is malformed");
+            }
+            Some(method)
+        }
+    };
+    if response_type.has_code() {
+        if app.is_public() && code_challenge.is_none() {
+            return fail(ErrorCode::InvalidRequest, "PKCE code_challenge is required for public clients");
+        }
+        if app.require_pkce && code_challenge_method != Some(CodeChallengeMethod::S256) {
+            return fail(ErrorCode::InvalidRequest, "PKCE with S256 is required for this client");
+        }
+    }
+
+    Ok(AuthorizationRequest {
+        client_id: client_id.to_string(),
+        redirect_uri: redirect_uri.to_string(),
+        response_type,
+        response_mode,
+        scope,
+        state,
+        nonce,
+        code_challenge,
+        code_challenge_method,
+        prompt,
+        max_age,
+        login_hint: get(params, "login_hint").map(str::to_string),
+        ui_locales: get(params, "ui_locales").map(str::to_string),
+        id_token_hint: get(params, "id_token_hint").map(str::to_string),
+    })
+}
+
+/// The signed-in state the endpoint knows about when deciding what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user_id: String,
+    pub auth_time: u64,
+    /// The user signed in during this very interaction (so `prompt=login` is satisfied).
+    pub fresh: bool,
+}
+
+/// What the endpoint does after validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Show the login page.
+    Login,
+    /// Show the consent page for these scopes.
+    Consent,
+    /// Issue the response.
+    Issue,
+    /// `prompt=none` and user interaction would be needed (OIDC Core §3.1.2.6).
+    Fail(ErrorCode),
+}
+
+/// Decides between login, consent and issuing (OIDC Core §3.1.2.3–§3.1.2.4).
+/// `consented` is true when the user already granted every requested scope to this client.
+pub fn next_step(
+    req: &AuthorizationRequest,
+    signed_in: Option<&SignedIn>,
+    consented: bool,
+    skip_consent: bool,
+    now: u64,
+) -> Next {
+    let prompt_none = req.has_prompt(Prompt::None);
+    let needs_login = match signed_in {
+        None => true,
+        Some(s) => {
+            // A sign-in during this very interaction satisfies any max_age, including 0.
+            let too_old = !s.fresh
+                && req.max_age.is_some_and(|m| m == 0 || now.saturating_sub(s.auth_time) > m);
+            let forced = (req.has_prompt(Prompt::Login) || req.has_prompt(Prompt::SelectAccount))
+                && !s.fresh;
+            too_old || forced
+        }
+    };
+    if needs_login {
+        return if prompt_none { Next::Fail(ErrorCode::LoginRequired) } else { Next::Login };
+    }
+    let needs_consent = !skip_consent && (!consented || req.has_prompt(Prompt::Consent));
+    if needs_consent {
+        return if prompt_none { Next::Fail(ErrorCode::ConsentRequired) } else { Next::Consent };
+    }
+    Next::Issue
+}
+
+#[cfg(test)]
+#[path = "authorize_tests.rs"]
+mod tests;

@@ -1,0 +1,158 @@
+//! Table tests for the authorization request pipeline.
+
+use super::*;
+use crate::oidc::discovery::tests::app as make_app;
+use crate::oidc::model::{GrantType, ResponseType as RT, TokenEndpointAuthMethod};
+
+const CB: &str = "https://rp.example/cb";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn app() -> Application {
+    make_app(
+        vec![GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken],
+        vec![RT::Code, RT::IdToken, RT::CodeIdToken],
+    )
+}
+
+fn params(extra: &[(&str, &str)]) -> Params {
+    let mut p: Params = [
+        ("client_id", "c1"),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "openid profile"),
+        ("state", "s1"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        if v.is_empty() {
+            p.remove(*k);
+        } else {
+            p.insert(k.to_string(), v.to_string());
+        }
+    }
+    p
+}
+
+#[test]
+fn a_plain_code_request_passes() {
+    let req = validate(&app(), &params(&[])).unwrap();
+    assert_eq!(req.response_mode, ResponseMode::Query);
+    assert_eq!(req.scope.to_string(), "openid profile");
+    assert_eq!(req.state.as_deref(), Some("s1"));
+}
+
+#[test]
+fn untrusted_client_or_redirect_uri_shows_a_page_never_a_redirect() {
+    let cases: &[(&str, &str)] = &[
+        ("client_id", ""),
+        ("client_id", "someone-else"),
+        ("redirect_uri", ""),
+        ("redirect_uri", "https://rp.example/cb/"),
+        ("redirect_uri", "https://RP.example/cb"),
+        ("redirect_uri", "https://rp.example/cb/extra"),
+        ("redirect_uri", "https://rp.example/cb?x=1"),
+        ("redirect_uri", "https://rp.example:443/cb"),
+        ("redirect_uri", "http://rp.example/cb"),
+        ("redirect_uri", "https://user@rp.example/cb"),
+        ("redirect_uri", "https://evil.example/cb"),
+    ];
+    for (k, v) in cases {
+        let err = validate(&app(), &params(&[(k, v)])).unwrap_err();
+        assert!(matches!(err, AuthorizeError::Page(_)), "{k}={v} must not redirect: {err:?}");
+    }
+}
+
+#[test]
+fn later_errors_redirect_with_the_right_code() {
+    use ErrorCode::*;
+    let cases: &[(&[(&str, &str)], ErrorCode)] = &[
+        (&[("response_type", "")], InvalidRequest),
+        (&[("response_type", "token")], UnsupportedResponseType),
+        (&[("response_type", "code token")], UnsupportedResponseType),
+        (&[("response_type", "id_token"), ("response_mode", "query"), ("nonce", "n")], InvalidRequest),
+        (&[("response_type", "id_token")], InvalidRequest), // no nonce
+        (&[("scope", "profile")], InvalidScope),
+        (&[("prompt", "none login")], InvalidRequest),
+        (&[("prompt", "bogus")], InvalidRequest),
+        (&[("max_age", "-1")], InvalidRequest),
+        (&[("response_mode", "jwt")], InvalidRequest),
+        (&[("code_challenge", "short")], InvalidRequest),
+        (&[("code_challenge", CHALLENGE), ("code_challenge_method", "S512")], InvalidRequest),
+        (&[("code_challenge_method", "S256")], InvalidRequest),
+        (&[("request", "eyJ...")], RequestNotSupported),
+    ];
+    for (extra, code) in cases {
+        match validate(&app(), &params(extra)) {
+            Err(AuthorizeError::Redirect(e, target)) => {
+                assert_eq!(e.code, *code, "{extra:?}");
+                assert_eq!(target.redirect_uri, CB);
+                assert_eq!(target.state.as_deref(), Some("s1"));
+            }
+            other => panic!("{extra:?} gave {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn hybrid_without_the_implicit_grant_is_unauthorized_client() {
+    let mut a = app();
+    a.grant_types = vec![GrantType::AuthorizationCode];
+    let err = validate(&a, &params(&[("response_type", "code id_token"), ("nonce", "n")]));
+    match err {
+        Err(AuthorizeError::Redirect(e, t)) => {
+            assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+            assert_eq!(t.response_mode, ResponseMode::Fragment, "errors travel in the fragment");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn public_clients_need_pkce_and_s256_can_be_required() {
+    let mut a = app();
+    a.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    assert!(validate(&a, &params(&[])).is_err());
+    assert!(validate(&a, &params(&[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")])).is_ok());
+    let mut b = app();
+    b.require_pkce = true;
+    assert!(validate(&b, &params(&[("code_challenge", CHALLENGE), ("code_challenge_method", "plain")])).is_err());
+}
+
+#[test]
+fn offline_access_needs_prompt_consent() {
+    let without = validate(&app(), &params(&[("scope", "openid offline_access")])).unwrap();
+    assert!(!without.scope.contains("offline_access"));
+    let with = validate(
+        &app(),
+        &params(&[("scope", "openid offline_access"), ("prompt", "consent")]),
+    )
+    .unwrap();
+    assert!(with.scope.contains("offline_access"));
+}
+
+#[test]
+fn next_step_follows_prompt_and_max_age() {
+    let req = validate(&app(), &params(&[])).unwrap();
+    let s = SignedIn { user_id: "u".into(), auth_time: 100, fresh: false };
+    assert_eq!(next_step(&req, None, false, false, 200), Next::Login);
+    assert_eq!(next_step(&req, Some(&s), false, false, 200), Next::Consent);
+    assert_eq!(next_step(&req, Some(&s), true, false, 200), Next::Issue);
+    assert_eq!(next_step(&req, Some(&s), false, true, 200), Next::Issue, "first-party skips consent");
+
+    let none = validate(&app(), &params(&[("prompt", "none")])).unwrap();
+    assert_eq!(next_step(&none, None, false, false, 200), Next::Fail(ErrorCode::LoginRequired));
+    assert_eq!(next_step(&none, Some(&s), false, false, 200), Next::Fail(ErrorCode::ConsentRequired));
+
+    let max0 = validate(&app(), &params(&[("max_age", "0")])).unwrap();
+    assert_eq!(next_step(&max0, Some(&s), true, false, 200), Next::Login);
+    let fresh = SignedIn { fresh: true, ..s.clone() };
+    assert_eq!(next_step(&max0, Some(&fresh), true, false, 200), Next::Issue);
+
+    let login = validate(&app(), &params(&[("prompt", "login")])).unwrap();
+    assert_eq!(next_step(&login, Some(&s), true, false, 200), Next::Login);
+
+    let consent = validate(&app(), &params(&[("prompt", "consent")])).unwrap();
+    assert_eq!(next_step(&consent, Some(&s), true, false, 200), Next::Consent);
+}

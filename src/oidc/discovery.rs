@@ -1,0 +1,133 @@
+//! The discovery document (OpenID Connect Discovery 1.0 §3) of one application's issuer.
+//! Truthful by construction: it lists only the endpoints this build serves and the grant and
+//! response types this application has ticked. Runtime-free.
+
+use serde_json::{json, Value};
+
+use super::model::{Application, GrantType, ResponseType, SigningAlg};
+
+/// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
+pub const CLAIMS_SUPPORTED: &[&str] = &[
+    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash",
+    "sid", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
+    "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
+    "email", "email_verified", "phone_number", "phone_number_verified", "address",
+];
+
+pub const SCOPES_SUPPORTED: &[&str] =
+    &["openid", "profile", "email", "phone", "address", "offline_access"];
+
+/// Builds the document. `issuer` is the application's issuer URL (no trailing slash).
+pub fn document(issuer: &str, app: &Application) -> Value {
+    let mut response_types: Vec<ResponseType> = app
+        .response_types
+        .iter()
+        .copied()
+        .filter(|rt| rt.required_grants().iter().all(|g| app.allows_grant(*g)))
+        .collect();
+    response_types.sort();
+    let grant_types: Vec<&str> = GrantType::ALL
+        .into_iter()
+        .filter(|g| app.allows_grant(*g))
+        .map(GrantType::as_str)
+        .collect();
+    let has_front_channel_tokens = response_types.iter().any(|rt| *rt != ResponseType::Code);
+    let mut response_modes = vec!["query", "form_post"];
+    if has_front_channel_tokens {
+        response_modes.insert(1, "fragment");
+    }
+    let asymmetric: Vec<&str> = SigningAlg::ASYMMETRIC.into_iter().map(SigningAlg::as_str).collect();
+    let mut id_token_algs = vec![app.id_token_signed_response_alg.as_str()];
+    for a in &asymmetric {
+        if !id_token_algs.contains(a) {
+            id_token_algs.push(a);
+        }
+    }
+    json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/auth"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/me"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "introspection_endpoint": format!("{issuer}/token/introspection"),
+        "revocation_endpoint": format!("{issuer}/token/revocation"),
+        "end_session_endpoint": format!("{issuer}/session/end"),
+        "scopes_supported": SCOPES_SUPPORTED,
+        "response_types_supported": response_types.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "response_modes_supported": response_modes,
+        "grant_types_supported": grant_types,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": id_token_algs,
+        "userinfo_signing_alg_values_supported": [],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256", "plain"],
+        "claims_supported": CLAIMS_SUPPORTED,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "require_request_uri_registration": false,
+        "authorization_response_iss_parameter_supported": true,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "ui_locales_supported": ["en", "zh-CN"],
+        "claim_types_supported": ["normal"],
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::oidc::model::{TokenEndpointAuthMethod, TokenLifetimes};
+
+    pub(crate) fn app(grants: Vec<GrantType>, rts: Vec<ResponseType>) -> Application {
+        Application {
+            client_id: "c1".into(),
+            pool_id: "default".into(),
+            name: "App".into(),
+            subdomain: "app".into(),
+            client_secret_encrypted: String::new(),
+            redirect_uris: vec!["https://rp.example/cb".into()],
+            post_logout_redirect_uris: vec![],
+            grant_types: grants,
+            response_types: rts,
+            id_token_signed_response_alg: SigningAlg::RS256,
+            access_token_signed_response_alg: SigningAlg::RS256,
+            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+            require_pkce: false,
+            token_lifetimes: TokenLifetimes::default(),
+            skip_consent: false,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn endpoints_hang_off_the_issuer() {
+        let doc = document(
+            "http://h/app/oidc",
+            &app(vec![GrantType::AuthorizationCode], vec![ResponseType::Code]),
+        );
+        assert_eq!(doc["issuer"], "http://h/app/oidc");
+        assert_eq!(doc["jwks_uri"], "http://h/app/oidc/.well-known/jwks.json");
+        assert_eq!(doc["authorization_endpoint"], "http://h/app/oidc/auth");
+    }
+
+    #[test]
+    fn only_ticked_and_usable_types_are_advertised() {
+        // `code id_token` is ticked but `implicit` is not, so it cannot be used: not advertised.
+        let doc = document(
+            "i",
+            &app(
+                vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+                vec![ResponseType::Code, ResponseType::CodeIdToken],
+            ),
+        );
+        assert_eq!(doc["response_types_supported"], json!(["code"]));
+        assert_eq!(doc["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
+        assert_eq!(doc["response_modes_supported"], json!(["query", "form_post"]));
+    }
+}

@@ -1,0 +1,17 @@
+//! The OpenID Connect protocol rules: request parsing, checks, grants and token shapes.
+//! Must not depend on `worker` or any runtime API, so it compiles and is unit-tested natively;
+//! the HTTP layer hands it plain values and a clock reading.
+
+pub mod authorize;
+pub mod discovery;
+pub mod error;
+pub mod issuer;
+pub mod jws;
+pub mod model;
+pub mod pkce;
+pub mod records;
+pub mod registration;
+pub mod response;
+pub mod scope;
+pub mod token_request;
+pub mod tokens;

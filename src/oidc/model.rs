@@ -1,0 +1,396 @@
+//! The records Doorward keeps: applications, users, resources, programmatic access accounts,
+//! and the enums an admin ticks. Shared by the admin API, the stores and the protocol code.
+//! Runtime-free: no `worker` types here.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The grant types an application may tick (DESIGN.md, "Five authorization modes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    Implicit,
+    RefreshToken,
+    ClientCredentials,
+    Password,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::Implicit,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+        GrantType::Password,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::Implicit => "implicit",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::Password => "password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// OIDC Core §3: the response types. Stored as their space-separated wire form, normalised
+/// to this canonical order so `id_token code` and `code id_token` are the same type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResponseType {
+    Code,
+    IdToken,
+    IdTokenToken,
+    CodeIdToken,
+    CodeToken,
+    CodeIdTokenToken,
+}
+
+impl ResponseType {
+    pub const ALL: [ResponseType; 6] = [
+        ResponseType::Code,
+        ResponseType::IdToken,
+        ResponseType::IdTokenToken,
+        ResponseType::CodeIdToken,
+        ResponseType::CodeToken,
+        ResponseType::CodeIdTokenToken,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+            ResponseType::IdToken => "id_token",
+            ResponseType::IdTokenToken => "id_token token",
+            ResponseType::CodeIdToken => "code id_token",
+            ResponseType::CodeToken => "code token",
+            ResponseType::CodeIdTokenToken => "code id_token token",
+        }
+    }
+
+    /// Parses the space-separated set in any order (OAuth 2.0 Multiple Response Types §3).
+    pub fn parse(s: &str) -> Option<ResponseType> {
+        let mut parts: Vec<&str> = s.split(' ').filter(|p| !p.is_empty()).collect();
+        parts.sort_unstable();
+        let has_dupes = parts.windows(2).any(|w| w[0] == w[1]);
+        if has_dupes {
+            return None;
+        }
+        match parts.as_slice() {
+            ["code"] => Some(ResponseType::Code),
+            ["id_token"] => Some(ResponseType::IdToken),
+            ["id_token", "token"] => Some(ResponseType::IdTokenToken),
+            ["code", "id_token"] => Some(ResponseType::CodeIdToken),
+            ["code", "token"] => Some(ResponseType::CodeToken),
+            ["code", "id_token", "token"] => Some(ResponseType::CodeIdTokenToken),
+            _ => None,
+        }
+    }
+
+    pub fn has_code(self) -> bool {
+        matches!(
+            self,
+            ResponseType::Code
+                | ResponseType::CodeIdToken
+                | ResponseType::CodeToken
+                | ResponseType::CodeIdTokenToken
+        )
+    }
+
+    pub fn has_id_token(self) -> bool {
+        matches!(
+            self,
+            ResponseType::IdToken
+                | ResponseType::IdTokenToken
+                | ResponseType::CodeIdToken
+                | ResponseType::CodeIdTokenToken
+        )
+    }
+
+    pub fn has_token(self) -> bool {
+        matches!(
+            self,
+            ResponseType::IdTokenToken | ResponseType::CodeToken | ResponseType::CodeIdTokenToken
+        )
+    }
+
+    /// The grant types an application must have ticked to use this response type.
+    pub fn required_grants(self) -> &'static [GrantType] {
+        match self {
+            ResponseType::Code => &[GrantType::AuthorizationCode],
+            ResponseType::IdToken | ResponseType::IdTokenToken => &[GrantType::Implicit],
+            ResponseType::CodeIdToken | ResponseType::CodeToken | ResponseType::CodeIdTokenToken => {
+                &[GrantType::AuthorizationCode, GrantType::Implicit]
+            }
+        }
+    }
+}
+
+impl Serialize for ResponseType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResponseType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ResponseType::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown response type `{s}`")))
+    }
+}
+
+/// JWS algorithms an application may choose for its id_token (RFC 7518 §3.1, RFC 8037).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum SigningAlg {
+    RS256,
+    HS256,
+    ES256,
+    PS256,
+    EdDSA,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 5] =
+        [SigningAlg::RS256, SigningAlg::HS256, SigningAlg::ES256, SigningAlg::PS256, SigningAlg::EdDSA];
+    /// Algorithms signed with a pool key pair (published in the JWKS).
+    pub const ASYMMETRIC: [SigningAlg; 4] =
+        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::PS256, SigningAlg::EdDSA];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::RS256 => "RS256",
+            SigningAlg::HS256 => "HS256",
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::PS256 => "PS256",
+            SigningAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SigningAlg> {
+        SigningAlg::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// RFC 7591 §2 / OIDC Discovery: how a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    /// A public client: no secret, PKCE required.
+    None,
+}
+
+impl TokenEndpointAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
+            TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
+            TokenEndpointAuthMethod::None => "none",
+        }
+    }
+}
+
+/// Token lifetimes in seconds, per application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenLifetimes {
+    pub access_token: u64,
+    pub id_token: u64,
+    pub refresh_token: u64,
+    pub authorization_code: u64,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        TokenLifetimes {
+            access_token: 3600,
+            id_token: 3600,
+            refresh_token: 30 * 24 * 3600,
+            authorization_code: 600,
+        }
+    }
+}
+
+/// An application (an OIDC client). Kept in KV by client id, with a subdomain index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub client_id: String,
+    pub pool_id: String,
+    pub name: String,
+    pub subdomain: String,
+    /// The client secret, AES-GCM encrypted under `MASTER_KEY` (it signs HS256 id_tokens, so
+    /// it must be recoverable, not just hashed).
+    pub client_secret_encrypted: String,
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<GrantType>,
+    pub response_types: Vec<ResponseType>,
+    pub id_token_signed_response_alg: SigningAlg,
+    /// The algorithm of access tokens (RS256 by default; ES256 is much cheaper to sign).
+    #[serde(default = "default_access_token_alg")]
+    pub access_token_signed_response_alg: SigningAlg,
+    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
+    /// Require S256 PKCE even for confidential clients.
+    #[serde(default)]
+    pub require_pkce: bool,
+    #[serde(default)]
+    pub token_lifetimes: TokenLifetimes,
+    /// Skip the consent page for this (first-party) application.
+    #[serde(default)]
+    pub skip_consent: bool,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+fn default_access_token_alg() -> SigningAlg {
+    SigningAlg::RS256
+}
+
+impl Application {
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+}
+
+/// OIDC Core §5.1.1 address claim.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formatted: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// The OIDC Core §5.1 standard claims a user may carry (besides `sub`, `email`, `phone`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StandardClaims {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+/// A user as the rest of the system sees it (the password hash stays inside the directory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub phone_number: Option<String>,
+    #[serde(default)]
+    pub phone_number_verified: bool,
+    #[serde(default)]
+    pub claims: StandardClaims,
+    /// Custom attributes, released under no standard scope.
+    #[serde(default)]
+    pub custom_attributes: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub blocked: bool,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+/// An API that machine callers get tokens for (a resource server), with its actions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub pool_id: String,
+    /// Short identifier used in permissions: `{code}:{action}`.
+    pub code: String,
+    /// The resource indicator (RFC 8707) and the `aud` of tokens issued for it.
+    pub uri: String,
+    #[serde(default)]
+    pub name: String,
+    pub actions: Vec<String>,
+    pub created_at: u64,
+}
+
+/// A programmatic access account (AK/SK) and the `resource:action` permissions it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessAccount {
+    pub access_key: String,
+    pub pool_id: String,
+    #[serde(default)]
+    pub description: String,
+    pub permissions: Vec<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    pub created_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_type_parse_accepts_any_order_and_rejects_junk() {
+        assert_eq!(ResponseType::parse("token id_token"), Some(ResponseType::IdTokenToken));
+        assert_eq!(ResponseType::parse("id_token code token"), Some(ResponseType::CodeIdTokenToken));
+        assert_eq!(ResponseType::parse("token"), None);
+        assert_eq!(ResponseType::parse("code code"), None);
+        assert_eq!(ResponseType::parse(""), None);
+    }
+
+    #[test]
+    fn hybrid_types_need_both_code_and_implicit_grants() {
+        assert_eq!(
+            ResponseType::CodeIdToken.required_grants(),
+            &[GrantType::AuthorizationCode, GrantType::Implicit]
+        );
+        assert_eq!(ResponseType::IdToken.required_grants(), &[GrantType::Implicit]);
+    }
+
+    #[test]
+    fn response_types_round_trip_through_json() {
+        for rt in ResponseType::ALL {
+            let json = serde_json::to_string(&rt).unwrap();
+            assert_eq!(serde_json::from_str::<ResponseType>(&json).unwrap(), rt);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Scopes: parsing the space-delimited `scope` parameter into a set, and which standard claims
+//! each scope releases (OIDC Core §5.4). Runtime-free.
+
+use serde::{Deserialize, Serialize};
+
+/// An ordered, de-duplicated set of scope tokens (RFC 6749 §3.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeSet(Vec<String>);
+
+impl ScopeSet {
+    pub fn parse(s: &str) -> ScopeSet {
+        let mut out: Vec<String> = Vec::new();
+        for t in s.split(' ').filter(|t| !t.is_empty()) {
+            if !out.iter().any(|o| o == t) {
+                out.push(t.to_string());
+            }
+        }
+        ScopeSet(out)
+    }
+
+    pub fn contains(&self, scope: &str) -> bool {
+        self.0.iter().any(|s| s == scope)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn remove(&mut self, scope: &str) {
+        self.0.retain(|s| s != scope);
+    }
+
+    /// Keeps only the scopes also in `allowed`.
+    pub fn retain_known(&mut self, allowed: &[&str]) {
+        self.0.retain(|s| allowed.contains(&s.as_str()));
+    }
+
+    /// True when every scope here is also in `other` (a refresh may only narrow).
+    pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
+        self.0.iter().all(|s| other.contains(s))
+    }
+
+    pub fn to_string_lossy(&self) -> String {
+        self.0.join(" ")
+    }
+}
+
+impl std::fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join(" "))
+    }
+}
+
+/// OIDC Core §5.4: the claims each standard scope releases.
+pub fn claims_for_scope(scope: &str) -> &'static [&'static str] {
+    match scope {
+        "profile" => &[
+            "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
+            "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
+            "updated_at",
+        ],
+        "email" => &["email", "email_verified"],
+        "phone" => &["phone_number", "phone_number_verified"],
+        "address" => &["address"],
+        _ => &[],
+    }
+}
+
+/// Plain words for the consent page.
+pub fn describe(scope: &str) -> Option<&'static str> {
+    match scope {
+        "openid" => Some("Sign you in with your account"),
+        "profile" => Some("See your name, nickname, picture and other profile details"),
+        "email" => Some("See your email address"),
+        "phone" => Some("See your phone number"),
+        "address" => Some("See your postal address"),
+        "offline_access" => Some("Stay signed in and access your data while you are away"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_dedupes_and_keeps_order() {
+        let s = ScopeSet::parse("openid  email openid profile");
+        assert_eq!(s.to_string(), "openid email profile");
+    }
+
+    #[test]
+    fn subset_checks_narrowing() {
+        let wide = ScopeSet::parse("openid email profile");
+        assert!(ScopeSet::parse("openid email").is_subset_of(&wide));
+        assert!(!ScopeSet::parse("openid phone").is_subset_of(&wide));
+    }
+}
