@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: native unit tests of the protocol code, then the black-box tests
+# that start the real worker under `wrangler dev` (each on its own port and fresh state).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+bash scripts/bootstrap.sh
+bash scripts/build-worker.sh
+export SKIP_WORKER_BUILD=1
+cargo test --all-targets "$@"
