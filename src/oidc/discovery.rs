@@ -100,6 +100,7 @@ pub(crate) mod tests {
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
             skip_consent: false,
+            permissions: vec![],
             created_at: 0,
             updated_at: 0,
         }

@@ -3,6 +3,7 @@
 //! the HTTP layer hands it plain values and a clock reading.
 
 pub mod authorize;
+pub mod client_credentials;
 pub mod discovery;
 pub mod error;
 pub mod issuer;
@@ -13,5 +14,6 @@ pub mod records;
 pub mod registration;
 pub mod response;
 pub mod scope;
+pub mod throttle;
 pub mod token_request;
 pub mod tokens;

@@ -246,6 +246,9 @@ pub struct Application {
     /// Skip the consent page for this (first-party) application.
     #[serde(default)]
     pub skip_consent: bool,
+    /// `resource:action` permissions the application itself holds for `client_credentials`.
+    #[serde(default)]
+    pub permissions: Vec<String>,
     pub created_at: u64,
     pub updated_at: u64,
 }

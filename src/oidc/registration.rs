@@ -46,6 +46,7 @@ pub struct ApplicationSettings {
     pub require_pkce: bool,
     pub token_lifetimes: TokenLifetimes,
     pub skip_consent: bool,
+    pub permissions: Vec<String>,
 }
 
 impl Default for ApplicationSettings {
@@ -65,6 +66,7 @@ impl Default for ApplicationSettings {
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
             skip_consent: false,
+            permissions: vec![],
         }
     }
 }
@@ -137,6 +139,12 @@ pub fn apply_application(mut s: ApplicationSettings, body: &Value, creating: boo
                      (60..=86400 for tokens, 30..=600 for codes, refresh up to a year)",
                 ),
             },
+            "permissions" => {
+                match v.as_array().map(|a| a.iter().map(|p| p.as_str().filter(|p| parse_permission(p).is_some()).map(str::to_string)).collect::<Option<Vec<_>>>()) {
+                    Some(Some(p)) => s.permissions = p,
+                    _ => errs.add(k, "must be a list of resource:action strings"),
+                }
+            }
             // Read-only fields a client may echo back from GET.
             "client_id" | "client_secret" | "issuer" | "pool_id" | "created_at" | "updated_at"
                 if !creating => {}

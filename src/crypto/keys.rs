@@ -1,0 +1,99 @@
+//! The one signing interface the protocol code's tokens go through: `sign_jwt` for every
+//! algorithm (WebCrypto for RS256/PS256/ES256/EdDSA, HMAC for HS256) and `verify_jwt` for
+//! Doorward's own tokens. Imported `CryptoKey`s are cached per isolate (DESIGN.md "Crypto"):
+//! signing keys for a minute, so a rotation is picked up quickly; verification keys by `kid`,
+//! which never changes meaning.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use web_sys::CryptoKey;
+use worker::Env;
+
+use super::{secretbox, webcrypto};
+use crate::oidc::jws::{self, Header};
+use crate::oidc::model::SigningAlg;
+use crate::store::kv::Kv;
+use crate::store::vault::{self, StoredKey, VaultCommand};
+use crate::store::StoreError;
+
+const SIGNING_KEY_TTL_MS: f64 = 60_000.0;
+
+thread_local! {
+    static SIGNING: RefCell<HashMap<String, (String, CryptoKey, f64)>> = RefCell::new(HashMap::new());
+    static VERIFYING: RefCell<HashMap<String, (SigningAlg, CryptoKey)>> = RefCell::new(HashMap::new());
+}
+
+fn now_ms() -> f64 {
+    worker::Date::now().as_millis() as f64
+}
+
+/// The pool's active key for `alg`: (kid, key).
+async fn signing_key(env: &Env, master: &str, pool: &str, alg: SigningAlg) -> Result<(String, CryptoKey), StoreError> {
+    let cache_key = format!("{pool}|{}", alg.as_str());
+    let now = now_ms();
+    if let Some((kid, key)) = SIGNING.with(|c| {
+        c.borrow().get(&cache_key).filter(|(_, _, at)| now - at < SIGNING_KEY_TTL_MS).map(|(k, key, _)| (k.clone(), key.clone()))
+    }) {
+        return Ok((kid, key));
+    }
+    let stored: StoredKey = vault::call(env, pool, VaultCommand::ActiveKey { pool: pool.to_string(), alg }).await?;
+    let private = secretbox::open(master, "signing-key", &stored.private_sealed).await?;
+    let jwk: serde_json::Value = serde_json::from_slice(&private)?;
+    let key = webcrypto::import_jwk(alg, &jwk, true).await?;
+    SIGNING.with(|c| c.borrow_mut().insert(cache_key, (stored.kid.clone(), key.clone(), now)));
+    Ok((stored.kid, key))
+}
+
+/// Signs `claims` as a compact JWS. HS256 uses `hs_secret` (the client secret).
+pub async fn sign_jwt(
+    env: &Env,
+    master: &str,
+    pool: &str,
+    alg: SigningAlg,
+    typ: &str,
+    claims: &serde_json::Value,
+    hs_secret: Option<&[u8]>,
+) -> Result<String, StoreError> {
+    if alg == SigningAlg::HS256 {
+        let secret = hs_secret.ok_or_else(|| StoreError::Runtime("HS256 needs the client secret".into()))?;
+        let header = Header { alg: alg.as_str().into(), kid: None, typ: Some(typ.into()) };
+        let input = jws::signing_input(&header, claims);
+        return Ok(jws::assemble(&input, &jws::hs256_sign(secret, &input)));
+    }
+    let (kid, key) = signing_key(env, master, pool, alg).await?;
+    let header = Header { alg: alg.as_str().into(), kid: Some(kid), typ: Some(typ.into()) };
+    let input = jws::signing_input(&header, claims);
+    let sig = webcrypto::sign(alg, &key, input.as_bytes()).await?;
+    Ok(jws::assemble(&input, &sig))
+}
+
+/// Verifies a token signed with one of the pool's published keys; returns its claims.
+/// `None` for anything malformed, unknown or badly signed (and for HS256, which Doorward
+/// never uses for its own access tokens).
+pub async fn verify_jwt(env: &Env, pool: &str, token: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    let Some((jws, alg)) = jws::parse(token) else { return Ok(None) };
+    if alg == SigningAlg::HS256 {
+        return Ok(None);
+    }
+    let Some(kid) = jws.header.kid.clone() else { return Ok(None) };
+    let cached = VERIFYING.with(|c| c.borrow().get(&kid).cloned());
+    let key = match cached {
+        Some((a, k)) if a == alg => k,
+        Some(_) => return Ok(None),
+        None => {
+            let Some(jwks) = Kv::new(env)?.jwks(pool).await? else { return Ok(None) };
+            let found = jwks["keys"].as_array().and_then(|ks| {
+                ks.iter().find(|k| k["kid"] == kid.as_str() && k["alg"] == alg.as_str()).cloned()
+            });
+            let Some(jwk) = found else { return Ok(None) };
+            let key = webcrypto::import_jwk(alg, &jwk, false).await?;
+            VERIFYING.with(|c| c.borrow_mut().insert(kid.clone(), (alg, key.clone())));
+            key
+        }
+    };
+    if webcrypto::verify(alg, &key, &jws.signature, jws.signing_input.as_bytes()).await? {
+        Ok(Some(jws.payload))
+    } else {
+        Ok(None)
+    }
+}

@@ -1,0 +1,125 @@
+//! `/api/v1/access-accounts`: programmatic access accounts (access key / secret key) and the
+//! `resource:action` permissions they hold. The secret is shown once, at creation; only its
+//! SHA-256 is kept (it is 256 random bits, so a slow hash adds nothing).
+
+use serde_json::{json, Value};
+use worker::{Method, Request};
+
+use super::{body, invalid, method_not_allowed, no_content};
+use crate::crypto::random;
+use crate::http::context::Ctx;
+use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::oidc::jws::sha256_b64;
+use crate::oidc::model::AccessAccount;
+use crate::oidc::registration::{parse_permission, FieldErrors};
+use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
+
+/// Access keys name their pool, so the token endpoint finds the right directory without an
+/// index: `AK{pool}.{random}`... kept opaque to callers.
+pub fn new_access_key(pool: &str) -> Result<String, getrandom::Error> {
+    Ok(format!("ak_{pool}_{}", random::id()?.replace(['-', '_'], "x")))
+}
+
+/// The pool named inside an access key.
+pub fn pool_of_access_key(ak: &str) -> Option<&str> {
+    let rest = ak.strip_prefix("ak_")?;
+    let (pool, _) = rest.rsplit_once('_')?;
+    (!pool.is_empty()).then_some(pool)
+}
+
+fn permissions(v: &Value) -> Result<Vec<String>, String> {
+    let arr = v.as_array().ok_or("must be a list of resource:action strings")?;
+    let mut out = Vec::new();
+    for p in arr {
+        let s = p.as_str().ok_or("must be a list of strings")?;
+        if parse_permission(s).is_none() {
+            return Err(format!("`{s}` is not resource:action"));
+        }
+        if !out.iter().any(|o: &String| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    Ok(out)
+}
+
+pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], pool: &str) -> HttpResult {
+    let dir = Directory::new(&ctx.env, pool);
+    match (rest, method) {
+        ([], Method::Get) => {
+            let items: Vec<AccessAccount> = dir.call(DirectoryCommand::ListAccounts).await?;
+            json(200, &json!({"items": items}))
+        }
+        ([], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let mut e = FieldErrors::default();
+            let perms = permissions(b.get("permissions").unwrap_or(&json!([]))).unwrap_or_else(|m| {
+                e.add("permissions", m);
+                vec![]
+            });
+            if !e.is_empty() {
+                return invalid(e);
+            }
+            let secret = random::token()?;
+            let account = AccessAccount {
+                access_key: new_access_key(pool)?,
+                pool_id: pool.to_string(),
+                description: b["description"].as_str().unwrap_or("").to_string(),
+                permissions: perms,
+                disabled: false,
+                created_at: ctx.now,
+            };
+            let created: AccessAccount = dir
+                .call(DirectoryCommand::CreateAccount { account, secret_hash: sha256_b64(&secret) })
+                .await?;
+            let mut v = serde_json::to_value(created).unwrap_or_default();
+            v["secret_key"] = json!(secret);
+            json_no_store(201, &v)
+        }
+        ([ak], Method::Get) => {
+            let rec: Option<AccountRecord> = dir.call(DirectoryCommand::GetAccount { access_key: ak.to_string() }).await?;
+            json(200, &rec.ok_or(HttpError::NotFound)?.account)
+        }
+        ([ak], Method::Patch) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let rec: Option<AccountRecord> = dir.call(DirectoryCommand::GetAccount { access_key: ak.to_string() }).await?;
+            let mut account = rec.ok_or(HttpError::NotFound)?.account;
+            let mut e = FieldErrors::default();
+            if let Some(p) = b.get("permissions") {
+                match permissions(p) {
+                    Ok(p) => account.permissions = p,
+                    Err(m) => e.add("permissions", m),
+                }
+            }
+            if let Some(d) = b.get("disabled") {
+                match d.as_bool() {
+                    Some(x) => account.disabled = x,
+                    None => e.add("disabled", "must be true or false"),
+                }
+            }
+            if let Some(d) = b.get("description").and_then(Value::as_str) {
+                account.description = d.to_string();
+            }
+            if !e.is_empty() {
+                return invalid(e);
+            }
+            let saved: Option<AccessAccount> = dir.call(DirectoryCommand::UpdateAccount { account }).await?;
+            json(200, &saved.ok_or(HttpError::NotFound)?)
+        }
+        ([ak], Method::Delete) => {
+            let existed: bool = dir.call(DirectoryCommand::DeleteAccount { access_key: ak.to_string() }).await?;
+            if existed {
+                no_content()
+            } else {
+                Err(HttpError::NotFound)
+            }
+        }
+        ([_], _) | ([], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}

@@ -1,0 +1,183 @@
+//! `/api/v1/applications`: create, read, update, delete an application and rotate its secret.
+//! The subdomain is reserved in the registry object first (KV cannot make it unique), then the
+//! record is written to KV under both its client id and its subdomain.
+
+use serde_json::{json, Value};
+use url::Url;
+use worker::{Method, Request};
+
+use super::{body, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
+use crate::crypto::{random, secretbox};
+use crate::http::context::Ctx;
+use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::oidc::issuer::issuer_for;
+use crate::oidc::model::Application;
+use crate::oidc::registration::{apply_application, ApplicationSettings};
+use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::kv::Kv;
+
+pub const SECRET_PURPOSE: &str = "client-secret";
+
+pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], url: &Url) -> HttpResult {
+    let origin = url.origin().ascii_serialization();
+    match (rest, method) {
+        ([], Method::Get) => {
+            let apps = Kv::new(&ctx.env)?.list_apps().await?;
+            let items: Vec<Value> = apps.iter().map(|a| view(ctx, a, &origin)).collect();
+            json(200, &json!({"items": items}))
+        }
+        ([], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            create(ctx, &b, &origin).await
+        }
+        ([id], Method::Get) => {
+            let app = load(ctx, id).await?;
+            json(200, &view(ctx, &app, &origin))
+        }
+        ([id], Method::Patch) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            update(ctx, id, &b, &origin).await
+        }
+        ([id], Method::Delete) => {
+            let app = load(ctx, id).await?;
+            Kv::new(&ctx.env)?.delete_app(&app).await?;
+            let _: Value = Directory::registry(&ctx.env)
+                .call(DirectoryCommand::ReleaseSubdomain { subdomain: app.subdomain.clone(), client_id: app.client_id.clone() })
+                .await?;
+            no_content()
+        }
+        ([id, "secret"], Method::Post) => {
+            let mut app = load(ctx, id).await?;
+            let secret = random::token()?;
+            app.client_secret_encrypted = secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes()).await?;
+            app.updated_at = ctx.now;
+            Kv::new(&ctx.env)?.put_app(&app).await?;
+            let mut v = view(ctx, &app, &origin);
+            v["client_secret"] = json!(secret);
+            json_no_store(200, &v)
+        }
+        ([_], _) | ([], _) | ([_, "secret"], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}
+
+async fn load(ctx: &Ctx, client_id: &str) -> Result<Application, HttpError> {
+    Kv::new(&ctx.env)?.app_by_client_id(client_id).await?.ok_or(HttpError::NotFound)
+}
+
+/// The admin view: never the secret (it is shown by create and rotate only).
+pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
+    let mut v = serde_json::to_value(app).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("client_secret_encrypted");
+        o.insert("issuer".into(), json!(issuer_for(origin, &app.subdomain, ctx.settings.base_domain.as_deref())));
+    }
+    v
+}
+
+fn settings_of(app: &Application) -> ApplicationSettings {
+    ApplicationSettings {
+        name: app.name.clone(),
+        subdomain: app.subdomain.clone(),
+        redirect_uris: app.redirect_uris.clone(),
+        post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
+        grant_types: app.grant_types.clone(),
+        response_types: app.response_types.clone(),
+        id_token_signed_response_alg: app.id_token_signed_response_alg,
+        access_token_signed_response_alg: app.access_token_signed_response_alg,
+        token_endpoint_auth_method: app.token_endpoint_auth_method,
+        require_pkce: app.require_pkce,
+        token_lifetimes: app.token_lifetimes,
+        skip_consent: app.skip_consent,
+        permissions: app.permissions.clone(),
+    }
+}
+
+fn apply(app: &mut Application, s: ApplicationSettings) {
+    app.name = s.name;
+    app.subdomain = s.subdomain;
+    app.redirect_uris = s.redirect_uris;
+    app.post_logout_redirect_uris = s.post_logout_redirect_uris;
+    app.grant_types = s.grant_types;
+    app.response_types = s.response_types;
+    app.id_token_signed_response_alg = s.id_token_signed_response_alg;
+    app.access_token_signed_response_alg = s.access_token_signed_response_alg;
+    app.token_endpoint_auth_method = s.token_endpoint_auth_method;
+    app.require_pkce = s.require_pkce;
+    app.token_lifetimes = s.token_lifetimes;
+    app.skip_consent = s.skip_consent;
+    app.permissions = s.permissions;
+}
+
+async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
+    Ok(Directory::registry(&ctx.env)
+        .call(DirectoryCommand::ClaimSubdomain { subdomain: subdomain.to_string(), client_id: client_id.to_string() })
+        .await?)
+}
+
+async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
+    let settings = match apply_application(ApplicationSettings::default(), b, true) {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
+    };
+    let client_id = random::id()?;
+    if !claim(ctx, &settings.subdomain, &client_id).await? {
+        return conflict("subdomain", "subdomain");
+    }
+    let secret = random::token()?;
+    let pool_id = b.get("pool_id").and_then(Value::as_str).unwrap_or(DEFAULT_POOL).to_string();
+    let mut app = Application {
+        client_id,
+        pool_id,
+        name: String::new(),
+        subdomain: String::new(),
+        client_secret_encrypted: secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes()).await?,
+        redirect_uris: vec![],
+        post_logout_redirect_uris: vec![],
+        grant_types: vec![],
+        response_types: vec![],
+        id_token_signed_response_alg: settings.id_token_signed_response_alg,
+        access_token_signed_response_alg: settings.access_token_signed_response_alg,
+        token_endpoint_auth_method: settings.token_endpoint_auth_method,
+        require_pkce: false,
+        token_lifetimes: settings.token_lifetimes,
+        skip_consent: false,
+        permissions: vec![],
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    apply(&mut app, settings);
+    Kv::new(&ctx.env)?.put_app(&app).await?;
+    let mut v = view(ctx, &app, origin);
+    v["client_secret"] = json!(secret);
+    json_no_store(201, &v)
+}
+
+async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResult {
+    let mut app = load(ctx, client_id).await?;
+    let settings = match apply_application(settings_of(&app), b, false) {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
+    };
+    let old_subdomain = app.subdomain.clone();
+    if settings.subdomain != old_subdomain && !claim(ctx, &settings.subdomain, &app.client_id).await? {
+        return conflict("subdomain", "subdomain");
+    }
+    apply(&mut app, settings);
+    app.updated_at = ctx.now;
+    let kv = Kv::new(&ctx.env)?;
+    kv.put_app(&app).await?;
+    if app.subdomain != old_subdomain {
+        kv.delete_subdomain(&old_subdomain).await?;
+        let _: Value = Directory::registry(&ctx.env)
+            .call(DirectoryCommand::ReleaseSubdomain { subdomain: old_subdomain, client_id: app.client_id.clone() })
+            .await?;
+    }
+    json(200, &view(ctx, &app, origin))
+}

@@ -1,0 +1,39 @@
+//! `/api/v1/keys`: list a pool's signing keys and rotate one algorithm's key. Rotation keeps
+//! the previous key in the JWKS so tokens it signed still verify.
+
+use serde_json::{json, Value};
+use worker::{Method, Request};
+
+use super::{body, invalid, method_not_allowed};
+use crate::http::context::Ctx;
+use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::model::SigningAlg;
+use crate::oidc::registration::FieldErrors;
+use crate::store::vault::{self, KeyInfo, VaultCommand};
+
+pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], pool: &str) -> HttpResult {
+    match (rest, method) {
+        ([], Method::Get) => {
+            let items: Vec<KeyInfo> = vault::call(&ctx.env, pool, VaultCommand::List).await?;
+            json(200, &json!({"items": items}))
+        }
+        (["rotate"], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let alg = b.get("alg").and_then(Value::as_str).unwrap_or("RS256");
+            let Some(alg) = SigningAlg::parse(alg).filter(|a| *a != SigningAlg::HS256) else {
+                let mut e = FieldErrors::default();
+                e.add("alg", "must be one of RS256, ES256, PS256, EdDSA");
+                return invalid(e);
+            };
+            // Make sure a key exists first, so the rotation has something to replace.
+            let _: Value = vault::call(&ctx.env, pool, VaultCommand::ActiveKey { pool: pool.to_string(), alg }).await?;
+            let info: KeyInfo = vault::call(&ctx.env, pool, VaultCommand::Rotate { pool: pool.to_string(), alg }).await?;
+            json(201, &info)
+        }
+        ([], _) | (["rotate"], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}

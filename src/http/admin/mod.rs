@@ -1,0 +1,100 @@
+//! The admin API (`/api/v1/...` on the console host): bearer-token authentication compared in
+//! constant time, JSON in and out, field-named validation errors, and the OpenAPI document.
+//! The console's static files are served for every other console path.
+
+pub mod accounts;
+pub mod applications;
+pub mod debug;
+pub mod keys;
+pub mod openapi;
+pub mod resources;
+pub mod users;
+
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+use url::Url;
+use worker::{Method, Request};
+
+use super::context::Ctx;
+use super::respond::{json, HttpError, HttpResult};
+use crate::oidc::registration::FieldErrors;
+
+/// Default user pool (created on first use; DESIGN.md "The product").
+pub const DEFAULT_POOL: &str = "default";
+
+pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult {
+    let Some(rest) = path.strip_prefix("/api/v1") else {
+        return super::assets::serve(ctx, &console_asset(path)).await;
+    };
+    if rest == "/openapi.json" {
+        return json(200, &openapi::document());
+    }
+    if !authorized(ctx, &req) {
+        return json(401, &json!({"error": "unauthorized", "error_description": "a valid admin bearer token is required"}))
+            .map(|r| super::respond::with_headers(r, &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")]));
+    }
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let method = req.method();
+    let pool = query(url, "pool_id").unwrap_or_else(|| DEFAULT_POOL.to_string());
+    match (segments.first().copied(), &segments[1.min(segments.len())..]) {
+        (Some("applications"), rest) => applications::route(ctx, req, method, rest, url).await,
+        (Some("users"), rest) => users::route(ctx, req, method, rest, url, &pool).await,
+        (Some("resources"), rest) => resources::route(ctx, req, method, rest, &pool).await,
+        (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, &pool).await,
+        (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
+        (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
+        _ => Err(HttpError::NotFound),
+    }
+}
+
+fn console_asset(path: &str) -> String {
+    match path {
+        "/" | "" => "/console/index.html".to_string(),
+        p if p.starts_with("/console/") => p.to_string(),
+        p => format!("/console{p}"),
+    }
+}
+
+/// `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time.
+fn authorized(ctx: &Ctx, req: &Request) -> bool {
+    let header = req.headers().get("Authorization").ok().flatten().unwrap_or_default();
+    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else { return false };
+    !token.is_empty() && bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
+}
+
+pub fn query(url: &Url, key: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+}
+
+/// Reads a JSON object body, or a 400 naming `body`.
+pub async fn body(req: &mut Request) -> Result<Value, HttpResult> {
+    let text = req.text().await.unwrap_or_default();
+    match serde_json::from_str::<Value>(&text) {
+        Ok(v) if v.is_object() => Ok(v),
+        _ => {
+            let mut e = FieldErrors::default();
+            e.add("body", "must be a JSON object");
+            Err(invalid(e))
+        }
+    }
+}
+
+pub fn invalid(errors: FieldErrors) -> HttpResult {
+    json(400, &json!({"error": "invalid_request", "error_description": "some fields are invalid", "fields": errors.0}))
+}
+
+pub fn conflict(field: &str, what: &str) -> HttpResult {
+    json(409, &json!({"error": "conflict", "error_description": format!("{what} is already taken"), "fields": {field: format!("{what} is already taken")}}))
+}
+
+pub fn method_not_allowed() -> HttpResult {
+    json(405, &json!({"error": "method_not_allowed"}))
+}
+
+pub fn no_content() -> HttpResult {
+    Ok(worker::Response::empty()?.with_status(204))
+}
+
+pub fn is(method: &Method, m: Method) -> bool {
+    *method == m
+}

@@ -1,0 +1,70 @@
+//! The admin API's OpenAPI 3.1 document, served at `/api/v1/openapi.json`.
+
+use serde_json::{json, Value};
+
+fn op(summary: &str, ok: &str, body: Option<&str>) -> Value {
+    let mut o = json!({
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "responses": {
+            ok: {"description": "success"},
+            "400": {"$ref": "#/components/responses/Invalid"},
+            "401": {"description": "missing or wrong admin token"},
+            "404": {"description": "not found"}
+        }
+    });
+    if let Some(schema) = body {
+        o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    }
+    o
+}
+
+pub fn document() -> Value {
+    let pool = json!({"name": "pool_id", "in": "query", "required": false, "schema": {"type": "string", "default": "default"}});
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Doorward admin API", "version": "1.0.0",
+                 "description": "Manage applications, users, resources, programmatic access accounts and signing keys. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`. Changes are visible to the OIDC endpoints at once locally; in production KV-backed records (applications, resources, JWKS) can take up to about a minute to reach every edge."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "responses": {"Invalid": {"description": "validation failed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/FieldErrors"}}}}},
+            "schemas": {
+                "FieldErrors": {"type": "object", "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "Application": {"type": "object", "required": ["name", "subdomain"], "properties": {
+                    "name": {"type": "string"}, "subdomain": {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},
+                    "redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    "grant_types": {"type": "array", "items": {"enum": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"]}},
+                    "response_types": {"type": "array", "items": {"enum": ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"]}},
+                    "id_token_signed_response_alg": {"enum": ["RS256", "HS256", "ES256", "PS256", "EdDSA"]},
+                    "access_token_signed_response_alg": {"enum": ["RS256", "ES256", "PS256", "EdDSA"]},
+                    "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
+                    "require_pkce": {"type": "boolean"}, "skip_consent": {"type": "boolean"},
+                    "token_lifetimes": {"type": "object", "properties": {"access_token": {"type": "integer"}, "id_token": {"type": "integer"}, "refresh_token": {"type": "integer"}, "authorization_code": {"type": "integer"}}},
+                    "pool_id": {"type": "string"}}},
+                "User": {"type": "object", "required": ["username", "password"], "properties": {
+                    "username": {"type": "string"}, "password": {"type": "string", "minLength": 8, "writeOnly": true},
+                    "email": {"type": "string"}, "email_verified": {"type": "boolean"}, "phone_number": {"type": "string"},
+                    "phone_number_verified": {"type": "boolean"}, "blocked": {"type": "boolean"}, "name": {"type": "string"},
+                    "given_name": {"type": "string"}, "family_name": {"type": "string"}, "custom_attributes": {"type": "object"}}},
+                "Resource": {"type": "object", "required": ["code", "uri", "actions"], "properties": {"code": {"type": "string"}, "uri": {"type": "string"}, "name": {"type": "string"}, "actions": {"type": "array", "items": {"type": "string"}}}},
+                "AccessAccount": {"type": "object", "properties": {"description": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+$"}}, "disabled": {"type": "boolean"}}},
+                "Rotate": {"type": "object", "properties": {"alg": {"enum": ["RS256", "ES256", "PS256", "EdDSA"]}}}
+            }
+        },
+        "paths": {
+            "/api/v1/applications": {"get": op("List applications", "200", None), "post": op("Create an application (returns client_secret once)", "201", Some("Application"))},
+            "/api/v1/applications/{client_id}": {"get": op("Get an application", "200", None), "patch": op("Change an application", "200", Some("Application")), "delete": op("Delete an application", "204", None)},
+            "/api/v1/applications/{client_id}/secret": {"post": op("Rotate the client secret (returns it once)", "200", None)},
+            "/api/v1/users": {"parameters": [pool.clone(), {"name": "q", "in": "query", "schema": {"type": "string"}}], "get": op("Search users", "200", None), "post": op("Create a user", "201", Some("User"))},
+            "/api/v1/users/{id}": {"parameters": [pool.clone()], "get": op("Get a user", "200", None), "patch": op("Change claims, password or blocked flag", "200", Some("User")), "delete": op("Delete a user", "204", None)},
+            "/api/v1/resources": {"parameters": [pool.clone()], "get": op("List resources", "200", None), "post": op("Create a resource", "201", Some("Resource"))},
+            "/api/v1/resources/{code}": {"parameters": [pool.clone()], "get": op("Get a resource", "200", None), "delete": op("Delete a resource", "204", None)},
+            "/api/v1/access-accounts": {"parameters": [pool.clone()], "get": op("List programmatic access accounts", "200", None), "post": op("Create an AK/SK account (secret_key returned once)", "201", Some("AccessAccount"))},
+            "/api/v1/access-accounts/{access_key}": {"parameters": [pool.clone()], "get": op("Get an account", "200", None), "patch": op("Change permissions or disable", "200", Some("AccessAccount")), "delete": op("Delete an account", "204", None)},
+            "/api/v1/keys": {"parameters": [pool.clone()], "get": op("List signing keys", "200", None)},
+            "/api/v1/keys/rotate": {"parameters": [pool], "post": op("Rotate the signing key of one algorithm", "201", Some("Rotate"))}
+        }
+    })
+}

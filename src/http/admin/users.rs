@@ -1,0 +1,175 @@
+//! `/api/v1/users`: create, read, search, update (claims, password, block) and delete users of
+//! a pool (`?pool_id=`, default pool otherwise). Passwords are hashed here, in the Worker, so
+//! the pool's object never spends CPU on hashing; hashes never leave the directory.
+
+use serde_json::{json, Value};
+use url::Url;
+use worker::{Method, Request};
+
+use super::{body, conflict, invalid, method_not_allowed, no_content, query};
+use crate::crypto::{password, random};
+use crate::http::context::Ctx;
+use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::model::{StandardClaims, User};
+use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
+use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
+
+pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
+    let dir = Directory::new(&ctx.env, pool);
+    match (rest, method) {
+        ([], Method::Get) => {
+            let offset = query(url, "offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+            let limit = query(url, "limit").and_then(|v| v.parse().ok()).unwrap_or(50);
+            let page: UserPage = dir.call(DirectoryCommand::ListUsers { q: query(url, "q"), offset, limit }).await?;
+            json(200, &json!({"items": page.items, "total": page.total, "offset": offset, "limit": limit}))
+        }
+        ([], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            create(ctx, &dir, b).await
+        }
+        ([id], Method::Get) => {
+            let user: Option<User> = dir.call(DirectoryCommand::GetUser { id: id.to_string() }).await?;
+            json(200, &user.ok_or(HttpError::NotFound)?)
+        }
+        ([id], Method::Patch) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            update(ctx, &dir, id, b).await
+        }
+        ([id], Method::Delete) => {
+            let existed: bool = dir.call(DirectoryCommand::DeleteUser { id: id.to_string() }).await?;
+            if existed {
+                no_content()
+            } else {
+                Err(HttpError::NotFound)
+            }
+        }
+        ([_], _) | ([], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}
+
+fn field_error(field: &str, msg: &str) -> HttpResult {
+    let mut e = FieldErrors::default();
+    e.add(field, msg);
+    invalid(e)
+}
+
+async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
+    let new: NewUser = match serde_json::from_value(b) {
+        Ok(n) => n,
+        Err(e) => {
+            // serde names the first offending field in its message.
+            let msg = e.to_string();
+            let field = ["username", "password"]
+                .into_iter()
+                .find(|f| msg.contains(f))
+                .unwrap_or("body");
+            return field_error(field, &msg);
+        }
+    };
+    let errs = check_user_fields(
+        Some(&new.username),
+        Some(&new.password),
+        new.email.as_deref(),
+        new.phone_number.as_deref(),
+    );
+    if !errs.is_empty() {
+        return invalid(errs);
+    }
+    let user = User {
+        id: random::id()?,
+        username: new.username,
+        email: new.email,
+        email_verified: new.email_verified,
+        phone_number: new.phone_number,
+        phone_number_verified: new.phone_number_verified,
+        claims: new.claims,
+        custom_attributes: new.custom_attributes,
+        blocked: new.blocked,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+    };
+    let hash = password::hash(&new.password).await?;
+    let out: WriteOutcome<User> = dir.call(DirectoryCommand::CreateUser { user, password_hash: hash }).await?;
+    match out {
+        WriteOutcome::Ok { value } => json(201, &value),
+        WriteOutcome::Conflict { field } => conflict(&field, &field),
+        WriteOutcome::NotFound => Err(HttpError::NotFound),
+    }
+}
+
+/// PATCH: any of username, password, email, phone_number, *_verified, blocked,
+/// custom_attributes and the standard claims; `null` clears an optional field.
+async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResult {
+    let current: Option<User> = dir.call(DirectoryCommand::GetUser { id: id.to_string() }).await?;
+    let mut user = current.ok_or(HttpError::NotFound)?;
+    let obj = b.as_object().cloned().unwrap_or_default();
+    let mut errs = FieldErrors::default();
+    let mut new_password = None;
+    let mut claims = serde_json::to_value(&user.claims).unwrap_or(json!({}));
+    for (k, v) in &obj {
+        match k.as_str() {
+            "username" => match v.as_str() {
+                Some(s) => user.username = s.to_string(),
+                None => errs.add(k, "must be a string"),
+            },
+            "password" => match v.as_str() {
+                Some(s) => new_password = Some(s.to_string()),
+                None => errs.add(k, "must be a string"),
+            },
+            "email" => user.email = v.as_str().map(str::to_string),
+            "phone_number" => user.phone_number = v.as_str().map(str::to_string),
+            "email_verified" | "phone_number_verified" | "blocked" => match v.as_bool() {
+                Some(x) if k == "email_verified" => user.email_verified = x,
+                Some(x) if k == "phone_number_verified" => user.phone_number_verified = x,
+                Some(x) => user.blocked = x,
+                None => errs.add(k, "must be true or false"),
+            },
+            "custom_attributes" => match v.as_object() {
+                Some(m) => user.custom_attributes = m.clone().into_iter().collect(),
+                None => errs.add(k, "must be an object"),
+            },
+            "id" | "created_at" | "updated_at" => {}
+            other => {
+                if crate::oidc::discovery::CLAIMS_SUPPORTED.contains(&other) || other == "address" {
+                    claims[other] = v.clone();
+                } else {
+                    errs.add(other, "is not a known field");
+                }
+            }
+        }
+    }
+    match serde_json::from_value::<StandardClaims>(claims) {
+        Ok(c) => user.claims = c,
+        Err(e) => errs.add("claims", e.to_string()),
+    }
+    let checks = check_user_fields(
+        Some(&user.username),
+        new_password.as_deref(),
+        user.email.as_deref(),
+        user.phone_number.as_deref(),
+    );
+    for (k, v) in checks.0 {
+        errs.add(&k, v);
+    }
+    if !errs.is_empty() {
+        return invalid(errs);
+    }
+    user.updated_at = ctx.now;
+    let password_hash = match new_password {
+        Some(p) => Some(password::hash(&p).await?),
+        None => None,
+    };
+    let out: WriteOutcome<User> = dir.call(DirectoryCommand::UpdateUser { user, password_hash }).await?;
+    match out {
+        WriteOutcome::Ok { value } => json(200, &value),
+        WriteOutcome::Conflict { field } => conflict(&field, &field),
+        WriteOutcome::NotFound => Err(HttpError::NotFound),
+    }
+}

@@ -1,0 +1,69 @@
+//! `grant_type=refresh_token` (RFC 6749 §6, OAuth 2.0 Security BCP §4.14): rotation with reuse
+//! detection in the family's shard; the scope may only narrow; a new id_token is returned.
+
+use serde_json::Value;
+
+use super::user_tokens::{self, new_refresh_token, Issue};
+use crate::http::authorize::load_user;
+use crate::http::context::Ctx;
+use crate::http::respond::HttpError;
+use crate::http::token::{AuthenticatedClient, Params};
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::jws::sha256_b64;
+use crate::oidc::records::RefreshRotation;
+use crate::oidc::scope::ScopeSet;
+use crate::store::grants::Grants;
+
+pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, params: &Params) -> Result<Value, HttpError> {
+    let app = client.app;
+    let presented = params
+        .get("refresh_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let invalid = || HttpError::OAuth(OAuthError::invalid_grant("the refresh token is invalid, expired or revoked"));
+    let Some((family_id, _)) = presented.split_once('.') else { return Err(invalid()) };
+    let grants = Grants::new(&ctx.env);
+    let next = new_refresh_token(family_id)?;
+    let family = match grants
+        .rotate_refresh(family_id, &app.client_id, &sha256_b64(presented), &sha256_b64(&next), ctx.now)
+        .await?
+    {
+        RefreshRotation::Rotated { family } => family,
+        RefreshRotation::Reused { family } => {
+            grants.revoke_jtis(&family.access_jtis).await?;
+            return Err(HttpError::OAuth(
+                OAuthError::invalid_grant("the refresh token was already used").with_detail("refresh reuse: family revoked"),
+            ));
+        }
+        RefreshRotation::Invalid => return Err(invalid()),
+    };
+    let granted = ScopeSet::parse(&family.scope);
+    let scope = match params.get("scope").filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let requested = ScopeSet::parse(s);
+            if !requested.is_subset_of(&granted) {
+                return Err(HttpError::OAuth(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted")));
+            }
+            requested
+        }
+        None => granted,
+    };
+    let user = load_user(ctx, app, &family.user_id).await?.filter(|u| !u.blocked).ok_or_else(invalid)?;
+    let issued = user_tokens::issue(
+        ctx,
+        Issue {
+            app,
+            issuer,
+            user: &user,
+            scope: &scope,
+            auth_time: family.auth_time,
+            nonce: None,
+            session_id: family.session_id.as_deref(),
+            new_family: false,
+            rotated_refresh: Some(next),
+        },
+    )
+    .await?;
+    grants.add_family_jti(family_id, issued.jti, ctx.now).await?;
+    Ok(issued.body)
+}

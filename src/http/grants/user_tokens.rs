@@ -1,0 +1,83 @@
+//! The token set a user-facing grant returns (code, refresh, password): an access token, an
+//! id_token when `openid` was granted, and a refresh token when earned — rotating into a new
+//! family or an existing one. Shared so the grants cannot drift apart.
+
+use serde_json::Value;
+
+use crate::crypto::random;
+use crate::http::context::Ctx;
+use crate::http::respond::HttpError;
+use crate::http::token::{access_token, id_token, token_response};
+use crate::oidc::jws::sha256_b64;
+use crate::oidc::model::{Application, GrantType, User};
+use crate::oidc::records::{IssuedJti, RefreshFamily};
+use crate::oidc::scope::ScopeSet;
+use crate::store::grants::{Grants, Kind};
+
+pub struct Issue<'a> {
+    pub app: &'a Application,
+    pub issuer: &'a str,
+    pub user: &'a User,
+    pub scope: &'a ScopeSet,
+    pub auth_time: u64,
+    pub nonce: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    /// Start a refresh-token family (when earned and the `refresh_token` grant is ticked).
+    pub new_family: bool,
+    /// A refresh token already rotated into an existing family (refresh grant).
+    pub rotated_refresh: Option<String>,
+}
+
+pub struct Issued {
+    pub body: Value,
+    pub jti: IssuedJti,
+    pub family_id: Option<String>,
+}
+
+/// A new refresh token `{family_id}.{secret}`: the family id routes to its shard.
+pub fn new_refresh_token(family_id: &str) -> Result<String, getrandom::Error> {
+    Ok(format!("{family_id}.{}", random::token()?))
+}
+
+pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
+    let scope = i.scope.to_string();
+    let (at, jti) = access_token(ctx, i.app, i.issuer, &i.user.id, &scope).await?;
+    let exp = ctx.now + i.app.token_lifetimes.access_token;
+    let id = if i.scope.contains("openid") {
+        Some(id_token(ctx, i.app, i.issuer, i.user, i.scope, i.auth_time, i.nonce, Some(&at), None, i.session_id, false).await?)
+    } else {
+        None
+    };
+    let mut family_id = None;
+    let refresh = if let Some(rt) = i.rotated_refresh {
+        Some(rt)
+    } else if i.new_family && i.app.allows_grant(GrantType::RefreshToken) {
+        let fid = random::id()?;
+        let rt = new_refresh_token(&fid)?;
+        let family = RefreshFamily {
+            family_id: fid.clone(),
+            client_id: i.app.client_id.clone(),
+            pool_id: i.app.pool_id.clone(),
+            user_id: i.user.id.clone(),
+            scope: scope.clone(),
+            auth_time: i.auth_time,
+            session_id: i.session_id.map(str::to_string),
+            current_hash: sha256_b64(&rt),
+            previous_hash: None,
+            rotated_at: ctx.now,
+            expires_at: ctx.now + i.app.token_lifetimes.refresh_token,
+            revoked: false,
+            access_jtis: vec![IssuedJti { jti: jti.clone(), exp }],
+        };
+        Grants::new(&ctx.env).put(Kind::Family, &fid, &family, family.expires_at).await?;
+        family_id = Some(fid);
+        Some(rt)
+    } else {
+        None
+    };
+    Ok(Issued {
+        body: token_response(&at, i.app.token_lifetimes.access_token, &scope, id, refresh),
+        jti: IssuedJti { jti, exp },
+        family_id,
+    })
+}

@@ -1,0 +1,47 @@
+//! The HTTP edge: finds the site (console or an application's issuer), builds the request
+//! context, and hands off to the endpoint. Raw parameters become `oidc` types here.
+
+pub mod admin;
+pub mod assets;
+pub mod authorize;
+pub mod context;
+pub mod discovery;
+pub mod forms;
+pub mod grants;
+pub mod interaction;
+pub mod respond;
+pub mod session;
+pub mod tenant;
+pub mod token;
+pub mod userinfo;
+
+use worker::{Env, Request, Response, Result};
+
+use crate::oidc::issuer::{self, Site};
+use context::{Ctx, Settings};
+use respond::failure;
+
+pub async fn handle(req: Request, env: Env) -> Result<Response> {
+    let url = req.url()?;
+    if url.path() == "/healthz" {
+        return Response::from_json(&serde_json::json!({"status": "ok"}));
+    }
+    let settings = match Settings::from_env(&env) {
+        Ok(s) => s,
+        Err(e) => return failure(e),
+    };
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
+    };
+    let site = issuer::resolve(url.scheme(), &host, url.path(), settings.base_domain.as_deref());
+    let ctx = Ctx { env, settings, now: context::now() };
+    let result = match site {
+        Site::Console { path } => admin::route(&ctx, req, &path, &url).await,
+        Site::Tenant { subdomain, issuer, path } => {
+            tenant::route(&ctx, req, &subdomain, &issuer, &path).await
+        }
+        Site::Unknown => Err(respond::HttpError::NotFound),
+    };
+    result.or_else(failure)
+}

@@ -1,0 +1,123 @@
+//! Building responses: JSON, OAuth errors (RFC 6749 §5.2), HTML pages with the security
+//! headers every page carries, and the mapping of internal failures to a logged
+//! `server_error` (the detail goes to the log, never to the client).
+
+use serde::Serialize;
+use worker::{Headers, Response};
+
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::store::StoreError;
+
+/// Anything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{0}")]
+    OAuth(OAuthError),
+    #[error("not found")]
+    NotFound,
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("runtime: {0}")]
+    Runtime(String),
+}
+
+impl From<OAuthError> for HttpError {
+    fn from(e: OAuthError) -> Self {
+        HttpError::OAuth(e)
+    }
+}
+
+impl From<worker::Error> for HttpError {
+    fn from(e: worker::Error) -> Self {
+        HttpError::Runtime(e.to_string())
+    }
+}
+
+impl From<crate::crypto::webcrypto::CryptoError> for HttpError {
+    fn from(e: crate::crypto::webcrypto::CryptoError) -> Self {
+        HttpError::Store(StoreError::Crypto(e))
+    }
+}
+
+impl From<getrandom::Error> for HttpError {
+    fn from(e: getrandom::Error) -> Self {
+        HttpError::Runtime(format!("random: {e}"))
+    }
+}
+
+pub type HttpResult = Result<Response, HttpError>;
+
+pub fn with_headers(mut resp: Response, pairs: &[(&str, &str)]) -> Response {
+    let h = resp.headers_mut();
+    for (k, v) in pairs {
+        let _ = h.set(k, v);
+    }
+    resp
+}
+
+pub fn json<T: Serialize>(status: u16, body: &T) -> HttpResult {
+    Ok(Response::from_json(body)?.with_status(status))
+}
+
+/// A JSON response that must never be cached (tokens, introspection).
+pub fn json_no_store<T: Serialize>(status: u16, body: &T) -> HttpResult {
+    Ok(with_headers(
+        Response::from_json(body)?.with_status(status),
+        &[("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+    ))
+}
+
+/// An RFC 6749 §5.2 error body. `invalid_client` after a Basic attempt carries
+/// `WWW-Authenticate` (§5.2); the private detail goes to the log.
+pub fn oauth_error(err: &OAuthError, basic_attempted: bool) -> HttpResult {
+    if let Some(d) = &err.detail {
+        worker::console_warn!("oauth error {}: {}", err.code.as_str(), d);
+    }
+    let mut resp = json_no_store(err.code.status(), &err.body())?;
+    if err.code == ErrorCode::InvalidClient && basic_attempted {
+        let _ = resp.headers_mut().set("WWW-Authenticate", "Basic realm=\"doorward\"");
+    }
+    Ok(resp)
+}
+
+/// The security headers of every HTML page (DESIGN.md "Security defaults").
+pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
+    let headers = Headers::new();
+    headers.set("Content-Type", "text/html; charset=utf-8")?;
+    headers.set("Content-Security-Policy", csp)?;
+    headers.set("X-Frame-Options", "DENY")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    headers.set("Referrer-Policy", "no-referrer")?;
+    headers.set("Cache-Control", "no-store")?;
+    headers.set("Pragma", "no-cache")?;
+    Ok(Response::ok(body)?.with_status(status).with_headers(headers))
+}
+
+/// The default page CSP: no scripts at all, styles only from this origin, forms only to this
+/// origin (plus `extra_form_action`, e.g. a form_post target).
+pub fn page_csp(extra_form_action: Option<&str>) -> String {
+    let form = match extra_form_action {
+        Some(t) => format!("'self' {t}"),
+        None => "'self'".into(),
+    };
+    format!(
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
+/// Turns a handler failure into a response: protocol errors as JSON, internal ones as a
+/// logged `server_error` with no detail for the client.
+pub fn failure(err: HttpError) -> worker::Result<Response> {
+    let out = match err {
+        HttpError::OAuth(e) => oauth_error(&e, false),
+        HttpError::NotFound => json(404, &serde_json::json!({"error": "not_found"})),
+        other => {
+            worker::console_error!("internal error: {other}");
+            json_no_store(500, &OAuthError::server_error("").body())
+        }
+    };
+    out.or_else(|_| Response::error("server error", 500))
+}

@@ -1,0 +1,165 @@
+//! The `GrantStore` Durable Object: one shard of codes, refresh families, sessions,
+//! interactions and revoked ids. Each command runs as synchronous SQL with no await between
+//! its read and its write, so the object's input gate makes it atomic: of N racing takes of a
+//! code exactly one is `Fresh`. The transitions themselves are `oidc::records` functions.
+//! Expired rows are swept by an alarm, so storage does not grow without bound.
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::Value;
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
+
+use crate::oidc::records::{self, CodeRecord, RefreshFamily};
+use crate::store::grants::GrantCommand;
+use crate::store::{rpc, StoreError};
+
+#[durable_object]
+pub struct GrantStore {
+    state: State,
+    sql: SqlStorage,
+}
+
+#[derive(serde::Deserialize)]
+struct Row {
+    value: String,
+    expires_at: f64,
+}
+
+impl GrantStore {
+    fn read<T: DeserializeOwned>(&self, key: &str) -> std::result::Result<Option<(T, u64)>, StoreError> {
+        let rows: Vec<Row> = self
+            .sql
+            .exec("SELECT value, expires_at FROM records WHERE key = ?", vec![key.into()])?
+            .to_array()?;
+        match rows.into_iter().next() {
+            Some(r) => Ok(Some((serde_json::from_str(&r.value)?, r.expires_at as u64))),
+            None => Ok(None),
+        }
+    }
+
+    fn write<T: Serialize>(&self, key: &str, value: &T, expires_at: u64) -> std::result::Result<(), StoreError> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO records (key, value, expires_at) VALUES (?, ?, ?)",
+            vec![key.into(), serde_json::to_string(value)?.into(), (expires_at as i64).into()],
+        )?;
+        Ok(())
+    }
+
+    fn remove(&self, key: &str) -> std::result::Result<(), StoreError> {
+        self.sql.exec("DELETE FROM records WHERE key = ?", vec![key.into()])?;
+        Ok(())
+    }
+
+    /// Makes sure an alarm will sweep the earliest expiry.
+    async fn schedule_sweep(&self, expires_at: u64) -> std::result::Result<(), StoreError> {
+        let at_ms = (expires_at as i64) * 1000 + 1000;
+        let storage = self.state.storage();
+        match storage.get_alarm().await? {
+            Some(existing) if existing <= at_ms => Ok(()),
+            _ => Ok(storage.set_alarm(at_ms).await?),
+        }
+    }
+
+    async fn run(&self, cmd: GrantCommand) -> std::result::Result<Value, StoreError> {
+        Ok(match cmd {
+            GrantCommand::Put { key, value, expires_at } => {
+                self.write(&key, &value, expires_at)?;
+                self.schedule_sweep(expires_at).await?;
+                Value::Null
+            }
+            GrantCommand::Get { key, now } => match self.read::<Value>(&key)? {
+                Some((v, exp)) if exp > now => v,
+                _ => Value::Null,
+            },
+            GrantCommand::Delete { key } => {
+                let old = self.read::<Value>(&key)?.map(|(v, _)| v).unwrap_or(Value::Null);
+                self.remove(&key)?;
+                old
+            }
+            GrantCommand::TakeCode { key, now } => {
+                let current = self.read::<CodeRecord>(&key)?.map(|(r, _)| r);
+                let (outcome, next) = records::take_code(current, now);
+                match next {
+                    Some(r) => {
+                        let exp = r.expires_at;
+                        self.write(&key, &r, exp)?;
+                    }
+                    None => self.remove(&key)?,
+                }
+                serde_json::to_value(outcome)?
+            }
+            GrantCommand::RecordIssued { key, issued } => match self.read::<CodeRecord>(&key)? {
+                Some((mut r, exp)) => {
+                    let replayed = r.replayed;
+                    r.issued = issued;
+                    self.write(&key, &r, exp)?;
+                    Value::Bool(replayed)
+                }
+                // Expired between take and record: nothing can replay it any more.
+                None => Value::Bool(false),
+            },
+            GrantCommand::RotateRefresh { key, client_id, presented_hash, new_hash, now } => {
+                let current = self.read::<RefreshFamily>(&key)?.map(|(f, _)| f);
+                let (outcome, next) =
+                    records::rotate_refresh(current, &client_id, &presented_hash, &new_hash, now);
+                if let Some(f) = next {
+                    let exp = f.expires_at;
+                    self.write(&key, &f, exp)?;
+                }
+                serde_json::to_value(outcome)?
+            }
+            GrantCommand::RevokeFamily { key } => match self.read::<RefreshFamily>(&key)? {
+                Some((mut f, exp)) => {
+                    let was_live = !f.revoked;
+                    f.revoked = true;
+                    self.write(&key, &f, exp)?;
+                    if was_live {
+                        serde_json::to_value(f)?
+                    } else {
+                        Value::Null
+                    }
+                }
+                None => Value::Null,
+            },
+            GrantCommand::AddFamilyJti { key, jti, now } => {
+                if let Some((mut f, exp)) = self.read::<RefreshFamily>(&key)? {
+                    // Keep only ids that can still be used.
+                    f.access_jtis.retain(|j| j.exp > now);
+                    f.access_jtis.push(jti);
+                    self.write(&key, &f, exp)?;
+                }
+                Value::Null
+            }
+        })
+    }
+}
+
+impl DurableObject for GrantStore {
+    fn new(state: State, _env: Env) -> Self {
+        let sql = state.storage().sql();
+        // Idempotent; runs before any command because the constructor is synchronous.
+        let _ = sql.exec(
+            "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+            None,
+        );
+        let _ = sql.exec("CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)", None);
+        GrantStore { state, sql }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        rpc::serve(req, |cmd: GrantCommand| self.run(cmd)).await
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        let now = (worker::Date::now().as_millis() / 1000) as i64;
+        self.sql.exec("DELETE FROM records WHERE expires_at <= ?", vec![now.into()])?;
+        #[derive(serde::Deserialize)]
+        struct Next {
+            next: Option<f64>,
+        }
+        let next: Vec<Next> = self.sql.exec("SELECT MIN(expires_at) AS next FROM records", None)?.to_array()?;
+        if let Some(n) = next.into_iter().next().and_then(|n| n.next) {
+            self.state.storage().set_alarm((n as i64) * 1000 + 1000).await?;
+        }
+        Response::ok("swept")
+    }
+}

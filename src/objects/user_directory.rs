@@ -1,0 +1,377 @@
+//! The `UserDirectory` Durable Object: one user pool's users, consents, sign-in throttles and
+//! programmatic access accounts, in SQLite so the console can search users. Uniqueness of
+//! username, email and phone is enforced by the table, and every command is synchronous SQL,
+//! so it is atomic under the object's input gate.
+
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State};
+
+use crate::oidc::model::{AccessAccount, User};
+use crate::oidc::throttle::{self, Counter};
+use crate::store::directory::{AttemptGate, DirectoryCommand};
+use crate::store::{rpc, StoreError};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, \
+     email TEXT UNIQUE, phone TEXT UNIQUE, password_hash TEXT NOT NULL, data TEXT NOT NULL, \
+     created_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS consents (user_id TEXT NOT NULL, client_id TEXT NOT NULL, \
+     scope TEXT NOT NULL, granted_at INTEGER NOT NULL, PRIMARY KEY (user_id, client_id))",
+    "CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, data TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS accounts (access_key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, \
+     data TEXT NOT NULL, created_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
+];
+
+#[durable_object]
+pub struct UserDirectory {
+    sql: SqlStorage,
+}
+
+type R<T> = std::result::Result<T, StoreError>;
+
+fn s(v: &str) -> SqlStorageValue {
+    v.into()
+}
+
+fn opt(v: &Option<String>) -> SqlStorageValue {
+    match v {
+        Some(x) => x.as_str().into(),
+        None => SqlStorageValue::Null,
+    }
+}
+
+fn lower(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|x| x.trim().to_lowercase())
+}
+
+impl UserDirectory {
+    fn rows<T: DeserializeOwned>(&self, q: &str, b: Vec<SqlStorageValue>) -> R<Vec<T>> {
+        Ok(self.sql.exec(q, b)?.to_array()?)
+    }
+
+    /// Which unique column a new or changed user would collide with, if any.
+    fn conflict(&self, user: &User) -> R<Option<&'static str>> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: String,
+        }
+        let checks: [(&'static str, &str, Option<String>); 3] = [
+            ("username", "username", Some(user.username.to_lowercase())),
+            ("email", "email", lower(&user.email)),
+            ("phone_number", "phone", user.phone_number.clone()),
+        ];
+        for (field, col, value) in checks {
+            if let Some(v) = value {
+                let hits: Vec<Id> =
+                    self.rows(&format!("SELECT id FROM users WHERE {col} = ?"), vec![s(&v)])?;
+                if hits.iter().any(|h| h.id != user.id) {
+                    return Ok(Some(field));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn get_user(&self, id: &str) -> R<Option<(User, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            data: String,
+            password_hash: String,
+        }
+        let rows: Vec<Row> = self.rows("SELECT data, password_hash FROM users WHERE id = ?", vec![s(id)])?;
+        match rows.into_iter().next() {
+            Some(r) => Ok(Some((serde_json::from_str(&r.data)?, r.password_hash))),
+            None => Ok(None),
+        }
+    }
+
+    fn save_user(&self, user: &User, password_hash: &str, insert: bool) -> R<()> {
+        let verb = if insert { "INSERT" } else { "REPLACE" };
+        self.sql.exec(
+            &format!(
+                "{verb} INTO users (id, username, email, phone, password_hash, data, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ),
+            vec![
+                s(&user.id),
+                s(&user.username.to_lowercase()),
+                opt(&lower(&user.email)),
+                opt(&user.phone_number),
+                s(password_hash),
+                s(&serde_json::to_string(user)?),
+                (user.created_at as i64).into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn counter(&self, key: &str) -> R<Counter> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            data: String,
+        }
+        let rows: Vec<Row> = self.rows("SELECT data FROM throttle WHERE key = ?", vec![s(key)])?;
+        Ok(match rows.into_iter().next() {
+            Some(r) => serde_json::from_str(&r.data)?,
+            None => Counter::default(),
+        })
+    }
+
+    fn save_counter(&self, key: &str, c: &Counter) -> R<()> {
+        self.sql.exec(
+            "REPLACE INTO throttle (key, data) VALUES (?, ?)",
+            vec![s(key), s(&serde_json::to_string(c)?)],
+        )?;
+        Ok(())
+    }
+
+    fn get_account(&self, ak: &str) -> R<Option<(AccessAccount, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            data: String,
+            secret_hash: String,
+        }
+        let rows: Vec<Row> =
+            self.rows("SELECT data, secret_hash FROM accounts WHERE access_key = ?", vec![s(ak)])?;
+        match rows.into_iter().next() {
+            Some(r) => Ok(Some((serde_json::from_str(&r.data)?, r.secret_hash))),
+            None => Ok(None),
+        }
+    }
+
+    fn run(&self, cmd: DirectoryCommand) -> R<Value> {
+        use DirectoryCommand as C;
+        Ok(match cmd {
+            C::CreateUser { user, password_hash } => match self.conflict(&user)? {
+                Some(field) => json!({"result": "conflict", "field": field}),
+                None => {
+                    self.save_user(&user, &password_hash, true)?;
+                    json!({"result": "ok", "value": user})
+                }
+            },
+            C::GetUser { id } => match self.get_user(&id)? {
+                Some((u, _)) => serde_json::to_value(u)?,
+                None => Value::Null,
+            },
+            C::UpdateUser { user, password_hash } => match self.get_user(&user.id)? {
+                None => json!({"result": "not_found"}),
+                Some((_, old_hash)) => match self.conflict(&user)? {
+                    Some(field) => json!({"result": "conflict", "field": field}),
+                    None => {
+                        self.save_user(&user, password_hash.as_deref().unwrap_or(&old_hash), false)?;
+                        json!({"result": "ok", "value": user})
+                    }
+                },
+            },
+            C::DeleteUser { id } => {
+                let existed = self.get_user(&id)?.is_some();
+                self.sql.exec("DELETE FROM users WHERE id = ?", vec![s(&id)])?;
+                self.sql.exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
+                Value::Bool(existed)
+            }
+            C::ListUsers { q, offset, limit } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    data: String,
+                }
+                #[derive(serde::Deserialize)]
+                struct Count {
+                    n: f64,
+                }
+                let (filter, binds) = match q.filter(|q| !q.trim().is_empty()) {
+                    Some(q) => {
+                        let like = format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], ""));
+                        (
+                            "WHERE username LIKE ? OR email LIKE ? OR phone LIKE ? OR id = ?",
+                            vec![s(&like), s(&like), s(&like), s(q.trim())],
+                        )
+                    }
+                    None => ("", vec![]),
+                };
+                let total: Vec<Count> =
+                    self.rows(&format!("SELECT COUNT(*) AS n FROM users {filter}"), binds.clone())?;
+                let mut page_binds = binds;
+                page_binds.push((i64::from(limit.min(200))).into());
+                page_binds.push((i64::from(offset)).into());
+                let rows: Vec<Row> = self.rows(
+                    &format!("SELECT data FROM users {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"),
+                    page_binds,
+                )?;
+                let items: Vec<Value> =
+                    rows.iter().map(|r| serde_json::from_str(&r.data)).collect::<std::result::Result<_, _>>()?;
+                json!({"items": items, "total": total.first().map(|c| c.n as u64).unwrap_or(0)})
+            }
+            C::FindLogin { login } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    id: String,
+                }
+                let l = login.trim().to_lowercase();
+                let rows: Vec<Row> = self.rows(
+                    "SELECT id FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
+                    vec![s(&l), s(&l), s(login.trim())],
+                )?;
+                match rows.into_iter().next().map(|r| self.get_user(&r.id)).transpose()?.flatten() {
+                    Some((user, password_hash)) => json!({"user": user, "password_hash": password_hash}),
+                    None => Value::Null,
+                }
+            }
+            C::BeginAttempt { keys, now } => {
+                // All keys must admit the attempt; only then are they all charged.
+                let mut counters = Vec::new();
+                let mut gate = AttemptGate { allowed: true, retry_after: 0, failures: 0 };
+                for k in &keys {
+                    let mut c = self.counter(k)?;
+                    let (ok, retry) = throttle::begin(&mut c, throttle::limit_for(k), now);
+                    gate.failures = gate.failures.max(c.failures);
+                    if !ok {
+                        gate.allowed = false;
+                        gate.retry_after = gate.retry_after.max(retry);
+                    }
+                    counters.push((k, c));
+                }
+                if gate.allowed {
+                    for (k, c) in &counters {
+                        self.save_counter(k, c)?;
+                    }
+                }
+                serde_json::to_value(gate)?
+            }
+            C::EndAttempt { keys, success, now } => {
+                for k in &keys {
+                    let mut c = self.counter(k)?;
+                    // An IP's counter is not cleared by one good sign-in (many accounts, one IP).
+                    let ok = success && !k.starts_with("ip:");
+                    if success && k.starts_with("ip:") {
+                        c.inflight = c.inflight.saturating_sub(1);
+                    } else {
+                        throttle::end(&mut c, ok, throttle::limit_for(k), now);
+                    }
+                    self.save_counter(k, &c)?;
+                }
+                Value::Null
+            }
+            C::GetConsent { user_id, client_id } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    scope: String,
+                }
+                let rows: Vec<Row> = self.rows(
+                    "SELECT scope FROM consents WHERE user_id = ? AND client_id = ?",
+                    vec![s(&user_id), s(&client_id)],
+                )?;
+                rows.into_iter().next().map(|r| Value::String(r.scope)).unwrap_or(Value::Null)
+            }
+            C::PutConsent { user_id, client_id, scope, now } => {
+                self.sql.exec(
+                    "REPLACE INTO consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?)",
+                    vec![s(&user_id), s(&client_id), s(&scope), (now as i64).into()],
+                )?;
+                Value::Null
+            }
+            C::DeleteConsent { user_id, client_id } => {
+                self.sql.exec(
+                    "DELETE FROM consents WHERE user_id = ? AND client_id = ?",
+                    vec![s(&user_id), s(&client_id)],
+                )?;
+                Value::Null
+            }
+            C::ListConsents { user_id } => {
+                #[derive(serde::Deserialize, serde::Serialize)]
+                struct Row {
+                    client_id: String,
+                    scope: String,
+                    granted_at: f64,
+                }
+                let rows: Vec<Row> = self.rows(
+                    "SELECT client_id, scope, granted_at FROM consents WHERE user_id = ?",
+                    vec![s(&user_id)],
+                )?;
+                serde_json::to_value(rows)?
+            }
+            C::CreateAccount { account, secret_hash } => {
+                self.sql.exec(
+                    "INSERT INTO accounts (access_key, secret_hash, data, created_at) VALUES (?, ?, ?, ?)",
+                    vec![
+                        s(&account.access_key),
+                        s(&secret_hash),
+                        s(&serde_json::to_string(&account)?),
+                        (account.created_at as i64).into(),
+                    ],
+                )?;
+                serde_json::to_value(account)?
+            }
+            C::GetAccount { access_key } => match self.get_account(&access_key)? {
+                Some((account, secret_hash)) => json!({"account": account, "secret_hash": secret_hash}),
+                None => Value::Null,
+            },
+            C::UpdateAccount { account } => {
+                if self.get_account(&account.access_key)?.is_some() {
+                    self.sql.exec(
+                        "UPDATE accounts SET data = ? WHERE access_key = ?",
+                        vec![s(&serde_json::to_string(&account)?), s(&account.access_key)],
+                    )?;
+                    serde_json::to_value(account)?
+                } else {
+                    Value::Null
+                }
+            }
+            C::DeleteAccount { access_key } => {
+                let existed = self.get_account(&access_key)?.is_some();
+                self.sql.exec("DELETE FROM accounts WHERE access_key = ?", vec![s(&access_key)])?;
+                Value::Bool(existed)
+            }
+            C::ListAccounts => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    data: String,
+                }
+                let rows: Vec<Row> = self.rows("SELECT data FROM accounts ORDER BY created_at", vec![])?;
+                let items: Vec<Value> =
+                    rows.iter().map(|r| serde_json::from_str(&r.data)).collect::<std::result::Result<_, _>>()?;
+                Value::Array(items)
+            }
+            C::ClaimSubdomain { subdomain, client_id } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    client_id: String,
+                }
+                let rows: Vec<Row> =
+                    self.rows("SELECT client_id FROM subdomains WHERE subdomain = ?", vec![s(&subdomain)])?;
+                match rows.into_iter().next() {
+                    Some(r) => Value::Bool(r.client_id == client_id),
+                    None => {
+                        self.sql.exec(
+                            "INSERT INTO subdomains (subdomain, client_id) VALUES (?, ?)",
+                            vec![s(&subdomain), s(&client_id)],
+                        )?;
+                        Value::Bool(true)
+                    }
+                }
+            }
+            C::ReleaseSubdomain { subdomain, client_id } => {
+                self.sql.exec(
+                    "DELETE FROM subdomains WHERE subdomain = ? AND client_id = ?",
+                    vec![s(&subdomain), s(&client_id)],
+                )?;
+                Value::Null
+            }
+        })
+    }
+}
+
+impl DurableObject for UserDirectory {
+    fn new(state: State, _env: Env) -> Self {
+        let sql = state.storage().sql();
+        for stmt in SCHEMA {
+            let _ = sql.exec(stmt, None);
+        }
+        UserDirectory { sql }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        rpc::serve(req, |cmd: DirectoryCommand| async move { self.run(cmd) }).await
+    }
+}

@@ -1,0 +1,108 @@
+//! Sign-in throttling rules (per account and per IP), shared by the hosted login page and the
+//! password grant. The counters live in the pool's `UserDirectory` object, which applies these
+//! functions atomically, so parallel guesses are counted as they start: of 20 parallel wrong
+//! passwords at most `limit` are even checked. Runtime-free.
+
+use serde::{Deserialize, Serialize};
+
+/// Failures before an account is locked.
+pub const ACCOUNT_LIMIT: u32 = 5;
+/// Failures from one IP before it is locked (many accounts from one place).
+pub const IP_LIMIT: u32 = 20;
+/// Failures are counted over this window (seconds)...
+pub const WINDOW_SECS: u64 = 15 * 60;
+/// ...and a lock lasts this long.
+pub const LOCK_SECS: u64 = 15 * 60;
+
+pub fn limit_for(key: &str) -> u32 {
+    if key.starts_with("ip:") {
+        IP_LIMIT
+    } else {
+        ACCOUNT_LIMIT
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counter {
+    pub failures: u32,
+    /// Attempts started and not yet finished: they count against the limit.
+    pub inflight: u32,
+    pub window_start: u64,
+    pub locked_until: u64,
+}
+
+impl Counter {
+    fn refresh(&mut self, now: u64) {
+        if self.locked_until <= now && now.saturating_sub(self.window_start) > WINDOW_SECS {
+            *self = Counter { window_start: now, ..Counter::default() };
+        }
+    }
+}
+
+/// Starts an attempt: refused while locked or while the attempts in flight would pass the limit.
+/// Returns (allowed, retry_after).
+pub fn begin(c: &mut Counter, limit: u32, now: u64) -> (bool, u64) {
+    c.refresh(now);
+    if c.locked_until > now {
+        return (false, c.locked_until - now);
+    }
+    if c.failures + c.inflight >= limit {
+        return (false, LOCK_SECS);
+    }
+    c.inflight += 1;
+    (true, 0)
+}
+
+/// Finishes an attempt. A success clears the counter; a failure counts and may lock.
+pub fn end(c: &mut Counter, success: bool, limit: u32, now: u64) {
+    c.inflight = c.inflight.saturating_sub(1);
+    if success {
+        *c = Counter { window_start: now, ..Counter::default() };
+        return;
+    }
+    c.failures += 1;
+    if c.failures >= limit {
+        c.locked_until = now + LOCK_SECS;
+    }
+}
+
+/// The growing delay before answering a failed attempt (milliseconds): slows online guessing
+/// without holding CPU (the Worker awaits a timer).
+pub fn failure_delay_ms(failures: u32) -> u64 {
+    (u64::from(failures.saturating_sub(1)) * 200).min(1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_failures_lock_the_account() {
+        let mut c = Counter::default();
+        for i in 0..ACCOUNT_LIMIT {
+            assert!(begin(&mut c, ACCOUNT_LIMIT, 100 + u64::from(i)).0);
+            end(&mut c, false, ACCOUNT_LIMIT, 100 + u64::from(i));
+        }
+        let (allowed, retry) = begin(&mut c, ACCOUNT_LIMIT, 110);
+        assert!(!allowed);
+        assert!(retry > 0);
+        assert!(begin(&mut c, ACCOUNT_LIMIT, 110 + LOCK_SECS + WINDOW_SECS).0, "the lock lifts");
+    }
+
+    #[test]
+    fn parallel_attempts_count_while_in_flight() {
+        let mut c = Counter::default();
+        let started = (0..20).filter(|_| begin(&mut c, ACCOUNT_LIMIT, 1).0).count();
+        assert_eq!(started, ACCOUNT_LIMIT as usize);
+    }
+
+    #[test]
+    fn success_resets() {
+        let mut c = Counter::default();
+        begin(&mut c, 5, 1);
+        end(&mut c, false, 5, 1);
+        begin(&mut c, 5, 2);
+        end(&mut c, true, 5, 2);
+        assert_eq!(c.failures, 0);
+    }
+}

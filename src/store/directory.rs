@@ -1,0 +1,107 @@
+//! Client side of the `UserDirectory` Durable Object (one per user pool): users, consents,
+//! login throttles and programmatic access accounts, strongly consistent so that a password
+//! change, a block or a lockout takes effect at once. One extra object, `__registry`, holds
+//! the subdomain reservations that make subdomains unique (KV alone cannot: it is eventually
+//! consistent).
+
+use serde::{Deserialize, Serialize};
+use worker::Env;
+
+use super::{rpc, StoreError};
+use crate::oidc::model::{AccessAccount, User};
+
+pub const BINDING: &str = "DIRECTORY";
+const REGISTRY: &str = "__registry";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DirectoryCommand {
+    CreateUser { user: User, password_hash: String },
+    GetUser { id: String },
+    UpdateUser { user: User, password_hash: Option<String> },
+    DeleteUser { id: String },
+    ListUsers { q: Option<String>, offset: u32, limit: u32 },
+    FindLogin { login: String },
+    BeginAttempt { keys: Vec<String>, now: u64 },
+    EndAttempt { keys: Vec<String>, success: bool, now: u64 },
+    GetConsent { user_id: String, client_id: String },
+    PutConsent { user_id: String, client_id: String, scope: String, now: u64 },
+    DeleteConsent { user_id: String, client_id: String },
+    ListConsents { user_id: String },
+    CreateAccount { account: AccessAccount, secret_hash: String },
+    GetAccount { access_key: String },
+    UpdateAccount { account: AccessAccount },
+    DeleteAccount { access_key: String },
+    ListAccounts,
+    ClaimSubdomain { subdomain: String, client_id: String },
+    ReleaseSubdomain { subdomain: String, client_id: String },
+}
+
+/// A write that would break a uniqueness rule names the field.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum WriteOutcome<T> {
+    Ok { value: T },
+    Conflict { field: String },
+    NotFound,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserPage {
+    pub items: Vec<User>,
+    pub total: u64,
+}
+
+/// The throttle's answer before a password is checked.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttemptGate {
+    pub allowed: bool,
+    /// Seconds until the lock lifts (when not allowed).
+    pub retry_after: u64,
+    /// Failures so far on the most-failed key (for the growing delay).
+    pub failures: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Consent {
+    pub client_id: String,
+    pub scope: String,
+    pub granted_at: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountRecord {
+    pub account: AccessAccount,
+    pub secret_hash: String,
+}
+
+pub struct Directory<'a> {
+    env: &'a Env,
+    pool: String,
+}
+
+impl<'a> Directory<'a> {
+    pub fn new(env: &'a Env, pool: &str) -> Self {
+        Directory { env, pool: pool.to_string() }
+    }
+
+    pub fn registry(env: &'a Env) -> Self {
+        Directory { env, pool: REGISTRY.to_string() }
+    }
+
+    pub async fn call<R: serde::de::DeserializeOwned>(&self, cmd: DirectoryCommand) -> Result<R, StoreError> {
+        rpc::call(self.env, BINDING, &format!("pool-{}", self.pool), &cmd).await
+    }
+}
+
+/// Throttle keys for a sign-in: per account (the identifier as typed, so unknown and known
+/// accounts are throttled alike and nothing is revealed) and per client IP.
+pub fn throttle_keys(login: &str, ip: &str) -> Vec<String> {
+    vec![format!("acct:{}", login.trim().to_lowercase()), format!("ip:{ip}")]
+}

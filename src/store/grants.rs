@@ -1,0 +1,145 @@
+//! Client side of the `GrantStore` Durable Object: codes, refresh-token families, SSO sessions,
+//! pending interactions and revoked token ids. Records are sharded over many objects by the
+//! first characters of their (random) key, so no index is needed and no single object takes
+//! every request (DESIGN.md: about 1,000 requests/s per object).
+
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde_json::Value;
+use worker::Env;
+
+use super::{rpc, StoreError};
+use crate::oidc::records::{CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation};
+
+pub const BINDING: &str = "GRANTS";
+
+/// Commands the object understands.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GrantCommand {
+    Put { key: String, value: Value, expires_at: u64 },
+    Get { key: String, now: u64 },
+    Delete { key: String },
+    TakeCode { key: String, now: u64 },
+    RecordIssued { key: String, issued: Issued },
+    RotateRefresh { key: String, client_id: String, presented_hash: String, new_hash: String, now: u64 },
+    RevokeFamily { key: String },
+    AddFamilyJti { key: String, jti: IssuedJti, now: u64 },
+}
+
+/// The kinds of record, each with its own key prefix.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Code,
+    Family,
+    Session,
+    Interaction,
+    Revoked,
+}
+
+impl Kind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Code => "code",
+            Kind::Family => "rtf",
+            Kind::Session => "ses",
+            Kind::Interaction => "ia",
+            Kind::Revoked => "rev",
+        }
+    }
+}
+
+/// The object that holds `id` of `kind`: the shard key is inside the id itself.
+fn object_name(kind: Kind, id: &str) -> String {
+    let shard: String = id.chars().take(2).collect();
+    format!("{}-{shard}", kind.prefix())
+}
+
+fn key(kind: Kind, id: &str) -> String {
+    format!("{}:{id}", kind.prefix())
+}
+
+pub struct Grants<'a> {
+    env: &'a Env,
+}
+
+impl<'a> Grants<'a> {
+    pub fn new(env: &'a Env) -> Self {
+        Grants { env }
+    }
+
+    async fn call<R: DeserializeOwned>(&self, kind: Kind, id: &str, cmd: GrantCommand) -> Result<R, StoreError> {
+        rpc::call(self.env, BINDING, &object_name(kind, id), &cmd).await
+    }
+
+    pub async fn put<T: Serialize>(&self, kind: Kind, id: &str, value: &T, expires_at: u64) -> Result<(), StoreError> {
+        let value = serde_json::to_value(value)?;
+        self.call(kind, id, GrantCommand::Put { key: key(kind, id), value, expires_at }).await
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, kind: Kind, id: &str, now: u64) -> Result<Option<T>, StoreError> {
+        let v: Option<Value> = self.call(kind, id, GrantCommand::Get { key: key(kind, id), now }).await?;
+        Ok(v.map(serde_json::from_value).transpose()?)
+    }
+
+    pub async fn delete(&self, kind: Kind, id: &str) -> Result<(), StoreError> {
+        let _: Option<Value> = self.call(kind, id, GrantCommand::Delete { key: key(kind, id) }).await?;
+        Ok(())
+    }
+
+    /// `code_hash` is the SHA-256 of the code (the code itself is never stored).
+    pub async fn take_code(&self, code_hash: &str, now: u64) -> Result<CodeTake, StoreError> {
+        self.call(Kind::Code, code_hash, GrantCommand::TakeCode { key: key(Kind::Code, code_hash), now })
+            .await
+    }
+
+    /// Records what a code issued; returns true if the code was replayed meanwhile, in which
+    /// case the caller must revoke what it just issued.
+    pub async fn record_issued(&self, code_hash: &str, issued: Issued) -> Result<bool, StoreError> {
+        self.call(Kind::Code, code_hash, GrantCommand::RecordIssued { key: key(Kind::Code, code_hash), issued })
+            .await
+    }
+
+    pub async fn rotate_refresh(
+        &self,
+        family_id: &str,
+        client_id: &str,
+        presented_hash: &str,
+        new_hash: &str,
+        now: u64,
+    ) -> Result<RefreshRotation, StoreError> {
+        self.call(
+            Kind::Family,
+            family_id,
+            GrantCommand::RotateRefresh {
+                key: key(Kind::Family, family_id),
+                client_id: client_id.to_string(),
+                presented_hash: presented_hash.to_string(),
+                new_hash: new_hash.to_string(),
+                now,
+            },
+        )
+        .await
+    }
+
+    pub async fn revoke_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
+        self.call(Kind::Family, family_id, GrantCommand::RevokeFamily { key: key(Kind::Family, family_id) })
+            .await
+    }
+
+    pub async fn add_family_jti(&self, family_id: &str, jti: IssuedJti, now: u64) -> Result<(), StoreError> {
+        self.call(Kind::Family, family_id, GrantCommand::AddFamilyJti { key: key(Kind::Family, family_id), jti, now })
+            .await
+    }
+
+    /// Puts access-token ids on the revocation list until they expire.
+    pub async fn revoke_jtis(&self, jtis: &[IssuedJti]) -> Result<(), StoreError> {
+        for j in jtis {
+            self.put(Kind::Revoked, &j.jti, &true, j.exp).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn is_revoked(&self, jti: &str, now: u64) -> Result<bool, StoreError> {
+        Ok(self.get::<bool>(Kind::Revoked, jti, now).await?.is_some())
+    }
+}
