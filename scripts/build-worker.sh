@@ -7,4 +7,9 @@ cd "$ROOT"
 if [ -n "${SKIP_WORKER_BUILD:-}" ] && [ -f build/index.js ] && [ -f build/index_bg.wasm ]; then
   exit 0
 fi
+# DOORWARD_NO_WASM_OPT=1 (set by scripts/test.sh) skips binaryen's size pass: the same code,
+# a larger file, and a build about a minute shorter. Benchmarks and deploys use the full build.
+if [ -n "${DOORWARD_NO_WASM_OPT:-}" ]; then
+  exec worker-build --release --no-opt
+fi
 exec worker-build --release

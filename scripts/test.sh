@@ -5,6 +5,6 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 bash scripts/bootstrap.sh
-bash scripts/build-worker.sh
+DOORWARD_NO_WASM_OPT=1 bash scripts/build-worker.sh
 export SKIP_WORKER_BUILD=1
 cargo test --all-targets "$@"
