@@ -74,8 +74,16 @@ impl Reply {
     /// Panics, showing the body, unless the status is `want`.
     #[track_caller]
     pub fn expect_status(&self, want: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), want, "unexpected status; body: {}", self.text);
+        assert_eq!(self.status.as_u16(), want, "unexpected status; body: {}", self.excerpt());
         self
+    }
+
+    /// The body, cut short (wrangler's 500 pages are long HTML).
+    pub fn excerpt(&self) -> &str {
+        match self.text.char_indices().nth(1500) {
+            Some((i, _)) => &self.text[..i],
+            None => &self.text,
+        }
     }
 }
 
