@@ -106,7 +106,7 @@ pub async fn continue_request(
 }
 
 /// The subject of a hint that this issuer signed for this client, or None.
-async fn hint_subject(ctx: &Ctx, app: &Application, issuer: &str, hint: &str) -> Result<Option<String>, HttpError> {
+pub async fn hint_subject(ctx: &Ctx, app: &Application, issuer: &str, hint: &str) -> Result<Option<String>, HttpError> {
     let claims = match crate::oidc::jws::parse(hint) {
         Some((_, crate::oidc::model::SigningAlg::HS256)) => {
             let secret = super::token::client_secret(ctx, app).await?;

@@ -5,7 +5,7 @@ use worker::{Method, Request};
 
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
-use super::{assets, authorize, discovery, interaction, token, userinfo};
+use super::{assets, authorize, discovery, interaction, introspection, logout, revocation, token, userinfo};
 use crate::store::kv::Kv;
 
 pub async fn route(ctx: &Ctx, req: Request, subdomain: &str, issuer: &str, path: &str) -> HttpResult {
@@ -21,6 +21,10 @@ pub async fn route(ctx: &Ctx, req: Request, subdomain: &str, issuer: &str, path:
         (Method::Post, ["interaction", uid, "consent"]) => interaction::consent(ctx, req, &app, issuer, uid).await,
         (Method::Post, ["token"]) => token::handle(ctx, req, &app, issuer).await,
         (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["token", "introspection"]) => introspection::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["token", "revocation"]) => revocation::handle(ctx, req, &app, issuer).await,
+        (Method::Get | Method::Post, ["session", "end"]) => logout::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["session", "end", "confirm"]) => logout::confirm(ctx, req, &app, issuer).await,
         (Method::Get, ["assets", file]) if !file.is_empty() => assets::serve(ctx, &format!("/pages/{file}")).await,
         _ => Err(HttpError::NotFound),
     }
