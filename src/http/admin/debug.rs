@@ -1,12 +1,17 @@
-//! `/api/v1/debug/codes`: admin-only probes of the single-use store, so black-box tests can
-//! race N takes of one code through the real Durable Object (issue 2). They store a dummy
-//! code record that no token endpoint accepts (its client id is empty).
+//! `/api/v1/debug/...`: admin-only probes for tests and benchmarks, off unless the
+//! `ENABLE_DEBUG_API` var is `true` (tests and `bench/` set it; production never does).
+//! - `codes`, `codes/take`: race N takes of one code through the real Durable Object. The
+//!   dummy code record has an empty client id, so no token endpoint accepts it.
+//! - `sign`: sign `count` tokens through the one signing interface, so `bench/` can time a
+//!   signature per algorithm from outside (a Worker's clock does not advance while it computes).
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
 
 use super::body;
-use crate::crypto::random;
+use crate::crypto::{keys, random};
+use crate::http::admin::DEFAULT_POOL;
+use crate::oidc::model::SigningAlg;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::jws::sha256_b64;
@@ -15,7 +20,27 @@ use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::store::grants::{Grants, Kind};
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
+    let enabled = ctx.env.var("ENABLE_DEBUG_API").map(|v| v.to_string() == "true").unwrap_or(false);
+    if !enabled {
+        return Err(HttpError::NotFound);
+    }
     match (rest, method) {
+        (["sign"], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let alg = b["alg"].as_str().and_then(SigningAlg::parse).unwrap_or(SigningAlg::RS256);
+            let count = b["count"].as_u64().unwrap_or(1).min(1000);
+            let claims = json!({"iss": "bench", "sub": "bench-user", "aud": "bench-client", "iat": ctx.now,
+                "exp": ctx.now + 3600, "scope": "openid profile email", "jti": "0123456789abcdef01234",
+                "name": "A typical user name", "email": "someone@example.com", "email_verified": true});
+            let secret = [7u8; 32];
+            for _ in 0..count {
+                keys::sign_jwt(&ctx.env, &ctx.settings.master_key, DEFAULT_POOL, alg, "JWT", &claims, Some(&secret)).await?;
+            }
+            json(200, &json!({"alg": alg.as_str(), "count": count}))
+        }
         (["codes"], Method::Post) => {
             let code = random::token()?;
             let record = CodeRecord {
