@@ -11,6 +11,7 @@ use super::respond::HttpError;
 use crate::crypto::random;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::SessionRecord;
+use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
 use crate::store::grants::{Grants, Kind};
 
 /// How long an SSO session lasts.
@@ -30,8 +31,8 @@ pub async fn current(ctx: &Ctx, req: &Request, pool: &str) -> Result<Option<Sess
 /// Starts a new session (ending the one the request carried) and returns the Set-Cookie value.
 pub async fn start(ctx: &Ctx, req: &Request, pool: &str, user_id: &str) -> Result<(SessionRecord, String), HttpError> {
     let grants = Grants::new(&ctx.env);
-    if let Some(old) = forms::cookie(req, &cookie_name(pool)) {
-        grants.delete(Kind::Session, &sha256_b64(&old)).await?;
+    if forms::cookie(req, &cookie_name(pool)).is_some() {
+        end(ctx, req, pool).await?;
     }
     let token = random::token()?;
     let rec = SessionRecord {
@@ -41,14 +42,46 @@ pub async fn start(ctx: &Ctx, req: &Request, pool: &str, user_id: &str) -> Resul
         auth_time: ctx.now,
         expires_at: ctx.now + SESSION_SECS,
     };
-    grants.put(Kind::Session, &sha256_b64(&token), &rec, rec.expires_at).await?;
+    let key_hash = sha256_b64(&token);
+    grants.put(Kind::Session, &key_hash, &rec, rec.expires_at).await?;
+    let index = SessionIndex {
+        session_id: rec.session_id.clone(),
+        user_id: user_id.to_string(),
+        key_hash,
+        created_at: ctx.now,
+        expires_at: rec.expires_at,
+    };
+    let _: serde_json::Value =
+        Directory::new(&ctx.env, pool).call(DirectoryCommand::RegisterSession { session: index }).await?;
     Ok((rec, set_cookie(ctx, req, &cookie_name(pool), &token, SESSION_SECS, "/")))
+}
+
+/// Revokes a session by id (console): drops the index row and the session record.
+pub async fn revoke(ctx: &Ctx, pool: &str, session_id: &str) -> Result<bool, HttpError> {
+    let key_hash: Option<String> = Directory::new(&ctx.env, pool)
+        .call(DirectoryCommand::UnregisterSession { session_id: session_id.to_string() })
+        .await?;
+    match key_hash {
+        Some(h) => {
+            Grants::new(&ctx.env).delete(Kind::Session, &h).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// Ends the request's session; returns the Set-Cookie that clears it.
 pub async fn end(ctx: &Ctx, req: &Request, pool: &str) -> Result<String, HttpError> {
     if let Some(token) = forms::cookie(req, &cookie_name(pool)) {
-        Grants::new(&ctx.env).delete(Kind::Session, &sha256_b64(&token)).await?;
+        let grants = Grants::new(&ctx.env);
+        let key_hash = sha256_b64(&token);
+        let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
+        grants.delete(Kind::Session, &key_hash).await?;
+        if let Some(r) = rec {
+            let _: Option<String> = Directory::new(&ctx.env, pool)
+                .call(DirectoryCommand::UnregisterSession { session_id: r.session_id })
+                .await?;
+        }
     }
     Ok(set_cookie(ctx, req, &cookie_name(pool), "", 0, "/"))
 }

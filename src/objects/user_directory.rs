@@ -21,6 +21,8 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, data TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS accounts (access_key TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, \
      data TEXT NOT NULL, created_at INTEGER NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
+     key_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
 ];
 
@@ -332,6 +334,55 @@ impl UserDirectory {
                 let items: Vec<Value> =
                     rows.iter().map(|r| serde_json::from_str(&r.data)).collect::<std::result::Result<_, _>>()?;
                 Value::Array(items)
+            }
+            C::RegisterSession { session } => {
+                self.sql.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![(session.created_at as i64).into()])?;
+                self.sql.exec(
+                    "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                    vec![
+                        s(&session.session_id),
+                        s(&session.user_id),
+                        s(&session.key_hash),
+                        (session.created_at as i64).into(),
+                        (session.expires_at as i64).into(),
+                    ],
+                )?;
+                Value::Null
+            }
+            C::UnregisterSession { session_id } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    key_hash: String,
+                }
+                let rows: Vec<Row> =
+                    self.rows("SELECT key_hash FROM sessions WHERE session_id = ?", vec![s(&session_id)])?;
+                self.sql.exec("DELETE FROM sessions WHERE session_id = ?", vec![s(&session_id)])?;
+                rows.into_iter().next().map(|r| Value::String(r.key_hash)).unwrap_or(Value::Null)
+            }
+            C::ListSessions { user_id, now } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    session_id: String,
+                    user_id: String,
+                    created_at: f64,
+                    expires_at: f64,
+                }
+                let rows: Vec<Row> = match user_id {
+                    Some(u) => self.rows(
+                        "SELECT session_id, user_id, created_at, expires_at FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC LIMIT 500",
+                        vec![s(&u), (now as i64).into()],
+                    )?,
+                    None => self.rows(
+                        "SELECT session_id, user_id, created_at, expires_at FROM sessions WHERE expires_at > ? ORDER BY created_at DESC LIMIT 500",
+                        vec![(now as i64).into()],
+                    )?,
+                };
+                Value::Array(
+                    rows.into_iter()
+                        .map(|r| json!({"session_id": r.session_id, "user_id": r.user_id,
+                            "created_at": r.created_at as u64, "expires_at": r.expires_at as u64}))
+                        .collect(),
+                )
             }
             C::ClaimSubdomain { subdomain, client_id } => {
                 #[derive(serde::Deserialize)]

@@ -340,6 +340,30 @@ pub struct User {
     pub updated_at: u64,
 }
 
+/// How a pool's hosted pages look (CSS variables of `assets/pages/style.css`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Branding {
+    /// `#rrggbb`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub primary_color: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background_color: Option<String>,
+    /// An https URL or a `data:image/...` URI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+}
+
+/// A user pool: the users, their sessions and keys that a set of applications share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pool {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub branding: Branding,
+    pub created_at: u64,
+}
+
 /// An API that machine callers get tokens for (a resource server), with its actions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Resource {

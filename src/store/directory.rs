@@ -33,6 +33,9 @@ pub enum DirectoryCommand {
     UpdateAccount { account: AccessAccount },
     DeleteAccount { access_key: String },
     ListAccounts,
+    RegisterSession { session: SessionIndex },
+    UnregisterSession { session_id: String },
+    ListSessions { user_id: Option<String>, now: u64 },
     ClaimSubdomain { subdomain: String, client_id: String },
     ReleaseSubdomain { subdomain: String, client_id: String },
 }
@@ -73,6 +76,17 @@ pub struct Consent {
     pub client_id: String,
     pub scope: String,
     pub granted_at: u64,
+}
+
+/// The console's view of an SSO session (objects cannot be listed, so the pool keeps an
+/// index; `key_hash` finds the session's record in its `GrantStore` shard).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionIndex {
+    pub session_id: String,
+    pub user_id: String,
+    pub key_hash: String,
+    pub created_at: u64,
+    pub expires_at: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -34,6 +34,7 @@ pub enum Kind {
     Session,
     Interaction,
     Revoked,
+    AdminSession,
 }
 
 impl Kind {
@@ -44,6 +45,7 @@ impl Kind {
             Kind::Session => "ses",
             Kind::Interaction => "ia",
             Kind::Revoked => "rev",
+            Kind::AdminSession => "adm",
         }
     }
 }

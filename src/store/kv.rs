@@ -8,7 +8,7 @@ use worker::kv::KvStore;
 use worker::Env;
 
 use super::StoreError;
-use crate::oidc::model::{Application, Resource};
+use crate::oidc::model::{Application, Pool, Resource};
 
 pub const BINDING: &str = "DOORWARD_KV";
 
@@ -94,6 +94,19 @@ impl Kv {
 
     pub async fn list_resources(&self, pool: &str) -> Result<Vec<Resource>, StoreError> {
         self.list_prefix(&format!("res:{pool}:")).await
+    }
+
+    pub async fn pool(&self, id: &str) -> Result<Option<Pool>, StoreError> {
+        Ok(self.0.get(&format!("pool:{id}")).json().await?)
+    }
+
+    pub async fn put_pool(&self, pool: &Pool) -> Result<(), StoreError> {
+        self.0.put(&format!("pool:{}", pool.id), serde_json::to_string(pool)?)?.execute().await?;
+        Ok(())
+    }
+
+    pub async fn list_pools(&self) -> Result<Vec<Pool>, StoreError> {
+        self.list_prefix("pool:").await
     }
 
     /// The pool's public JWKS, mirrored here by the key vault.

@@ -52,6 +52,11 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
                 .await?;
             no_content()
         }
+        ([id, "secret"], Method::Get) => {
+            let app = load(ctx, id).await?;
+            let secret = crate::http::token::client_secret(ctx, &app).await?;
+            json_no_store(200, &json!({"client_secret": secret}))
+        }
         ([id, "secret"], Method::Post) => {
             let mut app = load(ctx, id).await?;
             let secret = random::token()?;
@@ -126,12 +131,17 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         Ok(s) => s,
         Err(e) => return invalid(e),
     };
+    let pool_id = b.get("pool_id").and_then(Value::as_str).unwrap_or(DEFAULT_POOL).to_string();
+    if pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none() {
+        let mut e = crate::oidc::registration::FieldErrors::default();
+        e.add("pool_id", "no such user pool (create it with POST /api/v1/pools)");
+        return invalid(e);
+    }
     let client_id = random::id()?;
     if !claim(ctx, &settings.subdomain, &client_id).await? {
         return conflict("subdomain", "subdomain");
     }
     let secret = random::token()?;
-    let pool_id = b.get("pool_id").and_then(Value::as_str).unwrap_or(DEFAULT_POOL).to_string();
     let mut app = Application {
         client_id,
         pool_id,

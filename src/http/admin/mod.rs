@@ -4,10 +4,13 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod console;
 pub mod debug;
 pub mod keys;
 pub mod openapi;
+pub mod pools;
 pub mod resources;
+pub mod sessions;
 pub mod users;
 
 use serde_json::{json, Value};
@@ -29,7 +32,12 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
     if rest == "/openapi.json" {
         return json(200, &openapi::document());
     }
-    if !authorized(ctx, &req) {
+    if let Some(console_rest) = rest.strip_prefix("/console") {
+        let segments: Vec<&str> = console_rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let method = req.method();
+        return console::route(ctx, req, method, &segments).await;
+    }
+    if !authorized(ctx, &req) && !console::authorized(ctx, &req).await? {
         return json(401, &json!({"error": "unauthorized", "error_description": "a valid admin bearer token is required"}))
             .map(|r| super::respond::with_headers(r, &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")]));
     }
@@ -42,6 +50,8 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         (Some("resources"), rest) => resources::route(ctx, req, method, rest, &pool).await,
         (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, &pool).await,
         (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
+        (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, &pool).await,
+        (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
         _ => Err(HttpError::NotFound),
     }

@@ -1,0 +1,97 @@
+//! `/api/v1/pools`: user pools and their branding. The `default` pool exists from the start;
+//! others are created here. `__admins` (console administrators) is reserved.
+
+use serde_json::{json, Value};
+use worker::{Method, Request};
+
+use super::{body, conflict, invalid, method_not_allowed, DEFAULT_POOL};
+use crate::http::context::Ctx;
+use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::model::{Branding, Pool};
+use crate::oidc::registration::FieldErrors;
+use crate::store::kv::Kv;
+
+fn valid_id(id: &str) -> bool {
+    crate::oidc::issuer::is_valid_subdomain(id) && id.len() <= 32 && !id.contains('_')
+}
+
+fn parse_branding(v: &Value, e: &mut FieldErrors) -> Branding {
+    let mut b = Branding::default();
+    let color = |s: &str| s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|c| c.is_ascii_hexdigit());
+    if let Some(c) = v.get("primary_color").and_then(Value::as_str) {
+        if color(c) { b.primary_color = Some(c.to_string()) } else { e.add("branding.primary_color", "must be #rrggbb") }
+    }
+    if let Some(c) = v.get("background_color").and_then(Value::as_str) {
+        if color(c) { b.background_color = Some(c.to_string()) } else { e.add("branding.background_color", "must be #rrggbb") }
+    }
+    if let Some(l) = v.get("logo_url").and_then(Value::as_str) {
+        let ok = (l.starts_with("https://") && url::Url::parse(l).is_ok())
+            || (l.starts_with("data:image/") && l.len() < 64 * 1024 && !l.contains(['"', '\'', ')', ' ']));
+        if ok { b.logo_url = Some(l.to_string()) } else { e.add("branding.logo_url", "must be an https URL or a data:image URI under 64 KB") }
+    }
+    b
+}
+
+pub fn default_pool() -> Pool {
+    Pool { id: DEFAULT_POOL.into(), name: "Default".into(), branding: Branding::default(), created_at: 0 }
+}
+
+pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
+    let kv = Kv::new(&ctx.env)?;
+    match (rest, method) {
+        ([], Method::Get) => {
+            let mut items = kv.list_pools().await?;
+            if !items.iter().any(|p| p.id == DEFAULT_POOL) {
+                items.insert(0, default_pool());
+            }
+            json(200, &json!({"items": items}))
+        }
+        ([], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let mut e = FieldErrors::default();
+            let id = b["id"].as_str().unwrap_or("").to_string();
+            if !valid_id(&id) {
+                e.add("id", "must be a lower-case DNS label of at most 32 characters");
+            }
+            let name = b["name"].as_str().unwrap_or(&id).to_string();
+            let branding = parse_branding(b.get("branding").unwrap_or(&json!({})), &mut e);
+            if !e.is_empty() {
+                return invalid(e);
+            }
+            if id == DEFAULT_POOL || kv.pool(&id).await?.is_some() {
+                return conflict("id", "pool id");
+            }
+            let pool = Pool { id, name, branding, created_at: ctx.now };
+            kv.put_pool(&pool).await?;
+            json(201, &pool)
+        }
+        ([id], Method::Get) => {
+            let pool = kv.pool(id).await?.or_else(|| (*id == DEFAULT_POOL).then(default_pool));
+            json(200, &pool.ok_or(HttpError::NotFound)?)
+        }
+        ([id], Method::Patch) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let mut pool = kv.pool(id).await?.or_else(|| (*id == DEFAULT_POOL).then(default_pool)).ok_or(HttpError::NotFound)?;
+            let mut e = FieldErrors::default();
+            if let Some(n) = b.get("name").and_then(Value::as_str) {
+                pool.name = n.to_string();
+            }
+            if let Some(br) = b.get("branding") {
+                pool.branding = parse_branding(br, &mut e);
+            }
+            if !e.is_empty() {
+                return invalid(e);
+            }
+            kv.put_pool(&pool).await?;
+            json(200, &pool)
+        }
+        ([], _) | ([_], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}

@@ -1,0 +1,32 @@
+//! `/api/v1/sessions`: list a pool's live SSO sessions (optionally one user's) and revoke one,
+//! which signs the user out at once everywhere the session cookie was used.
+
+use serde_json::{json, Value};
+use url::Url;
+use worker::Method;
+
+use super::{method_not_allowed, no_content, query};
+use crate::http::context::Ctx;
+use crate::http::respond::{json, HttpError, HttpResult};
+use crate::http::session;
+use crate::store::directory::{Directory, DirectoryCommand};
+
+pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
+    match (rest, method) {
+        ([], Method::Get) => {
+            let items: Vec<Value> = Directory::new(&ctx.env, pool)
+                .call(DirectoryCommand::ListSessions { user_id: query(url, "user_id"), now: ctx.now })
+                .await?;
+            json(200, &json!({"items": items}))
+        }
+        ([id], Method::Delete) => {
+            if session::revoke(ctx, pool, id).await? {
+                no_content()
+            } else {
+                Err(HttpError::NotFound)
+            }
+        }
+        ([], _) | ([_], _) => method_not_allowed(),
+        _ => Err(HttpError::NotFound),
+    }
+}
