@@ -28,19 +28,38 @@ fn now_ms() -> f64 {
 }
 
 /// The pool's active key for `alg`: (kid, key).
-async fn signing_key(env: &Env, master: &str, pool: &str, alg: SigningAlg) -> Result<(String, CryptoKey), StoreError> {
+async fn signing_key(
+    env: &Env,
+    master: &str,
+    pool: &str,
+    alg: SigningAlg,
+) -> Result<(String, CryptoKey), StoreError> {
     let cache_key = format!("{pool}|{}", alg.as_str());
     let now = now_ms();
     if let Some((kid, key)) = SIGNING.with(|c| {
-        c.borrow().get(&cache_key).filter(|(_, _, at)| now - at < SIGNING_KEY_TTL_MS).map(|(k, key, _)| (k.clone(), key.clone()))
+        c.borrow()
+            .get(&cache_key)
+            .filter(|(_, _, at)| now - at < SIGNING_KEY_TTL_MS)
+            .map(|(k, key, _)| (k.clone(), key.clone()))
     }) {
         return Ok((kid, key));
     }
-    let stored: StoredKey = vault::call(env, pool, VaultCommand::ActiveKey { pool: pool.to_string(), alg }).await?;
+    let stored: StoredKey = vault::call(
+        env,
+        pool,
+        VaultCommand::ActiveKey {
+            pool: pool.to_string(),
+            alg,
+        },
+    )
+    .await?;
     let private = secretbox::open(master, "signing-key", &stored.private_sealed).await?;
     let jwk: serde_json::Value = serde_json::from_slice(&private)?;
     let key = webcrypto::import_jwk(alg, &jwk, true).await?;
-    SIGNING.with(|c| c.borrow_mut().insert(cache_key, (stored.kid.clone(), key.clone(), now)));
+    SIGNING.with(|c| {
+        c.borrow_mut()
+            .insert(cache_key, (stored.kid.clone(), key.clone(), now))
+    });
     Ok((stored.kid, key))
 }
 
@@ -55,13 +74,22 @@ pub async fn sign_jwt(
     hs_secret: Option<&[u8]>,
 ) -> Result<String, StoreError> {
     if alg == SigningAlg::HS256 {
-        let secret = hs_secret.ok_or_else(|| StoreError::Runtime("HS256 needs the client secret".into()))?;
-        let header = Header { alg: alg.as_str().into(), kid: None, typ: Some(typ.into()) };
+        let secret =
+            hs_secret.ok_or_else(|| StoreError::Runtime("HS256 needs the client secret".into()))?;
+        let header = Header {
+            alg: alg.as_str().into(),
+            kid: None,
+            typ: Some(typ.into()),
+        };
         let input = jws::signing_input(&header, claims);
         return Ok(jws::assemble(&input, &jws::hs256_sign(secret, &input)));
     }
     let (kid, key) = signing_key(env, master, pool, alg).await?;
-    let header = Header { alg: alg.as_str().into(), kid: Some(kid), typ: Some(typ.into()) };
+    let header = Header {
+        alg: alg.as_str().into(),
+        kid: Some(kid),
+        typ: Some(typ.into()),
+    };
     let input = jws::signing_input(&header, claims);
     let sig = webcrypto::sign(alg, &key, input.as_bytes()).await?;
     Ok(jws::assemble(&input, &sig))
@@ -70,20 +98,32 @@ pub async fn sign_jwt(
 /// Verifies a token signed with one of the pool's published keys; returns its claims.
 /// `None` for anything malformed, unknown or badly signed (and for HS256, which Doorward
 /// never uses for its own access tokens).
-pub async fn verify_jwt(env: &Env, pool: &str, token: &str) -> Result<Option<serde_json::Value>, StoreError> {
-    let Some((jws, alg)) = jws::parse(token) else { return Ok(None) };
+pub async fn verify_jwt(
+    env: &Env,
+    pool: &str,
+    token: &str,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    let Some((jws, alg)) = jws::parse(token) else {
+        return Ok(None);
+    };
     if alg == SigningAlg::HS256 {
         return Ok(None);
     }
-    let Some(kid) = jws.header.kid.clone() else { return Ok(None) };
+    let Some(kid) = jws.header.kid.clone() else {
+        return Ok(None);
+    };
     let cached = VERIFYING.with(|c| c.borrow().get(&kid).cloned());
     let key = match cached {
         Some((a, k)) if a == alg => k,
         Some(_) => return Ok(None),
         None => {
-            let Some(jwks) = Kv::new(env)?.jwks(pool).await? else { return Ok(None) };
+            let Some(jwks) = Kv::new(env)?.jwks(pool).await? else {
+                return Ok(None);
+            };
             let found = jwks["keys"].as_array().and_then(|ks| {
-                ks.iter().find(|k| k["kid"] == kid.as_str() && k["alg"] == alg.as_str()).cloned()
+                ks.iter()
+                    .find(|k| k["kid"] == kid.as_str() && k["alg"] == alg.as_str())
+                    .cloned()
             });
             let Some(jwk) = found else { return Ok(None) };
             let key = webcrypto::import_jwk(alg, &jwk, false).await?;

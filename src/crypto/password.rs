@@ -20,18 +20,29 @@ pub const ITERATIONS: u32 = 100_000;
 pub async fn hash(password: &str) -> Result<String, CryptoError> {
     let salt = random::bytes::<16>().map_err(|e| CryptoError(e.to_string()))?;
     let dk = webcrypto::pbkdf2_sha256(password.as_bytes(), &salt, ITERATIONS).await?;
-    Ok(format!("pbkdf2-sha256${ITERATIONS}${}${}", b64(&salt), b64(&dk)))
+    Ok(format!(
+        "pbkdf2-sha256${ITERATIONS}${}${}",
+        b64(&salt),
+        b64(&dk)
+    ))
 }
 
 /// Parses a stored hash into (iterations, salt, derived key).
 pub fn parse(stored: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
     let mut parts = stored.split('$');
-    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(dk), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(dk), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return None;
     };
-    let iterations: u32 = iter.parse().ok().filter(|i| (1_000..=10_000_000).contains(i))?;
+    let iterations: u32 = iter
+        .parse()
+        .ok()
+        .filter(|i| (1_000..=10_000_000).contains(i))?;
     Some((iterations, b64_decode(salt)?, b64_decode(dk)?))
 }
 
@@ -56,7 +67,10 @@ mod tests {
         let s = "pbkdf2-sha256$100000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
         let (i, salt, dk) = parse(s).unwrap();
         assert_eq!((i, salt.len(), dk.len()), (100_000, 16, 32));
-        assert!(parse("pbkdf2-sha256$1$AA$AA").is_none(), "too few rounds is refused");
+        assert!(
+            parse("pbkdf2-sha256$1$AA$AA").is_none(),
+            "too few rounds is refused"
+        );
         assert!(parse("bcrypt$10$x$y").is_none());
         assert!(parse(&format!("{s}$extra")).is_none());
     }

@@ -17,7 +17,10 @@ thread_local! {
 
 async fn master_key(master_b64: &str) -> Result<CryptoKey, CryptoError> {
     if let Some(key) = MASTER.with(|m| {
-        m.borrow().as_ref().filter(|(k, _)| k == master_b64).map(|(_, key)| key.clone())
+        m.borrow()
+            .as_ref()
+            .filter(|(k, _)| k == master_b64)
+            .map(|(_, key)| key.clone())
     }) {
         return Ok(key);
     }
@@ -29,7 +32,11 @@ async fn master_key(master_b64: &str) -> Result<CryptoKey, CryptoError> {
     Ok(key)
 }
 
-pub async fn seal(master_b64: &str, purpose: &str, plaintext: &[u8]) -> Result<String, CryptoError> {
+pub async fn seal(
+    master_b64: &str,
+    purpose: &str,
+    plaintext: &[u8],
+) -> Result<String, CryptoError> {
     let key = master_key(master_b64).await?;
     let iv = random::bytes::<12>().map_err(|e| CryptoError(e.to_string()))?;
     let ct = webcrypto::aes_gcm_encrypt(&key, &iv, purpose.as_bytes(), plaintext).await?;
@@ -39,7 +46,8 @@ pub async fn seal(master_b64: &str, purpose: &str, plaintext: &[u8]) -> Result<S
 pub async fn open(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
     let key = master_key(master_b64).await?;
     let mut parts = sealed.split('.');
-    let (Some("v1"), Some(iv), Some(ct), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("v1"), Some(iv), Some(ct), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(CryptoError("sealed value has an unknown format".into()));
     };

@@ -37,7 +37,10 @@ fn obj(pairs: &[(&str, JsValue)]) -> Result<Object> {
 }
 
 fn usages(list: &[&str]) -> JsValue {
-    list.iter().map(|u| JsValue::from_str(u)).collect::<Array>().into()
+    list.iter()
+        .map(|u| JsValue::from_str(u))
+        .collect::<Array>()
+        .into()
 }
 
 fn s(v: &str) -> JsValue {
@@ -78,8 +81,9 @@ pub async fn generate_key_pair(alg: SigningAlg) -> Result<(serde_json::Value, se
         params = params.clone();
     }
     let sc = subtle()?;
-    let pair = JsFuture::from(sc.generate_key_with_object(&params, true, &usages(&["sign", "verify"]))?)
-        .await?;
+    let pair =
+        JsFuture::from(sc.generate_key_with_object(&params, true, &usages(&["sign", "verify"]))?)
+            .await?;
     let private: CryptoKey = Reflect::get(&pair, &s("privateKey"))?.unchecked_into();
     let public: CryptoKey = Reflect::get(&pair, &s("publicKey"))?.unchecked_into();
     let private_jwk = JsFuture::from(sc.export_key("jwk", &private)?).await?;
@@ -97,7 +101,11 @@ fn from_json(v: &serde_json::Value) -> Result<Object> {
 }
 
 /// Imports a JWK (private for signing, public for verifying) as a non-extractable key.
-pub async fn import_jwk(alg: SigningAlg, jwk: &serde_json::Value, private: bool) -> Result<CryptoKey> {
+pub async fn import_jwk(
+    alg: SigningAlg,
+    jwk: &serde_json::Value,
+    private: bool,
+) -> Result<CryptoKey> {
     // Strip `key_ops`/`use` hints that WebCrypto would check against the usages below.
     let mut jwk = jwk.clone();
     if let Some(o) = jwk.as_object_mut() {
@@ -120,13 +128,22 @@ pub async fn import_jwk(alg: SigningAlg, jwk: &serde_json::Value, private: bool)
 
 /// Signs `data` with `key` for JWS algorithm `alg`.
 pub async fn sign(alg: SigningAlg, key: &CryptoKey, data: &[u8]) -> Result<Vec<u8>> {
-    let sig = JsFuture::from(subtle()?.sign_with_object_and_u8_array(&sign_algorithm(alg)?, key, data)?)
-        .await?;
+    let sig = JsFuture::from(subtle()?.sign_with_object_and_u8_array(
+        &sign_algorithm(alg)?,
+        key,
+        data,
+    )?)
+    .await?;
     Ok(Uint8Array::new(&sig).to_vec())
 }
 
 /// Verifies a JWS signature.
-pub async fn verify(alg: SigningAlg, key: &CryptoKey, signature: &[u8], data: &[u8]) -> Result<bool> {
+pub async fn verify(
+    alg: SigningAlg,
+    key: &CryptoKey,
+    signature: &[u8],
+    data: &[u8],
+) -> Result<bool> {
     let ok = JsFuture::from(subtle()?.verify_with_object_and_u8_array_and_u8_array(
         &sign_algorithm(alg)?,
         key,
@@ -152,23 +169,35 @@ pub async fn import_aes_key(raw: &[u8]) -> Result<CryptoKey> {
 }
 
 /// AES-GCM encryption with a 96-bit IV; `aad` binds the ciphertext to its purpose.
-pub async fn aes_gcm_encrypt(key: &CryptoKey, iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+pub async fn aes_gcm_encrypt(
+    key: &CryptoKey,
+    iv: &[u8; 12],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
     let params = obj(&[
         ("name", s("AES-GCM")),
         ("iv", Uint8Array::from(&iv[..]).into()),
         ("additionalData", Uint8Array::from(aad).into()),
     ])?;
-    let ct = JsFuture::from(subtle()?.encrypt_with_object_and_u8_array(&params, key, plaintext)?).await?;
+    let ct = JsFuture::from(subtle()?.encrypt_with_object_and_u8_array(&params, key, plaintext)?)
+        .await?;
     Ok(Uint8Array::new(&ct).to_vec())
 }
 
-pub async fn aes_gcm_decrypt(key: &CryptoKey, iv: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
+pub async fn aes_gcm_decrypt(
+    key: &CryptoKey,
+    iv: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>> {
     let params = obj(&[
         ("name", s("AES-GCM")),
         ("iv", Uint8Array::from(iv).into()),
         ("additionalData", Uint8Array::from(aad).into()),
     ])?;
-    let pt = JsFuture::from(subtle()?.decrypt_with_object_and_u8_array(&params, key, ciphertext)?).await?;
+    let pt = JsFuture::from(subtle()?.decrypt_with_object_and_u8_array(&params, key, ciphertext)?)
+        .await?;
     Ok(Uint8Array::new(&pt).to_vec())
 }
 
@@ -189,6 +218,7 @@ pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Res
         ("salt", Uint8Array::from(salt).into()),
         ("iterations", JsValue::from(iterations)),
     ])?;
-    let bits = JsFuture::from(sc.derive_bits_with_object(&params, &base.unchecked_into(), 256)?).await?;
+    let bits =
+        JsFuture::from(sc.derive_bits_with_object(&params, &base.unchecked_into(), 256)?).await?;
     Ok(Uint8Array::new(&bits).to_vec())
 }

@@ -4,8 +4,11 @@
 use worker::{Method, Request, RequestInit, Response};
 
 use super::context::Ctx;
+use super::i18n::{self, Locale};
 use super::respond::{HttpError, HttpResult};
+use crate::oidc::model::Application;
 use crate::oidc::response::html_escape;
+use crate::store::kv::Kv;
 
 /// Fetches `path` (e.g. `/pages/login.html`) from the static assets.
 pub async fn fetch(ctx: &Ctx, path: &str) -> Result<Response, HttpError> {
@@ -26,31 +29,133 @@ pub async fn serve(ctx: &Ctx, path: &str) -> HttpResult {
         return Err(HttpError::NotFound);
     }
     // A fetched response's headers are immutable: rebuild it with ours.
-    let content_type = resp.headers().get("Content-Type")?.unwrap_or_else(|| "application/octet-stream".into());
+    let content_type = resp
+        .headers()
+        .get("Content-Type")?
+        .unwrap_or_else(|| "application/octet-stream".into());
     let bytes = resp.bytes().await?;
     let headers = worker::Headers::new();
     headers.set("Content-Type", &content_type)?;
     headers.set("X-Content-Type-Options", "nosniff")?;
     headers.set("Cache-Control", "public, max-age=300")?;
     if content_type.starts_with("text/html") {
-        headers.set("Content-Security-Policy", &super::respond::page_csp(None).replace("default-src 'none'", "default-src 'none'; script-src 'self'; connect-src 'self'"))?;
+        headers.set(
+            "Content-Security-Policy",
+            &super::respond::page_csp(None).replace(
+                "default-src 'none'",
+                "default-src 'none'; script-src 'self'; connect-src 'self'",
+            ),
+        )?;
         headers.set("X-Frame-Options", "DENY")?;
         headers.set("Referrer-Policy", "no-referrer")?;
     }
     Ok(Response::from_bytes(bytes)?.with_headers(headers))
 }
 
-/// Loads a page template and replaces `{{name}}` placeholders. Values are HTML-escaped except
-/// those listed in `raw`, which the caller has built from escaped parts.
-pub async fn render(ctx: &Ctx, page: &str, values: &[(&str, String)], raw: &[&str]) -> Result<String, HttpError> {
+/// What every hosted page shares: language, where its CSS is, and the pool's branding.
+pub struct PageStyle {
+    pub locale: Locale,
+    /// `{issuer}/assets`.
+    pub assets: String,
+    pub app_name: String,
+    pub logo_url: Option<String>,
+}
+
+impl PageStyle {
+    /// The style for an application's pages (one KV read for the pool's branding).
+    pub async fn for_app(
+        ctx: &Ctx,
+        app: &Application,
+        issuer: &str,
+        locale: Locale,
+    ) -> Result<PageStyle, HttpError> {
+        let pool = Kv::new(&ctx.env)?.pool(&app.pool_id).await?;
+        Ok(PageStyle {
+            locale,
+            assets: format!("{issuer}/assets"),
+            app_name: app.name.clone(),
+            logo_url: pool.and_then(|p| p.branding.logo_url),
+        })
+    }
+
+    /// A message in this page's language with `{app}` filled in.
+    pub fn msg(&self, key: &str) -> String {
+        i18n::msg(self.locale, key).replace("{app}", &self.app_name)
+    }
+}
+
+/// Loads a page template and fills it: `{{msg:key}}` from the page's language, `{{lang}}`,
+/// `{{assets}}`, `{{logo_block}}`, then `values`. Values are HTML-escaped except those listed
+/// in `raw`, which the caller has built from escaped parts.
+pub async fn render(
+    ctx: &Ctx,
+    page: &str,
+    style: &PageStyle,
+    values: &[(&str, String)],
+    raw: &[&str],
+) -> Result<String, HttpError> {
     let mut resp = fetch(ctx, &format!("/pages/{page}")).await?;
     if resp.status_code() != 200 {
-        return Err(HttpError::Runtime(format!("page template {page} is missing")));
+        return Err(HttpError::Runtime(format!(
+            "page template {page} is missing"
+        )));
     }
-    let mut html = resp.text().await?;
-    for (k, v) in values {
-        let v = if raw.contains(k) { v.clone() } else { html_escape(v) };
+    let template = resp.text().await?;
+    let mut html = String::with_capacity(template.len() + 512);
+    let mut rest = template.as_str();
+    while let Some(start) = rest.find("{{msg:") {
+        html.push_str(&rest[..start]);
+        let after = &rest[start + 6..];
+        let Some(end) = after.find("}}") else { break };
+        html.push_str(&html_escape(&style.msg(&after[..end])));
+        rest = &after[end + 2..];
+    }
+    html.push_str(rest);
+    let logo = style
+        .logo_url
+        .as_ref()
+        .map(|l| format!("<img class=\"logo\" src=\"{}\" alt=\"\">", html_escape(l)))
+        .unwrap_or_default();
+    html = html.replace("{{logo_block}}", &logo);
+    let fixed = [
+        ("lang", style.locale.tag().to_string()),
+        ("assets", style.assets.clone()),
+        ("app_name", style.app_name.clone()),
+    ];
+    for (k, v) in fixed.iter().chain(
+        values
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        let v = if raw.contains(k) {
+            v.clone()
+        } else {
+            html_escape(v)
+        };
         html = html.replace(&format!("{{{{{k}}}}}"), &v);
     }
     Ok(html)
+}
+
+/// `{issuer}/assets/brand.css`: the pool's colours as overrides of the page CSS variables.
+pub async fn brand_css(ctx: &Ctx, app: &Application) -> HttpResult {
+    let pool = Kv::new(&ctx.env)?.pool(&app.pool_id).await?;
+    let mut css = String::from("/* Branding of this user pool (generated). */\n:root {\n");
+    if let Some(b) = pool.map(|p| p.branding) {
+        // Colours were validated as #rrggbb when saved, so they cannot break out of the rule.
+        if let Some(c) = b.primary_color {
+            css.push_str(&format!("  --dw-primary: {c};\n"));
+        }
+        if let Some(c) = b.background_color {
+            css.push_str(&format!("  --dw-bg: {c};\n"));
+        }
+    }
+    css.push_str("}\n");
+    let headers = worker::Headers::new();
+    headers.set("Content-Type", "text/css; charset=utf-8")?;
+    headers.set("Cache-Control", "public, max-age=60")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(Response::ok(css)?.with_headers(headers))
 }

@@ -24,16 +24,28 @@ impl Settings {
             .ok()
             .map(|v| v.trim().to_lowercase())
             .filter(|v| !v.is_empty());
-        let master_key = env.secret("MASTER_KEY").map(|v| v.to_string()).unwrap_or_default();
+        let master_key = env
+            .secret("MASTER_KEY")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         if crate::oidc::jws::b64_decode(master_key.trim()).map(|k| k.len()) != Some(32) {
-            problems.push("MASTER_KEY must be set to 32 random bytes in base64url (see scripts/dev.sh)");
+            problems.push(
+                "MASTER_KEY must be set to 32 random bytes in base64url (see scripts/dev.sh)",
+            );
         }
-        let admin_token = env.secret("ADMIN_TOKEN").map(|v| v.to_string()).unwrap_or_default();
+        let admin_token = env
+            .secret("ADMIN_TOKEN")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
         if admin_token.len() < 16 {
             problems.push("ADMIN_TOKEN must be set to a random string of at least 16 characters");
         }
         if problems.is_empty() {
-            Ok(Settings { base_domain, master_key: master_key.trim().to_string(), admin_token })
+            Ok(Settings {
+                base_domain,
+                master_key: master_key.trim().to_string(),
+                admin_token,
+            })
         } else {
             Err(HttpError::Config(problems.join("; ")))
         }

@@ -15,7 +15,10 @@ pub fn configuration(issuer: &str, app: &Application) -> HttpResult {
     let doc = discovery::document(issuer, app);
     Ok(with_headers(
         json(200, &doc)?,
-        &[("Cache-Control", "public, max-age=300"), ("Access-Control-Allow-Origin", "*")],
+        &[
+            ("Cache-Control", "public, max-age=300"),
+            ("Access-Control-Allow-Origin", "*"),
+        ],
     ))
 }
 
@@ -23,7 +26,10 @@ pub fn configuration(issuer: &str, app: &Application) -> HttpResult {
 pub async fn jwks(ctx: &Ctx, app: &Application) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
     let mut needed = vec![SigningAlg::RS256];
-    for alg in [app.id_token_signed_response_alg, app.access_token_signed_response_alg] {
+    for alg in [
+        app.id_token_signed_response_alg,
+        app.access_token_signed_response_alg,
+    ] {
         if alg != SigningAlg::HS256 && !needed.contains(&alg) {
             needed.push(alg);
         }
@@ -36,13 +42,24 @@ pub async fn jwks(ctx: &Ctx, app: &Application) -> HttpResult {
     };
     for alg in needed {
         if !has(&set, alg) {
-            let _: Value = vault::call(&ctx.env, &app.pool_id, VaultCommand::ActiveKey { pool: app.pool_id.clone(), alg }).await?;
+            let _: Value = vault::call(
+                &ctx.env,
+                &app.pool_id,
+                VaultCommand::ActiveKey {
+                    pool: app.pool_id.clone(),
+                    alg,
+                },
+            )
+            .await?;
             set = kv.jwks(&app.pool_id).await?;
         }
     }
     let body = set.unwrap_or_else(|| serde_json::json!({"keys": []}));
     Ok(with_headers(
         json(200, &body)?,
-        &[("Cache-Control", "public, max-age=60"), ("Access-Control-Allow-Origin", "*")],
+        &[
+            ("Cache-Control", "public, max-age=60"),
+            ("Access-Control-Allow-Origin", "*"),
+        ],
     ))
 }

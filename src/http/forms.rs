@@ -9,20 +9,30 @@ pub async fn form_pairs(req: &mut Request) -> Vec<(String, String)> {
         .get("Content-Type")
         .ok()
         .flatten()
-        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|c| {
+            c.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Vec::new();
     }
     let body = req.text().await.unwrap_or_default();
-    url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    req.url().map(|u| u.query_pairs().into_owned().collect()).unwrap_or_default()
+    req.url()
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
 }
 
 pub fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn cookie(req: &Request, name: &str) -> Option<String> {
@@ -36,7 +46,11 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
 /// The caller's IP as the edge reports it (`CF-Connecting-IP`); locally there is none, and
 /// every request shares one per-IP throttle bucket.
 pub fn client_ip(req: &Request) -> String {
-    req.headers().get("CF-Connecting-IP").ok().flatten().unwrap_or_else(|| "local".into())
+    req.headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "local".into())
 }
 
 /// Whether the request came over https (decides the `Secure` cookie flag).

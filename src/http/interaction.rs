@@ -6,10 +6,11 @@
 use subtle::ConstantTimeEq;
 use worker::{Request, Response};
 
+use super::assets::PageStyle;
 use super::authorize::{continue_request, error_page};
 use super::context::Ctx;
 use super::respond::{html, page_csp, HttpError, HttpResult};
-use super::{assets, forms, session};
+use super::{assets, forms, i18n, session};
 use crate::crypto::{password, random};
 use crate::oidc::authorize::{AuthorizationRequest, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
@@ -18,14 +19,18 @@ use crate::oidc::records::Interaction;
 use crate::oidc::response::html_escape;
 use crate::oidc::scope;
 use crate::oidc::throttle;
-use crate::store::directory::{throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord};
+use crate::store::directory::{
+    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord,
+};
 use crate::store::grants::{Grants, Kind};
 
 const INTERACTION_SECS: u64 = 600;
 const CSRF_COOKIE: &str = "dw_interaction";
 
 fn path_of(issuer: &str) -> String {
-    url::Url::parse(issuer).map(|u| u.path().to_string()).unwrap_or_else(|_| "/".into())
+    url::Url::parse(issuer)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/".into())
 }
 
 /// Stores the request and sends the browser to its page.
@@ -50,8 +55,17 @@ pub async fn open(
         auth_time,
         expires_at: ctx.now + INTERACTION_SECS,
     };
-    Grants::new(&ctx.env).put(Kind::Interaction, &uid, &record, record.expires_at).await?;
-    let cookie = session::set_cookie(ctx, req, CSRF_COOKIE, &csrf, INTERACTION_SECS, &path_of(issuer));
+    Grants::new(&ctx.env)
+        .put(Kind::Interaction, &uid, &record, record.expires_at)
+        .await?;
+    let cookie = session::set_cookie(
+        ctx,
+        req,
+        CSRF_COOKIE,
+        &csrf,
+        INTERACTION_SECS,
+        &path_of(issuer),
+    );
     let headers = worker::Headers::new();
     headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
     headers.set("Set-Cookie", &cookie)?;
@@ -60,30 +74,61 @@ pub async fn open(
 }
 
 /// Loads the interaction and checks that this browser started it.
-async fn load(ctx: &Ctx, req: &Request, app: &Application, uid: &str) -> Result<Option<Interaction>, HttpError> {
-    let rec: Option<Interaction> = Grants::new(&ctx.env).get(Kind::Interaction, uid, ctx.now).await?;
+async fn load(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    uid: &str,
+) -> Result<Option<Interaction>, HttpError> {
+    let rec: Option<Interaction> = Grants::new(&ctx.env)
+        .get(Kind::Interaction, uid, ctx.now)
+        .await?;
     let cookie = forms::cookie(req, CSRF_COOKIE).unwrap_or_default();
-    Ok(rec.filter(|r| r.client_id == app.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))))
+    Ok(rec.filter(|r| {
+        r.client_id == app.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))
+    }))
 }
 
-async fn expired(ctx: &Ctx, issuer: &str) -> HttpResult {
+async fn expired(ctx: &Ctx, req: &Request, app: &Application, issuer: &str) -> HttpResult {
     let e = OAuthError::invalid_request(
         "This sign-in page has expired or was opened in another browser. Go back to the application and start again.",
     );
-    error_page(ctx, issuer, &e, 400).await
+    error_page(ctx, req, app, issuer, &e, 400).await
 }
 
-pub async fn show(ctx: &Ctx, req: Request, app: &Application, issuer: &str, uid: &str) -> HttpResult {
-    let Some(rec) = load(ctx, &req, app, uid).await? else { return expired(ctx, issuer).await };
+/// The page language: the request's `ui_locales`, then the browser's `Accept-Language`.
+async fn style(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    rec: &Interaction,
+) -> Result<PageStyle, HttpError> {
+    let accept = req.headers().get("Accept-Language").ok().flatten();
+    let locale = i18n::negotiate(rec.request.ui_locales.as_deref(), accept.as_deref());
+    PageStyle::for_app(ctx, app, issuer, locale).await
+}
+
+pub async fn show(
+    ctx: &Ctx,
+    req: Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> HttpResult {
+    let Some(rec) = load(ctx, &req, app, uid).await? else {
+        return expired(ctx, &req, app, issuer).await;
+    };
+    let style = style(ctx, &req, app, issuer, &rec).await?;
     match &rec.user_id {
-        None => login_page(ctx, app, issuer, uid, &rec, None, 200).await,
-        Some(user_id) => consent_page(ctx, app, issuer, uid, &rec, user_id).await,
+        None => login_page(ctx, &style, issuer, uid, &rec, None, 200).await,
+        Some(user_id) => consent_page(ctx, &style, app, issuer, uid, &rec, user_id).await,
     }
 }
 
 async fn login_page(
     ctx: &Ctx,
-    app: &Application,
+    style: &PageStyle,
     issuer: &str,
     uid: &str,
     rec: &Interaction,
@@ -96,13 +141,14 @@ async fn login_page(
     let body = assets::render(
         ctx,
         "login.html",
+        style,
         &[
-            ("lang", "en".into()),
-            ("assets", format!("{issuer}/assets")),
-            ("app_name", app.name.clone()),
             ("action", format!("{issuer}/interaction/{uid}/login")),
             ("csrf", rec.csrf.clone()),
-            ("login_hint", rec.request.login_hint.clone().unwrap_or_default()),
+            (
+                "login_hint",
+                rec.request.login_hint.clone().unwrap_or_default(),
+            ),
             ("error_block", error_block),
         ],
         &["error_block"],
@@ -111,23 +157,35 @@ async fn login_page(
     html(status, body, &page_csp(None))
 }
 
-async fn consent_page(ctx: &Ctx, app: &Application, issuer: &str, uid: &str, rec: &Interaction, user_id: &str) -> HttpResult {
+async fn consent_page(
+    ctx: &Ctx,
+    style: &PageStyle,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+    rec: &Interaction,
+    user_id: &str,
+) -> HttpResult {
     let user = super::authorize::load_user(ctx, app, user_id).await?;
     let username = user.map(|u| u.username).unwrap_or_default();
     let scopes: String = rec
         .request
         .scope
         .iter()
-        .filter_map(|s| scope::describe(s).map(|d| (s, d)))
-        .map(|(s, d)| format!("<li data-scope=\"{}\">{}</li>", html_escape(s), html_escape(d)))
+        .filter(|s| scope::describe(s).is_some())
+        .map(|s| {
+            format!(
+                "<li data-scope=\"{}\">{}</li>",
+                html_escape(s),
+                html_escape(&style.msg(&format!("scope_{s}")))
+            )
+        })
         .collect();
     let body = assets::render(
         ctx,
         "consent.html",
+        style,
         &[
-            ("lang", "en".into()),
-            ("assets", format!("{issuer}/assets")),
-            ("app_name", app.name.clone()),
             ("username", username),
             ("scopes", scopes),
             ("action", format!("{issuer}/interaction/{uid}/consent")),
@@ -145,16 +203,37 @@ fn csrf_ok(rec: &Interaction, form: &[(String, String)]) -> bool {
     bool::from(sent.as_bytes().ct_eq(rec.csrf.as_bytes()))
 }
 
-pub async fn login(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str, uid: &str) -> HttpResult {
+pub async fn login(
+    ctx: &Ctx,
+    mut req: Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> HttpResult {
     let form = forms::form_pairs(&mut req).await;
-    let Some(mut rec) = load(ctx, &req, app, uid).await? else { return expired(ctx, issuer).await };
+    let Some(mut rec) = load(ctx, &req, app, uid).await? else {
+        return expired(ctx, &req, app, issuer).await;
+    };
     if !csrf_ok(&rec, &form) {
-        return expired(ctx, issuer).await;
+        return expired(ctx, &req, app, issuer).await;
     }
-    let login = forms::first(&form, "login").unwrap_or("").trim().to_string();
+    let style = style(ctx, &req, app, issuer, &rec).await?;
+    let login = forms::first(&form, "login")
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let pw = forms::first(&form, "password").unwrap_or("");
     if login.is_empty() || pw.is_empty() {
-        return login_page(ctx, app, issuer, uid, &rec, Some("Enter your username and password."), 400).await;
+        return login_page(
+            ctx,
+            &style,
+            issuer,
+            uid,
+            &rec,
+            Some(&style.msg("enter_credentials")),
+            400,
+        )
+        .await;
     }
     match check_password(ctx, app, &login, pw, &forms::client_ip(&req)).await? {
         PasswordCheck::Ok(user_id) => {
@@ -162,36 +241,82 @@ pub async fn login(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str,
             rec.user_id = Some(user_id.clone());
             rec.auth_time = Some(session.auth_time);
             Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
-            let signed_in = SignedIn { user_id, auth_time: session.auth_time, fresh: true };
-            continue_request(ctx, &req, app, issuer, rec.request, Some(signed_in), Some(session.session_id), Some(cookie)).await
+            let signed_in = SignedIn {
+                user_id,
+                auth_time: session.auth_time,
+                fresh: true,
+            };
+            continue_request(
+                ctx,
+                &req,
+                app,
+                issuer,
+                rec.request,
+                Some(signed_in),
+                Some(session.session_id),
+                Some(cookie),
+            )
+            .await
         }
         PasswordCheck::Wrong => {
-            login_page(ctx, app, issuer, uid, &rec, Some("Incorrect username or password."), 401).await
+            login_page(
+                ctx,
+                &style,
+                issuer,
+                uid,
+                &rec,
+                Some(&style.msg("wrong_password")),
+                401,
+            )
+            .await
         }
         PasswordCheck::Blocked => {
-            login_page(ctx, app, issuer, uid, &rec, Some("This account is blocked. Contact your administrator."), 403).await
+            login_page(
+                ctx,
+                &style,
+                issuer,
+                uid,
+                &rec,
+                Some(&style.msg("blocked")),
+                403,
+            )
+            .await
         }
         PasswordCheck::Locked(retry) => {
             let minutes = retry.div_ceil(60).max(1);
-            let msg = format!("Too many failed attempts. Try again in {minutes} minutes.");
-            login_page(ctx, app, issuer, uid, &rec, Some(&msg), 429).await
+            let msg = style
+                .msg("locked")
+                .replace("{minutes}", &minutes.to_string());
+            login_page(ctx, &style, issuer, uid, &rec, Some(&msg), 429).await
         }
     }
 }
 
-pub async fn consent(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str, uid: &str) -> HttpResult {
+pub async fn consent(
+    ctx: &Ctx,
+    mut req: Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> HttpResult {
     let form = forms::form_pairs(&mut req).await;
-    let Some(rec) = load(ctx, &req, app, uid).await? else { return expired(ctx, issuer).await };
+    let Some(rec) = load(ctx, &req, app, uid).await? else {
+        return expired(ctx, &req, app, issuer).await;
+    };
     let (Some(user_id), Some(auth_time)) = (rec.user_id.clone(), rec.auth_time) else {
-        return expired(ctx, issuer).await;
+        return expired(ctx, &req, app, issuer).await;
     };
     if !csrf_ok(&rec, &form) {
-        return expired(ctx, issuer).await;
+        return expired(ctx, &req, app, issuer).await;
     }
     Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
     if forms::first(&form, "decision") != Some("allow") {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-        return super::authorize::deliver(crate::oidc::response::error(&rec.request.error_target(), &e, issuer));
+        return super::authorize::deliver(crate::oidc::response::error(
+            &rec.request.error_target(),
+            &e,
+            issuer,
+        ));
     }
     Directory::new(&ctx.env, &app.pool_id)
         .call::<serde_json::Value>(DirectoryCommand::PutConsent {
@@ -204,9 +329,25 @@ pub async fn consent(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
     let session = session::current(ctx, &req, &app.pool_id).await?;
     let mut request = rec.request;
     // Consent was just given: don't ask again in this request.
-    request.prompt.retain(|p| *p != crate::oidc::authorize::Prompt::Consent);
-    let signed_in = SignedIn { user_id, auth_time, fresh: true };
-    continue_request(ctx, &req, app, issuer, request, Some(signed_in), session.map(|s| s.session_id), None).await
+    request
+        .prompt
+        .retain(|p| *p != crate::oidc::authorize::Prompt::Consent);
+    let signed_in = SignedIn {
+        user_id,
+        auth_time,
+        fresh: true,
+    };
+    continue_request(
+        ctx,
+        &req,
+        app,
+        issuer,
+        request,
+        Some(signed_in),
+        session.map(|s| s.session_id),
+        None,
+    )
+    .await
 }
 
 /// The outcome of checking a password, shared with the password grant.
@@ -219,16 +360,37 @@ pub enum PasswordCheck {
 
 /// Throttled password check: the same answer and the same work (one hash) whether or not the
 /// account exists; counters in the pool's object so parallel guesses are counted.
-pub async fn check_password(ctx: &Ctx, app: &Application, login: &str, pw: &str, ip: &str) -> Result<PasswordCheck, HttpError> {
+pub async fn check_password(
+    ctx: &Ctx,
+    app: &Application,
+    login: &str,
+    pw: &str,
+    ip: &str,
+) -> Result<PasswordCheck, HttpError> {
     let dir = Directory::new(&ctx.env, &app.pool_id);
     let keys = throttle_keys(login, ip);
-    let gate: AttemptGate = dir.call(DirectoryCommand::BeginAttempt { keys: keys.clone(), now: ctx.now }).await?;
+    let gate: AttemptGate = dir
+        .call(DirectoryCommand::BeginAttempt {
+            keys: keys.clone(),
+            now: ctx.now,
+        })
+        .await?;
     if !gate.allowed {
         return Ok(PasswordCheck::Locked(gate.retry_after));
     }
-    let found: Option<LoginRecord> = dir.call(DirectoryCommand::FindLogin { login: login.to_string() }).await?;
+    let found: Option<LoginRecord> = dir
+        .call(DirectoryCommand::FindLogin {
+            login: login.to_string(),
+        })
+        .await?;
     let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
-    let _: serde_json::Value = dir.call(DirectoryCommand::EndAttempt { keys, success: ok, now: ctx.now }).await?;
+    let _: serde_json::Value = dir
+        .call(DirectoryCommand::EndAttempt {
+            keys,
+            success: ok,
+            now: ctx.now,
+        })
+        .await?;
     match found {
         Some(f) if ok && f.user.blocked => Ok(PasswordCheck::Blocked),
         Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),

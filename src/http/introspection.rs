@@ -27,7 +27,9 @@ pub enum TokenShape<'a> {
 pub fn shape(token: &str) -> TokenShape<'_> {
     match token.matches('.').count() {
         2 => TokenShape::Access,
-        1 => TokenShape::Refresh { family_id: token.split('.').next().unwrap_or("") },
+        1 => TokenShape::Refresh {
+            family_id: token.split('.').next().unwrap_or(""),
+        },
         _ => TokenShape::Unknown,
     }
 }
@@ -41,7 +43,9 @@ pub async fn read_authenticated(
 ) -> Result<(String, bool), HttpResult> {
     let body = forms::form_pairs(req).await;
     let authorization = req.headers().get("Authorization").ok().flatten();
-    let basic = authorization.as_deref().is_some_and(|h| h.to_ascii_lowercase().starts_with("basic "));
+    let basic = authorization
+        .as_deref()
+        .is_some_and(|h| h.to_ascii_lowercase().starts_with("basic "));
     let fail = |e: OAuthError| Err(oauth_error(&e, basic));
     let params = match merge_params(&body, &[]) {
         Ok(p) => p,
@@ -66,10 +70,20 @@ pub async fn read_authenticated(
 }
 
 /// The live family of a refresh token of this client, if the token is its current one.
-pub async fn live_family(ctx: &Ctx, app: &Application, token: &str, family_id: &str) -> Result<Option<RefreshFamily>, HttpError> {
-    let f: Option<RefreshFamily> = Grants::new(&ctx.env).get(Kind::Family, family_id, ctx.now).await?;
+pub async fn live_family(
+    ctx: &Ctx,
+    app: &Application,
+    token: &str,
+    family_id: &str,
+) -> Result<Option<RefreshFamily>, HttpError> {
+    let f: Option<RefreshFamily> = Grants::new(&ctx.env)
+        .get(Kind::Family, family_id, ctx.now)
+        .await?;
     Ok(f.filter(|f| {
-        f.client_id == app.client_id && !f.revoked && f.expires_at > ctx.now && f.current_hash == sha256_b64(token)
+        f.client_id == app.client_id
+            && !f.revoked
+            && f.expires_at > ctx.now
+            && f.current_hash == sha256_b64(token)
     }))
 }
 
@@ -90,13 +104,15 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             }
             _ => inactive,
         },
-        TokenShape::Refresh { family_id } => match live_family(ctx, app, &token, family_id).await? {
-            Some(f) => json!({
-                "active": true, "token_type": "refresh_token", "scope": f.scope, "client_id": f.client_id,
-                "sub": f.user_id, "aud": f.client_id, "iss": issuer, "exp": f.expires_at, "iat": f.rotated_at,
-            }),
-            None => inactive,
-        },
+        TokenShape::Refresh { family_id } => {
+            match live_family(ctx, app, &token, family_id).await? {
+                Some(f) => json!({
+                    "active": true, "token_type": "refresh_token", "scope": f.scope, "client_id": f.client_id,
+                    "sub": f.user_id, "aud": f.client_id, "iss": issuer, "exp": f.expires_at, "iat": f.rotated_at,
+                }),
+                None => inactive,
+            }
+        }
         TokenShape::Unknown => inactive,
     };
     json_no_store(200, &answer)

@@ -6,10 +6,12 @@
 use subtle::ConstantTimeEq;
 use worker::{Method, Request, Response};
 
+use super::assets::PageStyle;
 use super::authorize::{error_page, hint_subject};
 use super::context::Ctx;
+use super::respond::HttpError;
 use super::respond::{html, page_csp, HttpResult};
-use super::{assets, forms, session};
+use super::{assets, forms, i18n, session};
 use crate::crypto::random;
 use crate::oidc::error::OAuthError;
 use crate::oidc::model::Application;
@@ -17,7 +19,9 @@ use crate::oidc::model::Application;
 const CSRF_COOKIE: &str = "dw_logout";
 
 fn path_of(issuer: &str) -> String {
-    url::Url::parse(issuer).map(|u| u.path().to_string()).unwrap_or_else(|_| "/".into())
+    url::Url::parse(issuer)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/".into())
 }
 
 async fn params(req: &mut Request) -> Vec<(String, String)> {
@@ -29,11 +33,16 @@ async fn params(req: &mut Request) -> Vec<(String, String)> {
 }
 
 /// Checks the post-logout redirect URI against the registered list.
-fn checked_redirect(app: &Application, pairs: &[(String, String)]) -> Result<Option<String>, OAuthError> {
+fn checked_redirect(
+    app: &Application,
+    pairs: &[(String, String)],
+) -> Result<Option<String>, OAuthError> {
     match forms::first(pairs, "post_logout_redirect_uri").filter(|u| !u.is_empty()) {
         None => Ok(None),
         Some(u) if app.post_logout_redirect_uris.iter().any(|r| r == u) => Ok(Some(u.to_string())),
-        Some(_) => Err(OAuthError::invalid_request("post_logout_redirect_uri is not registered for this application")),
+        Some(_) => Err(OAuthError::invalid_request(
+            "post_logout_redirect_uri is not registered for this application",
+        )),
     }
 }
 
@@ -41,13 +50,13 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let pairs = params(&mut req).await;
     let redirect = match checked_redirect(app, &pairs) {
         Ok(r) => r,
-        Err(e) => return error_page(ctx, issuer, &e, 400).await,
+        Err(e) => return error_page(ctx, &req, app, issuer, &e, 400).await,
     };
     let state = forms::first(&pairs, "state").unwrap_or("").to_string();
     if let Some(hint) = forms::first(&pairs, "id_token_hint").filter(|h| !h.is_empty()) {
         if hint_subject(ctx, app, issuer, hint).await?.is_some() {
             let clear = session::end(ctx, &req, &app.pool_id).await?;
-            return finish(ctx, issuer, redirect, &state, &clear).await;
+            return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if redirect.is_some() {
             // §2: the RP asked for a redirect, but the hint is not ours: confirm instead.
@@ -56,13 +65,12 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     }
     let csrf = random::token()?;
     let cookie = session::set_cookie(ctx, &req, CSRF_COOKIE, &csrf, 600, &path_of(issuer));
+    let style = page_style(ctx, &req, app, issuer).await?;
     let body = assets::render(
         ctx,
         "logout.html",
+        &style,
         &[
-            ("lang", "en".into()),
-            ("assets", format!("{issuer}/assets")),
-            ("app_name", app.name.clone()),
             ("action", format!("{issuer}/session/end/confirm")),
             ("csrf", csrf),
             ("state", state),
@@ -81,25 +89,60 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
     let sent = forms::first(&pairs, "csrf").unwrap_or("");
     let cookie = forms::cookie(&req, CSRF_COOKIE).unwrap_or_default();
     if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
-        return error_page(ctx, issuer, &OAuthError::invalid_request("This sign-out page has expired. Try again."), 400).await;
+        return error_page(
+            ctx,
+            &req,
+            app,
+            issuer,
+            &OAuthError::invalid_request("This sign-out page has expired. Try again."),
+            400,
+        )
+        .await;
     }
     let redirect = match checked_redirect(app, &pairs) {
         Ok(r) => r,
-        Err(e) => return error_page(ctx, issuer, &e, 400).await,
+        Err(e) => return error_page(ctx, &req, app, issuer, &e, 400).await,
     };
     let state = forms::first(&pairs, "state").unwrap_or("").to_string();
     if forms::first(&pairs, "logout") != Some("yes") {
         let e = OAuthError::invalid_request("You are still signed in.");
-        return error_page(ctx, issuer, &e, 200).await;
+        return error_page(ctx, &req, app, issuer, &e, 200).await;
     }
     let clear = session::end(ctx, &req, &app.pool_id).await?;
-    finish(ctx, issuer, redirect, &state, &clear).await
+    finish(ctx, &req, app, issuer, redirect, &state, &clear).await
 }
 
-async fn finish(ctx: &Ctx, issuer: &str, redirect: Option<String>, state: &str, clear_cookie: &str) -> HttpResult {
+async fn page_style(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+) -> Result<PageStyle, HttpError> {
+    let accept = req.headers().get("Accept-Language").ok().flatten();
+    PageStyle::for_app(
+        ctx,
+        app,
+        issuer,
+        i18n::negotiate(
+            forms::first(&forms::query_pairs(req), "ui_locales"),
+            accept.as_deref(),
+        ),
+    )
+    .await
+}
+
+async fn finish(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    redirect: Option<String>,
+    state: &str,
+    clear_cookie: &str,
+) -> HttpResult {
     match redirect {
         Some(uri) => {
-            let mut url = url::Url::parse(&uri).map_err(|_| super::respond::HttpError::NotFound)?;
+            let mut url = url::Url::parse(&uri).map_err(|_| HttpError::NotFound)?;
             if !state.is_empty() {
                 url.query_pairs_mut().append_pair("state", state);
             }
@@ -110,7 +153,8 @@ async fn finish(ctx: &Ctx, issuer: &str, redirect: Option<String>, state: &str, 
             Ok(Response::empty()?.with_status(303).with_headers(headers))
         }
         None => {
-            let body = assets::render(ctx, "logged_out.html", &[("lang", "en".into()), ("assets", format!("{issuer}/assets"))], &[]).await?;
+            let style = page_style(ctx, req, app, issuer).await?;
+            let body = assets::render(ctx, "logged_out.html", &style, &[], &[]).await?;
             let mut resp = html(200, body, &page_csp(None))?;
             resp.headers_mut().append("Set-Cookie", clear_cookie)?;
             Ok(resp)

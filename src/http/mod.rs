@@ -8,6 +8,7 @@ pub mod context;
 pub mod discovery;
 pub mod forms;
 pub mod grants;
+pub mod i18n;
 pub mod interaction;
 pub mod introspection;
 pub mod logout;
@@ -37,13 +38,24 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
         None => url.host_str().unwrap_or("").to_string(),
     };
-    let site = issuer::resolve(url.scheme(), &host, url.path(), settings.base_domain.as_deref());
-    let ctx = Ctx { env, settings, now: context::now() };
+    let site = issuer::resolve(
+        url.scheme(),
+        &host,
+        url.path(),
+        settings.base_domain.as_deref(),
+    );
+    let ctx = Ctx {
+        env,
+        settings,
+        now: context::now(),
+    };
     let result = match site {
         Site::Console { path } => admin::route(&ctx, req, &path, &url).await,
-        Site::Tenant { subdomain, issuer, path } => {
-            tenant::route(&ctx, req, &subdomain, &issuer, &path).await
-        }
+        Site::Tenant {
+            subdomain,
+            issuer,
+            path,
+        } => tenant::route(&ctx, req, &subdomain, &issuer, &path).await,
         Site::Unknown => Err(respond::HttpError::NotFound),
     };
     result.or_else(failure)

@@ -77,7 +77,9 @@ pub fn oauth_error(err: &OAuthError, basic_attempted: bool) -> HttpResult {
     }
     let mut resp = json_no_store(err.code.status(), &err.body())?;
     if err.code == ErrorCode::InvalidClient && basic_attempted {
-        let _ = resp.headers_mut().set("WWW-Authenticate", "Basic realm=\"doorward\"");
+        let _ = resp
+            .headers_mut()
+            .set("WWW-Authenticate", "Basic realm=\"doorward\"");
     }
     Ok(resp)
 }
@@ -92,7 +94,9 @@ pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
     headers.set("Referrer-Policy", "no-referrer")?;
     headers.set("Cache-Control", "no-store")?;
     headers.set("Pragma", "no-cache")?;
-    Ok(Response::ok(body)?.with_status(status).with_headers(headers))
+    Ok(Response::ok(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// The default page CSP: no scripts at all, styles only from this origin, forms only to this

@@ -23,7 +23,12 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         TokenShape::Access => {
             if let Some(v) = verify_access_token(ctx, app, issuer, &token).await? {
                 if v.claims.client_id == app.client_id {
-                    grants.revoke_jtis(&[IssuedJti { jti: v.claims.jti, exp: v.claims.exp }]).await?;
+                    grants
+                        .revoke_jtis(&[IssuedJti {
+                            jti: v.claims.jti,
+                            exp: v.claims.exp,
+                        }])
+                        .await?;
                 }
             }
         }
@@ -36,5 +41,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         }
         TokenShape::Unknown => {}
     }
-    Ok(with_headers(Response::empty()?.with_status(200), &[("Cache-Control", "no-store")]))
+    Ok(with_headers(
+        Response::empty()?.with_status(200),
+        &[("Cache-Control", "no-store")],
+    ))
 }

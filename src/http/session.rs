@@ -22,14 +22,27 @@ fn cookie_name(pool: &str) -> String {
 }
 
 /// The session the request carries, if it is live and of this pool.
-pub async fn current(ctx: &Ctx, req: &Request, pool: &str) -> Result<Option<SessionRecord>, HttpError> {
-    let Some(token) = forms::cookie(req, &cookie_name(pool)) else { return Ok(None) };
-    let rec: Option<SessionRecord> = Grants::new(&ctx.env).get(Kind::Session, &sha256_b64(&token), ctx.now).await?;
+pub async fn current(
+    ctx: &Ctx,
+    req: &Request,
+    pool: &str,
+) -> Result<Option<SessionRecord>, HttpError> {
+    let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
+        return Ok(None);
+    };
+    let rec: Option<SessionRecord> = Grants::new(&ctx.env)
+        .get(Kind::Session, &sha256_b64(&token), ctx.now)
+        .await?;
     Ok(rec.filter(|r| r.pool_id == pool))
 }
 
 /// Starts a new session (ending the one the request carried) and returns the Set-Cookie value.
-pub async fn start(ctx: &Ctx, req: &Request, pool: &str, user_id: &str) -> Result<(SessionRecord, String), HttpError> {
+pub async fn start(
+    ctx: &Ctx,
+    req: &Request,
+    pool: &str,
+    user_id: &str,
+) -> Result<(SessionRecord, String), HttpError> {
     let grants = Grants::new(&ctx.env);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
         end(ctx, req, pool).await?;
@@ -43,7 +56,9 @@ pub async fn start(ctx: &Ctx, req: &Request, pool: &str, user_id: &str) -> Resul
         expires_at: ctx.now + SESSION_SECS,
     };
     let key_hash = sha256_b64(&token);
-    grants.put(Kind::Session, &key_hash, &rec, rec.expires_at).await?;
+    grants
+        .put(Kind::Session, &key_hash, &rec, rec.expires_at)
+        .await?;
     let index = SessionIndex {
         session_id: rec.session_id.clone(),
         user_id: user_id.to_string(),
@@ -51,15 +66,21 @@ pub async fn start(ctx: &Ctx, req: &Request, pool: &str, user_id: &str) -> Resul
         created_at: ctx.now,
         expires_at: rec.expires_at,
     };
-    let _: serde_json::Value =
-        Directory::new(&ctx.env, pool).call(DirectoryCommand::RegisterSession { session: index }).await?;
-    Ok((rec, set_cookie(ctx, req, &cookie_name(pool), &token, SESSION_SECS, "/")))
+    let _: serde_json::Value = Directory::new(&ctx.env, pool)
+        .call(DirectoryCommand::RegisterSession { session: index })
+        .await?;
+    Ok((
+        rec,
+        set_cookie(ctx, req, &cookie_name(pool), &token, SESSION_SECS, "/"),
+    ))
 }
 
 /// Revokes a session by id (console): drops the index row and the session record.
 pub async fn revoke(ctx: &Ctx, pool: &str, session_id: &str) -> Result<bool, HttpError> {
     let key_hash: Option<String> = Directory::new(&ctx.env, pool)
-        .call(DirectoryCommand::UnregisterSession { session_id: session_id.to_string() })
+        .call(DirectoryCommand::UnregisterSession {
+            session_id: session_id.to_string(),
+        })
         .await?;
     match key_hash {
         Some(h) => {
@@ -79,14 +100,23 @@ pub async fn end(ctx: &Ctx, req: &Request, pool: &str) -> Result<String, HttpErr
         grants.delete(Kind::Session, &key_hash).await?;
         if let Some(r) = rec {
             let _: Option<String> = Directory::new(&ctx.env, pool)
-                .call(DirectoryCommand::UnregisterSession { session_id: r.session_id })
+                .call(DirectoryCommand::UnregisterSession {
+                    session_id: r.session_id,
+                })
                 .await?;
         }
     }
     Ok(set_cookie(ctx, req, &cookie_name(pool), "", 0, "/"))
 }
 
-pub fn set_cookie(ctx: &Ctx, req: &Request, name: &str, value: &str, max_age: u64, path: &str) -> String {
+pub fn set_cookie(
+    ctx: &Ctx,
+    req: &Request,
+    name: &str,
+    value: &str,
+    max_age: u64,
+    path: &str,
+) -> String {
     let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
     if forms::is_https(req) {
         c.push_str("; Secure");

@@ -5,27 +5,53 @@ use worker::{Method, Request};
 
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
-use super::{assets, authorize, discovery, interaction, introspection, logout, revocation, token, userinfo};
+use super::{
+    assets, authorize, discovery, interaction, introspection, logout, revocation, token, userinfo,
+};
 use crate::store::kv::Kv;
 
-pub async fn route(ctx: &Ctx, req: Request, subdomain: &str, issuer: &str, path: &str) -> HttpResult {
-    let app = Kv::new(&ctx.env)?.app_by_subdomain(subdomain).await?.ok_or(HttpError::NotFound)?;
+pub async fn route(
+    ctx: &Ctx,
+    req: Request,
+    subdomain: &str,
+    issuer: &str,
+    path: &str,
+) -> HttpResult {
+    let app = Kv::new(&ctx.env)?
+        .app_by_subdomain(subdomain)
+        .await?
+        .ok_or(HttpError::NotFound)?;
     let method = req.method();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::Get, [".well-known", "openid-configuration"]) => discovery::configuration(issuer, &app),
+        (Method::Get, [".well-known", "openid-configuration"]) => {
+            discovery::configuration(issuer, &app)
+        }
         (Method::Get, [".well-known", "jwks.json"]) => discovery::jwks(ctx, &app).await,
         (Method::Get | Method::Post, ["auth"]) => authorize::handle(ctx, req, &app, issuer).await,
         (Method::Get, ["interaction", uid]) => interaction::show(ctx, req, &app, issuer, uid).await,
-        (Method::Post, ["interaction", uid, "login"]) => interaction::login(ctx, req, &app, issuer, uid).await,
-        (Method::Post, ["interaction", uid, "consent"]) => interaction::consent(ctx, req, &app, issuer, uid).await,
+        (Method::Post, ["interaction", uid, "login"]) => {
+            interaction::login(ctx, req, &app, issuer, uid).await
+        }
+        (Method::Post, ["interaction", uid, "consent"]) => {
+            interaction::consent(ctx, req, &app, issuer, uid).await
+        }
         (Method::Post, ["token"]) => token::handle(ctx, req, &app, issuer).await,
         (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, &app, issuer).await,
-        (Method::Post, ["token", "introspection"]) => introspection::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["token", "introspection"]) => {
+            introspection::handle(ctx, req, &app, issuer).await
+        }
         (Method::Post, ["token", "revocation"]) => revocation::handle(ctx, req, &app, issuer).await,
-        (Method::Get | Method::Post, ["session", "end"]) => logout::handle(ctx, req, &app, issuer).await,
-        (Method::Post, ["session", "end", "confirm"]) => logout::confirm(ctx, req, &app, issuer).await,
-        (Method::Get, ["assets", file]) if !file.is_empty() => assets::serve(ctx, &format!("/pages/{file}")).await,
+        (Method::Get | Method::Post, ["session", "end"]) => {
+            logout::handle(ctx, req, &app, issuer).await
+        }
+        (Method::Post, ["session", "end", "confirm"]) => {
+            logout::confirm(ctx, req, &app, issuer).await
+        }
+        (Method::Get, ["assets", "brand.css"]) => assets::brand_css(ctx, &app).await,
+        (Method::Get, ["assets", file]) if !file.is_empty() => {
+            assets::serve(ctx, &format!("/pages/{file}")).await
+        }
         _ => Err(HttpError::NotFound),
     }
 }

@@ -8,9 +8,9 @@ use subtle::ConstantTimeEq;
 use worker::Request;
 
 use super::context::Ctx;
+use super::forms;
 use super::grants;
 use super::respond::{json_no_store, oauth_error, HttpError, HttpResult};
-use super::forms;
 use crate::crypto::{keys, random, secretbox};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::{Application, GrantType, User};
@@ -30,7 +30,9 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let body = forms::form_pairs(&mut req).await;
     let query = forms::query_pairs(&req);
     let authorization = req.headers().get("Authorization").ok().flatten();
-    let basic = authorization.as_deref().is_some_and(|h| h.to_ascii_lowercase().starts_with("basic "));
+    let basic = authorization
+        .as_deref()
+        .is_some_and(|h| h.to_ascii_lowercase().starts_with("basic "));
     let result = async {
         let params = merge_params(&body, &query)?;
         let grant_raw = params.get("grant_type").cloned().unwrap_or_default();
@@ -38,22 +40,45 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             return Err(OAuthError::invalid_request("grant_type is missing").into());
         }
         let creds = client_credentials(authorization.as_deref(), &params)?;
-        if grant_raw == "client_credentials" && creds.client_id().is_some_and(|id| id.starts_with("ak_")) {
-            return grants::client_credentials::with_access_account(ctx, app, issuer, &creds, &params).await;
+        if grant_raw == "client_credentials"
+            && creds.client_id().is_some_and(|id| id.starts_with("ak_"))
+        {
+            return grants::client_credentials::with_access_account(
+                ctx, app, issuer, &creds, &params,
+            )
+            .await;
         }
         let client = authenticate(ctx, app, &creds).await?;
         let Some(grant) = GrantType::parse(&grant_raw).filter(|g| *g != GrantType::Implicit) else {
-            return Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant_type is not supported").into());
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "grant_type is not supported",
+            )
+            .into());
         };
         if !app.allows_grant(grant) {
-            return Err(OAuthError::new(ErrorCode::UnauthorizedClient, "the client may not use this grant_type").into());
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use this grant_type",
+            )
+            .into());
         }
         match grant {
-            GrantType::AuthorizationCode => grants::authorization_code::run(ctx, &client, issuer, &params).await,
-            GrantType::RefreshToken => grants::refresh_token::run(ctx, &client, issuer, &params).await,
-            GrantType::ClientCredentials => grants::client_credentials::with_client(ctx, &client, issuer, &params).await,
+            GrantType::AuthorizationCode => {
+                grants::authorization_code::run(ctx, &client, issuer, &params).await
+            }
+            GrantType::RefreshToken => {
+                grants::refresh_token::run(ctx, &client, issuer, &params).await
+            }
+            GrantType::ClientCredentials => {
+                grants::client_credentials::with_client(ctx, &client, issuer, &params).await
+            }
             GrantType::Password => grants::password::run(ctx, &req, &client, issuer, &params).await,
-            GrantType::Implicit => Err(OAuthError::new(ErrorCode::UnsupportedGrantType, "grant_type is not supported").into()),
+            GrantType::Implicit => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "grant_type is not supported",
+            )
+            .into()),
         }
     }
     .await;
@@ -66,16 +91,27 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
 
 /// The application's client secret (decrypted from its sealed form).
 pub async fn client_secret(ctx: &Ctx, app: &Application) -> Result<String, HttpError> {
-    let raw = secretbox::open(&ctx.settings.master_key, crate::http::admin::applications::SECRET_PURPOSE, &app.client_secret_encrypted).await?;
+    let raw = secretbox::open(
+        &ctx.settings.master_key,
+        crate::http::admin::applications::SECRET_PURPOSE,
+        &app.client_secret_encrypted,
+    )
+    .await?;
     String::from_utf8(raw).map_err(|_| HttpError::Runtime("client secret is not UTF-8".into()))
 }
 
 /// RFC 6749 §2.3 / §3.2.1: the client must be this issuer's application; confidential clients
 /// prove their secret (constant-time), public clients send only their id (PKCE then protects
 /// the code).
-pub async fn authenticate<'a>(ctx: &Ctx, app: &'a Application, creds: &ClientCredentials) -> Result<AuthenticatedClient<'a>, HttpError> {
+pub async fn authenticate<'a>(
+    ctx: &Ctx,
+    app: &'a Application,
+    creds: &ClientCredentials,
+) -> Result<AuthenticatedClient<'a>, HttpError> {
     let bad = || HttpError::OAuth(OAuthError::invalid_client("client authentication failed"));
-    let Some(id) = creds.client_id() else { return Err(bad()) };
+    let Some(id) = creds.client_id() else {
+        return Err(bad());
+    };
     if !bool::from(id.as_bytes().ct_eq(app.client_id.as_bytes())) {
         return Err(bad());
     }
@@ -91,14 +127,31 @@ pub async fn authenticate<'a>(ctx: &Ctx, app: &'a Application, creds: &ClientCre
                 Err(bad())
             }
         }
-        ClientCredentials::None { .. } if app.is_public() => Ok(AuthenticatedClient { app, _proof: () }),
+        ClientCredentials::None { .. } if app.is_public() => {
+            Ok(AuthenticatedClient { app, _proof: () })
+        }
         _ => Err(bad()),
     }
 }
 
 /// Mints a JWT access token; returns it and its `jti`.
-pub async fn access_token(ctx: &Ctx, app: &Application, issuer: &str, subject: &str, scope: &str) -> Result<(String, String), HttpError> {
-    access_token_for(ctx, app, issuer, subject, &app.client_id, &app.client_id, scope).await
+pub async fn access_token(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    subject: &str,
+    scope: &str,
+) -> Result<(String, String), HttpError> {
+    access_token_for(
+        ctx,
+        app,
+        issuer,
+        subject,
+        &app.client_id,
+        &app.client_id,
+        scope,
+    )
+    .await
 }
 
 pub async fn access_token_for(
@@ -121,7 +174,16 @@ pub async fn access_token_for(
         now: ctx.now,
         lifetime: app.token_lifetimes.access_token,
     });
-    let token = keys::sign_jwt(&ctx.env, &ctx.settings.master_key, &app.pool_id, app.access_token_signed_response_alg, "at+jwt", &claims, None).await?;
+    let token = keys::sign_jwt(
+        &ctx.env,
+        &ctx.settings.master_key,
+        &app.pool_id,
+        app.access_token_signed_response_alg,
+        "at+jwt",
+        &claims,
+        None,
+    )
+    .await?;
     Ok((token, jti))
 }
 
@@ -156,12 +218,31 @@ pub async fn id_token(
         session_id,
         minimal,
     });
-    let secret = if alg == crate::oidc::model::SigningAlg::HS256 { Some(client_secret(ctx, app).await?) } else { None };
-    Ok(keys::sign_jwt(&ctx.env, &ctx.settings.master_key, &app.pool_id, alg, "JWT", &claims, secret.as_deref().map(str::as_bytes)).await?)
+    let secret = if alg == crate::oidc::model::SigningAlg::HS256 {
+        Some(client_secret(ctx, app).await?)
+    } else {
+        None
+    };
+    Ok(keys::sign_jwt(
+        &ctx.env,
+        &ctx.settings.master_key,
+        &app.pool_id,
+        alg,
+        "JWT",
+        &claims,
+        secret.as_deref().map(str::as_bytes),
+    )
+    .await?)
 }
 
 /// The token response body (DESIGN.md "Token shapes").
-pub fn token_response(access_token: &str, expires_in: u64, scope: &str, id_token: Option<String>, refresh_token: Option<String>) -> Value {
+pub fn token_response(
+    access_token: &str,
+    expires_in: u64,
+    scope: &str,
+    id_token: Option<String>,
+    refresh_token: Option<String>,
+) -> Value {
     let mut v = json!({
         "access_token": access_token,
         "token_type": "Bearer",

@@ -25,10 +25,16 @@ struct Row {
 }
 
 impl GrantStore {
-    fn read<T: DeserializeOwned>(&self, key: &str) -> std::result::Result<Option<(T, u64)>, StoreError> {
+    fn read<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> std::result::Result<Option<(T, u64)>, StoreError> {
         let rows: Vec<Row> = self
             .sql
-            .exec("SELECT value, expires_at FROM records WHERE key = ?", vec![key.into()])?
+            .exec(
+                "SELECT value, expires_at FROM records WHERE key = ?",
+                vec![key.into()],
+            )?
             .to_array()?;
         match rows.into_iter().next() {
             Some(r) => Ok(Some((serde_json::from_str(&r.value)?, r.expires_at as u64))),
@@ -36,16 +42,26 @@ impl GrantStore {
         }
     }
 
-    fn write<T: Serialize>(&self, key: &str, value: &T, expires_at: u64) -> std::result::Result<(), StoreError> {
+    fn write<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        expires_at: u64,
+    ) -> std::result::Result<(), StoreError> {
         self.sql.exec(
             "INSERT OR REPLACE INTO records (key, value, expires_at) VALUES (?, ?, ?)",
-            vec![key.into(), serde_json::to_string(value)?.into(), (expires_at as i64).into()],
+            vec![
+                key.into(),
+                serde_json::to_string(value)?.into(),
+                (expires_at as i64).into(),
+            ],
         )?;
         Ok(())
     }
 
     fn remove(&self, key: &str) -> std::result::Result<(), StoreError> {
-        self.sql.exec("DELETE FROM records WHERE key = ?", vec![key.into()])?;
+        self.sql
+            .exec("DELETE FROM records WHERE key = ?", vec![key.into()])?;
         Ok(())
     }
 
@@ -61,7 +77,11 @@ impl GrantStore {
 
     async fn run(&self, cmd: GrantCommand) -> std::result::Result<Value, StoreError> {
         Ok(match cmd {
-            GrantCommand::Put { key, value, expires_at } => {
+            GrantCommand::Put {
+                key,
+                value,
+                expires_at,
+            } => {
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
                 Value::Null
@@ -71,7 +91,10 @@ impl GrantStore {
                 _ => Value::Null,
             },
             GrantCommand::Delete { key } => {
-                let old = self.read::<Value>(&key)?.map(|(v, _)| v).unwrap_or(Value::Null);
+                let old = self
+                    .read::<Value>(&key)?
+                    .map(|(v, _)| v)
+                    .unwrap_or(Value::Null);
                 self.remove(&key)?;
                 old
             }
@@ -97,7 +120,13 @@ impl GrantStore {
                 // Expired between take and record: nothing can replay it any more.
                 None => Value::Bool(false),
             },
-            GrantCommand::RotateRefresh { key, client_id, presented_hash, new_hash, now } => {
+            GrantCommand::RotateRefresh {
+                key,
+                client_id,
+                presented_hash,
+                new_hash,
+                now,
+            } => {
                 let current = self.read::<RefreshFamily>(&key)?.map(|(f, _)| f);
                 let (outcome, next) =
                     records::rotate_refresh(current, &client_id, &presented_hash, &new_hash, now);
@@ -141,7 +170,10 @@ impl DurableObject for GrantStore {
             "CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL)",
             None,
         );
-        let _ = sql.exec("CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)", None);
+        let _ = sql.exec(
+            "CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)",
+            None,
+        );
         GrantStore { state, sql }
     }
 
@@ -151,14 +183,23 @@ impl DurableObject for GrantStore {
 
     async fn alarm(&self) -> Result<Response> {
         let now = (worker::Date::now().as_millis() / 1000) as i64;
-        self.sql.exec("DELETE FROM records WHERE expires_at <= ?", vec![now.into()])?;
+        self.sql.exec(
+            "DELETE FROM records WHERE expires_at <= ?",
+            vec![now.into()],
+        )?;
         #[derive(serde::Deserialize)]
         struct Next {
             next: Option<f64>,
         }
-        let next: Vec<Next> = self.sql.exec("SELECT MIN(expires_at) AS next FROM records", None)?.to_array()?;
+        let next: Vec<Next> = self
+            .sql
+            .exec("SELECT MIN(expires_at) AS next FROM records", None)?
+            .to_array()?;
         if let Some(n) = next.into_iter().next().and_then(|n| n.next) {
-            self.state.storage().set_alarm((n as i64) * 1000 + 1000).await?;
+            self.state
+                .storage()
+                .set_alarm((n as i64) * 1000 + 1000)
+                .await?;
         }
         Response::ok("swept")
     }

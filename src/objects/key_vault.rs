@@ -25,7 +25,12 @@ type R<T> = std::result::Result<T, StoreError>;
 
 impl KeyVault {
     async fn keys(&self) -> R<Vec<StoredKey>> {
-        Ok(self.state.storage().get::<Vec<StoredKey>>("keys").await?.unwrap_or_default())
+        Ok(self
+            .state
+            .storage()
+            .get::<Vec<StoredKey>>("keys")
+            .await?
+            .unwrap_or_default())
     }
 
     async fn generate(&self, alg: SigningAlg) -> R<StoredKey> {
@@ -39,7 +44,8 @@ impl KeyVault {
             o.insert("use".into(), json!("sig"));
             o.insert("alg".into(), json!(alg.as_str()));
         }
-        let sealed = secretbox::seal(&master, "signing-key", private.to_string().as_bytes()).await?;
+        let sealed =
+            secretbox::seal(&master, "signing-key", private.to_string().as_bytes()).await?;
         Ok(StoredKey {
             kid,
             alg,
@@ -52,16 +58,31 @@ impl KeyVault {
 
     /// Adds `key` as the active key of its alg, drops the oldest beyond `KEEP_PER_ALG`, saves,
     /// and mirrors the public set to KV.
-    async fn install(&self, pool: &str, mut keys: Vec<StoredKey>, key: StoredKey) -> R<Vec<StoredKey>> {
+    async fn install(
+        &self,
+        pool: &str,
+        mut keys: Vec<StoredKey>,
+        key: StoredKey,
+    ) -> R<Vec<StoredKey>> {
         for k in keys.iter_mut().filter(|k| k.alg == key.alg) {
             k.active = false;
         }
         keys.push(key.clone());
-        let mut same: Vec<usize> = keys.iter().enumerate().filter(|(_, k)| k.alg == key.alg).map(|(i, _)| i).collect();
+        let mut same: Vec<usize> = keys
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.alg == key.alg)
+            .map(|(i, _)| i)
+            .collect();
         while same.len() > KEEP_PER_ALG {
             let oldest = same.remove(0);
             keys.remove(oldest);
-            same = keys.iter().enumerate().filter(|(_, k)| k.alg == key.alg).map(|(i, _)| i).collect();
+            same = keys
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| k.alg == key.alg)
+                .map(|(i, _)| i)
+                .collect();
         }
         self.state.storage().put("keys", &keys).await?;
         let jwks = json!({"keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>()});
@@ -72,7 +93,13 @@ impl KeyVault {
     async fn run(&self, cmd: VaultCommand) -> R<Value> {
         match cmd {
             VaultCommand::ActiveKey { pool, alg } => {
-                if let Some(k) = self.keys().await?.into_iter().rev().find(|k| k.alg == alg && k.active) {
+                if let Some(k) = self
+                    .keys()
+                    .await?
+                    .into_iter()
+                    .rev()
+                    .find(|k| k.alg == alg && k.active)
+                {
                     return Ok(serde_json::to_value(k)?);
                 }
                 let fresh = self.generate(alg).await?;
@@ -92,7 +119,9 @@ impl KeyVault {
             }
             VaultCommand::List => {
                 let keys = self.keys().await?;
-                Ok(serde_json::to_value(keys.iter().map(KeyInfo::from).collect::<Vec<_>>())?)
+                Ok(serde_json::to_value(
+                    keys.iter().map(KeyInfo::from).collect::<Vec<_>>(),
+                )?)
             }
         }
     }

@@ -5,7 +5,10 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State};
+use worker::{
+    durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue,
+    State,
+};
 
 use crate::oidc::model::{AccessAccount, User};
 use crate::oidc::throttle::{self, Counter};
@@ -66,8 +69,10 @@ impl UserDirectory {
         ];
         for (field, col, value) in checks {
             if let Some(v) = value {
-                let hits: Vec<Id> =
-                    self.rows(&format!("SELECT id FROM users WHERE {col} = ?"), vec![s(&v)])?;
+                let hits: Vec<Id> = self.rows(
+                    &format!("SELECT id FROM users WHERE {col} = ?"),
+                    vec![s(&v)],
+                )?;
                 if hits.iter().any(|h| h.id != user.id) {
                     return Ok(Some(field));
                 }
@@ -82,7 +87,10 @@ impl UserDirectory {
             data: String,
             password_hash: String,
         }
-        let rows: Vec<Row> = self.rows("SELECT data, password_hash FROM users WHERE id = ?", vec![s(id)])?;
+        let rows: Vec<Row> = self.rows(
+            "SELECT data, password_hash FROM users WHERE id = ?",
+            vec![s(id)],
+        )?;
         match rows.into_iter().next() {
             Some(r) => Ok(Some((serde_json::from_str(&r.data)?, r.password_hash))),
             None => Ok(None),
@@ -135,8 +143,10 @@ impl UserDirectory {
             data: String,
             secret_hash: String,
         }
-        let rows: Vec<Row> =
-            self.rows("SELECT data, secret_hash FROM accounts WHERE access_key = ?", vec![s(ak)])?;
+        let rows: Vec<Row> = self.rows(
+            "SELECT data, secret_hash FROM accounts WHERE access_key = ?",
+            vec![s(ak)],
+        )?;
         match rows.into_iter().next() {
             Some(r) => Ok(Some((serde_json::from_str(&r.data)?, r.secret_hash))),
             None => Ok(None),
@@ -146,7 +156,10 @@ impl UserDirectory {
     fn run(&self, cmd: DirectoryCommand) -> R<Value> {
         use DirectoryCommand as C;
         Ok(match cmd {
-            C::CreateUser { user, password_hash } => match self.conflict(&user)? {
+            C::CreateUser {
+                user,
+                password_hash,
+            } => match self.conflict(&user)? {
                 Some(field) => json!({"result": "conflict", "field": field}),
                 None => {
                     self.save_user(&user, &password_hash, true)?;
@@ -157,20 +170,29 @@ impl UserDirectory {
                 Some((u, _)) => serde_json::to_value(u)?,
                 None => Value::Null,
             },
-            C::UpdateUser { user, password_hash } => match self.get_user(&user.id)? {
+            C::UpdateUser {
+                user,
+                password_hash,
+            } => match self.get_user(&user.id)? {
                 None => json!({"result": "not_found"}),
                 Some((_, old_hash)) => match self.conflict(&user)? {
                     Some(field) => json!({"result": "conflict", "field": field}),
                     None => {
-                        self.save_user(&user, password_hash.as_deref().unwrap_or(&old_hash), false)?;
+                        self.save_user(
+                            &user,
+                            password_hash.as_deref().unwrap_or(&old_hash),
+                            false,
+                        )?;
                         json!({"result": "ok", "value": user})
                     }
                 },
             },
             C::DeleteUser { id } => {
                 let existed = self.get_user(&id)?.is_some();
-                self.sql.exec("DELETE FROM users WHERE id = ?", vec![s(&id)])?;
-                self.sql.exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
+                self.sql
+                    .exec("DELETE FROM users WHERE id = ?", vec![s(&id)])?;
+                self.sql
+                    .exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
                 Value::Bool(existed)
             }
             C::ListUsers { q, offset, limit } => {
@@ -192,17 +214,23 @@ impl UserDirectory {
                     }
                     None => ("", vec![]),
                 };
-                let total: Vec<Count> =
-                    self.rows(&format!("SELECT COUNT(*) AS n FROM users {filter}"), binds.clone())?;
+                let total: Vec<Count> = self.rows(
+                    &format!("SELECT COUNT(*) AS n FROM users {filter}"),
+                    binds.clone(),
+                )?;
                 let mut page_binds = binds;
                 page_binds.push((i64::from(limit.min(200))).into());
                 page_binds.push((i64::from(offset)).into());
                 let rows: Vec<Row> = self.rows(
-                    &format!("SELECT data FROM users {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"),
+                    &format!(
+                        "SELECT data FROM users {filter} ORDER BY created_at, id LIMIT ? OFFSET ?"
+                    ),
                     page_binds,
                 )?;
-                let items: Vec<Value> =
-                    rows.iter().map(|r| serde_json::from_str(&r.data)).collect::<std::result::Result<_, _>>()?;
+                let items: Vec<Value> = rows
+                    .iter()
+                    .map(|r| serde_json::from_str(&r.data))
+                    .collect::<std::result::Result<_, _>>()?;
                 json!({"items": items, "total": total.first().map(|c| c.n as u64).unwrap_or(0)})
             }
             C::FindLogin { login } => {
@@ -215,15 +243,27 @@ impl UserDirectory {
                     "SELECT id FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
                     vec![s(&l), s(&l), s(login.trim())],
                 )?;
-                match rows.into_iter().next().map(|r| self.get_user(&r.id)).transpose()?.flatten() {
-                    Some((user, password_hash)) => json!({"user": user, "password_hash": password_hash}),
+                match rows
+                    .into_iter()
+                    .next()
+                    .map(|r| self.get_user(&r.id))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some((user, password_hash)) => {
+                        json!({"user": user, "password_hash": password_hash})
+                    }
                     None => Value::Null,
                 }
             }
             C::BeginAttempt { keys, now } => {
                 // All keys must admit the attempt; only then are they all charged.
                 let mut counters = Vec::new();
-                let mut gate = AttemptGate { allowed: true, retry_after: 0, failures: 0 };
+                let mut gate = AttemptGate {
+                    allowed: true,
+                    retry_after: 0,
+                    failures: 0,
+                };
                 for k in &keys {
                     let mut c = self.counter(k)?;
                     let (ok, retry) = throttle::begin(&mut c, throttle::limit_for(k), now);
@@ -264,9 +304,17 @@ impl UserDirectory {
                     "SELECT scope FROM consents WHERE user_id = ? AND client_id = ?",
                     vec![s(&user_id), s(&client_id)],
                 )?;
-                rows.into_iter().next().map(|r| Value::String(r.scope)).unwrap_or(Value::Null)
+                rows.into_iter()
+                    .next()
+                    .map(|r| Value::String(r.scope))
+                    .unwrap_or(Value::Null)
             }
-            C::PutConsent { user_id, client_id, scope, now } => {
+            C::PutConsent {
+                user_id,
+                client_id,
+                scope,
+                now,
+            } => {
                 self.sql.exec(
                     "REPLACE INTO consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?)",
                     vec![s(&user_id), s(&client_id), s(&scope), (now as i64).into()],
@@ -293,7 +341,10 @@ impl UserDirectory {
                 )?;
                 serde_json::to_value(rows)?
             }
-            C::CreateAccount { account, secret_hash } => {
+            C::CreateAccount {
+                account,
+                secret_hash,
+            } => {
                 self.sql.exec(
                     "INSERT INTO accounts (access_key, secret_hash, data, created_at) VALUES (?, ?, ?, ?)",
                     vec![
@@ -306,7 +357,9 @@ impl UserDirectory {
                 serde_json::to_value(account)?
             }
             C::GetAccount { access_key } => match self.get_account(&access_key)? {
-                Some((account, secret_hash)) => json!({"account": account, "secret_hash": secret_hash}),
+                Some((account, secret_hash)) => {
+                    json!({"account": account, "secret_hash": secret_hash})
+                }
                 None => Value::Null,
             },
             C::UpdateAccount { account } => {
@@ -322,7 +375,10 @@ impl UserDirectory {
             }
             C::DeleteAccount { access_key } => {
                 let existed = self.get_account(&access_key)?.is_some();
-                self.sql.exec("DELETE FROM accounts WHERE access_key = ?", vec![s(&access_key)])?;
+                self.sql.exec(
+                    "DELETE FROM accounts WHERE access_key = ?",
+                    vec![s(&access_key)],
+                )?;
                 Value::Bool(existed)
             }
             C::ListAccounts => {
@@ -330,13 +386,19 @@ impl UserDirectory {
                 struct Row {
                     data: String,
                 }
-                let rows: Vec<Row> = self.rows("SELECT data FROM accounts ORDER BY created_at", vec![])?;
-                let items: Vec<Value> =
-                    rows.iter().map(|r| serde_json::from_str(&r.data)).collect::<std::result::Result<_, _>>()?;
+                let rows: Vec<Row> =
+                    self.rows("SELECT data FROM accounts ORDER BY created_at", vec![])?;
+                let items: Vec<Value> = rows
+                    .iter()
+                    .map(|r| serde_json::from_str(&r.data))
+                    .collect::<std::result::Result<_, _>>()?;
                 Value::Array(items)
             }
             C::RegisterSession { session } => {
-                self.sql.exec("DELETE FROM sessions WHERE expires_at <= ?", vec![(session.created_at as i64).into()])?;
+                self.sql.exec(
+                    "DELETE FROM sessions WHERE expires_at <= ?",
+                    vec![(session.created_at as i64).into()],
+                )?;
                 self.sql.exec(
                     "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                     vec![
@@ -354,10 +416,18 @@ impl UserDirectory {
                 struct Row {
                     key_hash: String,
                 }
-                let rows: Vec<Row> =
-                    self.rows("SELECT key_hash FROM sessions WHERE session_id = ?", vec![s(&session_id)])?;
-                self.sql.exec("DELETE FROM sessions WHERE session_id = ?", vec![s(&session_id)])?;
-                rows.into_iter().next().map(|r| Value::String(r.key_hash)).unwrap_or(Value::Null)
+                let rows: Vec<Row> = self.rows(
+                    "SELECT key_hash FROM sessions WHERE session_id = ?",
+                    vec![s(&session_id)],
+                )?;
+                self.sql.exec(
+                    "DELETE FROM sessions WHERE session_id = ?",
+                    vec![s(&session_id)],
+                )?;
+                rows.into_iter()
+                    .next()
+                    .map(|r| Value::String(r.key_hash))
+                    .unwrap_or(Value::Null)
             }
             C::ListSessions { user_id, now } => {
                 #[derive(serde::Deserialize)]
@@ -379,18 +449,25 @@ impl UserDirectory {
                 };
                 Value::Array(
                     rows.into_iter()
-                        .map(|r| json!({"session_id": r.session_id, "user_id": r.user_id,
-                            "created_at": r.created_at as u64, "expires_at": r.expires_at as u64}))
+                        .map(|r| {
+                            json!({"session_id": r.session_id, "user_id": r.user_id,
+                            "created_at": r.created_at as u64, "expires_at": r.expires_at as u64})
+                        })
                         .collect(),
                 )
             }
-            C::ClaimSubdomain { subdomain, client_id } => {
+            C::ClaimSubdomain {
+                subdomain,
+                client_id,
+            } => {
                 #[derive(serde::Deserialize)]
                 struct Row {
                     client_id: String,
                 }
-                let rows: Vec<Row> =
-                    self.rows("SELECT client_id FROM subdomains WHERE subdomain = ?", vec![s(&subdomain)])?;
+                let rows: Vec<Row> = self.rows(
+                    "SELECT client_id FROM subdomains WHERE subdomain = ?",
+                    vec![s(&subdomain)],
+                )?;
                 match rows.into_iter().next() {
                     Some(r) => Value::Bool(r.client_id == client_id),
                     None => {
@@ -402,7 +479,10 @@ impl UserDirectory {
                     }
                 }
             }
-            C::ReleaseSubdomain { subdomain, client_id } => {
+            C::ReleaseSubdomain {
+                subdomain,
+                client_id,
+            } => {
                 self.sql.exec(
                     "DELETE FROM subdomains WHERE subdomain = ? AND client_id = ?",
                     vec![s(&subdomain), s(&client_id)],

@@ -112,7 +112,10 @@ fn get<'a>(p: &'a Params, k: &str) -> Option<&'a str> {
 }
 
 /// Runs every check, in order, for the tenant's application `app`.
-pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationRequest, AuthorizeError> {
+pub fn validate(
+    app: &Application,
+    params: &Params,
+) -> Result<AuthorizationRequest, AuthorizeError> {
     use AuthorizeError::Page;
     let page = |d: &str| Page(OAuthError::invalid_request(d.to_string()));
 
@@ -124,7 +127,8 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
     }
     // 2. The redirect URI: required (OIDC Core §3.1.2.1) and matched exactly, byte for byte,
     //    against the registered list — no prefix, case, port or trailing-slash leniency.
-    let redirect_uri = get(params, "redirect_uri").ok_or_else(|| page("redirect_uri is missing"))?;
+    let redirect_uri =
+        get(params, "redirect_uri").ok_or_else(|| page("redirect_uri is missing"))?;
     if !app.redirect_uris.iter().any(|r| r == redirect_uri) {
         return Err(page("redirect_uri is not registered for this client"));
     }
@@ -138,7 +142,9 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
     let mode = match mode_raw.map(ResponseMode::parse) {
         Some(Some(m)) => Some(m),
         Some(None) => None,
-        None => Some(ResponseMode::default_for(parsed_rt.unwrap_or(ResponseType::Code))),
+        None => Some(ResponseMode::default_for(
+            parsed_rt.unwrap_or(ResponseType::Code),
+        )),
     };
     let target = ErrorTarget {
         redirect_uri: redirect_uri.to_string(),
@@ -148,7 +154,10 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
         state: state.clone(),
     };
     let fail = |code: ErrorCode, d: &str| {
-        Err(AuthorizeError::Redirect(OAuthError::new(code, d.to_string()), target.clone()))
+        Err(AuthorizeError::Redirect(
+            OAuthError::new(code, d.to_string()),
+            target.clone(),
+        ))
     };
     let Some(response_mode) = mode else {
         return fail(ErrorCode::InvalidRequest, "response_mode is not supported");
@@ -156,10 +165,16 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
 
     // 4. Request objects are not supported (OIDC Core §6).
     if params.contains_key("request") {
-        return fail(ErrorCode::RequestNotSupported, "request objects are not supported");
+        return fail(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported",
+        );
     }
     if params.contains_key("request_uri") {
-        return fail(ErrorCode::RequestUriNotSupported, "request_uri is not supported");
+        return fail(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported",
+        );
     }
 
     // 5. The response type: known, ticked for this application, with its grants ticked.
@@ -167,7 +182,10 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
         return fail(ErrorCode::InvalidRequest, "response_type is missing");
     };
     let Some(response_type) = ResponseType::parse(raw_rt) else {
-        return fail(ErrorCode::UnsupportedResponseType, "response_type is not supported");
+        return fail(
+            ErrorCode::UnsupportedResponseType,
+            "response_type is not supported",
+        );
     };
     if !app.response_types.contains(&response_type) {
         return fail(
@@ -175,7 +193,11 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
             "response_type is not enabled for this client",
         );
     }
-    if !response_type.required_grants().iter().all(|g| app.allows_grant(*g)) {
+    if !response_type
+        .required_grants()
+        .iter()
+        .all(|g| app.allows_grant(*g))
+    {
         return fail(
             ErrorCode::UnauthorizedClient,
             "the client is not allowed to use this response_type",
@@ -198,7 +220,11 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
 
     // 8. Prompt (OIDC Core §3.1.2.1): `none` stands alone.
     let mut prompt = Vec::new();
-    for p in get(params, "prompt").unwrap_or("").split(' ').filter(|p| !p.is_empty()) {
+    for p in get(params, "prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+    {
         let v = match p {
             "none" => Prompt::None,
             "login" => Prompt::Login,
@@ -211,7 +237,10 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
         }
     }
     if prompt.contains(&Prompt::None) && prompt.len() > 1 {
-        return fail(ErrorCode::InvalidRequest, "prompt=none cannot be combined with other values");
+        return fail(
+            ErrorCode::InvalidRequest,
+            "prompt=none cannot be combined with other values",
+        );
     }
     // The hosted service's rule: a refresh token needs `offline_access` AND `prompt=consent`
     // (OIDC Core §11), and never from an implicit response.
@@ -222,7 +251,10 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
     // 9. Nonce: required whenever an id_token comes from this endpoint (OIDC Core §3.2.2.1).
     let nonce = get(params, "nonce").map(str::to_string);
     if response_type.has_id_token() && nonce.is_none() {
-        return fail(ErrorCode::InvalidRequest, "nonce is required for this response_type");
+        return fail(
+            ErrorCode::InvalidRequest,
+            "nonce is required for this response_type",
+        );
     }
 
     // 10. max_age.
@@ -230,7 +262,12 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
         None => None,
         Some(v) => match v.parse::<u64>() {
             Ok(n) => Some(n),
-            Err(_) => return fail(ErrorCode::InvalidRequest, "max_age must be a non-negative integer"),
+            Err(_) => {
+                return fail(
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a non-negative integer",
+                )
+            }
         },
     };
 
@@ -239,12 +276,18 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
     let method_raw = get(params, "code_challenge_method");
     let code_challenge_method = match (&code_challenge, method_raw) {
         (None, Some(_)) => {
-            return fail(ErrorCode::InvalidRequest, "code_challenge_method without code_challenge")
+            return fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method without code_challenge",
+            )
         }
         (None, None) => None,
         (Some(c), m) => {
             let Some(method) = CodeChallengeMethod::parse(m.unwrap_or("plain")) else {
-                return fail(ErrorCode::InvalidRequest, "code_challenge_method is not supported");
+                return fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method is not supported",
+                );
             };
             if !pkce::is_valid_challenge(c) {
                 return fail(ErrorCode::InvalidRequest, "code_challenge is malformed");
@@ -254,10 +297,16 @@ pub fn validate(app: &Application, params: &Params) -> Result<AuthorizationReque
     };
     if response_type.has_code() {
         if app.is_public() && code_challenge.is_none() {
-            return fail(ErrorCode::InvalidRequest, "PKCE code_challenge is required for public clients");
+            return fail(
+                ErrorCode::InvalidRequest,
+                "PKCE code_challenge is required for public clients",
+            );
         }
         if app.require_pkce && code_challenge_method != Some(CodeChallengeMethod::S256) {
-            return fail(ErrorCode::InvalidRequest, "PKCE with S256 is required for this client");
+            return fail(
+                ErrorCode::InvalidRequest,
+                "PKCE with S256 is required for this client",
+            );
         }
     }
 
@@ -316,18 +365,28 @@ pub fn next_step(
         Some(s) => {
             // A sign-in during this very interaction satisfies any max_age, including 0.
             let too_old = !s.fresh
-                && req.max_age.is_some_and(|m| m == 0 || now.saturating_sub(s.auth_time) > m);
+                && req
+                    .max_age
+                    .is_some_and(|m| m == 0 || now.saturating_sub(s.auth_time) > m);
             let forced = (req.has_prompt(Prompt::Login) || req.has_prompt(Prompt::SelectAccount))
                 && !s.fresh;
             too_old || forced
         }
     };
     if needs_login {
-        return if prompt_none { Next::Fail(ErrorCode::LoginRequired) } else { Next::Login };
+        return if prompt_none {
+            Next::Fail(ErrorCode::LoginRequired)
+        } else {
+            Next::Login
+        };
     }
     let needs_consent = !skip_consent && (!consented || req.has_prompt(Prompt::Consent));
     if needs_consent {
-        return if prompt_none { Next::Fail(ErrorCode::ConsentRequired) } else { Next::Consent };
+        return if prompt_none {
+            Next::Fail(ErrorCode::ConsentRequired)
+        } else {
+            Next::Consent
+        };
     }
     Next::Issue
 }

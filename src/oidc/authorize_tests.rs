@@ -9,7 +9,11 @@ const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 fn app() -> Application {
     make_app(
-        vec![GrantType::AuthorizationCode, GrantType::Implicit, GrantType::RefreshToken],
+        vec![
+            GrantType::AuthorizationCode,
+            GrantType::Implicit,
+            GrantType::RefreshToken,
+        ],
         vec![RT::Code, RT::IdToken, RT::CodeIdToken],
     )
 }
@@ -60,7 +64,10 @@ fn untrusted_client_or_redirect_uri_shows_a_page_never_a_redirect() {
     ];
     for (k, v) in cases {
         let err = validate(&app(), &params(&[(k, v)])).unwrap_err();
-        assert!(matches!(err, AuthorizeError::Page(_)), "{k}={v} must not redirect: {err:?}");
+        assert!(
+            matches!(err, AuthorizeError::Page(_)),
+            "{k}={v} must not redirect: {err:?}"
+        );
     }
 }
 
@@ -71,7 +78,14 @@ fn later_errors_redirect_with_the_right_code() {
         (&[("response_type", "")], InvalidRequest),
         (&[("response_type", "token")], UnsupportedResponseType),
         (&[("response_type", "code token")], UnsupportedResponseType),
-        (&[("response_type", "id_token"), ("response_mode", "query"), ("nonce", "n")], InvalidRequest),
+        (
+            &[
+                ("response_type", "id_token"),
+                ("response_mode", "query"),
+                ("nonce", "n"),
+            ],
+            InvalidRequest,
+        ),
         (&[("response_type", "id_token")], InvalidRequest), // no nonce
         (&[("scope", "profile")], InvalidScope),
         (&[("prompt", "none login")], InvalidRequest),
@@ -79,7 +93,13 @@ fn later_errors_redirect_with_the_right_code() {
         (&[("max_age", "-1")], InvalidRequest),
         (&[("response_mode", "jwt")], InvalidRequest),
         (&[("code_challenge", "short")], InvalidRequest),
-        (&[("code_challenge", CHALLENGE), ("code_challenge_method", "S512")], InvalidRequest),
+        (
+            &[
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S512"),
+            ],
+            InvalidRequest,
+        ),
         (&[("code_challenge_method", "S256")], InvalidRequest),
         (&[("request", "eyJ...")], RequestNotSupported),
     ];
@@ -99,11 +119,18 @@ fn later_errors_redirect_with_the_right_code() {
 fn hybrid_without_the_implicit_grant_is_unauthorized_client() {
     let mut a = app();
     a.grant_types = vec![GrantType::AuthorizationCode];
-    let err = validate(&a, &params(&[("response_type", "code id_token"), ("nonce", "n")]));
+    let err = validate(
+        &a,
+        &params(&[("response_type", "code id_token"), ("nonce", "n")]),
+    );
     match err {
         Err(AuthorizeError::Redirect(e, t)) => {
             assert_eq!(e.code, ErrorCode::UnauthorizedClient);
-            assert_eq!(t.response_mode, ResponseMode::Fragment, "errors travel in the fragment");
+            assert_eq!(
+                t.response_mode,
+                ResponseMode::Fragment,
+                "errors travel in the fragment"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -114,10 +141,24 @@ fn public_clients_need_pkce_and_s256_can_be_required() {
     let mut a = app();
     a.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
     assert!(validate(&a, &params(&[])).is_err());
-    assert!(validate(&a, &params(&[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")])).is_ok());
+    assert!(validate(
+        &a,
+        &params(&[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256")
+        ])
+    )
+    .is_ok());
     let mut b = app();
     b.require_pkce = true;
-    assert!(validate(&b, &params(&[("code_challenge", CHALLENGE), ("code_challenge_method", "plain")])).is_err());
+    assert!(validate(
+        &b,
+        &params(&[
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "plain")
+        ])
+    )
+    .is_err());
 }
 
 #[test]
@@ -135,24 +176,47 @@ fn offline_access_needs_prompt_consent() {
 #[test]
 fn next_step_follows_prompt_and_max_age() {
     let req = validate(&app(), &params(&[])).unwrap();
-    let s = SignedIn { user_id: "u".into(), auth_time: 100, fresh: false };
+    let s = SignedIn {
+        user_id: "u".into(),
+        auth_time: 100,
+        fresh: false,
+    };
     assert_eq!(next_step(&req, None, false, false, 200), Next::Login);
     assert_eq!(next_step(&req, Some(&s), false, false, 200), Next::Consent);
     assert_eq!(next_step(&req, Some(&s), true, false, 200), Next::Issue);
-    assert_eq!(next_step(&req, Some(&s), false, true, 200), Next::Issue, "first-party skips consent");
+    assert_eq!(
+        next_step(&req, Some(&s), false, true, 200),
+        Next::Issue,
+        "first-party skips consent"
+    );
 
     let none = validate(&app(), &params(&[("prompt", "none")])).unwrap();
-    assert_eq!(next_step(&none, None, false, false, 200), Next::Fail(ErrorCode::LoginRequired));
-    assert_eq!(next_step(&none, Some(&s), false, false, 200), Next::Fail(ErrorCode::ConsentRequired));
+    assert_eq!(
+        next_step(&none, None, false, false, 200),
+        Next::Fail(ErrorCode::LoginRequired)
+    );
+    assert_eq!(
+        next_step(&none, Some(&s), false, false, 200),
+        Next::Fail(ErrorCode::ConsentRequired)
+    );
 
     let max0 = validate(&app(), &params(&[("max_age", "0")])).unwrap();
     assert_eq!(next_step(&max0, Some(&s), true, false, 200), Next::Login);
-    let fresh = SignedIn { fresh: true, ..s.clone() };
-    assert_eq!(next_step(&max0, Some(&fresh), true, false, 200), Next::Issue);
+    let fresh = SignedIn {
+        fresh: true,
+        ..s.clone()
+    };
+    assert_eq!(
+        next_step(&max0, Some(&fresh), true, false, 200),
+        Next::Issue
+    );
 
     let login = validate(&app(), &params(&[("prompt", "login")])).unwrap();
     assert_eq!(next_step(&login, Some(&s), true, false, 200), Next::Login);
 
     let consent = validate(&app(), &params(&[("prompt", "consent")])).unwrap();
-    assert_eq!(next_step(&consent, Some(&s), true, false, 200), Next::Consent);
+    assert_eq!(
+        next_step(&consent, Some(&s), true, false, 200),
+        Next::Consent
+    );
 }

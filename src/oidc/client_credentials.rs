@@ -15,7 +15,9 @@ pub struct MachineGrant {
 }
 
 fn holds(held: &[String], resource: &str, action: &str) -> bool {
-    held.iter().filter_map(|h| parse_permission(h)).any(|(r, a)| r == resource && (a == action || a == "*"))
+    held.iter()
+        .filter_map(|h| parse_permission(h))
+        .any(|(r, a)| r == resource && (a == action || a == "*"))
 }
 
 /// `requested_scope`: the `scope` parameter; `resource_param`: RFC 8707 `resource` (a URI or a
@@ -31,41 +33,75 @@ pub fn decide(
             resources
                 .iter()
                 .find(|x| x.uri == r || x.code == r)
-                .ok_or_else(|| OAuthError::new(ErrorCode::InvalidRequest, "the resource is unknown").with_detail("invalid_target"))?,
+                .ok_or_else(|| {
+                    OAuthError::new(ErrorCode::InvalidRequest, "the resource is unknown")
+                        .with_detail("invalid_target")
+                })?,
         ),
         None => None,
     };
-    let requested: Vec<(String, String)> = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => s
-            .split(' ')
-            .filter(|t| !t.is_empty())
-            .filter_map(|t| parse_permission(t).map(|(r, a)| (r.to_string(), a.to_string())))
-            .collect(),
-        None => match target {
-            // Only a resource: everything held on it.
-            Some(res) => res.actions.iter().map(|a| (res.code.clone(), a.clone())).collect(),
-            None => return Err(OAuthError::new(ErrorCode::InvalidScope, "scope or resource is required")),
-        },
-    };
+    let requested: Vec<(String, String)> =
+        match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => s
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| parse_permission(t).map(|(r, a)| (r.to_string(), a.to_string())))
+                .collect(),
+            None => match target {
+                // Only a resource: everything held on it.
+                Some(res) => res
+                    .actions
+                    .iter()
+                    .map(|a| (res.code.clone(), a.clone()))
+                    .collect(),
+                None => {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "scope or resource is required",
+                    ))
+                }
+            },
+        };
     let mut granted: Vec<(String, String)> = Vec::new();
     for (r, a) in requested {
-        let Some(res) = resources.iter().find(|x| x.code == r) else { continue };
+        let Some(res) = resources.iter().find(|x| x.code == r) else {
+            continue;
+        };
         if target.is_some_and(|t| t.code != res.code) {
             continue;
         }
-        if res.actions.iter().any(|x| *x == a) && holds(held, &r, &a) && !granted.contains(&(r.clone(), a.clone())) {
+        if res.actions.iter().any(|x| *x == a)
+            && holds(held, &r, &a)
+            && !granted.contains(&(r.clone(), a.clone()))
+        {
             granted.push((r, a));
         }
     }
     let Some((first_resource, _)) = granted.first().cloned() else {
-        return Err(OAuthError::new(ErrorCode::InvalidScope, "none of the requested permissions is granted to this caller"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "none of the requested permissions is granted to this caller",
+        ));
     };
     // One token, one audience: permissions on several resources need separate requests.
     if granted.iter().any(|(r, _)| *r != first_resource) {
-        return Err(OAuthError::new(ErrorCode::InvalidScope, "request permissions of one resource at a time (use the resource parameter)"));
+        return Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "request permissions of one resource at a time (use the resource parameter)",
+        ));
     }
-    let audience = resources.iter().find(|x| x.code == first_resource).map(|x| x.uri.clone()).unwrap_or_default();
-    Ok(MachineGrant { audience, scope: granted.into_iter().map(|(r, a)| format!("{r}:{a}")).collect() })
+    let audience = resources
+        .iter()
+        .find(|x| x.code == first_resource)
+        .map(|x| x.uri.clone())
+        .unwrap_or_default();
+    Ok(MachineGrant {
+        audience,
+        scope: granted
+            .into_iter()
+            .map(|(r, a)| format!("{r}:{a}"))
+            .collect(),
+    })
 }
 
 #[cfg(test)]
@@ -87,7 +123,13 @@ mod tests {
     fn only_the_held_subset_is_granted() {
         let resources = vec![res("orders", &["read", "write", "delete"])];
         let held = vec!["orders:read".to_string(), "orders:write".to_string()];
-        let g = decide(Some("orders:read orders:delete orders:write"), None, &held, &resources).unwrap();
+        let g = decide(
+            Some("orders:read orders:delete orders:write"),
+            None,
+            &held,
+            &resources,
+        )
+        .unwrap();
         assert_eq!(g.scope, vec!["orders:read", "orders:write"]);
         assert_eq!(g.audience, "https://api.example/orders");
     }

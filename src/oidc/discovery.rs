@@ -8,14 +8,47 @@ use super::model::{Application, GrantType, ResponseType, SigningAlg};
 
 /// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
-    "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash",
-    "sid", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username",
-    "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
-    "email", "email_verified", "phone_number", "phone_number_verified", "address",
+    "sub",
+    "iss",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "acr",
+    "amr",
+    "at_hash",
+    "c_hash",
+    "sid",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+    "email",
+    "email_verified",
+    "phone_number",
+    "phone_number_verified",
+    "address",
 ];
 
-pub const SCOPES_SUPPORTED: &[&str] =
-    &["openid", "profile", "email", "phone", "address", "offline_access"];
+pub const SCOPES_SUPPORTED: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "phone",
+    "address",
+    "offline_access",
+];
 
 /// Builds the document. `issuer` is the application's issuer URL (no trailing slash).
 pub fn document(issuer: &str, app: &Application) -> Value {
@@ -36,7 +69,10 @@ pub fn document(issuer: &str, app: &Application) -> Value {
     if has_front_channel_tokens {
         response_modes.insert(1, "fragment");
     }
-    let asymmetric: Vec<&str> = SigningAlg::ASYMMETRIC.into_iter().map(SigningAlg::as_str).collect();
+    let asymmetric: Vec<&str> = SigningAlg::ASYMMETRIC
+        .into_iter()
+        .map(SigningAlg::as_str)
+        .collect();
     let mut id_token_algs = vec![app.id_token_signed_response_alg.as_str()];
     for a in &asymmetric {
         if !id_token_algs.contains(a) {
@@ -128,7 +164,13 @@ pub(crate) mod tests {
             ),
         );
         assert_eq!(doc["response_types_supported"], json!(["code"]));
-        assert_eq!(doc["grant_types_supported"], json!(["authorization_code", "refresh_token"]));
-        assert_eq!(doc["response_modes_supported"], json!(["query", "form_post"]));
+        assert_eq!(
+            doc["grant_types_supported"],
+            json!(["authorization_code", "refresh_token"])
+        );
+        assert_eq!(
+            doc["response_modes_supported"],
+            json!(["query", "form_post"])
+        );
     }
 }

@@ -73,7 +73,11 @@ pub struct OAuthError {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
-        OAuthError { code, description: description.into(), detail: None }
+        OAuthError {
+            code,
+            description: description.into(),
+            detail: None,
+        }
     }
 
     /// Attach a private detail (logged, never sent).
@@ -95,13 +99,19 @@ impl OAuthError {
     }
 
     pub fn server_error(detail: impl Into<String>) -> Self {
-        Self::new(ErrorCode::ServerError, "the server could not complete the request")
-            .with_detail(detail)
+        Self::new(
+            ErrorCode::ServerError,
+            "the server could not complete the request",
+        )
+        .with_detail(detail)
     }
 
     /// The JSON body of RFC 6749 §5.2.
     pub fn body(&self) -> ErrorBody<'_> {
-        ErrorBody { error: self.code.as_str(), error_description: &self.description }
+        ErrorBody {
+            error: self.code.as_str(),
+            error_description: &self.description,
+        }
     }
 }
 

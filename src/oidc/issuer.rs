@@ -7,14 +7,27 @@ pub enum Site {
     /// The console host: `/api/v1/...`, `/healthz`, the web console.
     Console { path: String },
     /// An application's issuer; `path` is relative to the issuer (`/auth`, `/.well-known/...`).
-    Tenant { subdomain: String, issuer: String, path: String },
+    Tenant {
+        subdomain: String,
+        issuer: String,
+        path: String,
+    },
     /// An unknown host: a 404, never another application's data.
     Unknown,
 }
 
 /// Path segments that can never be a subdomain in path style, because the console owns them.
-pub const RESERVED_SUBDOMAINS: &[&str] =
-    &["api", "healthz", "console", "assets", "static", "www", "admin", "oidc", "favicon.ico"];
+pub const RESERVED_SUBDOMAINS: &[&str] = &[
+    "api",
+    "healthz",
+    "console",
+    "assets",
+    "static",
+    "www",
+    "admin",
+    "oidc",
+    "favicon.ico",
+];
 
 /// Resolves the site from the request's scheme, `Host` (with port) and path.
 ///
@@ -28,7 +41,9 @@ pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) 
             let host_no_port = host.split(':').next().unwrap_or("");
             let base = base.to_ascii_lowercase();
             if host_no_port == base {
-                return Site::Console { path: path.to_string() };
+                return Site::Console {
+                    path: path.to_string(),
+                };
             }
             let Some(sub) = host_no_port.strip_suffix(&format!(".{base}")) else {
                 return Site::Unknown;
@@ -48,9 +63,13 @@ pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) 
         None => {
             let trimmed = path.trim_start_matches('/');
             let first = trimmed.split('/').next().unwrap_or("");
-            if first.is_empty() || RESERVED_SUBDOMAINS.contains(&first) || !is_valid_subdomain(first)
+            if first.is_empty()
+                || RESERVED_SUBDOMAINS.contains(&first)
+                || !is_valid_subdomain(first)
             {
-                return Site::Console { path: path.to_string() };
+                return Site::Console {
+                    path: path.to_string(),
+                };
             }
             let after_sub = &trimmed[first.len()..];
             let Some(rest) = strip_segment(after_sub, "oidc") else {
@@ -82,7 +101,9 @@ pub fn is_valid_subdomain(s: &str) -> bool {
     let bytes = s.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
         && bytes[0] != b'-'
         && bytes[bytes.len() - 1] != b'-'
 }
@@ -104,7 +125,12 @@ mod tests {
 
     #[test]
     fn path_style_finds_the_tenant_and_its_issuer() {
-        let site = resolve("http", "127.0.0.1:8787", "/myapp/oidc/.well-known/jwks.json", None);
+        let site = resolve(
+            "http",
+            "127.0.0.1:8787",
+            "/myapp/oidc/.well-known/jwks.json",
+            None,
+        );
         assert_eq!(
             site,
             Site::Tenant {
@@ -118,19 +144,30 @@ mod tests {
     #[test]
     fn path_style_sends_api_and_root_to_the_console() {
         for p in ["/api/v1/applications", "/", "/healthz"] {
-            assert_eq!(resolve("http", "h", p, None), Site::Console { path: p.into() });
+            assert_eq!(
+                resolve("http", "h", p, None),
+                Site::Console { path: p.into() }
+            );
         }
     }
 
     #[test]
     fn path_style_without_oidc_segment_is_unknown() {
         assert_eq!(resolve("http", "h", "/myapp/other", None), Site::Unknown);
-        assert_eq!(resolve("http", "h", "/myapp/oidcx/auth", None), Site::Unknown);
+        assert_eq!(
+            resolve("http", "h", "/myapp/oidcx/auth", None),
+            Site::Unknown
+        );
     }
 
     #[test]
     fn subdomain_style_uses_the_host() {
-        let site = resolve("https", "shop.id.example.com", "/oidc/auth", Some("id.example.com"));
+        let site = resolve(
+            "https",
+            "shop.id.example.com",
+            "/oidc/auth",
+            Some("id.example.com"),
+        );
         assert_eq!(
             site,
             Site::Tenant {
@@ -140,15 +177,30 @@ mod tests {
             }
         );
         assert_eq!(
-            resolve("https", "id.example.com", "/api/v1/users", Some("id.example.com")),
-            Site::Console { path: "/api/v1/users".into() }
+            resolve(
+                "https",
+                "id.example.com",
+                "/api/v1/users",
+                Some("id.example.com")
+            ),
+            Site::Console {
+                path: "/api/v1/users".into()
+            }
         );
     }
 
     #[test]
     fn subdomain_style_rejects_foreign_and_nested_hosts() {
-        for host in ["evil.com", "a.b.id.example.com", "shopid.example.com", "-x.id.example.com"] {
-            assert_eq!(resolve("https", host, "/oidc/auth", Some("id.example.com")), Site::Unknown);
+        for host in [
+            "evil.com",
+            "a.b.id.example.com",
+            "shopid.example.com",
+            "-x.id.example.com",
+        ] {
+            assert_eq!(
+                resolve("https", host, "/oidc/auth", Some("id.example.com")),
+                Site::Unknown
+            );
         }
     }
 

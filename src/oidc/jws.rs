@@ -70,7 +70,15 @@ pub fn parse(token: &str) -> Option<(UnverifiedJws, SigningAlg)> {
     }
     let signature = b64_decode(s)?;
     let signing_input = format!("{h}.{p}");
-    Some((UnverifiedJws { header, payload, signing_input, signature }, alg))
+    Some((
+        UnverifiedJws {
+            header,
+            payload,
+            signing_input,
+            signature,
+        },
+        alg,
+    ))
 }
 
 /// HS256 signature with the client secret as the key (OIDC Core §10.1).
@@ -124,7 +132,11 @@ mod tests {
 
     #[test]
     fn hs256_round_trips_and_rejects_a_changed_payload() {
-        let header = Header { alg: "HS256".into(), kid: None, typ: Some("JWT".into()) };
+        let header = Header {
+            alg: "HS256".into(),
+            kid: None,
+            typ: Some("JWT".into()),
+        };
         let input = signing_input(&header, &json!({"sub": "u1"}));
         let token = assemble(&input, &hs256_sign(b"secret", &input));
         let (jws, alg) = parse(&token).unwrap();
@@ -148,7 +160,10 @@ mod tests {
     fn c_hash_matches_the_oidc_core_example() {
         // OIDC Core Appendix A.4: this code has c_hash "LDktKdoQak3Pk0cnXxCltA" under RS256.
         assert_eq!(
-            half_hash(SigningAlg::RS256, "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"),
+            half_hash(
+                SigningAlg::RS256,
+                "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"
+            ),
             "LDktKdoQak3Pk0cnXxCltA"
         );
     }

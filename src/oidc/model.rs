@@ -124,7 +124,9 @@ impl ResponseType {
         match self {
             ResponseType::Code => &[GrantType::AuthorizationCode],
             ResponseType::IdToken | ResponseType::IdTokenToken => &[GrantType::Implicit],
-            ResponseType::CodeIdToken | ResponseType::CodeToken | ResponseType::CodeIdTokenToken => {
+            ResponseType::CodeIdToken
+            | ResponseType::CodeToken
+            | ResponseType::CodeIdTokenToken => {
                 &[GrantType::AuthorizationCode, GrantType::Implicit]
             }
         }
@@ -156,11 +158,20 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
-    pub const ALL: [SigningAlg; 5] =
-        [SigningAlg::RS256, SigningAlg::HS256, SigningAlg::ES256, SigningAlg::PS256, SigningAlg::EdDSA];
+    pub const ALL: [SigningAlg; 5] = [
+        SigningAlg::RS256,
+        SigningAlg::HS256,
+        SigningAlg::ES256,
+        SigningAlg::PS256,
+        SigningAlg::EdDSA,
+    ];
     /// Algorithms signed with a pool key pair (published in the JWKS).
-    pub const ASYMMETRIC: [SigningAlg; 4] =
-        [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::PS256, SigningAlg::EdDSA];
+    pub const ASYMMETRIC: [SigningAlg; 4] = [
+        SigningAlg::RS256,
+        SigningAlg::ES256,
+        SigningAlg::PS256,
+        SigningAlg::EdDSA,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -397,8 +408,14 @@ mod tests {
 
     #[test]
     fn response_type_parse_accepts_any_order_and_rejects_junk() {
-        assert_eq!(ResponseType::parse("token id_token"), Some(ResponseType::IdTokenToken));
-        assert_eq!(ResponseType::parse("id_token code token"), Some(ResponseType::CodeIdTokenToken));
+        assert_eq!(
+            ResponseType::parse("token id_token"),
+            Some(ResponseType::IdTokenToken)
+        );
+        assert_eq!(
+            ResponseType::parse("id_token code token"),
+            Some(ResponseType::CodeIdTokenToken)
+        );
         assert_eq!(ResponseType::parse("token"), None);
         assert_eq!(ResponseType::parse("code code"), None);
         assert_eq!(ResponseType::parse(""), None);
@@ -410,7 +427,10 @@ mod tests {
             ResponseType::CodeIdToken.required_grants(),
             &[GrantType::AuthorizationCode, GrantType::Implicit]
         );
-        assert_eq!(ResponseType::IdToken.required_grants(), &[GrantType::Implicit]);
+        assert_eq!(
+            ResponseType::IdToken.required_grants(),
+            &[GrantType::Implicit]
+        );
     }
 
     #[test]

@@ -34,7 +34,8 @@ impl CodeChallengeMethod {
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]` (verifiers and challenges alike).
 pub fn is_valid_challenge(s: &str) -> bool {
     (43..=128).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Proof that the PKCE check passed (or that none was required for this code).

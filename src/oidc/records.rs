@@ -105,10 +105,14 @@ pub const REFRESH_REUSE_GRACE_SECS: u64 = 10;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum RefreshRotation {
-    Rotated { family: RefreshFamily },
+    Rotated {
+        family: RefreshFamily,
+    },
     /// An old token came back outside the grace window: the family is now revoked and the
     /// caller must put these access tokens on the revocation list.
-    Reused { family: RefreshFamily },
+    Reused {
+        family: RefreshFamily,
+    },
     /// Unknown family, expired, already revoked, or not this client's.
     Invalid,
 }
@@ -240,7 +244,11 @@ mod tests {
         let (out, f) = rotate_refresh(f, "c", "h1", "h3", 50 + REFRESH_REUSE_GRACE_SECS + 1);
         assert!(matches!(out, RefreshRotation::Reused { .. }));
         let (out, _) = rotate_refresh(f, "c", "h2", "h4", 70);
-        assert_eq!(out, RefreshRotation::Invalid, "the newest token is dead too");
+        assert_eq!(
+            out,
+            RefreshRotation::Invalid,
+            "the newest token is dead too"
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ pub struct FieldErrors(pub BTreeMap<String, String>);
 
 impl FieldErrors {
     pub fn add(&mut self, field: &str, msg: impl Into<String>) {
-        self.0.entry(field.to_string()).or_insert_with(|| msg.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| msg.into());
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -73,7 +75,11 @@ impl Default for ApplicationSettings {
 
 /// Applies a JSON object of changes onto `base` (create = defaults + body; PATCH = current +
 /// body). Unknown fields are refused so a typo is not silently ignored.
-pub fn apply_application(mut s: ApplicationSettings, body: &Value, creating: bool) -> Result<ApplicationSettings, FieldErrors> {
+pub fn apply_application(
+    mut s: ApplicationSettings,
+    body: &Value,
+    creating: bool,
+) -> Result<ApplicationSettings, FieldErrors> {
     let mut errs = FieldErrors::default();
     let Some(obj) = body.as_object() else {
         errs.add("body", "must be a JSON object");
@@ -161,7 +167,10 @@ pub fn apply_application(mut s: ApplicationSettings, body: &Value, creating: boo
     let front_channel = s.grant_types.contains(&GrantType::AuthorizationCode)
         || s.grant_types.contains(&GrantType::Implicit);
     if front_channel && s.redirect_uris.is_empty() {
-        errs.add("redirect_uris", "at least one is required for authorization_code or implicit");
+        errs.add(
+            "redirect_uris",
+            "at least one is required for authorization_code or implicit",
+        );
     }
     if s.grant_types.is_empty() {
         errs.add("grant_types", "at least one grant type is required");
@@ -169,7 +178,10 @@ pub fn apply_application(mut s: ApplicationSettings, body: &Value, creating: boo
     if s.token_endpoint_auth_method == TokenEndpointAuthMethod::None
         && s.id_token_signed_response_alg == SigningAlg::HS256
     {
-        errs.add("id_token_signed_response_alg", "HS256 needs a client secret; a public client has none");
+        errs.add(
+            "id_token_signed_response_alg",
+            "HS256 needs a client secret; a public client has none",
+        );
     }
     errs.into_result(s)
 }
@@ -254,7 +266,8 @@ pub fn check_user_fields(
     let mut errs = FieldErrors::default();
     if let Some(u) = username {
         let ok = (1..=64).contains(&u.chars().count())
-            && u.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            && u.chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'))
             && !u.contains('@');
         if !ok {
             errs.add("username", "1-64 letters, digits, '.', '_' or '-'");
@@ -267,7 +280,8 @@ pub fn check_user_fields(
     }
     if let Some(e) = email {
         let ok = e.len() <= 254
-            && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
+            && e.split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'));
         if !ok {
             errs.add("email", "is not an email address");
         }
@@ -284,7 +298,11 @@ pub fn check_user_fields(
 /// `resource:action` permission syntax.
 pub fn parse_permission(p: &str) -> Option<(&str, &str)> {
     let (r, a) = p.split_once(':')?;
-    let ok = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'));
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'*'))
+    };
     (ok(r) && ok(a)).then_some((r, a))
 }
 
@@ -301,7 +319,10 @@ mod tests {
             true,
         )
         .unwrap();
-        assert_eq!(s.grant_types, vec![GrantType::AuthorizationCode, GrantType::RefreshToken]);
+        assert_eq!(
+            s.grant_types,
+            vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+        );
         assert_eq!(s.response_types, vec![ResponseType::Code]);
         assert_eq!(s.id_token_signed_response_alg, SigningAlg::RS256);
     }
@@ -315,7 +336,13 @@ mod tests {
             true,
         )
         .unwrap_err();
-        for f in ["name", "subdomain", "redirect_uris", "grant_types", "colour"] {
+        for f in [
+            "name",
+            "subdomain",
+            "redirect_uris",
+            "grant_types",
+            "colour",
+        ] {
             assert!(e.0.contains_key(f), "{f} missing from {e:?}");
         }
     }
@@ -334,7 +361,13 @@ mod tests {
     fn user_fields_are_checked() {
         let e = check_user_fields(Some("a b"), Some("short"), Some("nope"), Some("12ab"));
         assert_eq!(e.0.len(), 4);
-        assert!(check_user_fields(Some("alice"), Some("longenough"), Some("a@b.co"), Some("+15551234")).is_empty());
+        assert!(check_user_fields(
+            Some("alice"),
+            Some("longenough"),
+            Some("a@b.co"),
+            Some("+15551234")
+        )
+        .is_empty());
     }
 
     #[test]

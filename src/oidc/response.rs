@@ -13,13 +13,19 @@ pub enum Delivery {
     /// A 303 to this URL.
     Redirect(String),
     /// An HTML page that posts `fields` to `action`.
-    FormPost { action: String, fields: Vec<(String, String)> },
+    FormPost {
+        action: String,
+        fields: Vec<(String, String)>,
+    },
 }
 
 /// Builds the delivery for `params` (already including `state` where present).
 pub fn deliver(redirect_uri: &str, mode: ResponseMode, params: Vec<(String, String)>) -> Delivery {
     match mode {
-        ResponseMode::FormPost => Delivery::FormPost { action: redirect_uri.to_string(), fields: params },
+        ResponseMode::FormPost => Delivery::FormPost {
+            action: redirect_uri.to_string(),
+            fields: params,
+        },
         ResponseMode::Query => {
             // The redirect URI was matched against the registered list, so it parses; fall back
             // to plain concatenation rather than panic if it somehow does not.
@@ -57,7 +63,9 @@ pub fn error(target: &ErrorTarget, err: &OAuthError, issuer: &str) -> Delivery {
 }
 
 fn encode(params: &[(String, String)]) -> String {
-    url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish()
 }
 
 /// Escapes text for HTML element content and double-quoted attribute values.
@@ -104,18 +112,29 @@ mod tests {
     use crate::oidc::error::ErrorCode;
 
     fn p(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn query_keeps_the_registered_query_and_appends() {
-        let d = deliver("https://rp/cb?a=1", ResponseMode::Query, p(&[("code", "x y")]));
+        let d = deliver(
+            "https://rp/cb?a=1",
+            ResponseMode::Query,
+            p(&[("code", "x y")]),
+        );
         assert_eq!(d, Delivery::Redirect("https://rp/cb?a=1&code=x+y".into()));
     }
 
     #[test]
     fn fragment_puts_params_after_the_hash() {
-        let d = deliver("https://rp/cb", ResponseMode::Fragment, p(&[("id_token", "a.b.c")]));
+        let d = deliver(
+            "https://rp/cb",
+            ResponseMode::Fragment,
+            p(&[("id_token", "a.b.c")]),
+        );
         assert_eq!(d, Delivery::Redirect("https://rp/cb#id_token=a.b.c".into()));
     }
 
@@ -127,7 +146,9 @@ mod tests {
             state: Some("s".into()),
         };
         let e = OAuthError::new(ErrorCode::LoginRequired, "login required");
-        let Delivery::Redirect(u) = error(&t, &e, "https://i/oidc") else { panic!() };
+        let Delivery::Redirect(u) = error(&t, &e, "https://i/oidc") else {
+            panic!()
+        };
         assert!(u.starts_with("https://rp/cb#error=login_required"));
         assert!(u.contains("state=s") && u.contains("iss=https%3A%2F%2Fi%2Foidc"));
     }

@@ -59,8 +59,19 @@ impl std::fmt::Display for ScopeSet {
 pub fn claims_for_scope(scope: &str) -> &'static [&'static str] {
     match scope {
         "profile" => &[
-            "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username",
-            "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale",
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
             "updated_at",
         ],
         "email" => &["email", "email_verified"],

@@ -34,7 +34,10 @@ pub struct Counter {
 impl Counter {
     fn refresh(&mut self, now: u64) {
         if self.locked_until <= now && now.saturating_sub(self.window_start) > WINDOW_SECS {
-            *self = Counter { window_start: now, ..Counter::default() };
+            *self = Counter {
+                window_start: now,
+                ..Counter::default()
+            };
         }
     }
 }
@@ -57,7 +60,10 @@ pub fn begin(c: &mut Counter, limit: u32, now: u64) -> (bool, u64) {
 pub fn end(c: &mut Counter, success: bool, limit: u32, now: u64) {
     c.inflight = c.inflight.saturating_sub(1);
     if success {
-        *c = Counter { window_start: now, ..Counter::default() };
+        *c = Counter {
+            window_start: now,
+            ..Counter::default()
+        };
         return;
     }
     c.failures += 1;
@@ -86,13 +92,18 @@ mod tests {
         let (allowed, retry) = begin(&mut c, ACCOUNT_LIMIT, 110);
         assert!(!allowed);
         assert!(retry > 0);
-        assert!(begin(&mut c, ACCOUNT_LIMIT, 110 + LOCK_SECS + WINDOW_SECS).0, "the lock lifts");
+        assert!(
+            begin(&mut c, ACCOUNT_LIMIT, 110 + LOCK_SECS + WINDOW_SECS).0,
+            "the lock lifts"
+        );
     }
 
     #[test]
     fn parallel_attempts_count_while_in_flight() {
         let mut c = Counter::default();
-        let started = (0..20).filter(|_| begin(&mut c, ACCOUNT_LIMIT, 1).0).count();
+        let started = (0..20)
+            .filter(|_| begin(&mut c, ACCOUNT_LIMIT, 1).0)
+            .count();
         assert_eq!(started, ACCOUNT_LIMIT as usize);
     }
 

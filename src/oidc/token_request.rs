@@ -19,7 +19,9 @@ pub fn merge_params(
         let mut seen_here: Vec<&str> = Vec::new();
         for (k, v) in list {
             if seen_here.contains(&k.as_str()) {
-                return Err(OAuthError::invalid_request(format!("parameter `{k}` is repeated")));
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter `{k}` is repeated"
+                )));
             }
             seen_here.push(k);
             match out.get(k) {
@@ -41,10 +43,18 @@ pub fn merge_params(
 /// How the client presented itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientCredentials {
-    Basic { client_id: String, secret: String },
-    Post { client_id: String, secret: String },
+    Basic {
+        client_id: String,
+        secret: String,
+    },
+    Post {
+        client_id: String,
+        secret: String,
+    },
     /// A public client: only a `client_id`.
-    None { client_id: String },
+    None {
+        client_id: String,
+    },
     Missing,
 }
 
@@ -66,9 +76,12 @@ pub fn client_credentials(
 ) -> Result<ClientCredentials, OAuthError> {
     let body_secret = params.get("client_secret").filter(|s| !s.is_empty());
     let body_id = params.get("client_id").filter(|s| !s.is_empty());
-    if let Some(h) = authorization.filter(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ")) {
+    if let Some(h) = authorization.filter(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "))
+    {
         if body_secret.is_some() {
-            return Err(OAuthError::invalid_request("use one client authentication method"));
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method",
+            ));
         }
         let decoded = STANDARD
             .decode(h[6..].trim())
@@ -82,13 +95,23 @@ pub fn client_credentials(
         let id = form_decode(id);
         let secret = form_decode(secret);
         if body_id.is_some_and(|b| *b != id) {
-            return Err(OAuthError::invalid_request("client_id does not match the credentials"));
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the credentials",
+            ));
         }
-        return Ok(ClientCredentials::Basic { client_id: id, secret });
+        return Ok(ClientCredentials::Basic {
+            client_id: id,
+            secret,
+        });
     }
     match (body_id, body_secret) {
-        (Some(id), Some(s)) => Ok(ClientCredentials::Post { client_id: id.clone(), secret: s.clone() }),
-        (Some(id), None) => Ok(ClientCredentials::None { client_id: id.clone() }),
+        (Some(id), Some(s)) => Ok(ClientCredentials::Post {
+            client_id: id.clone(),
+            secret: s.clone(),
+        }),
+        (Some(id), None) => Ok(ClientCredentials::None {
+            client_id: id.clone(),
+        }),
         (None, _) => Ok(ClientCredentials::Missing),
     }
 }
@@ -105,12 +128,19 @@ mod tests {
     use super::*;
 
     fn v(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn body_and_query_merge_and_conflicts_are_refused() {
-        let m = merge_params(&v(&[("code", "a")]), &v(&[("grant_type", "x"), ("code", "a")])).unwrap();
+        let m = merge_params(
+            &v(&[("code", "a")]),
+            &v(&[("grant_type", "x"), ("code", "a")]),
+        )
+        .unwrap();
         assert_eq!(m.len(), 2);
         let e = merge_params(&v(&[("code", "a")]), &v(&[("code", "b")])).unwrap_err();
         assert_eq!(e.code, crate::oidc::error::ErrorCode::InvalidRequest);
@@ -121,7 +151,13 @@ mod tests {
     fn basic_credentials_are_form_decoded() {
         let h = format!("Basic {}", STANDARD.encode("my%20id:p%3Ass"));
         let c = client_credentials(Some(&h), &BTreeMap::new()).unwrap();
-        assert_eq!(c, ClientCredentials::Basic { client_id: "my id".into(), secret: "p:ss".into() });
+        assert_eq!(
+            c,
+            ClientCredentials::Basic {
+                client_id: "my id".into(),
+                secret: "p:ss".into()
+            }
+        );
     }
 
     #[test]

@@ -14,14 +14,18 @@ pub fn user_claims(user: &User, scope: &ScopeSet) -> Map<String, Value> {
     if let Ok(Value::Object(std)) = serde_json::to_value(&user.claims) {
         all.extend(std);
     }
-    all.entry("preferred_username").or_insert_with(|| json!(user.username));
+    all.entry("preferred_username")
+        .or_insert_with(|| json!(user.username));
     if let Some(e) = &user.email {
         all.insert("email".into(), json!(e));
         all.insert("email_verified".into(), json!(user.email_verified));
     }
     if let Some(p) = &user.phone_number {
         all.insert("phone_number".into(), json!(p));
-        all.insert("phone_number_verified".into(), json!(user.phone_number_verified));
+        all.insert(
+            "phone_number_verified".into(),
+            json!(user.phone_number_verified),
+        );
     }
     all.insert("updated_at".into(), json!(user.updated_at));
 
@@ -136,7 +140,10 @@ mod tests {
             email_verified: true,
             phone_number: Some("+1555".into()),
             phone_number_verified: false,
-            claims: StandardClaims { name: Some("Alice".into()), ..Default::default() },
+            claims: StandardClaims {
+                name: Some("Alice".into()),
+                ..Default::default()
+            },
             custom_attributes: Default::default(),
             blocked: false,
             created_at: 1,
@@ -174,10 +181,23 @@ mod tests {
             session_id: None,
             minimal: true,
         });
-        for k in ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash"] {
+        for k in [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "c_hash",
+        ] {
             assert!(c.get(k).is_some(), "{k}");
         }
-        assert!(c.get("email").is_none(), "minimal id_token leaves claims to userinfo");
+        assert!(
+            c.get("email").is_none(),
+            "minimal id_token leaves claims to userinfo"
+        );
         assert_eq!(c["exp"], 3700);
     }
 }

@@ -16,28 +16,86 @@ const REGISTRY: &str = "__registry";
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum DirectoryCommand {
-    CreateUser { user: User, password_hash: String },
-    GetUser { id: String },
-    UpdateUser { user: User, password_hash: Option<String> },
-    DeleteUser { id: String },
-    ListUsers { q: Option<String>, offset: u32, limit: u32 },
-    FindLogin { login: String },
-    BeginAttempt { keys: Vec<String>, now: u64 },
-    EndAttempt { keys: Vec<String>, success: bool, now: u64 },
-    GetConsent { user_id: String, client_id: String },
-    PutConsent { user_id: String, client_id: String, scope: String, now: u64 },
-    DeleteConsent { user_id: String, client_id: String },
-    ListConsents { user_id: String },
-    CreateAccount { account: AccessAccount, secret_hash: String },
-    GetAccount { access_key: String },
-    UpdateAccount { account: AccessAccount },
-    DeleteAccount { access_key: String },
+    CreateUser {
+        user: User,
+        password_hash: String,
+    },
+    GetUser {
+        id: String,
+    },
+    UpdateUser {
+        user: User,
+        password_hash: Option<String>,
+    },
+    DeleteUser {
+        id: String,
+    },
+    ListUsers {
+        q: Option<String>,
+        offset: u32,
+        limit: u32,
+    },
+    FindLogin {
+        login: String,
+    },
+    BeginAttempt {
+        keys: Vec<String>,
+        now: u64,
+    },
+    EndAttempt {
+        keys: Vec<String>,
+        success: bool,
+        now: u64,
+    },
+    GetConsent {
+        user_id: String,
+        client_id: String,
+    },
+    PutConsent {
+        user_id: String,
+        client_id: String,
+        scope: String,
+        now: u64,
+    },
+    DeleteConsent {
+        user_id: String,
+        client_id: String,
+    },
+    ListConsents {
+        user_id: String,
+    },
+    CreateAccount {
+        account: AccessAccount,
+        secret_hash: String,
+    },
+    GetAccount {
+        access_key: String,
+    },
+    UpdateAccount {
+        account: AccessAccount,
+    },
+    DeleteAccount {
+        access_key: String,
+    },
     ListAccounts,
-    RegisterSession { session: SessionIndex },
-    UnregisterSession { session_id: String },
-    ListSessions { user_id: Option<String>, now: u64 },
-    ClaimSubdomain { subdomain: String, client_id: String },
-    ReleaseSubdomain { subdomain: String, client_id: String },
+    RegisterSession {
+        session: SessionIndex,
+    },
+    UnregisterSession {
+        session_id: String,
+    },
+    ListSessions {
+        user_id: Option<String>,
+        now: u64,
+    },
+    ClaimSubdomain {
+        subdomain: String,
+        client_id: String,
+    },
+    ReleaseSubdomain {
+        subdomain: String,
+        client_id: String,
+    },
 }
 
 /// A write that would break a uniqueness rule names the field.
@@ -102,14 +160,23 @@ pub struct Directory<'a> {
 
 impl<'a> Directory<'a> {
     pub fn new(env: &'a Env, pool: &str) -> Self {
-        Directory { env, pool: pool.to_string() }
+        Directory {
+            env,
+            pool: pool.to_string(),
+        }
     }
 
     pub fn registry(env: &'a Env) -> Self {
-        Directory { env, pool: REGISTRY.to_string() }
+        Directory {
+            env,
+            pool: REGISTRY.to_string(),
+        }
     }
 
-    pub async fn call<R: serde::de::DeserializeOwned>(&self, cmd: DirectoryCommand) -> Result<R, StoreError> {
+    pub async fn call<R: serde::de::DeserializeOwned>(
+        &self,
+        cmd: DirectoryCommand,
+    ) -> Result<R, StoreError> {
         rpc::call(self.env, BINDING, &format!("pool-{}", self.pool), &cmd).await
     }
 }
@@ -117,5 +184,8 @@ impl<'a> Directory<'a> {
 /// Throttle keys for a sign-in: per account (the identifier as typed, so unknown and known
 /// accounts are throttled alike and nothing is revealed) and per client IP.
 pub fn throttle_keys(login: &str, ip: &str) -> Vec<String> {
-    vec![format!("acct:{}", login.trim().to_lowercase()), format!("ip:{ip}")]
+    vec![
+        format!("acct:{}", login.trim().to_lowercase()),
+        format!("ip:{ip}"),
+    ]
 }

@@ -16,14 +16,41 @@ pub const BINDING: &str = "GRANTS";
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum GrantCommand {
-    Put { key: String, value: Value, expires_at: u64 },
-    Get { key: String, now: u64 },
-    Delete { key: String },
-    TakeCode { key: String, now: u64 },
-    RecordIssued { key: String, issued: Issued },
-    RotateRefresh { key: String, client_id: String, presented_hash: String, new_hash: String, now: u64 },
-    RevokeFamily { key: String },
-    AddFamilyJti { key: String, jti: IssuedJti, now: u64 },
+    Put {
+        key: String,
+        value: Value,
+        expires_at: u64,
+    },
+    Get {
+        key: String,
+        now: u64,
+    },
+    Delete {
+        key: String,
+    },
+    TakeCode {
+        key: String,
+        now: u64,
+    },
+    RecordIssued {
+        key: String,
+        issued: Issued,
+    },
+    RotateRefresh {
+        key: String,
+        client_id: String,
+        presented_hash: String,
+        new_hash: String,
+        now: u64,
+    },
+    RevokeFamily {
+        key: String,
+    },
+    AddFamilyJti {
+        key: String,
+        jti: IssuedJti,
+        now: u64,
+    },
 }
 
 /// The kinds of record, each with its own key prefix.
@@ -69,36 +96,86 @@ impl<'a> Grants<'a> {
         Grants { env }
     }
 
-    async fn call<R: DeserializeOwned>(&self, kind: Kind, id: &str, cmd: GrantCommand) -> Result<R, StoreError> {
+    async fn call<R: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        id: &str,
+        cmd: GrantCommand,
+    ) -> Result<R, StoreError> {
         rpc::call(self.env, BINDING, &object_name(kind, id), &cmd).await
     }
 
-    pub async fn put<T: Serialize>(&self, kind: Kind, id: &str, value: &T, expires_at: u64) -> Result<(), StoreError> {
+    pub async fn put<T: Serialize>(
+        &self,
+        kind: Kind,
+        id: &str,
+        value: &T,
+        expires_at: u64,
+    ) -> Result<(), StoreError> {
         let value = serde_json::to_value(value)?;
-        self.call(kind, id, GrantCommand::Put { key: key(kind, id), value, expires_at }).await
+        self.call(
+            kind,
+            id,
+            GrantCommand::Put {
+                key: key(kind, id),
+                value,
+                expires_at,
+            },
+        )
+        .await
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, kind: Kind, id: &str, now: u64) -> Result<Option<T>, StoreError> {
-        let v: Option<Value> = self.call(kind, id, GrantCommand::Get { key: key(kind, id), now }).await?;
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        id: &str,
+        now: u64,
+    ) -> Result<Option<T>, StoreError> {
+        let v: Option<Value> = self
+            .call(
+                kind,
+                id,
+                GrantCommand::Get {
+                    key: key(kind, id),
+                    now,
+                },
+            )
+            .await?;
         Ok(v.map(serde_json::from_value).transpose()?)
     }
 
     pub async fn delete(&self, kind: Kind, id: &str) -> Result<(), StoreError> {
-        let _: Option<Value> = self.call(kind, id, GrantCommand::Delete { key: key(kind, id) }).await?;
+        let _: Option<Value> = self
+            .call(kind, id, GrantCommand::Delete { key: key(kind, id) })
+            .await?;
         Ok(())
     }
 
     /// `code_hash` is the SHA-256 of the code (the code itself is never stored).
     pub async fn take_code(&self, code_hash: &str, now: u64) -> Result<CodeTake, StoreError> {
-        self.call(Kind::Code, code_hash, GrantCommand::TakeCode { key: key(Kind::Code, code_hash), now })
-            .await
+        self.call(
+            Kind::Code,
+            code_hash,
+            GrantCommand::TakeCode {
+                key: key(Kind::Code, code_hash),
+                now,
+            },
+        )
+        .await
     }
 
     /// Records what a code issued; returns true if the code was replayed meanwhile, in which
     /// case the caller must revoke what it just issued.
     pub async fn record_issued(&self, code_hash: &str, issued: Issued) -> Result<bool, StoreError> {
-        self.call(Kind::Code, code_hash, GrantCommand::RecordIssued { key: key(Kind::Code, code_hash), issued })
-            .await
+        self.call(
+            Kind::Code,
+            code_hash,
+            GrantCommand::RecordIssued {
+                key: key(Kind::Code, code_hash),
+                issued,
+            },
+        )
+        .await
     }
 
     pub async fn rotate_refresh(
@@ -123,14 +200,36 @@ impl<'a> Grants<'a> {
         .await
     }
 
-    pub async fn revoke_family(&self, family_id: &str) -> Result<Option<RefreshFamily>, StoreError> {
-        self.call(Kind::Family, family_id, GrantCommand::RevokeFamily { key: key(Kind::Family, family_id) })
-            .await
+    pub async fn revoke_family(
+        &self,
+        family_id: &str,
+    ) -> Result<Option<RefreshFamily>, StoreError> {
+        self.call(
+            Kind::Family,
+            family_id,
+            GrantCommand::RevokeFamily {
+                key: key(Kind::Family, family_id),
+            },
+        )
+        .await
     }
 
-    pub async fn add_family_jti(&self, family_id: &str, jti: IssuedJti, now: u64) -> Result<(), StoreError> {
-        self.call(Kind::Family, family_id, GrantCommand::AddFamilyJti { key: key(Kind::Family, family_id), jti, now })
-            .await
+    pub async fn add_family_jti(
+        &self,
+        family_id: &str,
+        jti: IssuedJti,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.call(
+            Kind::Family,
+            family_id,
+            GrantCommand::AddFamilyJti {
+                key: key(Kind::Family, family_id),
+                jti,
+                now,
+            },
+        )
+        .await
     }
 
     /// Puts access-token ids on the revocation list until they expire.

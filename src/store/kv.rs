@@ -19,18 +19,30 @@ impl Kv {
         Ok(Kv(env.kv(BINDING)?))
     }
 
-    pub async fn app_by_subdomain(&self, subdomain: &str) -> Result<Option<Application>, StoreError> {
+    pub async fn app_by_subdomain(
+        &self,
+        subdomain: &str,
+    ) -> Result<Option<Application>, StoreError> {
         Ok(self.0.get(&format!("sub:{subdomain}")).json().await?)
     }
 
-    pub async fn app_by_client_id(&self, client_id: &str) -> Result<Option<Application>, StoreError> {
+    pub async fn app_by_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Application>, StoreError> {
         Ok(self.0.get(&format!("app:{client_id}")).json().await?)
     }
 
     pub async fn put_app(&self, app: &Application) -> Result<(), StoreError> {
         let json = serde_json::to_string(app)?;
-        self.0.put(&format!("app:{}", app.client_id), json.clone())?.execute().await?;
-        self.0.put(&format!("sub:{}", app.subdomain), json)?.execute().await?;
+        self.0
+            .put(&format!("app:{}", app.client_id), json.clone())?
+            .execute()
+            .await?;
+        self.0
+            .put(&format!("sub:{}", app.subdomain), json)?
+            .execute()
+            .await?;
         Ok(())
     }
 
@@ -50,7 +62,10 @@ impl Kv {
         self.list_prefix("app:").await
     }
 
-    async fn list_prefix<T: serde::de::DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
+    async fn list_prefix<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -81,7 +96,10 @@ impl Kv {
 
     pub async fn put_resource(&self, r: &Resource) -> Result<(), StoreError> {
         self.0
-            .put(&format!("res:{}:{}", r.pool_id, r.code), serde_json::to_string(r)?)?
+            .put(
+                &format!("res:{}:{}", r.pool_id, r.code),
+                serde_json::to_string(r)?,
+            )?
             .execute()
             .await?;
         Ok(())
@@ -101,7 +119,10 @@ impl Kv {
     }
 
     pub async fn put_pool(&self, pool: &Pool) -> Result<(), StoreError> {
-        self.0.put(&format!("pool:{}", pool.id), serde_json::to_string(pool)?)?.execute().await?;
+        self.0
+            .put(&format!("pool:{}", pool.id), serde_json::to_string(pool)?)?
+            .execute()
+            .await?;
         Ok(())
     }
 
@@ -115,7 +136,10 @@ impl Kv {
     }
 
     pub async fn put_jwks(&self, pool: &str, jwks: &Value) -> Result<(), StoreError> {
-        self.0.put(&format!("jwks:{pool}"), jwks.to_string())?.execute().await?;
+        self.0
+            .put(&format!("jwks:{pool}"), jwks.to_string())?
+            .execute()
+            .await?;
         Ok(())
     }
 }

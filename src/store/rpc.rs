@@ -22,14 +22,20 @@ pub async fn call<C: Serialize, R: DeserializeOwned>(
     let mut resp = stub.fetch_with_request(req).await?;
     let text = resp.text().await?;
     if resp.status_code() != 200 {
-        return Err(StoreError::Object(format!("{binding}/{name}: {} {text}", resp.status_code())));
+        return Err(StoreError::Object(format!(
+            "{binding}/{name}: {} {text}",
+            resp.status_code()
+        )));
     }
     Ok(serde_json::from_str(&text)?)
 }
 
 /// The object side: parse a command, run it, answer JSON (500 with the error text otherwise;
 /// the worker turns that into a logged `server_error`, never shown to the user).
-pub async fn serve<C, R, F, Fut>(mut req: worker::Request, run: F) -> worker::Result<worker::Response>
+pub async fn serve<C, R, F, Fut>(
+    mut req: worker::Request,
+    run: F,
+) -> worker::Result<worker::Response>
 where
     C: DeserializeOwned,
     R: Serialize,

@@ -14,8 +14,14 @@ pub const BINDING: &str = "KEYS";
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum VaultCommand {
     /// The newest key for `alg`, created on first use.
-    ActiveKey { pool: String, alg: SigningAlg },
-    Rotate { pool: String, alg: SigningAlg },
+    ActiveKey {
+        pool: String,
+        alg: SigningAlg,
+    },
+    Rotate {
+        pool: String,
+        alg: SigningAlg,
+    },
     List,
 }
 
@@ -42,10 +48,19 @@ pub struct KeyInfo {
 
 impl From<&StoredKey> for KeyInfo {
     fn from(k: &StoredKey) -> Self {
-        KeyInfo { kid: k.kid.clone(), alg: k.alg, created_at: k.created_at, active: k.active }
+        KeyInfo {
+            kid: k.kid.clone(),
+            alg: k.alg,
+            created_at: k.created_at,
+            active: k.active,
+        }
     }
 }
 
-pub async fn call<R: serde::de::DeserializeOwned>(env: &Env, pool: &str, cmd: VaultCommand) -> Result<R, StoreError> {
+pub async fn call<R: serde::de::DeserializeOwned>(
+    env: &Env,
+    pool: &str,
+    cmd: VaultCommand,
+) -> Result<R, StoreError> {
     rpc::call(env, BINDING, &format!("pool-{pool}"), &cmd).await
 }

@@ -17,7 +17,10 @@ use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
 /// Access keys name their pool, so the token endpoint finds the right directory without an
 /// index: `AK{pool}.{random}`... kept opaque to callers.
 pub fn new_access_key(pool: &str) -> Result<String, getrandom::Error> {
-    Ok(format!("ak_{pool}_{}", random::id()?.replace(['-', '_'], "x")))
+    Ok(format!(
+        "ak_{pool}_{}",
+        random::id()?.replace(['-', '_'], "x")
+    ))
 }
 
 /// The pool named inside an access key.
@@ -28,7 +31,9 @@ pub fn pool_of_access_key(ak: &str) -> Option<&str> {
 }
 
 fn permissions(v: &Value) -> Result<Vec<String>, String> {
-    let arr = v.as_array().ok_or("must be a list of resource:action strings")?;
+    let arr = v
+        .as_array()
+        .ok_or("must be a list of resource:action strings")?;
     let mut out = Vec::new();
     for p in arr {
         let s = p.as_str().ok_or("must be a list of strings")?;
@@ -42,7 +47,13 @@ fn permissions(v: &Value) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    method: Method,
+    rest: &[&str],
+    pool: &str,
+) -> HttpResult {
     let dir = Directory::new(&ctx.env, pool);
     match (rest, method) {
         ([], Method::Get) => {
@@ -55,10 +66,11 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
                 Err(r) => return r,
             };
             let mut e = FieldErrors::default();
-            let perms = permissions(b.get("permissions").unwrap_or(&json!([]))).unwrap_or_else(|m| {
-                e.add("permissions", m);
-                vec![]
-            });
+            let perms =
+                permissions(b.get("permissions").unwrap_or(&json!([]))).unwrap_or_else(|m| {
+                    e.add("permissions", m);
+                    vec![]
+                });
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -72,14 +84,21 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
                 created_at: ctx.now,
             };
             let created: AccessAccount = dir
-                .call(DirectoryCommand::CreateAccount { account, secret_hash: sha256_b64(&secret) })
+                .call(DirectoryCommand::CreateAccount {
+                    account,
+                    secret_hash: sha256_b64(&secret),
+                })
                 .await?;
             let mut v = serde_json::to_value(created).unwrap_or_default();
             v["secret_key"] = json!(secret);
             json_no_store(201, &v)
         }
         ([ak], Method::Get) => {
-            let rec: Option<AccountRecord> = dir.call(DirectoryCommand::GetAccount { access_key: ak.to_string() }).await?;
+            let rec: Option<AccountRecord> = dir
+                .call(DirectoryCommand::GetAccount {
+                    access_key: ak.to_string(),
+                })
+                .await?;
             json(200, &rec.ok_or(HttpError::NotFound)?.account)
         }
         ([ak], Method::Patch) => {
@@ -87,7 +106,11 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            let rec: Option<AccountRecord> = dir.call(DirectoryCommand::GetAccount { access_key: ak.to_string() }).await?;
+            let rec: Option<AccountRecord> = dir
+                .call(DirectoryCommand::GetAccount {
+                    access_key: ak.to_string(),
+                })
+                .await?;
             let mut account = rec.ok_or(HttpError::NotFound)?.account;
             let mut e = FieldErrors::default();
             if let Some(p) = b.get("permissions") {
@@ -108,11 +131,17 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
             if !e.is_empty() {
                 return invalid(e);
             }
-            let saved: Option<AccessAccount> = dir.call(DirectoryCommand::UpdateAccount { account }).await?;
+            let saved: Option<AccessAccount> = dir
+                .call(DirectoryCommand::UpdateAccount { account })
+                .await?;
             json(200, &saved.ok_or(HttpError::NotFound)?)
         }
         ([ak], Method::Delete) => {
-            let existed: bool = dir.call(DirectoryCommand::DeleteAccount { access_key: ak.to_string() }).await?;
+            let existed: bool = dir
+                .call(DirectoryCommand::DeleteAccount {
+                    access_key: ak.to_string(),
+                })
+                .await?;
             if existed {
                 no_content()
             } else {

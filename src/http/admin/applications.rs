@@ -18,7 +18,13 @@ use crate::store::kv::Kv;
 
 pub const SECRET_PURPOSE: &str = "client-secret";
 
-pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], url: &Url) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    method: Method,
+    rest: &[&str],
+    url: &Url,
+) -> HttpResult {
     let origin = url.origin().ascii_serialization();
     match (rest, method) {
         ([], Method::Get) => {
@@ -48,7 +54,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
             let app = load(ctx, id).await?;
             Kv::new(&ctx.env)?.delete_app(&app).await?;
             let _: Value = Directory::registry(&ctx.env)
-                .call(DirectoryCommand::ReleaseSubdomain { subdomain: app.subdomain.clone(), client_id: app.client_id.clone() })
+                .call(DirectoryCommand::ReleaseSubdomain {
+                    subdomain: app.subdomain.clone(),
+                    client_id: app.client_id.clone(),
+                })
                 .await?;
             no_content()
         }
@@ -60,7 +69,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
         ([id, "secret"], Method::Post) => {
             let mut app = load(ctx, id).await?;
             let secret = random::token()?;
-            app.client_secret_encrypted = secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes()).await?;
+            app.client_secret_encrypted =
+                secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes())
+                    .await?;
             app.updated_at = ctx.now;
             Kv::new(&ctx.env)?.put_app(&app).await?;
             let mut v = view(ctx, &app, &origin);
@@ -73,7 +84,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
 }
 
 async fn load(ctx: &Ctx, client_id: &str) -> Result<Application, HttpError> {
-    Kv::new(&ctx.env)?.app_by_client_id(client_id).await?.ok_or(HttpError::NotFound)
+    Kv::new(&ctx.env)?
+        .app_by_client_id(client_id)
+        .await?
+        .ok_or(HttpError::NotFound)
 }
 
 /// The admin view: never the secret (it is shown by create and rotate only).
@@ -81,7 +95,14 @@ pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
     let mut v = serde_json::to_value(app).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.remove("client_secret_encrypted");
-        o.insert("issuer".into(), json!(issuer_for(origin, &app.subdomain, ctx.settings.base_domain.as_deref())));
+        o.insert(
+            "issuer".into(),
+            json!(issuer_for(
+                origin,
+                &app.subdomain,
+                ctx.settings.base_domain.as_deref()
+            )),
+        );
     }
     v
 }
@@ -122,7 +143,10 @@ fn apply(app: &mut Application, s: ApplicationSettings) {
 
 async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
     Ok(Directory::registry(&ctx.env)
-        .call(DirectoryCommand::ClaimSubdomain { subdomain: subdomain.to_string(), client_id: client_id.to_string() })
+        .call(DirectoryCommand::ClaimSubdomain {
+            subdomain: subdomain.to_string(),
+            client_id: client_id.to_string(),
+        })
         .await?)
 }
 
@@ -131,10 +155,17 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         Ok(s) => s,
         Err(e) => return invalid(e),
     };
-    let pool_id = b.get("pool_id").and_then(Value::as_str).unwrap_or(DEFAULT_POOL).to_string();
+    let pool_id = b
+        .get("pool_id")
+        .and_then(Value::as_str)
+        .unwrap_or(DEFAULT_POOL)
+        .to_string();
     if pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none() {
         let mut e = crate::oidc::registration::FieldErrors::default();
-        e.add("pool_id", "no such user pool (create it with POST /api/v1/pools)");
+        e.add(
+            "pool_id",
+            "no such user pool (create it with POST /api/v1/pools)",
+        );
         return invalid(e);
     }
     let client_id = random::id()?;
@@ -147,7 +178,12 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         pool_id,
         name: String::new(),
         subdomain: String::new(),
-        client_secret_encrypted: secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes()).await?,
+        client_secret_encrypted: secretbox::seal(
+            &ctx.settings.master_key,
+            SECRET_PURPOSE,
+            secret.as_bytes(),
+        )
+        .await?,
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         grant_types: vec![],
@@ -176,7 +212,9 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         Err(e) => return invalid(e),
     };
     let old_subdomain = app.subdomain.clone();
-    if settings.subdomain != old_subdomain && !claim(ctx, &settings.subdomain, &app.client_id).await? {
+    if settings.subdomain != old_subdomain
+        && !claim(ctx, &settings.subdomain, &app.client_id).await?
+    {
         return conflict("subdomain", "subdomain");
     }
     apply(&mut app, settings);
@@ -186,7 +224,10 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
     if app.subdomain != old_subdomain {
         kv.delete_subdomain(&old_subdomain).await?;
         let _: Value = Directory::registry(&ctx.env)
-            .call(DirectoryCommand::ReleaseSubdomain { subdomain: old_subdomain, client_id: app.client_id.clone() })
+            .call(DirectoryCommand::ReleaseSubdomain {
+                subdomain: old_subdomain,
+                client_id: app.client_id.clone(),
+            })
             .await?;
     }
     json(200, &view(ctx, &app, origin))

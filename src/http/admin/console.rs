@@ -10,12 +10,14 @@ use worker::{Method, Request, Response};
 use super::{body, invalid};
 use crate::crypto::{password, random};
 use crate::http::context::Ctx;
-use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::forms;
+use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
-use crate::store::directory::{throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord, UserPage, WriteOutcome};
+use crate::store::directory::{
+    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord, UserPage, WriteOutcome,
+};
 use crate::store::grants::{Grants, Kind};
 
 pub const ADMIN_POOL: &str = "__admins";
@@ -30,14 +32,25 @@ pub struct AdminSession {
 
 /// The console session of a request, if its cookie is live.
 pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, HttpError> {
-    let Some(token) = forms::cookie(req, COOKIE) else { return Ok(None) };
-    Ok(Grants::new(&ctx.env).get(Kind::AdminSession, &sha256_b64(&token), ctx.now).await?)
+    let Some(token) = forms::cookie(req, COOKIE) else {
+        return Ok(None);
+    };
+    Ok(Grants::new(&ctx.env)
+        .get(Kind::AdminSession, &sha256_b64(&token), ctx.now)
+        .await?)
 }
 
 /// Cookie plus a matching `X-CSRF-Token` header.
 pub async fn authorized(ctx: &Ctx, req: &Request) -> Result<bool, HttpError> {
-    let Some(s) = current(ctx, req).await? else { return Ok(false) };
-    let sent = req.headers().get("X-CSRF-Token").ok().flatten().unwrap_or_default();
+    let Some(s) = current(ctx, req).await? else {
+        return Ok(false);
+    };
+    let sent = req
+        .headers()
+        .get("X-CSRF-Token")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     Ok(!sent.is_empty() && bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes())))
 }
 
@@ -48,7 +61,11 @@ fn cookie(req: &Request, value: &str, max_age: u64) -> String {
 
 async fn initialized(ctx: &Ctx) -> Result<bool, HttpError> {
     let page: UserPage = Directory::new(&ctx.env, ADMIN_POOL)
-        .call(DirectoryCommand::ListUsers { q: None, offset: 0, limit: 1 })
+        .call(DirectoryCommand::ListUsers {
+            q: None,
+            offset: 0,
+            limit: 1,
+        })
         .await?;
     Ok(page.total > 0)
 }
@@ -62,11 +79,19 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 Err(r) => return r,
             };
             let token = b["admin_token"].as_str().unwrap_or("");
-            if token.is_empty() || !bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes())) {
-                return json(401, &json!({"error": "unauthorized", "error_description": "the admin token is wrong"}));
+            if token.is_empty()
+                || !bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
+            {
+                return json(
+                    401,
+                    &json!({"error": "unauthorized", "error_description": "the admin token is wrong"}),
+                );
             }
             if initialized(ctx).await? {
-                return json(409, &json!({"error": "conflict", "error_description": "the console already has an administrator"}));
+                return json(
+                    409,
+                    &json!({"error": "conflict", "error_description": "the console already has an administrator"}),
+                );
             }
             let username = b["username"].as_str().unwrap_or("").to_string();
             let pw = b["password"].as_str().unwrap_or("").to_string();
@@ -93,7 +118,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             };
             let hash = password::hash(&pw).await?;
             let out: WriteOutcome<User> = Directory::new(&ctx.env, ADMIN_POOL)
-                .call(DirectoryCommand::CreateUser { user, password_hash: hash })
+                .call(DirectoryCommand::CreateUser {
+                    user,
+                    password_hash: hash,
+                })
                 .await?;
             match out {
                 WriteOutcome::Ok { value } => json(201, &json!({"username": value.username})),
@@ -113,7 +141,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         },
         (["logout"], Method::Post) => {
             if let Some(token) = forms::cookie(&req, COOKIE) {
-                Grants::new(&ctx.env).delete(Kind::AdminSession, &sha256_b64(&token)).await?;
+                Grants::new(&ctx.env)
+                    .delete(Kind::AdminSession, &sha256_b64(&token))
+                    .await?;
             }
             let headers = worker::Headers::new();
             headers.set("Set-Cookie", &cookie(&req, "", 0))?;
@@ -126,7 +156,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
 async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
     let username = b["username"].as_str().unwrap_or("").trim().to_string();
     let pw = b["password"].as_str().unwrap_or("");
-    let refused = || json(401, &json!({"error": "unauthorized", "error_description": "wrong username or password"}));
+    let refused = || {
+        json(
+            401,
+            &json!({"error": "unauthorized", "error_description": "wrong username or password"}),
+        )
+    };
     if username.is_empty() || pw.is_empty() {
         let mut e = FieldErrors::default();
         e.add("username", "username and password are required");
@@ -134,18 +169,50 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
     }
     let dir = Directory::new(&ctx.env, ADMIN_POOL);
     let keys = throttle_keys(&username, &forms::client_ip(req));
-    let gate: AttemptGate = dir.call(DirectoryCommand::BeginAttempt { keys: keys.clone(), now: ctx.now }).await?;
+    let gate: AttemptGate = dir
+        .call(DirectoryCommand::BeginAttempt {
+            keys: keys.clone(),
+            now: ctx.now,
+        })
+        .await?;
     if !gate.allowed {
-        return json(429, &json!({"error": "too_many_attempts", "error_description": "too many failed attempts; try again later"}));
+        return json(
+            429,
+            &json!({"error": "too_many_attempts", "error_description": "too many failed attempts; try again later"}),
+        );
     }
-    let found: Option<LoginRecord> = dir.call(DirectoryCommand::FindLogin { login: username }).await?;
+    let found: Option<LoginRecord> = dir
+        .call(DirectoryCommand::FindLogin { login: username })
+        .await?;
     let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
-    let _: Value = dir.call(DirectoryCommand::EndAttempt { keys, success: ok, now: ctx.now }).await?;
-    let Some(found) = found.filter(|f| ok && !f.user.blocked) else { return refused() };
+    let _: Value = dir
+        .call(DirectoryCommand::EndAttempt {
+            keys,
+            success: ok,
+            now: ctx.now,
+        })
+        .await?;
+    let Some(found) = found.filter(|f| ok && !f.user.blocked) else {
+        return refused();
+    };
     let token = random::token()?;
-    let session = AdminSession { username: found.user.username.clone(), csrf: random::token()? };
-    Grants::new(&ctx.env).put(Kind::AdminSession, &sha256_b64(&token), &session, ctx.now + SESSION_SECS).await?;
-    let mut resp = json_no_store(200, &json!({"username": session.username, "csrf": session.csrf}))?;
-    resp.headers_mut().append("Set-Cookie", &cookie(req, &token, SESSION_SECS))?;
+    let session = AdminSession {
+        username: found.user.username.clone(),
+        csrf: random::token()?,
+    };
+    Grants::new(&ctx.env)
+        .put(
+            Kind::AdminSession,
+            &sha256_b64(&token),
+            &session,
+            ctx.now + SESSION_SECS,
+        )
+        .await?;
+    let mut resp = json_no_store(
+        200,
+        &json!({"username": session.username, "csrf": session.csrf}),
+    )?;
+    resp.headers_mut()
+        .append("Set-Cookie", &cookie(req, &token, SESSION_SECS))?;
     Ok(resp)
 }

@@ -11,16 +11,20 @@ use worker::{Method, Request};
 use super::body;
 use crate::crypto::{keys, random};
 use crate::http::admin::DEFAULT_POOL;
-use crate::oidc::model::SigningAlg;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::ResponseType;
+use crate::oidc::model::SigningAlg;
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::store::grants::{Grants, Kind};
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
-    let enabled = ctx.env.var("ENABLE_DEBUG_API").map(|v| v.to_string() == "true").unwrap_or(false);
+    let enabled = ctx
+        .env
+        .var("ENABLE_DEBUG_API")
+        .map(|v| v.to_string() == "true")
+        .unwrap_or(false);
     if !enabled {
         return Err(HttpError::NotFound);
     }
@@ -30,14 +34,26 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            let alg = b["alg"].as_str().and_then(SigningAlg::parse).unwrap_or(SigningAlg::RS256);
+            let alg = b["alg"]
+                .as_str()
+                .and_then(SigningAlg::parse)
+                .unwrap_or(SigningAlg::RS256);
             let count = b["count"].as_u64().unwrap_or(1).min(1000);
             let claims = json!({"iss": "bench", "sub": "bench-user", "aud": "bench-client", "iat": ctx.now,
                 "exp": ctx.now + 3600, "scope": "openid profile email", "jti": "0123456789abcdef01234",
                 "name": "A typical user name", "email": "someone@example.com", "email_verified": true});
             let secret = [7u8; 32];
             for _ in 0..count {
-                keys::sign_jwt(&ctx.env, &ctx.settings.master_key, DEFAULT_POOL, alg, "JWT", &claims, Some(&secret)).await?;
+                keys::sign_jwt(
+                    &ctx.env,
+                    &ctx.settings.master_key,
+                    DEFAULT_POOL,
+                    alg,
+                    "JWT",
+                    &claims,
+                    Some(&secret),
+                )
+                .await?;
             }
             json(200, &json!({"alg": alg.as_str(), "count": count}))
         }
@@ -62,7 +78,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 issued: Issued::default(),
             };
             let hash = sha256_b64(&code);
-            Grants::new(&ctx.env).put(Kind::Code, &hash, &record, record.expires_at).await?;
+            Grants::new(&ctx.env)
+                .put(Kind::Code, &hash, &record, record.expires_at)
+                .await?;
             json(201, &json!({"code": code}))
         }
         (["codes", "take"], Method::Post) => {
@@ -71,9 +89,14 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 Err(r) => return r,
             };
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
-            match Grants::new(&ctx.env).take_code(&sha256_b64(code), ctx.now).await? {
+            match Grants::new(&ctx.env)
+                .take_code(&sha256_b64(code), ctx.now)
+                .await?
+            {
                 CodeTake::Fresh { .. } => json(200, &json!({"taken": true})),
-                CodeTake::Replayed { .. } | CodeTake::Missing => json(409, &json!({"taken": false})),
+                CodeTake::Replayed { .. } | CodeTake::Missing => {
+                    json(409, &json!({"taken": false}))
+                }
             }
         }
         _ => Err(HttpError::NotFound),

@@ -11,7 +11,13 @@ use crate::oidc::model::SigningAlg;
 use crate::oidc::registration::FieldErrors;
 use crate::store::vault::{self, KeyInfo, VaultCommand};
 
-pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    method: Method,
+    rest: &[&str],
+    pool: &str,
+) -> HttpResult {
     match (rest, method) {
         ([], Method::Get) => {
             let items: Vec<KeyInfo> = vault::call(&ctx.env, pool, VaultCommand::List).await?;
@@ -29,8 +35,24 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
                 return invalid(e);
             };
             // Make sure a key exists first, so the rotation has something to replace.
-            let _: Value = vault::call(&ctx.env, pool, VaultCommand::ActiveKey { pool: pool.to_string(), alg }).await?;
-            let info: KeyInfo = vault::call(&ctx.env, pool, VaultCommand::Rotate { pool: pool.to_string(), alg }).await?;
+            let _: Value = vault::call(
+                &ctx.env,
+                pool,
+                VaultCommand::ActiveKey {
+                    pool: pool.to_string(),
+                    alg,
+                },
+            )
+            .await?;
+            let info: KeyInfo = vault::call(
+                &ctx.env,
+                pool,
+                VaultCommand::Rotate {
+                    pool: pool.to_string(),
+                    alg,
+                },
+            )
+            .await?;
             json(201, &info)
         }
         ([], _) | (["rotate"], _) => method_not_allowed(),

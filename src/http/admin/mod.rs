@@ -33,7 +33,11 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         return json(200, &openapi::document());
     }
     if let Some(console_rest) = rest.strip_prefix("/console") {
-        let segments: Vec<&str> = console_rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        let segments: Vec<&str> = console_rest
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
         let method = req.method();
         return console::route(ctx, req, method, &segments).await;
     }
@@ -41,10 +45,17 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         return json(401, &json!({"error": "unauthorized", "error_description": "a valid admin bearer token is required"}))
             .map(|r| super::respond::with_headers(r, &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")]));
     }
-    let segments: Vec<&str> = rest.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segments: Vec<&str> = rest
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let method = req.method();
     let pool = query(url, "pool_id").unwrap_or_else(|| DEFAULT_POOL.to_string());
-    match (segments.first().copied(), &segments[1.min(segments.len())..]) {
+    match (
+        segments.first().copied(),
+        &segments[1.min(segments.len())..],
+    ) {
         (Some("applications"), rest) => applications::route(ctx, req, method, rest, url).await,
         (Some("users"), rest) => users::route(ctx, req, method, rest, url, &pool).await,
         (Some("resources"), rest) => resources::route(ctx, req, method, rest, &pool).await,
@@ -67,13 +78,22 @@ fn console_asset(path: &str) -> String {
 
 /// `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time.
 fn authorized(ctx: &Ctx, req: &Request) -> bool {
-    let header = req.headers().get("Authorization").ok().flatten().unwrap_or_default();
-    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else { return false };
+    let header = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
+        return false;
+    };
     !token.is_empty() && bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
 }
 
 pub fn query(url: &Url, key: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Reads a JSON object body, or a 400 naming `body`.
@@ -90,11 +110,17 @@ pub async fn body(req: &mut Request) -> Result<Value, HttpResult> {
 }
 
 pub fn invalid(errors: FieldErrors) -> HttpResult {
-    json(400, &json!({"error": "invalid_request", "error_description": "some fields are invalid", "fields": errors.0}))
+    json(
+        400,
+        &json!({"error": "invalid_request", "error_description": "some fields are invalid", "fields": errors.0}),
+    )
 }
 
 pub fn conflict(field: &str, what: &str) -> HttpResult {
-    json(409, &json!({"error": "conflict", "error_description": format!("{what} is already taken"), "fields": {field: format!("{what} is already taken")}}))
+    json(
+        409,
+        &json!({"error": "conflict", "error_description": format!("{what} is already taken"), "fields": {field: format!("{what} is already taken")}}),
+    )
 }
 
 pub fn method_not_allowed() -> HttpResult {

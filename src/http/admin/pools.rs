@@ -17,23 +17,47 @@ fn valid_id(id: &str) -> bool {
 
 fn parse_branding(v: &Value, e: &mut FieldErrors) -> Branding {
     let mut b = Branding::default();
-    let color = |s: &str| s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|c| c.is_ascii_hexdigit());
+    let color = |s: &str| {
+        s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|c| c.is_ascii_hexdigit())
+    };
     if let Some(c) = v.get("primary_color").and_then(Value::as_str) {
-        if color(c) { b.primary_color = Some(c.to_string()) } else { e.add("branding.primary_color", "must be #rrggbb") }
+        if color(c) {
+            b.primary_color = Some(c.to_string())
+        } else {
+            e.add("branding.primary_color", "must be #rrggbb")
+        }
     }
     if let Some(c) = v.get("background_color").and_then(Value::as_str) {
-        if color(c) { b.background_color = Some(c.to_string()) } else { e.add("branding.background_color", "must be #rrggbb") }
+        if color(c) {
+            b.background_color = Some(c.to_string())
+        } else {
+            e.add("branding.background_color", "must be #rrggbb")
+        }
     }
     if let Some(l) = v.get("logo_url").and_then(Value::as_str) {
         let ok = (l.starts_with("https://") && url::Url::parse(l).is_ok())
-            || (l.starts_with("data:image/") && l.len() < 64 * 1024 && !l.contains(['"', '\'', ')', ' ']));
-        if ok { b.logo_url = Some(l.to_string()) } else { e.add("branding.logo_url", "must be an https URL or a data:image URI under 64 KB") }
+            || (l.starts_with("data:image/")
+                && l.len() < 64 * 1024
+                && !l.contains(['"', '\'', ')', ' ']));
+        if ok {
+            b.logo_url = Some(l.to_string())
+        } else {
+            e.add(
+                "branding.logo_url",
+                "must be an https URL or a data:image URI under 64 KB",
+            )
+        }
     }
     b
 }
 
 pub fn default_pool() -> Pool {
-    Pool { id: DEFAULT_POOL.into(), name: "Default".into(), branding: Branding::default(), created_at: 0 }
+    Pool {
+        id: DEFAULT_POOL.into(),
+        name: "Default".into(),
+        branding: Branding::default(),
+        created_at: 0,
+    }
 }
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
@@ -54,7 +78,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let mut e = FieldErrors::default();
             let id = b["id"].as_str().unwrap_or("").to_string();
             if !valid_id(&id) {
-                e.add("id", "must be a lower-case DNS label of at most 32 characters");
+                e.add(
+                    "id",
+                    "must be a lower-case DNS label of at most 32 characters",
+                );
             }
             let name = b["name"].as_str().unwrap_or(&id).to_string();
             let branding = parse_branding(b.get("branding").unwrap_or(&json!({})), &mut e);
@@ -64,12 +91,20 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             if id == DEFAULT_POOL || kv.pool(&id).await?.is_some() {
                 return conflict("id", "pool id");
             }
-            let pool = Pool { id, name, branding, created_at: ctx.now };
+            let pool = Pool {
+                id,
+                name,
+                branding,
+                created_at: ctx.now,
+            };
             kv.put_pool(&pool).await?;
             json(201, &pool)
         }
         ([id], Method::Get) => {
-            let pool = kv.pool(id).await?.or_else(|| (*id == DEFAULT_POOL).then(default_pool));
+            let pool = kv
+                .pool(id)
+                .await?
+                .or_else(|| (*id == DEFAULT_POOL).then(default_pool));
             json(200, &pool.ok_or(HttpError::NotFound)?)
         }
         ([id], Method::Patch) => {
@@ -77,7 +112,11 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 Ok(b) => b,
                 Err(r) => return r,
             };
-            let mut pool = kv.pool(id).await?.or_else(|| (*id == DEFAULT_POOL).then(default_pool)).ok_or(HttpError::NotFound)?;
+            let mut pool = kv
+                .pool(id)
+                .await?
+                .or_else(|| (*id == DEFAULT_POOL).then(default_pool))
+                .ok_or(HttpError::NotFound)?;
             let mut e = FieldErrors::default();
             if let Some(n) = b.get("name").and_then(Value::as_str) {
                 pool.name = n.to_string();

@@ -11,7 +11,13 @@ use crate::oidc::model::Resource;
 use crate::oidc::registration::{parse_permission, FieldErrors};
 use crate::store::kv::Kv;
 
-pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    method: Method,
+    rest: &[&str],
+    pool: &str,
+) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
     match (rest, method) {
         ([], Method::Get) => json(200, &json!({"items": kv.list_resources(pool).await?})),
@@ -30,7 +36,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], p
             kv.put_resource(&r).await?;
             json(201, &r)
         }
-        ([code], Method::Get) => json(200, &kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?),
+        ([code], Method::Get) => json(
+            200,
+            &kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?,
+        ),
         ([code], Method::Delete) => {
             kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?;
             kv.delete_resource(pool, code).await?;
@@ -52,13 +61,24 @@ fn parse_resource(b: &Value, pool: &str, now: u64) -> Result<Resource, FieldErro
         e.add("uri", "must be an absolute URI");
     }
     let actions: Vec<String> = match b["actions"].as_array() {
-        Some(a) if !a.is_empty() => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+        Some(a) if !a.is_empty() => a
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
         _ => vec![],
     };
-    if actions.is_empty() || actions.iter().any(|a| parse_permission(&format!("x:{a}")).is_none() || a.contains('*')) {
+    if actions.is_empty()
+        || actions
+            .iter()
+            .any(|a| parse_permission(&format!("x:{a}")).is_none() || a.contains('*'))
+    {
         e.add("actions", "must be a non-empty list of action names");
     }
-    for k in b.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default() {
+    for k in b
+        .as_object()
+        .map(|o| o.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default()
+    {
         if !["code", "uri", "name", "actions", "pool_id"].contains(&k.as_str()) {
             e.add(&k, "is not a known field");
         }

@@ -15,7 +15,10 @@ pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &s
     match (rest, method) {
         ([], Method::Get) => {
             let items: Vec<Value> = Directory::new(&ctx.env, pool)
-                .call(DirectoryCommand::ListSessions { user_id: query(url, "user_id"), now: ctx.now })
+                .call(DirectoryCommand::ListSessions {
+                    user_id: query(url, "user_id"),
+                    now: ctx.now,
+                })
                 .await?;
             json(200, &json!({"items": items}))
         }

@@ -14,14 +14,34 @@ use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
 use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
 
-pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    mut req: Request,
+    method: Method,
+    rest: &[&str],
+    url: &Url,
+    pool: &str,
+) -> HttpResult {
     let dir = Directory::new(&ctx.env, pool);
     match (rest, method) {
         ([], Method::Get) => {
-            let offset = query(url, "offset").and_then(|v| v.parse().ok()).unwrap_or(0);
-            let limit = query(url, "limit").and_then(|v| v.parse().ok()).unwrap_or(50);
-            let page: UserPage = dir.call(DirectoryCommand::ListUsers { q: query(url, "q"), offset, limit }).await?;
-            json(200, &json!({"items": page.items, "total": page.total, "offset": offset, "limit": limit}))
+            let offset = query(url, "offset")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let limit = query(url, "limit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(50);
+            let page: UserPage = dir
+                .call(DirectoryCommand::ListUsers {
+                    q: query(url, "q"),
+                    offset,
+                    limit,
+                })
+                .await?;
+            json(
+                200,
+                &json!({"items": page.items, "total": page.total, "offset": offset, "limit": limit}),
+            )
         }
         ([], Method::Post) => {
             let b = match body(&mut req).await {
@@ -31,7 +51,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
             create(ctx, &dir, b).await
         }
         ([id], Method::Get) => {
-            let user: Option<User> = dir.call(DirectoryCommand::GetUser { id: id.to_string() }).await?;
+            let user: Option<User> = dir
+                .call(DirectoryCommand::GetUser { id: id.to_string() })
+                .await?;
             json(200, &user.ok_or(HttpError::NotFound)?)
         }
         ([id], Method::Patch) => {
@@ -42,7 +64,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str], u
             update(ctx, &dir, id, b).await
         }
         ([id], Method::Delete) => {
-            let existed: bool = dir.call(DirectoryCommand::DeleteUser { id: id.to_string() }).await?;
+            let existed: bool = dir
+                .call(DirectoryCommand::DeleteUser { id: id.to_string() })
+                .await?;
             if existed {
                 no_content()
             } else {
@@ -96,7 +120,12 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
         updated_at: ctx.now,
     };
     let hash = password::hash(&new.password).await?;
-    let out: WriteOutcome<User> = dir.call(DirectoryCommand::CreateUser { user, password_hash: hash }).await?;
+    let out: WriteOutcome<User> = dir
+        .call(DirectoryCommand::CreateUser {
+            user,
+            password_hash: hash,
+        })
+        .await?;
     match out {
         WriteOutcome::Ok { value } => json(201, &value),
         WriteOutcome::Conflict { field } => conflict(&field, &field),
@@ -107,7 +136,9 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
 /// PATCH: any of username, password, email, phone_number, *_verified, blocked,
 /// custom_attributes and the standard claims; `null` clears an optional field.
 async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResult {
-    let current: Option<User> = dir.call(DirectoryCommand::GetUser { id: id.to_string() }).await?;
+    let current: Option<User> = dir
+        .call(DirectoryCommand::GetUser { id: id.to_string() })
+        .await?;
     let mut user = current.ok_or(HttpError::NotFound)?;
     let obj = b.as_object().cloned().unwrap_or_default();
     let mut errs = FieldErrors::default();
@@ -166,7 +197,12 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResul
         Some(p) => Some(password::hash(&p).await?),
         None => None,
     };
-    let out: WriteOutcome<User> = dir.call(DirectoryCommand::UpdateUser { user, password_hash }).await?;
+    let out: WriteOutcome<User> = dir
+        .call(DirectoryCommand::UpdateUser {
+            user,
+            password_hash,
+        })
+        .await?;
     match out {
         WriteOutcome::Ok { value } => json(200, &value),
         WriteOutcome::Conflict { field } => conflict(&field, &field),

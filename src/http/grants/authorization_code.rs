@@ -16,12 +16,24 @@ use crate::oidc::records::{CodeTake, Issued};
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::Grants;
 
-pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, params: &Params) -> Result<Value, HttpError> {
+pub async fn run(
+    ctx: &Ctx,
+    client: &AuthenticatedClient<'_>,
+    issuer: &str,
+    params: &Params,
+) -> Result<Value, HttpError> {
     let app = client.app;
-    let code = params.get("code").filter(|c| !c.is_empty()).ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
+    let code = params
+        .get("code")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let grants = Grants::new(&ctx.env);
     let hash = sha256_b64(code);
-    let invalid = || HttpError::OAuth(OAuthError::invalid_grant("the authorization code is invalid, expired or already used"));
+    let invalid = || {
+        HttpError::OAuth(OAuthError::invalid_grant(
+            "the authorization code is invalid, expired or already used",
+        ))
+    };
     let record = match grants.take_code(&hash, ctx.now).await? {
         CodeTake::Fresh { record } => record,
         CodeTake::Replayed { record } => {
@@ -31,24 +43,37 @@ pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, para
                     grants.revoke_jtis(&f.access_jtis).await?;
                 }
             }
-            return Err(HttpError::OAuth(OAuthError::invalid_grant("the authorization code was already used").with_detail("code replay: issued tokens revoked")));
+            return Err(HttpError::OAuth(
+                OAuthError::invalid_grant("the authorization code was already used")
+                    .with_detail("code replay: issued tokens revoked"),
+            ));
         }
         CodeTake::Missing => return Err(invalid()),
     };
     if record.client_id != app.client_id {
-        return Err(HttpError::OAuth(OAuthError::invalid_grant("the authorization code was issued to another client")));
+        return Err(HttpError::OAuth(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        )));
     }
     // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
     if params.get("redirect_uri") != Some(&record.redirect_uri) {
-        return Err(HttpError::OAuth(OAuthError::invalid_grant("redirect_uri does not match the authorization request")));
+        return Err(HttpError::OAuth(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        )));
     }
     let _verified: pkce::VerifiedPkce = pkce::verify(
         record.code_challenge.as_deref(),
         record.code_challenge_method.as_deref(),
-        params.get("code_verifier").map(String::as_str).filter(|v| !v.is_empty()),
+        params
+            .get("code_verifier")
+            .map(String::as_str)
+            .filter(|v| !v.is_empty()),
     )
     .map_err(|m| HttpError::OAuth(OAuthError::invalid_grant(m)))?;
-    let user = load_user(ctx, app, &record.user_id).await?.filter(|u| !u.blocked).ok_or_else(invalid)?;
+    let user = load_user(ctx, app, &record.user_id)
+        .await?
+        .filter(|u| !u.blocked)
+        .ok_or_else(invalid)?;
     let scope = ScopeSet::parse(&record.scope);
     let issued = user_tokens::issue(
         ctx,
@@ -65,14 +90,19 @@ pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, para
         },
     )
     .await?;
-    let record_of_issue = Issued { access_jtis: vec![issued.jti.clone()], refresh_family: issued.family_id.clone() };
+    let record_of_issue = Issued {
+        access_jtis: vec![issued.jti.clone()],
+        refresh_family: issued.family_id.clone(),
+    };
     if grants.record_issued(&hash, record_of_issue).await? {
         // Replayed while we were issuing: what we just minted is revoked too.
         grants.revoke_jtis(&[issued.jti]).await?;
         if let Some(fid) = &issued.family_id {
             grants.revoke_family(fid).await?;
         }
-        return Err(HttpError::OAuth(OAuthError::invalid_grant("the authorization code was already used")));
+        return Err(HttpError::OAuth(OAuthError::invalid_grant(
+            "the authorization code was already used",
+        )));
     }
     Ok(issued.body)
 }

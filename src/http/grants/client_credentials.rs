@@ -18,16 +18,47 @@ use crate::oidc::token_request::ClientCredentials;
 use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
 use crate::store::kv::Kv;
 
-async fn grant(ctx: &Ctx, app: &Application, issuer: &str, caller: &str, held: &[String], params: &Params) -> Result<Value, HttpError> {
+async fn grant(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    caller: &str,
+    held: &[String],
+    params: &Params,
+) -> Result<Value, HttpError> {
     let resources = Kv::new(&ctx.env)?.list_resources(&app.pool_id).await?;
-    let g = decide(params.get("scope").map(String::as_str), params.get("resource").map(String::as_str), held, &resources)?;
+    let g = decide(
+        params.get("scope").map(String::as_str),
+        params.get("resource").map(String::as_str),
+        held,
+        &resources,
+    )?;
     let scope = g.scope.join(" ");
     let (at, _) = access_token_for(ctx, app, issuer, caller, &g.audience, caller, &scope).await?;
-    Ok(token_response(&at, app.token_lifetimes.access_token, &scope, None, None))
+    Ok(token_response(
+        &at,
+        app.token_lifetimes.access_token,
+        &scope,
+        None,
+        None,
+    ))
 }
 
-pub async fn with_client(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, params: &Params) -> Result<Value, HttpError> {
-    grant(ctx, client.app, issuer, &client.app.client_id, &client.app.permissions, params).await
+pub async fn with_client(
+    ctx: &Ctx,
+    client: &AuthenticatedClient<'_>,
+    issuer: &str,
+    params: &Params,
+) -> Result<Value, HttpError> {
+    grant(
+        ctx,
+        client.app,
+        issuer,
+        &client.app.client_id,
+        &client.app.permissions,
+        params,
+    )
+    .await
 }
 
 /// AK/SK callers: the key names its pool, which must be this application's pool.
@@ -40,14 +71,17 @@ pub async fn with_access_account(
 ) -> Result<Value, HttpError> {
     let bad = || HttpError::OAuth(OAuthError::invalid_client("client authentication failed"));
     let (ak, sk) = match creds {
-        ClientCredentials::Basic { client_id, secret } | ClientCredentials::Post { client_id, secret } => (client_id, secret),
+        ClientCredentials::Basic { client_id, secret }
+        | ClientCredentials::Post { client_id, secret } => (client_id, secret),
         _ => return Err(bad()),
     };
     if pool_of_access_key(ak) != Some(app.pool_id.as_str()) {
         return Err(bad());
     }
     let rec: Option<AccountRecord> = Directory::new(&ctx.env, &app.pool_id)
-        .call(DirectoryCommand::GetAccount { access_key: ak.clone() })
+        .call(DirectoryCommand::GetAccount {
+            access_key: ak.clone(),
+        })
         .await?;
     let Some(rec) = rec else { return Err(bad()) };
     let presented = sha256_b64(sk);
@@ -55,7 +89,10 @@ pub async fn with_access_account(
         return Err(bad());
     }
     if !app.allows_grant(GrantType::ClientCredentials) {
-        return Err(HttpError::OAuth(OAuthError::new(ErrorCode::UnauthorizedClient, "client_credentials is not enabled for this application")));
+        return Err(HttpError::OAuth(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "client_credentials is not enabled for this application",
+        )));
     }
     grant(ctx, app, issuer, ak, &rec.account.permissions, params).await
 }

@@ -16,24 +16,40 @@ use crate::oidc::discovery::SCOPES_SUPPORTED;
 use crate::oidc::error::OAuthError;
 use crate::oidc::scope::ScopeSet;
 
-pub async fn run(ctx: &Ctx, req: &Request, client: &AuthenticatedClient<'_>, issuer: &str, params: &Params) -> Result<Value, HttpError> {
+pub async fn run(
+    ctx: &Ctx,
+    req: &Request,
+    client: &AuthenticatedClient<'_>,
+    issuer: &str,
+    params: &Params,
+) -> Result<Value, HttpError> {
     let app = client.app;
-    let username = params.get("username").map(|s| s.trim()).filter(|s| !s.is_empty());
+    let username = params
+        .get("username")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
     let password = params.get("password").filter(|s| !s.is_empty());
     let (Some(username), Some(password)) = (username, password) else {
         return Err(OAuthError::invalid_request("username and password are required").into());
     };
-    let user_id = match check_password(ctx, app, username, password, &forms::client_ip(req)).await? {
+    let user_id = match check_password(ctx, app, username, password, &forms::client_ip(req)).await?
+    {
         PasswordCheck::Ok(id) => id,
-        PasswordCheck::Wrong => return Err(OAuthError::invalid_grant("invalid username or password").into()),
-        PasswordCheck::Locked(_) => {
-            return Err(OAuthError::invalid_grant("too many failed attempts; try again later").into())
+        PasswordCheck::Wrong => {
+            return Err(OAuthError::invalid_grant("invalid username or password").into())
         }
-        PasswordCheck::Blocked => return Err(OAuthError::invalid_grant("the account is blocked").into()),
+        PasswordCheck::Locked(_) => {
+            return Err(
+                OAuthError::invalid_grant("too many failed attempts; try again later").into(),
+            )
+        }
+        PasswordCheck::Blocked => {
+            return Err(OAuthError::invalid_grant("the account is blocked").into())
+        }
     };
-    let user = load_user(ctx, app, &user_id)
-        .await?
-        .ok_or_else(|| HttpError::OAuth(OAuthError::invalid_grant("invalid username or password")))?;
+    let user = load_user(ctx, app, &user_id).await?.ok_or_else(|| {
+        HttpError::OAuth(OAuthError::invalid_grant("invalid username or password"))
+    })?;
     let mut scope = ScopeSet::parse(params.get("scope").map(String::as_str).unwrap_or("openid"));
     scope.retain_known(SCOPES_SUPPORTED);
     let offline = scope.contains("offline_access");

@@ -14,25 +14,43 @@ use crate::oidc::records::RefreshRotation;
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::Grants;
 
-pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, params: &Params) -> Result<Value, HttpError> {
+pub async fn run(
+    ctx: &Ctx,
+    client: &AuthenticatedClient<'_>,
+    issuer: &str,
+    params: &Params,
+) -> Result<Value, HttpError> {
     let app = client.app;
     let presented = params
         .get("refresh_token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-    let invalid = || HttpError::OAuth(OAuthError::invalid_grant("the refresh token is invalid, expired or revoked"));
-    let Some((family_id, _)) = presented.split_once('.') else { return Err(invalid()) };
+    let invalid = || {
+        HttpError::OAuth(OAuthError::invalid_grant(
+            "the refresh token is invalid, expired or revoked",
+        ))
+    };
+    let Some((family_id, _)) = presented.split_once('.') else {
+        return Err(invalid());
+    };
     let grants = Grants::new(&ctx.env);
     let next = new_refresh_token(family_id)?;
     let family = match grants
-        .rotate_refresh(family_id, &app.client_id, &sha256_b64(presented), &sha256_b64(&next), ctx.now)
+        .rotate_refresh(
+            family_id,
+            &app.client_id,
+            &sha256_b64(presented),
+            &sha256_b64(&next),
+            ctx.now,
+        )
         .await?
     {
         RefreshRotation::Rotated { family } => family,
         RefreshRotation::Reused { family } => {
             grants.revoke_jtis(&family.access_jtis).await?;
             return Err(HttpError::OAuth(
-                OAuthError::invalid_grant("the refresh token was already used").with_detail("refresh reuse: family revoked"),
+                OAuthError::invalid_grant("the refresh token was already used")
+                    .with_detail("refresh reuse: family revoked"),
             ));
         }
         RefreshRotation::Invalid => return Err(invalid()),
@@ -42,13 +60,19 @@ pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, para
         Some(s) => {
             let requested = ScopeSet::parse(s);
             if !requested.is_subset_of(&granted) {
-                return Err(HttpError::OAuth(OAuthError::new(ErrorCode::InvalidScope, "scope exceeds what was granted")));
+                return Err(HttpError::OAuth(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "scope exceeds what was granted",
+                )));
             }
             requested
         }
         None => granted,
     };
-    let user = load_user(ctx, app, &family.user_id).await?.filter(|u| !u.blocked).ok_or_else(invalid)?;
+    let user = load_user(ctx, app, &family.user_id)
+        .await?
+        .filter(|u| !u.blocked)
+        .ok_or_else(invalid)?;
     let issued = user_tokens::issue(
         ctx,
         Issue {
@@ -64,6 +88,8 @@ pub async fn run(ctx: &Ctx, client: &AuthenticatedClient<'_>, issuer: &str, para
         },
     )
     .await?;
-    grants.add_family_jti(family_id, issued.jti, ctx.now).await?;
+    grants
+        .add_family_jti(family_id, issued.jti, ctx.now)
+        .await?;
     Ok(issued.body)
 }

@@ -44,7 +44,22 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
     let (at, jti) = access_token(ctx, i.app, i.issuer, &i.user.id, &scope).await?;
     let exp = ctx.now + i.app.token_lifetimes.access_token;
     let id = if i.scope.contains("openid") {
-        Some(id_token(ctx, i.app, i.issuer, i.user, i.scope, i.auth_time, i.nonce, Some(&at), None, i.session_id, false).await?)
+        Some(
+            id_token(
+                ctx,
+                i.app,
+                i.issuer,
+                i.user,
+                i.scope,
+                i.auth_time,
+                i.nonce,
+                Some(&at),
+                None,
+                i.session_id,
+                false,
+            )
+            .await?,
+        )
     } else {
         None
     };
@@ -67,9 +82,14 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
             rotated_at: ctx.now,
             expires_at: ctx.now + i.app.token_lifetimes.refresh_token,
             revoked: false,
-            access_jtis: vec![IssuedJti { jti: jti.clone(), exp }],
+            access_jtis: vec![IssuedJti {
+                jti: jti.clone(),
+                exp,
+            }],
         };
-        Grants::new(&ctx.env).put(Kind::Family, &fid, &family, family.expires_at).await?;
+        Grants::new(&ctx.env)
+            .put(Kind::Family, &fid, &family, family.expires_at)
+            .await?;
         family_id = Some(fid);
         Some(rt)
     } else {

@@ -1,0 +1,139 @@
+//! The hosted pages' languages: English and Simplified Chinese, chosen from `ui_locales`
+//! (OIDC Core §3.1.2.1) first, then `Accept-Language`. Page templates carry `{{msg:key}}`
+//! placeholders; the worker's own messages (errors on the login page) come from here too.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    En,
+    ZhCn,
+}
+
+impl Locale {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+}
+
+fn parse_tag(tag: &str) -> Option<Locale> {
+    let t = tag.trim().to_ascii_lowercase();
+    if t == "en" || t.starts_with("en-") {
+        Some(Locale::En)
+    } else if t == "zh" || t.starts_with("zh-cn") || t.starts_with("zh-hans") || t == "zh-sg" {
+        Some(Locale::ZhCn)
+    } else {
+        None
+    }
+}
+
+/// `ui_locales` is space-separated in preference order; `Accept-Language` is comma-separated
+/// with q-values (RFC 9110 §12.5.4).
+pub fn negotiate(ui_locales: Option<&str>, accept_language: Option<&str>) -> Locale {
+    if let Some(l) = ui_locales.and_then(|u| u.split(' ').find_map(parse_tag)) {
+        return l;
+    }
+    let mut ranked: Vec<(f32, Locale)> = accept_language
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|part| {
+            let mut it = part.split(';');
+            let loc = parse_tag(it.next()?)?;
+            let q = it
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            Some((q, loc))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal));
+    ranked.first().map(|(_, l)| *l).unwrap_or(Locale::En)
+}
+
+/// A message by key; `{app}` and `{minutes}` are filled by the caller.
+pub fn msg(locale: Locale, key: &str) -> &'static str {
+    let (en, zh) = match key {
+        "sign_in_title" => ("Sign in to {app}", "登录 {app}"),
+        "login_label" => ("Username, email or phone", "用户名、邮箱或手机号"),
+        "password_label" => ("Password", "密码"),
+        "sign_in_button" => ("Sign in", "登录"),
+        "consent_title" => (
+            "{app} wants to access your account",
+            "{app} 请求访问你的账号",
+        ),
+        "signed_in_as" => ("Signed in as", "当前登录账号"),
+        "will_allow" => ("This will allow {app} to:", "授权后 {app} 将可以："),
+        "allow" => ("Allow", "允许"),
+        "deny" => ("Deny", "拒绝"),
+        "withdraw_note" => (
+            "You can withdraw this permission at any time.",
+            "你可以随时撤销此授权。",
+        ),
+        "error_heading" => ("Something went wrong", "出错了"),
+        "error_code_label" => ("Error code:", "错误代码："),
+        "logout_title" => ("Sign out of {app}?", "退出 {app}？"),
+        "sign_out" => ("Sign out", "退出登录"),
+        "stay_signed_in" => ("Stay signed in", "保持登录"),
+        "logged_out_title" => ("You are signed out.", "你已退出登录。"),
+        "close_window" => ("You can close this window.", "你可以关闭此窗口。"),
+        "wrong_password" => ("Incorrect username or password.", "用户名或密码错误。"),
+        "enter_credentials" => ("Enter your username and password.", "请输入用户名和密码。"),
+        "blocked" => (
+            "This account is blocked. Contact your administrator.",
+            "此账号已被禁用，请联系管理员。",
+        ),
+        "locked" => (
+            "Too many failed attempts. Try again in {minutes} minutes.",
+            "失败次数过多，请在 {minutes} 分钟后重试。",
+        ),
+        "scope_openid" => ("Sign you in with your account", "使用你的账号登录"),
+        "scope_profile" => (
+            "See your name, nickname, picture and other profile details",
+            "查看你的姓名、昵称、头像等个人资料",
+        ),
+        "scope_email" => ("See your email address", "查看你的邮箱地址"),
+        "scope_phone" => ("See your phone number", "查看你的手机号"),
+        "scope_address" => ("See your postal address", "查看你的邮寄地址"),
+        "scope_offline_access" => (
+            "Stay signed in and access your data while you are away",
+            "在你离开时保持登录并访问你的数据",
+        ),
+        "invalid_request_title" => ("The sign-in request is not valid", "登录请求无效"),
+        "unknown_client_title" => ("Unknown application", "未知应用"),
+        _ => ("", ""),
+    };
+    match locale {
+        Locale::En => en,
+        Locale::ZhCn => zh,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_locales_wins_then_accept_language_by_quality() {
+        assert_eq!(negotiate(Some("fr zh-CN"), Some("en")), Locale::ZhCn);
+        assert_eq!(negotiate(None, Some("en;q=0.5, zh-CN;q=0.9")), Locale::ZhCn);
+        assert_eq!(negotiate(None, Some("de")), Locale::En);
+        assert_eq!(negotiate(None, None), Locale::En);
+    }
+
+    #[test]
+    fn every_key_has_both_languages() {
+        for k in [
+            "sign_in_title",
+            "wrong_password",
+            "locked",
+            "scope_email",
+            "allow",
+        ] {
+            assert!(!msg(Locale::En, k).is_empty() && !msg(Locale::ZhCn, k).is_empty());
+        }
+    }
+}
