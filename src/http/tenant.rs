@@ -8,6 +8,7 @@ use super::respond::{HttpError, HttpResult};
 use super::{
     assets, authorize, discovery, interaction, introspection, logout, revocation, token, userinfo,
 };
+use crate::oidc::model::Application;
 use crate::store::kv::Kv;
 
 pub async fn route(
@@ -23,7 +24,44 @@ pub async fn route(
         .ok_or(HttpError::NotFound)?;
     let method = req.method();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (method, segments.as_slice()) {
+    // Browser clients (SPAs, the console's Try-it panel on another host) call these
+    // cross-origin. No cookies are involved, so any origin may; pages and /auth are excluded.
+    let cors = matches!(
+        segments.as_slice(),
+        ["token"] | ["token", _] | ["me"] | [".well-known", _]
+    );
+    if cors && method == Method::Options {
+        let headers = worker::Headers::new();
+        headers.set("Access-Control-Allow-Origin", "*")?;
+        headers.set("Access-Control-Allow-Methods", "GET, POST")?;
+        headers.set(
+            "Access-Control-Allow-Headers",
+            "Authorization, Content-Type",
+        )?;
+        headers.set("Access-Control-Max-Age", "600")?;
+        return Ok(worker::Response::empty()?
+            .with_status(204)
+            .with_headers(headers));
+    }
+    let result = dispatch(ctx, req, &app, issuer, method, &segments).await;
+    match result {
+        Ok(mut resp) if cors => {
+            let _ = resp.headers_mut().set("Access-Control-Allow-Origin", "*");
+            Ok(resp)
+        }
+        other => other,
+    }
+}
+
+async fn dispatch(
+    ctx: &Ctx,
+    req: Request,
+    app: &Application,
+    issuer: &str,
+    method: Method,
+    segments: &[&str],
+) -> HttpResult {
+    match (method, segments) {
         (Method::Get, [".well-known", "openid-configuration"]) => {
             discovery::configuration(issuer, &app)
         }
