@@ -7,4 +7,4 @@ cd "$ROOT"
 bash scripts/bootstrap.sh
 DOORWARD_NO_WASM_OPT=1 bash scripts/build-worker.sh
 export SKIP_WORKER_BUILD=1
-cargo test --all-targets "$@"
+cargo test --lib --tests "$@"

@@ -2,6 +2,7 @@
 //! `ENABLE_DEBUG_API` var is `true` (tests and `bench/` set it; production never does).
 //! - `codes`, `codes/take`: race N takes of one code through the real Durable Object. The
 //!   dummy code record has an empty client id, so no token endpoint accepts it.
+//! - `hash`: hash `count` passwords, to time the password hash the same way.
 //! - `sign`: sign `count` tokens through the one signing interface, so `bench/` can time a
 //!   signature per algorithm from outside (a Worker's clock does not advance while it computes).
 
@@ -29,6 +30,17 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         return Err(HttpError::NotFound);
     }
     match (rest, method) {
+        (["hash"], Method::Post) => {
+            let b = match body(&mut req).await {
+                Ok(b) => b,
+                Err(r) => return r,
+            };
+            let count = b["count"].as_u64().unwrap_or(1).min(100);
+            for _ in 0..count {
+                crate::crypto::password::hash("a benchmark password").await?;
+            }
+            json(200, &json!({"count": count, "iterations": crate::crypto::password::ITERATIONS}))
+        }
         (["sign"], Method::Post) => {
             let b = match body(&mut req).await {
                 Ok(b) => b,
