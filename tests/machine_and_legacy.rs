@@ -11,13 +11,15 @@
 //!   set is 60 s, too long for a test; revoked, unknown and foreign tokens are covered instead.
 
 mod common;
+mod flows;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::{send, unique, Reply, TestApp};
-use reqwest::header::{AUTHORIZATION, COOKIE, LOCATION, SET_COOKIE};
+use flows::{Browser, Consent, Form};
+use reqwest::header::{AUTHORIZATION, LOCATION};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -41,12 +43,23 @@ enum Auth<'a> {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("no string `{key}` in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string `{key}` in {v}"))
 }
 
 /// POST a form to `{issuer}{path}` with the given client authentication.
-async fn post_form(app: &TestApp, issuer: &str, path: &str, auth: Auth<'_>, form: &[(&str, &str)]) -> Reply {
-    let mut pairs: Vec<(String, String)> = form.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+async fn post_form(
+    app: &TestApp,
+    issuer: &str,
+    path: &str,
+    auth: Auth<'_>,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut pairs: Vec<(String, String)> = form
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut rb = app.at(Method::POST, &format!("{issuer}{path}"));
     match auth {
         Auth::Basic(id, secret) => rb = rb.basic_auth(id, Some(secret)),
@@ -63,7 +76,13 @@ async fn token(app: &TestApp, issuer: &str, auth: Auth<'_>, form: &[(&str, &str)
     post_form(app, issuer, "/token", auth, form).await
 }
 
-async fn introspect(app: &TestApp, issuer: &str, auth: Auth<'_>, tok: &str, hint: Option<&str>) -> Reply {
+async fn introspect(
+    app: &TestApp,
+    issuer: &str,
+    auth: Auth<'_>,
+    tok: &str,
+    hint: Option<&str>,
+) -> Reply {
     let mut form = vec![("token", tok)];
     if let Some(h) = hint {
         form.push(("token_type_hint", h));
@@ -71,7 +90,13 @@ async fn introspect(app: &TestApp, issuer: &str, auth: Auth<'_>, tok: &str, hint
     post_form(app, issuer, "/token/introspection", auth, &form).await
 }
 
-async fn revoke(app: &TestApp, issuer: &str, auth: Auth<'_>, tok: &str, hint: Option<&str>) -> Reply {
+async fn revoke(
+    app: &TestApp,
+    issuer: &str,
+    auth: Auth<'_>,
+    tok: &str,
+    hint: Option<&str>,
+) -> Reply {
     let mut form = vec![("token", tok)];
     if let Some(h) = hint {
         form.push(("token_type_hint", h));
@@ -80,7 +105,11 @@ async fn revoke(app: &TestApp, issuer: &str, auth: Auth<'_>, tok: &str, hint: Op
 }
 
 async fn userinfo(app: &TestApp, issuer: &str, access_token: &str) -> Reply {
-    send(app.at(Method::GET, &format!("{issuer}/me")).header(AUTHORIZATION, format!("Bearer {access_token}"))).await
+    send(
+        app.at(Method::GET, &format!("{issuer}/me"))
+            .header(AUTHORIZATION, format!("Bearer {access_token}")),
+    )
+    .await
 }
 
 /// The payload of a JWS compact serialization (no signature check: the JWKS tests of issue 2
@@ -88,19 +117,27 @@ async fn userinfo(app: &TestApp, issuer: &str, access_token: &str) -> Reply {
 fn jwt_claims(jwt: &str) -> Value {
     let parts: Vec<&str> = jwt.split('.').collect();
     assert_eq!(parts.len(), 3, "not a JWS compact serialization: {jwt}");
-    let raw = URL_SAFE_NO_PAD.decode(parts[1]).unwrap_or_else(|e| panic!("payload of {jwt}: {e}"));
+    let raw = URL_SAFE_NO_PAD
+        .decode(parts[1])
+        .unwrap_or_else(|e| panic!("payload of {jwt}: {e}"));
     serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("payload of {jwt} is not JSON: {e}"))
 }
 
 fn jwt_header(jwt: &str) -> Value {
     let head = jwt.split('.').next().unwrap_or_default();
-    let raw = URL_SAFE_NO_PAD.decode(head).unwrap_or_else(|e| panic!("header of {jwt}: {e}"));
+    let raw = URL_SAFE_NO_PAD
+        .decode(head)
+        .unwrap_or_else(|e| panic!("header of {jwt}: {e}"));
     serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("header of {jwt} is not JSON: {e}"))
 }
 
 /// A space-separated scope as a set (order is not meaningful, RFC 6749 §3.3).
 fn scope_set(scope: &str) -> BTreeSet<String> {
-    scope.split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -111,7 +148,11 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 fn audiences(aud: &Value) -> Vec<String> {
     match aud {
         Value::String(a) => vec![a.clone()],
-        Value::Array(l) => l.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Value::Array(l) => l
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         other => panic!("aud is neither a string nor a list: {other}"),
     }
 }
@@ -119,8 +160,18 @@ fn audiences(aud: &Value) -> Vec<String> {
 /// Asserts an OAuth error response (RFC 6749 §5.2).
 #[track_caller]
 fn assert_oauth_error(case: &str, r: &Reply, status: u16, error: &str) {
-    assert_eq!(r.status.as_u16(), status, "{case}: status; body: {}", r.excerpt());
-    assert_eq!(r.json["error"], error, "{case}: error code; body: {}", r.excerpt());
+    assert_eq!(
+        r.status.as_u16(),
+        status,
+        "{case}: status; body: {}",
+        r.excerpt()
+    );
+    assert_eq!(
+        r.json["error"],
+        error,
+        "{case}: error code; body: {}",
+        r.excerpt()
+    );
 }
 
 /// Creates the `orders` and `invoices` resources in `pool` (None = the default pool).
@@ -128,21 +179,44 @@ async fn create_resources(app: &TestApp, pool: Option<&str>) {
     let q = pool.map(|p| format!("?pool_id={p}")).unwrap_or_default();
     for (code, uri) in [("orders", ORDERS_URI), ("invoices", INVOICES_URI)] {
         let body = json!({"code": code, "uri": uri, "actions": ["read", "write", "delete"]});
-        let r = app.admin().post(&format!("/api/v1/resources{q}"), &body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "creating resource {body}: {}", r.excerpt());
+        let r = app
+            .admin()
+            .post(&format!("/api/v1/resources{q}"), &body)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "creating resource {body}: {}",
+            r.excerpt()
+        );
     }
 }
 
 /// Creates an access account holding `permissions`; returns (access_key, secret_key).
-async fn create_access_account(app: &TestApp, pool: Option<&str>, permissions: &[&str]) -> (String, String) {
+async fn create_access_account(
+    app: &TestApp,
+    pool: Option<&str>,
+    permissions: &[&str],
+) -> (String, String) {
     let q = pool.map(|p| format!("?pool_id={p}")).unwrap_or_default();
     let body = json!({"description": "batch job", "permissions": permissions});
-    let r = app.admin().post(&format!("/api/v1/access-accounts{q}"), &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "creating access account {body}: {}", r.excerpt());
+    let r = app
+        .admin()
+        .post(&format!("/api/v1/access-accounts{q}"), &body)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "creating access account {body}: {}",
+        r.excerpt()
+    );
     let ak = s(&r.json, "access_key").to_string();
     let sk = s(&r.json, "secret_key").to_string();
     let pool_name = pool.unwrap_or("default");
-    assert!(ak.starts_with(&format!("ak_{pool_name}_")), "access key `{ak}` does not name its pool {pool_name}");
+    assert!(
+        ak.starts_with(&format!("ak_{pool_name}_")),
+        "access key `{ak}` does not name its pool {pool_name}"
+    );
     (ak, sk)
 }
 
@@ -172,12 +246,21 @@ async fn create_user(app: &TestApp, extra: Value) -> Value {
 
 /// A successful password grant; panics with the body otherwise.
 async fn password_tokens(app: &TestApp, client: &Value, username: &str, scope: &str) -> Value {
-    let (issuer, id, secret) = (s(client, "issuer"), s(client, "client_id"), s(client, "client_secret"));
+    let (issuer, id, secret) = (
+        s(client, "issuer"),
+        s(client, "client_id"),
+        s(client, "client_secret"),
+    );
     let r = token(
         app,
         issuer,
         Auth::Basic(id, secret),
-        &[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("scope", scope)],
+        &[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("scope", scope),
+        ],
     )
     .await;
     r.expect_status(200);
@@ -203,31 +286,82 @@ async fn an_access_account_gets_exactly_the_subset_of_requested_permissions_it_h
     let (ak, sk) = create_access_account(&app, None, &["orders:read", "orders:write"]).await;
 
     // Both ways of presenting the key (RFC 6749 §2.3.1) give the same grant.
-    for (how, auth) in [("basic", Auth::Basic(&ak, &sk)), ("post", Auth::Post(&ak, &sk))] {
+    for (how, auth) in [
+        ("basic", Auth::Basic(&ak, &sk)),
+        ("post", Auth::Post(&ak, &sk)),
+    ] {
         let r = token(
             &app,
             issuer,
             auth,
-            &[("grant_type", "client_credentials"), ("scope", "orders:read orders:delete orders:write")],
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "orders:read orders:delete orders:write"),
+            ],
         )
         .await;
         r.expect_status(200);
-        assert_eq!(scope_set(s(&r.json, "scope")), set(&["orders:read", "orders:write"]), "{how}: response scope");
-        assert!(s(&r.json, "token_type").eq_ignore_ascii_case("bearer"), "{how}: token_type in {}", r.text);
-        assert!(r.json["expires_in"].as_u64().is_some_and(|e| e > 0), "{how}: expires_in in {}", r.text);
-        assert!(r.json.get("refresh_token").is_none(), "{how}: client_credentials must not issue a refresh token: {}", r.text);
-        assert!(r.json.get("id_token").is_none(), "{how}: client_credentials must not issue an id_token: {}", r.text);
-        assert!(r.header("cache-control").contains("no-store"), "{how}: token response must be no-store");
+        assert_eq!(
+            scope_set(s(&r.json, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "{how}: response scope"
+        );
+        assert!(
+            s(&r.json, "token_type").eq_ignore_ascii_case("bearer"),
+            "{how}: token_type in {}",
+            r.text
+        );
+        assert!(
+            r.json["expires_in"].as_u64().is_some_and(|e| e > 0),
+            "{how}: expires_in in {}",
+            r.text
+        );
+        assert!(
+            r.json.get("refresh_token").is_none(),
+            "{how}: client_credentials must not issue a refresh token: {}",
+            r.text
+        );
+        assert!(
+            r.json.get("id_token").is_none(),
+            "{how}: client_credentials must not issue an id_token: {}",
+            r.text
+        );
+        assert!(
+            r.header("cache-control").contains("no-store"),
+            "{how}: token response must be no-store"
+        );
 
         let at = s(&r.json, "access_token");
         // RFC 9068 §2.1: a JWT access token says so in `typ`.
-        assert_eq!(jwt_header(at)["typ"].as_str().map(str::to_ascii_lowercase).as_deref(), Some("at+jwt"), "{how}: header");
+        assert_eq!(
+            jwt_header(at)["typ"]
+                .as_str()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("at+jwt"),
+            "{how}: header"
+        );
         let c = jwt_claims(at);
-        assert_eq!(audiences(&c["aud"]), vec![ORDERS_URI.to_string()], "{how}: aud is the resource; claims {c}");
-        assert_eq!(c["sub"], ak.as_str(), "{how}: sub is the access key; claims {c}");
-        assert_eq!(scope_set(s(&c, "scope")), set(&["orders:read", "orders:write"]), "{how}: token scope; claims {c}");
+        assert_eq!(
+            audiences(&c["aud"]),
+            vec![ORDERS_URI.to_string()],
+            "{how}: aud is the resource; claims {c}"
+        );
+        assert_eq!(
+            c["sub"],
+            ak.as_str(),
+            "{how}: sub is the access key; claims {c}"
+        );
+        assert_eq!(
+            scope_set(s(&c, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "{how}: token scope; claims {c}"
+        );
         assert_eq!(c["iss"], issuer, "{how}: iss; claims {c}");
-        assert!(c["exp"].as_u64() > c["iat"].as_u64(), "{how}: exp after iat; claims {c}");
+        assert!(
+            c["exp"].as_u64() > c["iat"].as_u64(),
+            "{how}: exp after iat; claims {c}"
+        );
     }
 }
 
@@ -238,15 +372,45 @@ async fn a_held_wildcard_covers_every_action_of_its_resource_only() {
     let issuer = s(&client, "issuer");
     let (ak, sk) = create_access_account(&app, None, &["orders:*"]).await;
 
-    let r = token(&app, issuer, Auth::Basic(&ak, &sk), &[("grant_type", "client_credentials"), ("scope", "orders:delete orders:read")]).await;
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(&ak, &sk),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:delete orders:read"),
+        ],
+    )
+    .await;
     r.expect_status(200);
-    assert_eq!(scope_set(s(&r.json, "scope")), set(&["orders:delete", "orders:read"]));
+    assert_eq!(
+        scope_set(s(&r.json, "scope")),
+        set(&["orders:delete", "orders:read"])
+    );
     let c = jwt_claims(s(&r.json, "access_token"));
-    assert_eq!(scope_set(s(&c, "scope")), set(&["orders:delete", "orders:read"]), "claims {c}");
+    assert_eq!(
+        scope_set(s(&c, "scope")),
+        set(&["orders:delete", "orders:read"]),
+        "claims {c}"
+    );
 
     // The wildcard is on orders, not on invoices.
-    let r = token(&app, issuer, Auth::Basic(&ak, &sk), &[("grant_type", "client_credentials"), ("scope", "invoices:read")]).await;
-    assert_oauth_error("orders:* asking for invoices:read", &r, 400, "invalid_scope");
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(&ak, &sk),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "invoices:read"),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        "orders:* asking for invoices:read",
+        &r,
+        400,
+        "invalid_scope",
+    );
 }
 
 #[tokio::test]
@@ -254,16 +418,39 @@ async fn the_resource_parameter_alone_grants_everything_held_on_that_resource() 
     let app = TestApp::spawn().await;
     let client = machine_app(&app).await;
     let issuer = s(&client, "issuer");
-    let (ak, sk) = create_access_account(&app, None, &["orders:read", "orders:write", "invoices:read"]).await;
+    let (ak, sk) = create_access_account(
+        &app,
+        None,
+        &["orders:read", "orders:write", "invoices:read"],
+    )
+    .await;
 
     // RFC 8707 names the resource by URI; the code is accepted too.
     for resource in [ORDERS_URI, "orders"] {
-        let r = token(&app, issuer, Auth::Basic(&ak, &sk), &[("grant_type", "client_credentials"), ("resource", resource)]).await;
+        let r = token(
+            &app,
+            issuer,
+            Auth::Basic(&ak, &sk),
+            &[("grant_type", "client_credentials"), ("resource", resource)],
+        )
+        .await;
         r.expect_status(200);
-        assert_eq!(scope_set(s(&r.json, "scope")), set(&["orders:read", "orders:write"]), "resource={resource}");
+        assert_eq!(
+            scope_set(s(&r.json, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "resource={resource}"
+        );
         let c = jwt_claims(s(&r.json, "access_token"));
-        assert_eq!(audiences(&c["aud"]), vec![ORDERS_URI.to_string()], "resource={resource}: claims {c}");
-        assert_eq!(scope_set(s(&c, "scope")), set(&["orders:read", "orders:write"]), "resource={resource}: claims {c}");
+        assert_eq!(
+            audiences(&c["aud"]),
+            vec![ORDERS_URI.to_string()],
+            "resource={resource}: claims {c}"
+        );
+        assert_eq!(
+            scope_set(s(&c, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "resource={resource}: claims {c}"
+        );
     }
 
     // resource + scope: the scope narrows within the resource.
@@ -271,12 +458,19 @@ async fn the_resource_parameter_alone_grants_everything_held_on_that_resource() 
         &app,
         issuer,
         Auth::Basic(&ak, &sk),
-        &[("grant_type", "client_credentials"), ("resource", INVOICES_URI), ("scope", "invoices:read invoices:write")],
+        &[
+            ("grant_type", "client_credentials"),
+            ("resource", INVOICES_URI),
+            ("scope", "invoices:read invoices:write"),
+        ],
     )
     .await;
     r.expect_status(200);
     assert_eq!(scope_set(s(&r.json, "scope")), set(&["invoices:read"]));
-    assert_eq!(audiences(&jwt_claims(s(&r.json, "access_token"))["aud"]), vec![INVOICES_URI.to_string()]);
+    assert_eq!(
+        audiences(&jwt_claims(s(&r.json, "access_token"))["aud"]),
+        vec![INVOICES_URI.to_string()]
+    );
 }
 
 #[tokio::test]
@@ -288,18 +482,34 @@ async fn requesting_nothing_the_caller_holds_is_invalid_scope() {
 
     let cases: &[(&str, &[(&str, &str)])] = &[
         ("an action not held", &[("scope", "orders:delete")]),
-        ("several actions, none held", &[("scope", "orders:write orders:delete")]),
-        ("a resource that does not exist", &[("scope", "nosuch:read")]),
-        ("a resource held, actions not held", &[("resource", INVOICES_URI), ("scope", "invoices:write")]),
+        (
+            "several actions, none held",
+            &[("scope", "orders:write orders:delete")],
+        ),
+        (
+            "a resource that does not exist",
+            &[("scope", "nosuch:read")],
+        ),
+        (
+            "a resource held, actions not held",
+            &[("resource", INVOICES_URI), ("scope", "invoices:write")],
+        ),
         // One token has one audience (contract): two resources in one request are refused.
-        ("permissions on two resources at once", &[("scope", "orders:read invoices:read")]),
+        (
+            "permissions on two resources at once",
+            &[("scope", "orders:read invoices:read")],
+        ),
     ];
     for (case, extra) in cases {
         let mut form = vec![("grant_type", "client_credentials")];
         form.extend_from_slice(extra);
         let r = token(&app, issuer, Auth::Basic(&ak, &sk), &form).await;
         assert_oauth_error(case, &r, 400, "invalid_scope");
-        assert!(r.json.get("access_token").is_none(), "{case}: no token on an error: {}", r.text);
+        assert!(
+            r.json.get("access_token").is_none(),
+            "{case}: no token on an error: {}",
+            r.text
+        );
     }
 }
 
@@ -311,26 +521,54 @@ async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_ref
     let (good_ak, good_sk) = create_access_account(&app, None, &["orders:read"]).await;
     let (disabled_ak, disabled_sk) = create_access_account(&app, None, &["orders:read"]).await;
     // "Expired" keys do not exist yet (AK/SK accounts have no expiry): disabled is the nearest.
-    let r = app.admin().patch(&format!("/api/v1/access-accounts/{disabled_ak}"), &json!({"disabled": true})).await;
+    let r = app
+        .admin()
+        .patch(
+            &format!("/api/v1/access-accounts/{disabled_ak}"),
+            &json!({"disabled": true}),
+        )
+        .await;
     r.expect_status(200);
 
     // Another pool with its own application, resource and key: the key works there (control),
     // and must not work at the default pool's issuer.
     create_resources(&app, Some("other")).await;
-    let other_client = create_app(&app, "m2m-other", &["client_credentials"], json!({"pool_id": "other"})).await;
+    let other_client = create_app(
+        &app,
+        "m2m-other",
+        &["client_credentials"],
+        json!({"pool_id": "other"}),
+    )
+    .await;
     let (other_ak, other_sk) = create_access_account(&app, Some("other"), &["orders:read"]).await;
-    let form = [("grant_type", "client_credentials"), ("scope", "orders:read")];
-    let control = token(&app, s(&other_client, "issuer"), Auth::Basic(&other_ak, &other_sk), &form).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders:read"),
+    ];
+    let control = token(
+        &app,
+        s(&other_client, "issuer"),
+        Auth::Basic(&other_ak, &other_sk),
+        &form,
+    )
+    .await;
     control.expect_status(200);
     let control = token(&app, issuer, Auth::Basic(&good_ak, &good_sk), &form).await;
     control.expect_status(200);
 
     // A forged key: the shape of a real one, for this pool, never issued.
-    let forged_ak = format!("ak_default_{}", common::random_b64(16).replace(['-', '_'], "x"));
+    let forged_ak = format!(
+        "ak_default_{}",
+        common::random_b64(16).replace(['-', '_'], "x")
+    );
     let unknown_pool_ak = good_ak.replacen("ak_default_", "ak_nosuchpool_", 1);
     let cases: &[(&str, &str, &str)] = &[
         ("forged access key", &forged_ak, &good_sk),
-        ("access key naming an unknown pool", &unknown_pool_ak, &good_sk),
+        (
+            "access key naming an unknown pool",
+            &unknown_pool_ak,
+            &good_sk,
+        ),
         ("not an access key at all", "ak_", &good_sk),
         ("disabled access key", &disabled_ak, &disabled_sk),
         ("wrong secret key", &good_ak, &other_sk),
@@ -342,7 +580,11 @@ async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_ref
         for (how, auth) in [("basic", Auth::Basic(ak, sk)), ("post", Auth::Post(ak, sk))] {
             let r = token(&app, issuer, auth, &form).await;
             assert_oauth_error(&format!("{case} ({how})"), &r, 401, "invalid_client");
-            assert!(r.json.get("access_token").is_none(), "{case} ({how}): {}", r.text);
+            assert!(
+                r.json.get("access_token").is_none(),
+                "{case} ({how}): {}",
+                r.text
+            );
         }
     }
 }
@@ -355,22 +597,76 @@ async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_ref
 async fn an_application_gets_a_token_for_its_own_permissions_only() {
     let app = TestApp::spawn().await;
     create_resources(&app, None).await;
-    let client = create_app(&app, "svc", &["client_credentials"], json!({"permissions": ["orders:read"]})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let client = create_app(
+        &app,
+        "svc",
+        &["client_credentials"],
+        json!({"permissions": ["orders:read"]}),
+    )
+    .await;
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
 
-    let r = token(&app, issuer, Auth::Basic(id, secret), &[("grant_type", "client_credentials"), ("scope", "orders:read orders:write")]).await;
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, secret),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read orders:write"),
+        ],
+    )
+    .await;
     r.expect_status(200);
     assert_eq!(scope_set(s(&r.json, "scope")), set(&["orders:read"]));
-    assert!(r.json.get("refresh_token").is_none() && r.json.get("id_token").is_none(), "{}", r.text);
+    assert!(
+        r.json.get("refresh_token").is_none() && r.json.get("id_token").is_none(),
+        "{}",
+        r.text
+    );
     let c = jwt_claims(s(&r.json, "access_token"));
     assert_eq!(c["sub"], id, "sub is the client id; claims {c}");
-    assert_eq!(audiences(&c["aud"]), vec![ORDERS_URI.to_string()], "claims {c}");
-    assert_eq!(scope_set(s(&c, "scope")), set(&["orders:read"]), "claims {c}");
+    assert_eq!(
+        audiences(&c["aud"]),
+        vec![ORDERS_URI.to_string()],
+        "claims {c}"
+    );
+    assert_eq!(
+        scope_set(s(&c, "scope")),
+        set(&["orders:read"]),
+        "claims {c}"
+    );
 
-    let r = token(&app, issuer, Auth::Basic(id, secret), &[("grant_type", "client_credentials"), ("scope", "orders:write")]).await;
-    assert_oauth_error("application asking for a permission it does not hold", &r, 400, "invalid_scope");
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, secret),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:write"),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        "application asking for a permission it does not hold",
+        &r,
+        400,
+        "invalid_scope",
+    );
 
-    let r = token(&app, issuer, Auth::Basic(id, "not-the-secret"), &[("grant_type", "client_credentials"), ("scope", "orders:read")]).await;
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, "not-the-secret"),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+        ],
+    )
+    .await;
     assert_oauth_error("application with a wrong secret", &r, 401, "invalid_client");
 }
 
@@ -379,12 +675,28 @@ async fn client_credentials_at_an_application_that_did_not_tick_it_is_unauthoriz
     let app = TestApp::spawn().await;
     create_resources(&app, None).await;
     // Default grants (authorization_code, refresh_token), yet holding a permission.
-    let client = create_app(&app, "web", &["authorization_code", "refresh_token"], json!({"permissions": ["orders:read"]})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let client = create_app(
+        &app,
+        "web",
+        &["authorization_code", "refresh_token"],
+        json!({"permissions": ["orders:read"]}),
+    )
+    .await;
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     let (ak, sk) = create_access_account(&app, None, &["orders:read"]).await;
 
-    let form = [("grant_type", "client_credentials"), ("scope", "orders:read")];
-    for (case, auth) in [("the application's own secret", Auth::Basic(id, secret)), ("an access account", Auth::Basic(&ak, &sk))] {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders:read"),
+    ];
+    for (case, auth) in [
+        ("the application's own secret", Auth::Basic(id, secret)),
+        ("an access account", Auth::Basic(&ak, &sk)),
+    ] {
         let r = token(&app, issuer, auth, &form).await;
         assert_oauth_error(case, &r, 400, "unauthorized_client");
         assert!(r.json.get("access_token").is_none(), "{case}: {}", r.text);
@@ -396,55 +708,112 @@ async fn client_credentials_at_an_application_that_did_not_tick_it_is_unauthoriz
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token_for_offline_access() {
+async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token_for_offline_access(
+) {
     let app = TestApp::spawn().await;
     let client = create_app(&app, "legacy", &["password", "refresh_token"], json!({})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     let email = format!("{}@example.com", unique("mail"));
-    let user = create_user(&app, json!({"email": email, "phone_number": "+15555550123"})).await;
+    let user = create_user(
+        &app,
+        json!({"email": email, "phone_number": "+15555550123"}),
+    )
+    .await;
     let (user_id, username) = (s(&user, "id"), s(&user, "username"));
 
     let t = password_tokens(&app, &client, username, "openid offline_access").await;
     let id_token = s(&t, "id_token");
     let c = jwt_claims(id_token);
     assert_eq!(c["sub"], user_id, "id_token sub; claims {c}");
-    assert_eq!(audiences(&c["aud"]), vec![id.to_string()], "id_token aud; claims {c}");
+    assert_eq!(
+        audiences(&c["aud"]),
+        vec![id.to_string()],
+        "id_token aud; claims {c}"
+    );
     assert_eq!(c["iss"], issuer, "id_token iss; claims {c}");
     let refresh = s(&t, "refresh_token");
-    assert_eq!(userinfo(&app, issuer, s(&t, "access_token")).await.expect_status(200).json["sub"], user_id);
+    assert_eq!(
+        userinfo(&app, issuer, s(&t, "access_token"))
+            .await
+            .expect_status(200)
+            .json["sub"],
+        user_id
+    );
 
-    let r = token(&app, issuer, Auth::Basic(id, secret), &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, secret),
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+    )
+    .await;
     r.expect_status(200);
     let fresh_at = s(&r.json, "access_token");
-    assert_eq!(userinfo(&app, issuer, fresh_at).await.expect_status(200).json["sub"], user_id, "refreshed access token");
+    assert_eq!(
+        userinfo(&app, issuer, fresh_at)
+            .await
+            .expect_status(200)
+            .json["sub"],
+        user_id,
+        "refreshed access token"
+    );
 
     // No offline_access, no refresh token; no openid, no id_token.
     let t = password_tokens(&app, &client, username, "openid").await;
     assert!(t.get("id_token").is_some(), "openid alone: {t}");
-    assert!(t.get("refresh_token").is_none(), "refresh token without offline_access: {t}");
+    assert!(
+        t.get("refresh_token").is_none(),
+        "refresh token without offline_access: {t}"
+    );
     let t = password_tokens(&app, &client, username, "offline_access").await;
     assert!(t.get("id_token").is_none(), "id_token without openid: {t}");
-    assert!(t.get("refresh_token").is_some(), "offline_access alone: {t}");
+    assert!(
+        t.get("refresh_token").is_some(),
+        "offline_access alone: {t}"
+    );
 
     // Email and phone number name the user too.
     for login in [email.as_str(), "+15555550123"] {
         let t = password_tokens(&app, &client, login, "openid").await;
-        assert_eq!(jwt_claims(s(&t, "id_token"))["sub"], user_id, "signed in as {login}");
+        assert_eq!(
+            jwt_claims(s(&t, "id_token"))["sub"],
+            user_id,
+            "signed in as {login}"
+        );
     }
 }
 
 #[tokio::test]
 async fn password_mode_at_an_application_that_has_not_ticked_it_is_unauthorized_client() {
     let app = TestApp::spawn().await;
-    let client = create_app(&app, "web", &["authorization_code", "refresh_token", "client_credentials"], json!({})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let client = create_app(
+        &app,
+        "web",
+        &["authorization_code", "refresh_token", "client_credentials"],
+        json!({}),
+    )
+    .await;
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     let user = create_user(&app, json!({})).await;
 
     let r = token(
         &app,
         issuer,
         Auth::Basic(id, secret),
-        &[("grant_type", "password"), ("username", s(&user, "username")), ("password", PASSWORD), ("scope", "openid")],
+        &[
+            ("grant_type", "password"),
+            ("username", s(&user, "username")),
+            ("password", PASSWORD),
+            ("scope", "openid"),
+        ],
     )
     .await;
     assert_oauth_error("password grant not ticked", &r, 400, "unauthorized_client");
@@ -455,7 +824,11 @@ async fn password_mode_at_an_application_that_has_not_ticked_it_is_unauthorized_
 async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let client = create_app(&app, "legacy", &["password"], json!({})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     let user = create_user(&app, json!({})).await;
 
     let attempt = |username: String, password: &'static str| {
@@ -465,7 +838,12 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
                 app,
                 issuer,
                 Auth::Basic(id, secret),
-                &[("grant_type", "password"), ("username", &username), ("password", password), ("scope", "openid")],
+                &[
+                    ("grant_type", "password"),
+                    ("username", &username),
+                    ("password", password),
+                    ("scope", "openid"),
+                ],
             )
             .await
         }
@@ -474,9 +852,19 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let unknown = attempt(unique("nobody"), "not the password").await;
     assert_oauth_error("wrong password", &wrong, 400, "invalid_grant");
     assert_oauth_error("unknown user", &unknown, 400, "invalid_grant");
-    assert_eq!(wrong.json["error_description"], "invalid username or password", "{}", wrong.text);
-    assert_eq!(wrong.text, unknown.text, "the bodies must not tell an unknown user from a wrong password");
-    assert_eq!(wrong.header("www-authenticate"), unknown.header("www-authenticate"));
+    assert_eq!(
+        wrong.json["error_description"], "invalid username or password",
+        "{}",
+        wrong.text
+    );
+    assert_eq!(
+        wrong.text, unknown.text,
+        "the bodies must not tell an unknown user from a wrong password"
+    );
+    assert_eq!(
+        wrong.header("www-authenticate"),
+        unknown.header("www-authenticate")
+    );
 }
 
 #[tokio::test]
@@ -484,19 +872,39 @@ async fn a_blocked_user_is_refused_in_password_mode() {
     let app = TestApp::spawn().await;
     let client = create_app(&app, "legacy", &["password"], json!({})).await;
     let user = create_user(&app, json!({})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     password_tokens(&app, &client, s(&user, "username"), "openid").await; // control
 
-    let r = app.admin().patch(&format!("/api/v1/users/{}", s(&user, "id")), &json!({"blocked": true})).await;
+    let r = app
+        .admin()
+        .patch(
+            &format!("/api/v1/users/{}", s(&user, "id")),
+            &json!({"blocked": true}),
+        )
+        .await;
     r.expect_status(200);
     let r = token(
         &app,
         issuer,
         Auth::Basic(id, secret),
-        &[("grant_type", "password"), ("username", s(&user, "username")), ("password", PASSWORD), ("scope", "openid")],
+        &[
+            ("grant_type", "password"),
+            ("username", s(&user, "username")),
+            ("password", PASSWORD),
+            ("scope", "openid"),
+        ],
     )
     .await;
-    assert_oauth_error("blocked user with the right password", &r, 400, "invalid_grant");
+    assert_oauth_error(
+        "blocked user with the right password",
+        &r,
+        400,
+        "invalid_grant",
+    );
     assert!(r.json.get("access_token").is_none(), "{}", r.text);
 }
 
@@ -505,7 +913,11 @@ async fn twenty_parallel_wrong_passwords_still_lock_the_account() {
     let app = TestApp::spawn().await;
     let client = create_app(&app, "legacy", &["password"], json!({})).await;
     let user = create_user(&app, json!({})).await;
-    let (issuer, id, secret) = (s(&client, "issuer"), s(&client, "client_id"), s(&client, "client_secret"));
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
     let username = s(&user, "username");
 
     let guesses = (0..20).map(|i| {
@@ -516,24 +928,44 @@ async fn twenty_parallel_wrong_passwords_still_lock_the_account() {
                 app,
                 issuer,
                 Auth::Basic(id, secret),
-                &[("grant_type", "password"), ("username", username), ("password", &guess), ("scope", "openid")],
+                &[
+                    ("grant_type", "password"),
+                    ("username", username),
+                    ("password", &guess),
+                    ("scope", "openid"),
+                ],
             )
             .await
         }
     });
     let replies = futures::future::join_all(guesses).await;
     for (i, r) in replies.iter().enumerate() {
-        assert_oauth_error(&format!("parallel wrong password #{i}"), r, 400, "invalid_grant");
+        assert_oauth_error(
+            &format!("parallel wrong password #{i}"),
+            r,
+            400,
+            "invalid_grant",
+        );
     }
 
     let r = token(
         &app,
         issuer,
         Auth::Basic(id, secret),
-        &[("grant_type", "password"), ("username", username), ("password", PASSWORD), ("scope", "openid")],
+        &[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", PASSWORD),
+            ("scope", "openid"),
+        ],
     )
     .await;
-    assert_oauth_error("the right password on a locked account", &r, 400, "invalid_grant");
+    assert_oauth_error(
+        "the right password on a locked account",
+        &r,
+        400,
+        "invalid_grant",
+    );
     assert_eq!(
         r.json["error_description"], "too many failed attempts; try again later",
         "the account should be locked after 20 parallel failures; body: {}",
@@ -572,17 +1004,40 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
         let r = introspect(&app, issuer, auth, at, None).await;
         r.expect_status(200);
         let j = &r.json;
-        assert_eq!(j["active"], true, "{how}: own access token; body {}", r.text);
+        assert_eq!(
+            j["active"], true,
+            "{how}: own access token; body {}",
+            r.text
+        );
         assert_eq!(j["client_id"], s(&a, "client_id"), "{how}: {}", r.text);
         assert_eq!(j["sub"], s(&user, "id"), "{how}: {}", r.text);
         assert_eq!(j["iss"], issuer, "{how}: {}", r.text);
         assert_eq!(j["token_type"], "access_token", "{how}: {}", r.text);
-        assert!(scope_set(s(j, "scope")).contains("openid"), "{how}: scope {}", r.text);
+        assert!(
+            scope_set(s(j, "scope")).contains("openid"),
+            "{how}: scope {}",
+            r.text
+        );
         let claims = jwt_claims(at);
-        assert_eq!(j["exp"], claims["exp"], "{how}: exp matches the token; {}", r.text);
-        assert_eq!(j["iat"], claims["iat"], "{how}: iat matches the token; {}", r.text);
-        assert!(j.get("aud").is_some_and(|v| !v.is_null()), "{how}: aud missing: {}", r.text);
-        assert!(r.header("cache-control").contains("no-store"), "{how}: introspection must be no-store");
+        assert_eq!(
+            j["exp"], claims["exp"],
+            "{how}: exp matches the token; {}",
+            r.text
+        );
+        assert_eq!(
+            j["iat"], claims["iat"],
+            "{how}: iat matches the token; {}",
+            r.text
+        );
+        assert!(
+            j.get("aud").is_some_and(|v| !v.is_null()),
+            "{how}: aud missing: {}",
+            r.text
+        );
+        assert!(
+            r.header("cache-control").contains("no-store"),
+            "{how}: introspection must be no-store"
+        );
     }
 
     // The refresh token, with the right hint, the wrong hint (RFC 7662 §2.1: the server must
@@ -591,11 +1046,28 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
     for hint in [Some("refresh_token"), Some("access_token"), None] {
         let r = introspect(&app, issuer, basic(&a), rt, hint).await;
         r.expect_status(200);
-        assert_eq!(r.json["active"], true, "own refresh token, hint {hint:?}: {}", r.text);
-        assert_eq!(r.json["token_type"], "refresh_token", "hint {hint:?}: {}", r.text);
-        assert_eq!(r.json["client_id"], s(&a, "client_id"), "hint {hint:?}: {}", r.text);
+        assert_eq!(
+            r.json["active"], true,
+            "own refresh token, hint {hint:?}: {}",
+            r.text
+        );
+        assert_eq!(
+            r.json["token_type"], "refresh_token",
+            "hint {hint:?}: {}",
+            r.text
+        );
+        assert_eq!(
+            r.json["client_id"],
+            s(&a, "client_id"),
+            "hint {hint:?}: {}",
+            r.text
+        );
         assert_eq!(r.json["sub"], s(&user, "id"), "hint {hint:?}: {}", r.text);
-        assert!(r.json["exp"].as_u64().is_some(), "hint {hint:?}: exp missing: {}", r.text);
+        assert!(
+            r.json["exp"].as_u64().is_some(),
+            "hint {hint:?}: exp missing: {}",
+            r.text
+        );
     }
 }
 
@@ -622,11 +1094,20 @@ async fn introspection_of_foreign_unknown_or_malformed_tokens_is_inactive() {
     for (case, tok) in cases {
         let r = introspect(&app, s(&b, "issuer"), basic(&b), tok, None).await;
         r.expect_status(200);
-        assert_eq!(r.json, json!({"active": false}), "{case}: only `active: false` may be disclosed");
+        assert_eq!(
+            r.json,
+            json!({"active": false}),
+            "{case}: only `active: false` may be disclosed"
+        );
     }
     // The forged signature is inactive even for the client it names.
     let r = introspect(&app, s(&a, "issuer"), basic(&a), &tampered, None).await;
-    assert_eq!(r.json, json!({"active": false}), "forged signature at its own client: {}", r.text);
+    assert_eq!(
+        r.json,
+        json!({"active": false}),
+        "forged signature at its own client: {}",
+        r.text
+    );
 }
 
 #[tokio::test]
@@ -647,7 +1128,11 @@ async fn introspection_without_client_authentication_is_refused() {
     for (case, auth) in cases {
         let r = introspect(&app, issuer, auth, at, None).await;
         assert_oauth_error(case, &r, 401, "invalid_client");
-        assert!(r.json.get("active").is_none() && r.json.get("sub").is_none(), "{case}: must disclose nothing: {}", r.text);
+        assert!(
+            r.json.get("active").is_none() && r.json.get("sub").is_none(),
+            "{case}: must disclose nothing: {}",
+            r.text
+        );
     }
 }
 
@@ -665,7 +1150,13 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
     let rt = s(&t, "refresh_token");
     // A second generation of the family: the rotated refresh token (if rotation is on) and a
     // second access token.
-    let r = token(&app, issuer, basic(&a), &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+    let r = token(
+        &app,
+        issuer,
+        basic(&a),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
     r.expect_status(200);
     let second_at = s(&r.json, "access_token").to_string();
     let second_rt = r.json["refresh_token"].as_str().unwrap_or(rt).to_string();
@@ -675,24 +1166,65 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
     // Revoke the newest refresh token of the family.
     let r = revoke(&app, issuer, basic(&a), &second_rt, Some("refresh_token")).await;
     r.expect_status(200);
-    assert!(r.text.trim().is_empty() || r.text.trim() == "{}", "RFC 7009 §2.2: empty body; got {}", r.text);
+    assert!(
+        r.text.trim().is_empty() || r.text.trim() == "{}",
+        "RFC 7009 §2.2: empty body; got {}",
+        r.text
+    );
 
-    for (case, tok) in [("first refresh token", rt), ("newest refresh token", second_rt.as_str())] {
-        let r = token(&app, issuer, basic(&a), &[("grant_type", "refresh_token"), ("refresh_token", tok)]).await;
-        assert_oauth_error(&format!("refresh with the {case} after revocation"), &r, 400, "invalid_grant");
+    for (case, tok) in [
+        ("first refresh token", rt),
+        ("newest refresh token", second_rt.as_str()),
+    ] {
+        let r = token(
+            &app,
+            issuer,
+            basic(&a),
+            &[("grant_type", "refresh_token"), ("refresh_token", tok)],
+        )
+        .await;
+        assert_oauth_error(
+            &format!("refresh with the {case} after revocation"),
+            &r,
+            400,
+            "invalid_grant",
+        );
         let r = introspect(&app, issuer, basic(&a), tok, None).await;
         assert_eq!(r.json, json!({"active": false}), "{case} after revocation");
     }
-    for (case, tok) in [("first access token", first_at), ("second access token", second_at.as_str())] {
+    for (case, tok) in [
+        ("first access token", first_at),
+        ("second access token", second_at.as_str()),
+    ] {
         let r = userinfo(&app, issuer, tok).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "/me with the {case} of a revoked family; body {}", r.excerpt());
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "/me with the {case} of a revoked family; body {}",
+            r.excerpt()
+        );
         let r = introspect(&app, issuer, basic(&a), tok, None).await;
-        assert_eq!(r.json, json!({"active": false}), "introspecting the {case} of a revoked family");
+        assert_eq!(
+            r.json,
+            json!({"active": false}),
+            "introspecting the {case} of a revoked family"
+        );
     }
 
     // The other family is untouched.
-    userinfo(&app, issuer, s(&other, "access_token")).await.expect_status(200);
-    let r = token(&app, issuer, basic(&a), &[("grant_type", "refresh_token"), ("refresh_token", s(&other, "refresh_token"))]).await;
+    userinfo(&app, issuer, s(&other, "access_token"))
+        .await
+        .expect_status(200);
+    let r = token(
+        &app,
+        issuer,
+        basic(&a),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", s(&other, "refresh_token")),
+        ],
+    )
+    .await;
     r.expect_status(200);
 }
 
@@ -710,13 +1242,28 @@ async fn revoking_an_access_token_makes_userinfo_and_introspection_reject_it() {
     r.expect_status(200);
 
     let r = userinfo(&app, issuer, at).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "/me with a revoked access token; body {}", r.excerpt());
-    assert!(r.header("www-authenticate").contains("invalid_token"), "challenge: {}", r.header("www-authenticate"));
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "/me with a revoked access token; body {}",
+        r.excerpt()
+    );
+    assert!(
+        r.header("www-authenticate").contains("invalid_token"),
+        "challenge: {}",
+        r.header("www-authenticate")
+    );
     let r = introspect(&app, issuer, basic(&a), at, None).await;
-    assert_eq!(r.json, json!({"active": false}), "introspecting a revoked access token");
+    assert_eq!(
+        r.json,
+        json!({"active": false}),
+        "introspecting a revoked access token"
+    );
 
     // Only that token: another access token of the user still works.
-    userinfo(&app, issuer, s(&other, "access_token")).await.expect_status(200);
+    userinfo(&app, issuer, s(&other, "access_token"))
+        .await
+        .expect_status(200);
 }
 
 #[tokio::test]
@@ -726,15 +1273,36 @@ async fn revoking_an_unknown_token_answers_200() {
     let issuer = s(&a, "issuer");
     for (case, tok, hint) in [
         ("unknown opaque token", "never-issued", None),
-        ("unknown refresh token", "never-issued-either", Some("refresh_token")),
+        (
+            "unknown refresh token",
+            "never-issued-either",
+            Some("refresh_token"),
+        ),
         ("malformed JWT", "a.b.c", Some("access_token")),
         ("unsupported hint", "never-issued", Some("something_else")),
     ] {
         let r = revoke(&app, issuer, basic(&a), tok, hint).await;
-        assert_eq!(r.status, StatusCode::OK, "{case}: RFC 7009 §2.2 answers 200; body {}", r.excerpt());
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{case}: RFC 7009 §2.2 answers 200; body {}",
+            r.excerpt()
+        );
     }
-    let r = revoke(&app, issuer, Auth::Basic(s(&a, "client_id"), "wrong"), "never-issued", None).await;
-    assert_oauth_error("revocation with a wrong client secret", &r, 401, "invalid_client");
+    let r = revoke(
+        &app,
+        issuer,
+        Auth::Basic(s(&a, "client_id"), "wrong"),
+        "never-issued",
+        None,
+    )
+    .await;
+    assert_oauth_error(
+        "revocation with a wrong client secret",
+        &r,
+        401,
+        "invalid_client",
+    );
 }
 
 #[tokio::test]
@@ -746,16 +1314,35 @@ async fn another_clients_token_is_not_revoked() {
 
     for (case, tok) in [("access token", at), ("refresh token", rt)] {
         let r = revoke(&app, s(&b, "issuer"), basic(&b), tok, None).await;
-        assert_eq!(r.status, StatusCode::OK, "B revoking A's {case}: 200 per RFC 7009; body {}", r.excerpt());
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "B revoking A's {case}: 200 per RFC 7009; body {}",
+            r.excerpt()
+        );
     }
 
     let issuer = s(&a, "issuer");
     userinfo(&app, issuer, at).await.expect_status(200);
     let r = introspect(&app, issuer, basic(&a), at, None).await;
-    assert_eq!(r.json["active"], true, "A's access token after B tried to revoke it: {}", r.text);
+    assert_eq!(
+        r.json["active"], true,
+        "A's access token after B tried to revoke it: {}",
+        r.text
+    );
     let r = introspect(&app, issuer, basic(&a), rt, None).await;
-    assert_eq!(r.json["active"], true, "A's refresh token after B tried to revoke it: {}", r.text);
-    let r = token(&app, issuer, basic(&a), &[("grant_type", "refresh_token"), ("refresh_token", rt)]).await;
+    assert_eq!(
+        r.json["active"], true,
+        "A's refresh token after B tried to revoke it: {}",
+        r.text
+    );
+    let r = token(
+        &app,
+        issuer,
+        basic(&a),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
     r.expect_status(200);
 }
 
@@ -763,62 +1350,33 @@ async fn another_clients_token_is_not_revoked() {
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)
 // ---------------------------------------------------------------------------------------------
 
-/// A minimal browser: cookies by name (every cookie here is for the loopback host), no
-/// redirects followed.
-#[derive(Default)]
-struct Browser {
-    cookies: BTreeMap<String, String>,
-}
+const SESSION_COOKIE: &str = "dw_session_default";
 
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
-    }
-
-    fn absorb(&mut self, r: &Reply) {
-        for raw in r.headers.get_all(SET_COOKIE) {
-            let raw = raw.to_str().unwrap_or_default();
-            let first = raw.split(';').next().unwrap_or_default();
-            let Some((name, value)) = first.split_once('=') else { continue };
-            let cleared = value.is_empty() || raw.to_ascii_lowercase().contains("max-age=0");
-            if cleared {
-                self.cookies.remove(name.trim());
-            } else {
-                self.cookies.insert(name.trim().to_string(), value.trim().to_string());
-            }
-        }
-    }
-
-    async fn get(&mut self, app: &TestApp, url: &str) -> Reply {
-        let r = send(app.at(Method::GET, url).header(COOKIE, self.cookie_header())).await;
-        self.absorb(&r);
-        r
-    }
-
-    async fn post(&mut self, app: &TestApp, url: &str, form: &[(&str, &str)]) -> Reply {
-        let r = send(app.at(Method::POST, url).header(COOKIE, self.cookie_header()).form(form)).await;
-        self.absorb(&r);
-        r
-    }
-}
-
-/// The `value` of the `<input name="{name}">` of an HTML page.
-fn input_value(html: &str, name: &str) -> Option<String> {
-    html.split("<input").skip(1).find_map(|tag| {
-        let tag = tag.split('>').next()?;
-        if !tag.contains(&format!("name=\"{name}\"")) {
-            return None;
-        }
-        let v = tag.split("value=\"").nth(1)?;
-        Some(v.split('"').next()?.to_string())
-    })
+/// The first string of the list `key` of `v`.
+fn first<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no `{key}[0]` in {v}"))
 }
 
 fn query_param(url: &str, key: &str) -> Option<String> {
-    reqwest::Url::parse(url).ok()?.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned())
+    reqwest::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
 }
 
-const SESSION_COOKIE: &str = "dw_session_default";
+/// The hidden `csrf` field of the first form of a page.
+fn csrf_of(r: &Reply) -> Option<String> {
+    Form::parse(&r.text).and_then(|f| f.field("csrf").map(str::to_string))
+}
+
+fn owned(form: &[(&str, &str)]) -> Vec<(String, String)> {
+    form.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
 
 /// A code-flow application with skip_consent and a registered post-logout URI.
 async fn logout_app(app: &TestApp) -> Value {
@@ -829,41 +1387,51 @@ async fn logout_app(app: &TestApp) -> Value {
     app.create_application(body).await
 }
 
-fn authorize_url(client: &Value, extra: &str) -> String {
-    let redirect = client["redirect_uris"][0].as_str().unwrap_or_default();
-    let q: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", s(client, "client_id"))
-        .append_pair("redirect_uri", redirect)
-        .append_pair("scope", "openid")
-        .append_pair("state", "st-1")
-        .append_pair("nonce", "n-1")
-        .finish();
-    format!("{}/auth?{q}{extra}", s(client, "issuer"))
+fn authorize_params(client: &Value, prompt: Option<&str>) -> Vec<(&'static str, String)> {
+    let mut p = vec![
+        ("response_type", "code".to_string()),
+        ("client_id", s(client, "client_id").to_string()),
+        ("redirect_uri", first(&client, "redirect_uris").to_string()),
+        ("scope", "openid".to_string()),
+        ("state", "st-1".to_string()),
+        ("nonce", "n-1".to_string()),
+    ];
+    if let Some(prompt) = prompt {
+        p.push(("prompt", prompt.to_string()));
+    }
+    p
 }
 
 /// Signs `user` in through the hosted login page and exchanges the code; returns the id_token.
 /// The browser then holds the SSO session cookie.
 async fn sign_in(app: &TestApp, browser: &mut Browser, client: &Value, user: &Value) -> String {
-    let r = browser.get(app, &authorize_url(client, "")).await;
-    assert_eq!(r.status.as_u16(), 303, "GET /auth: {}", r.excerpt());
-    let interaction = r.header("location").to_string();
-    let page = browser.get(app, &interaction).await;
-    page.expect_status(200);
-    let csrf = input_value(&page.text, "csrf").unwrap_or_else(|| panic!("no csrf input on the login page: {}", page.excerpt()));
-    let r = browser
-        .post(app, &format!("{interaction}/login"), &[("csrf", &csrf), ("login", s(user, "username")), ("password", PASSWORD)])
-        .await;
-    assert_eq!(r.status.as_u16(), 303, "login: {}", r.excerpt());
-    assert!(browser.cookies.contains_key(SESSION_COOKIE), "no {SESSION_COOKIE} cookie after login: {:?}", r.headers);
-    let location = r.header("location").to_string();
-    let code = query_param(&location, "code").unwrap_or_else(|| panic!("no code in {location}"));
-    let redirect = client["redirect_uris"][0].as_str().unwrap_or_default();
+    let issuer = s(client, "issuer");
+    let params = authorize_params(client, None);
+    let done = browser
+        .sign_in(
+            issuer,
+            &params,
+            s(user, "username"),
+            PASSWORD,
+            Consent::Allow,
+        )
+        .await
+        .callback();
+    let code = done.param("code").to_string();
+    assert!(
+        browser.cookie(SESSION_COOKIE).is_some(),
+        "no {SESSION_COOKIE} cookie after signing in: {:?}",
+        browser.jar
+    );
     let t = token(
         app,
-        s(client, "issuer"),
+        issuer,
         basic(client),
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", redirect)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", first(&client, "redirect_uris")),
+        ],
     )
     .await;
     t.expect_status(200);
@@ -871,14 +1439,21 @@ async fn sign_in(app: &TestApp, browser: &mut Browser, client: &Value, user: &Va
 }
 
 /// `prompt=none` answers with a code while the session lives, `login_required` once it ended.
-async fn session_is_alive(app: &TestApp, browser: &mut Browser, client: &Value) -> bool {
-    let r = browser.get(app, &authorize_url(client, "&prompt=none")).await;
-    assert!(matches!(r.status.as_u16(), 302 | 303), "prompt=none must redirect to the client: {} {}", r.status, r.excerpt());
-    let location = r.header("location");
-    if query_param(location, "code").is_some() {
+async fn session_is_alive(browser: &mut Browser, client: &Value) -> bool {
+    let issuer = s(client, "issuer");
+    let cb = browser
+        .authorize(issuer, &authorize_params(client, Some("none")))
+        .await
+        .callback();
+    if cb.get("code").is_some() {
         return true;
     }
-    assert_eq!(query_param(location, "error").as_deref(), Some("login_required"), "prompt=none: {location}");
+    assert_eq!(
+        cb.get("error"),
+        Some("login_required"),
+        "prompt=none: {:?}",
+        cb.params
+    );
     false
 }
 
@@ -891,37 +1466,79 @@ fn session_end(client: &Value, params: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test]
-async fn logout_with_an_unregistered_post_logout_redirect_uri_shows_an_error_page_and_does_not_redirect() {
+async fn logout_with_an_unregistered_post_logout_redirect_uri_shows_an_error_page_and_does_not_redirect(
+) {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
     let user = create_user(&app, json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
-    let registered = client["post_logout_redirect_uris"][0].as_str().unwrap_or_default().to_string();
+    let registered = first(&client, "post_logout_redirect_uris").to_string();
 
     let cases = [
-        ("an attacker's URI", "https://evil.example/steal".to_string()),
-        ("a registered URI with a different path", format!("{registered}/more")),
-        ("a registered URI with an extra query", format!("{registered}?next=https://evil.example")),
-        ("the login redirect_uri (not a post-logout URI)", client["redirect_uris"][0].as_str().unwrap_or_default().to_string()),
+        (
+            "an attacker's URI",
+            "https://evil.example/steal".to_string(),
+        ),
+        (
+            "a registered URI with a different path",
+            format!("{registered}/more"),
+        ),
+        (
+            "a registered URI with an extra query",
+            format!("{registered}?next=https://evil.example"),
+        ),
+        (
+            "the login redirect_uri (not a post-logout URI)",
+            first(&client, "redirect_uris").to_string(),
+        ),
     ];
     for (case, uri) in &cases {
         for with_hint in [true, false] {
-            let mut params = vec![("post_logout_redirect_uri", uri.as_str()), ("state", "st-2")];
+            let mut params = vec![
+                ("post_logout_redirect_uri", uri.as_str()),
+                ("state", "st-2"),
+            ];
             if with_hint {
                 params.push(("id_token_hint", &id_token));
             }
-            let r = browser.get(&app, &session_end(&client, &params)).await;
+            let r = browser.get(&session_end(&client, &params)).await;
             let case = format!("{case}, hint: {with_hint}");
-            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{case}: status; body {}", r.excerpt());
-            assert!(r.headers.get(LOCATION).is_none(), "{case}: must not redirect, Location: {}", r.header("location"));
-            assert!(r.header("content-type").contains("text/html"), "{case}: an HTML error page, got {}", r.header("content-type"));
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{case}: status; body {}",
+                r.excerpt()
+            );
+            assert!(
+                r.headers.get(LOCATION).is_none(),
+                "{case}: must not redirect, Location: {}",
+                r.header("location")
+            );
+            assert!(
+                r.header("content-type").contains("text/html"),
+                "{case}: an HTML error page, got {}",
+                r.header("content-type")
+            );
             let lower = r.text.to_ascii_lowercase();
-            assert!(!lower.contains("http-equiv=\"refresh\""), "{case}: no meta refresh on the error page");
-            assert!(!lower.contains("href=\"https://evil.example"), "{case}: the page must not link to the unregistered URI");
+            assert!(
+                !lower.contains("http-equiv=\"refresh\""),
+                "{case}: no meta refresh on the error page"
+            );
+            assert!(
+                !lower.contains("href=\"https://evil.example"),
+                "{case}: the page must not link to the unregistered URI"
+            );
         }
     }
-    assert!(session_is_alive(&app, &mut browser, &client).await, "a refused logout must not end the session");
+    assert!(
+        browser.cookie(SESSION_COOKIE).is_some(),
+        "a refused logout must not clear the session cookie"
+    );
+    assert!(
+        session_is_alive(&mut browser, &client).await,
+        "a refused logout must not end the session"
+    );
 }
 
 #[tokio::test]
@@ -929,96 +1546,221 @@ async fn logout_with_a_valid_hint_ends_the_session_and_redirects_with_state() {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
     let user = create_user(&app, json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
-    assert!(session_is_alive(&app, &mut browser, &client).await, "control: the session lives before logout");
-    let registered = client["post_logout_redirect_uris"][0].as_str().unwrap_or_default().to_string();
+    assert!(
+        session_is_alive(&mut browser, &client).await,
+        "control: the session lives before logout"
+    );
+    let registered = first(&client, "post_logout_redirect_uris").to_string();
 
     let r = browser
-        .get(&app, &session_end(&client, &[("id_token_hint", &id_token), ("post_logout_redirect_uri", &registered), ("state", "st-3")]))
+        .get(&session_end(
+            &client,
+            &[
+                ("id_token_hint", &id_token),
+                ("post_logout_redirect_uri", &registered),
+                ("state", "st-3"),
+            ],
+        ))
         .await;
-    assert_eq!(r.status.as_u16(), 303, "logout with a valid hint: body {}", r.excerpt());
+    assert_eq!(
+        r.status.as_u16(),
+        303,
+        "logout with a valid hint: body {}",
+        r.excerpt()
+    );
     let location = r.header("location");
-    assert!(location.starts_with(&registered), "redirected to {location}, expected {registered}");
-    assert_eq!(query_param(location, "state").as_deref(), Some("st-3"), "state in {location}");
-    assert!(!browser.cookies.contains_key(SESSION_COOKIE), "{SESSION_COOKIE} not cleared: {:?}", r.headers);
-    assert!(!session_is_alive(&app, &mut browser, &client).await, "prompt=none after logout must be login_required");
+    assert!(
+        location.starts_with(&registered),
+        "redirected to {location}, expected {registered}"
+    );
+    assert_eq!(
+        query_param(location, "state").as_deref(),
+        Some("st-3"),
+        "state in {location}"
+    );
+    assert!(
+        browser.cookie(SESSION_COOKIE).is_none(),
+        "{SESSION_COOKIE} not cleared: {:?}",
+        r.headers
+    );
+    assert!(
+        !session_is_alive(&mut browser, &client).await,
+        "prompt=none after logout must be login_required"
+    );
 }
 
 #[tokio::test]
-async fn logout_with_a_valid_hint_and_no_redirect_shows_the_signed_out_page() {
+async fn logout_with_a_valid_hint_and_no_redirect_shows_the_signed_out_page_and_kills_the_old_cookie(
+) {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
     let user = create_user(&app, json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
 
-    // Session cookie kept aside: replaying it after logout must not revive the session.
-    let stolen = browser.cookies.get(SESSION_COOKIE).cloned().unwrap_or_default();
-    let r = browser.post(&app, &format!("{}/session/end", s(&client, "issuer")), &[("id_token_hint", &id_token)]).await;
+    // The session cookie kept aside: replaying it after logout must not revive the session.
+    let stolen = browser
+        .cookie_full(SESSION_COOKIE)
+        .cloned()
+        .unwrap_or_else(|| panic!("no session cookie"));
+    let url = format!("{}/session/end", s(&client, "issuer"));
+    let r = browser
+        .post_form(&url, &owned(&[("id_token_hint", &id_token)]))
+        .await;
     r.expect_status(200);
-    assert!(r.headers.get(LOCATION).is_none(), "no post_logout_redirect_uri, no redirect");
-    assert!(r.header("content-type").contains("text/html"), "{}", r.header("content-type"));
-    assert!(input_value(&r.text, "csrf").is_none(), "a valid hint needs no confirmation: {}", r.excerpt());
-    assert!(!browser.cookies.contains_key(SESSION_COOKIE), "{SESSION_COOKIE} not cleared: {:?}", r.headers);
-    browser.cookies.insert(SESSION_COOKIE.into(), stolen);
-    assert!(!session_is_alive(&app, &mut browser, &client).await, "the old session cookie must be dead server-side");
+    assert!(
+        r.headers.get(LOCATION).is_none(),
+        "no post_logout_redirect_uri, no redirect"
+    );
+    assert!(
+        r.header("content-type").contains("text/html"),
+        "{}",
+        r.header("content-type")
+    );
+    assert!(
+        csrf_of(&r).is_none(),
+        "a valid hint needs no confirmation: {}",
+        r.excerpt()
+    );
+    assert!(
+        browser.cookie(SESSION_COOKIE).is_none(),
+        "{SESSION_COOKIE} not cleared: {:?}",
+        r.headers
+    );
+    browser.set_cookie(SESSION_COOKIE, &stolen.value, &stolen.path);
+    assert!(
+        !session_is_alive(&mut browser, &client).await,
+        "the old session cookie must be dead server-side"
+    );
 }
 
 #[tokio::test]
-async fn logout_without_a_hint_asks_for_confirmation_and_confirming_ends_the_session() {
+async fn logout_without_a_hint_asks_for_confirmation_and_only_a_confirmed_post_ends_the_session() {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
     let user = create_user(&app, json!({})).await;
-    let mut browser = Browser::default();
+    let mut browser = Browser::new(&app);
     sign_in(&app, &mut browser, &client, &user).await;
     let issuer = s(&client, "issuer");
-    let registered = client["post_logout_redirect_uris"][0].as_str().unwrap_or_default().to_string();
+    let registered = first(&client, "post_logout_redirect_uris").to_string();
+    let confirm = format!("{issuer}/session/end/confirm");
+    let ask = session_end(
+        &client,
+        &[("post_logout_redirect_uri", &registered), ("state", "st-4")],
+    );
 
     // Without a hint (and with a garbage one) the user is asked; nothing ends yet.
     for params in [vec![], vec![("id_token_hint", "not-a-jwt")]] {
-        let r = browser.get(&app, &session_end(&client, &params)).await;
+        let r = browser.get(&session_end(&client, &params)).await;
         r.expect_status(200);
-        assert!(r.headers.get(LOCATION).is_none(), "confirmation page must not redirect");
-        assert!(input_value(&r.text, "csrf").is_some(), "no csrf on the confirmation page: {}", r.excerpt());
-        assert!(r.text.contains(&format!("{issuer}/session/end/confirm")), "form action: {}", r.excerpt());
-        assert!(browser.cookies.contains_key("dw_logout"), "no dw_logout CSRF cookie: {:?}", r.headers);
-        assert!(session_is_alive(&app, &mut browser, &client).await, "showing the confirmation must not end the session");
+        assert!(
+            r.headers.get(LOCATION).is_none(),
+            "confirmation page must not redirect"
+        );
+        assert!(
+            csrf_of(&r).is_some(),
+            "no csrf on the confirmation page: {}",
+            r.excerpt()
+        );
+        assert!(
+            r.text.contains(&confirm),
+            "form action should be {confirm}: {}",
+            r.excerpt()
+        );
+        assert!(
+            browser.cookie("dw_logout").is_some(),
+            "no dw_logout CSRF cookie: {:?}",
+            r.headers
+        );
+        assert!(
+            session_is_alive(&mut browser, &client).await,
+            "showing the confirmation must not end the session"
+        );
     }
 
+    // A forged confirmation (wrong CSRF) ends nothing.
+    browser.get(&ask).await.expect_status(200);
     let r = browser
-        .get(&app, &session_end(&client, &[("post_logout_redirect_uri", &registered), ("state", "st-4")]))
+        .post_form(&confirm, &owned(&[("csrf", "forged"), ("logout", "yes")]))
         .await;
-    r.expect_status(200);
-    let confirm = format!("{issuer}/session/end/confirm");
+    assert!(
+        r.status.is_client_error(),
+        "confirmation with a forged csrf: {} {}",
+        r.status,
+        r.excerpt()
+    );
+    assert!(
+        session_is_alive(&mut browser, &client).await,
+        "a forged confirmation must not end the session"
+    );
 
-    // A forged confirmation (wrong CSRF) and a "no" end nothing.
-    let r = browser.post(&app, &confirm, &[("csrf", "forged"), ("logout", "yes")]).await;
-    assert!(r.status.is_client_error(), "confirmation with a forged csrf: {} {}", r.status, r.excerpt());
-    assert!(session_is_alive(&app, &mut browser, &client).await, "a forged confirmation must not end the session");
+    // Nor does a real CSRF token without its dw_logout cookie (a cross-site post).
+    let r = browser.get(&ask).await;
+    let csrf = csrf_of(&r).unwrap_or_else(|| panic!("no csrf: {}", r.excerpt()));
+    let logout_cookie = browser
+        .cookie_full("dw_logout")
+        .cloned()
+        .unwrap_or_else(|| panic!("no dw_logout cookie"));
+    browser.remove_cookie("dw_logout");
     let r = browser
-        .get(&app, &session_end(&client, &[("post_logout_redirect_uri", &registered), ("state", "st-4")]))
+        .post_form(&confirm, &owned(&[("csrf", &csrf), ("logout", "yes")]))
         .await;
-    let csrf_no = input_value(&r.text, "csrf").unwrap_or_else(|| panic!("no csrf: {}", r.excerpt()));
-    browser.post(&app, &confirm, &[("csrf", &csrf_no), ("logout", "no")]).await;
-    assert!(session_is_alive(&app, &mut browser, &client).await, "\"Stay signed in\" must keep the session");
+    assert!(
+        r.status.is_client_error(),
+        "confirmation without the dw_logout cookie: {} {}",
+        r.status,
+        r.excerpt()
+    );
+    assert!(
+        session_is_alive(&mut browser, &client).await,
+        "a confirmation without its cookie must not end the session"
+    );
+    browser.set_cookie("dw_logout", &logout_cookie.value, &logout_cookie.path);
 
-    let r = browser
-        .get(&app, &session_end(&client, &[("post_logout_redirect_uri", &registered), ("state", "st-4")]))
-        .await;
-    let csrf_yes = input_value(&r.text, "csrf").unwrap_or_else(|| panic!("no csrf: {}", r.excerpt()));
-    let form = [
-        ("csrf", csrf_yes.as_str()),
-        ("logout", "yes"),
-        ("state", "st-4"),
-        ("post_logout_redirect_uri", registered.as_str()),
-    ];
-    let r = browser.post(&app, &confirm, &form).await;
-    assert!(matches!(r.status.as_u16(), 200 | 303), "confirming logout: {} {}", r.status, r.excerpt());
+    // "Stay signed in" keeps the session.
+    let r = browser.get(&ask).await;
+    let form = Form::parse(&r.text).unwrap_or_else(|| panic!("no form: {}", r.excerpt()));
+    let mut answer = form.hidden.clone();
+    answer.push(("logout".into(), "no".into()));
+    browser.post_form(&confirm, &answer).await;
+    assert!(
+        session_is_alive(&mut browser, &client).await,
+        "\"Stay signed in\" must keep the session"
+    );
+
+    // "Sign out" ends it, and goes to the registered URI with the state.
+    let r = browser.get(&ask).await;
+    let form = Form::parse(&r.text).unwrap_or_else(|| panic!("no form: {}", r.excerpt()));
+    let mut answer = form.hidden.clone();
+    answer.push(("logout".into(), "yes".into()));
+    let r = browser.post_form(&confirm, &answer).await;
+    assert!(
+        matches!(r.status.as_u16(), 200 | 303),
+        "confirming logout: {} {}",
+        r.status,
+        r.excerpt()
+    );
     if r.status.as_u16() == 303 {
         let location = r.header("location");
-        assert!(location.starts_with(&registered), "redirected to {location}");
+        assert!(
+            location.starts_with(&registered),
+            "redirected to {location}"
+        );
+        assert_eq!(
+            query_param(location, "state").as_deref(),
+            Some("st-4"),
+            "state in {location}"
+        );
     }
-    assert!(!browser.cookies.contains_key(SESSION_COOKIE), "{SESSION_COOKIE} not cleared: {:?}", r.headers);
-    assert!(!session_is_alive(&app, &mut browser, &client).await, "prompt=none after a confirmed logout");
+    assert!(
+        browser.cookie(SESSION_COOKIE).is_none(),
+        "{SESSION_COOKIE} not cleared: {:?}",
+        r.headers
+    );
+    assert!(
+        !session_is_alive(&mut browser, &client).await,
+        "prompt=none after a confirmed logout"
+    );
 }
