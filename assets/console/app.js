@@ -133,7 +133,7 @@ async function loadPools() {
   if (!pools.some((p) => p.id === 'default')) pools.unshift({ id: 'default', name: 'Default' });
   const current = currentPool();
   if (!pools.some((p) => p.id === current)) setPool('default');
-  replace(sel, pools.map((p) => h('option', { value: p.id, selected: p.id === currentPool() }, p.name && p.name !== p.id ? `${p.name} (${p.id})` : p.id)));
+  replace(sel, pools.map((p) => h('option', { value: p.id, selected: p.id === currentPool() }, p.name || p.id)));
 }
 
 async function enterConsole() {

@@ -43,7 +43,7 @@ test('a user blocked in the console is refused on the hosted login page', async 
 
   const console_ = await newPage(browser);
   await signInToConsole(console_, worker, admin);
-  await console_.getByRole('link', { name: 'Users' }).click();
+  await console_.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Users' }).click();
   await console_.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
   await console_.getByLabel('Search users').fill(username);
   await console_.getByRole('button', { name: 'Search' }).click();

@@ -109,7 +109,7 @@ test('first run sets up an administrator who creates an application and ticks it
   await page.screenshot({ path: screenshotPath('console.png'), fullPage: true });
 
   // The list shows the application.
-  await page.getByRole('link', { name: 'Applications', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Applications' }).click();
   await page.locator('#apps-table').getByRole('link', { name: 'Shop Front' }).waitFor();
 
   // Phone-sized screen: nothing overflows sideways.
