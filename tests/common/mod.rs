@@ -61,20 +61,36 @@ impl Reply {
     pub async fn read(resp: reqwest::Response) -> Reply {
         let status = resp.status();
         let headers = resp.headers().clone();
-        let text = resp.text().await.unwrap_or_else(|e| panic!("reading a response body: {e}"));
+        let text = resp
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading a response body: {e}"));
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     /// A header as text, or "" when absent.
     pub fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// Panics, showing the body, unless the status is `want`.
     #[track_caller]
     pub fn expect_status(&self, want: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), want, "unexpected status; body: {}", self.excerpt());
+        assert_eq!(
+            self.status.as_u16(),
+            want,
+            "unexpected status; body: {}",
+            self.excerpt()
+        );
         self
     }
 
@@ -89,7 +105,10 @@ impl Reply {
 
 /// Sends a request and reads the reply; a transport error is a test failure.
 pub async fn send(rb: RequestBuilder) -> Reply {
-    let resp = rb.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+    let resp = rb
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("request failed: {e}"));
     Reply::read(resp).await
 }
 
@@ -116,7 +135,9 @@ fn repo_root() -> PathBuf {
 }
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// The worker cannot run: always a failure (under `CI=true` and locally), with the way out.
@@ -130,8 +151,11 @@ fn cannot_run(why: &str) -> ! {
 }
 
 fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a probe port: {e}"));
-    l.local_addr().map(|a| a.port()).unwrap_or_else(|e| panic!("probe port: {e}"))
+    let l =
+        TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("binding a probe port: {e}"));
+    l.local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("probe port: {e}"))
 }
 
 impl TestApp {
@@ -171,15 +195,22 @@ impl TestApp {
         let port = free_port();
         let inspector_port = free_port();
         let state_dir = std::env::temp_dir().join(unique("doorward-test"));
-        std::fs::create_dir_all(&state_dir).map_err(|e| format!("creating {}: {e}", state_dir.display()))?;
+        std::fs::create_dir_all(&state_dir)
+            .map_err(|e| format!("creating {}: {e}", state_dir.display()))?;
         let log_path = state_dir.join("wrangler.log");
         let log = std::fs::File::create(&log_path).map_err(|e| format!("creating the log: {e}"))?;
-        let log_err = log.try_clone().map_err(|e| format!("cloning the log handle: {e}"))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cloning the log handle: {e}"))?;
 
         let admin_token = random_b64(32);
         let master_key = random_b64(32);
         let bin = root.join("node_modules/.bin");
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
 
         let mut cmd = tokio::process::Command::new(bin.join("wrangler"));
         cmd.current_dir(root)
@@ -192,7 +223,11 @@ impl TestApp {
             // which accepts plain string vars.
             .args(["--var", &format!("MASTER_KEY:{master_key}")])
             .args(["--var", &format!("ADMIN_TOKEN:{admin_token}")])
-            .args(["--log-level", "warn", "--show-interactive-dev-session=false"]);
+            .args([
+                "--log-level",
+                "warn",
+                "--show-interactive-dev-session=false",
+            ]);
         if let Some(base) = opts.base_domain {
             cmd.args(["--var", &format!("BASE_DOMAIN:{base}")]);
         }
@@ -220,9 +255,17 @@ impl TestApp {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = app.child.try_wait() {
-                return Err(format!("wrangler exited with {status} before it was ready:\n{}", app.log()));
+                return Err(format!(
+                    "wrangler exited with {status} before it was ready:\n{}",
+                    app.log()
+                ));
             }
-            if let Ok(resp) = app.console(Method::GET, "/healthz").timeout(Duration::from_secs(5)).send().await {
+            if let Ok(resp) = app
+                .console(Method::GET, "/healthz")
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await
+            {
                 if resp.status() == StatusCode::OK {
                     return Ok(app);
                 }
@@ -274,7 +317,9 @@ impl TestApp {
 
     /// A request to a request path under a given `Host` header, sent to the loopback port.
     pub fn with_host(&self, method: Method, host: &str, path: &str) -> RequestBuilder {
-        self.client.request(method, self.url(path)).header(HOST, host)
+        self.client
+            .request(method, self.url(path))
+            .header(HOST, host)
     }
 
     /// A request to any absolute URL the worker published (an issuer, a `jwks_uri`): sent to
@@ -282,7 +327,9 @@ impl TestApp {
     /// `{sub}.{base}` to this server would.
     pub fn at(&self, method: Method, absolute: &str) -> RequestBuilder {
         let url = reqwest::Url::parse(absolute).unwrap_or_else(|e| panic!("`{absolute}`: {e}"));
-        let host = url.host_str().unwrap_or_else(|| panic!("`{absolute}` has no host"));
+        let host = url
+            .host_str()
+            .unwrap_or_else(|| panic!("`{absolute}` has no host"));
         let host = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.to_string(),
@@ -312,7 +359,12 @@ impl TestApp {
     /// `client_id`, `client_secret`, `issuer`, ...).
     pub async fn create_application(&self, body: Value) -> Value {
         let r = self.admin().post("/api/v1/applications", &body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "creating application {body}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "creating application {body}: {}",
+            r.text
+        );
         r.json
     }
 
@@ -329,7 +381,12 @@ impl TestApp {
     /// `POST /api/v1/users`; panics unless 201.
     pub async fn create_user(&self, body: Value) -> Value {
         let r = self.admin().post("/api/v1/users", &body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "creating user {body}: {}", r.text);
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "creating user {body}: {}",
+            r.text
+        );
         r.json
     }
 }
@@ -389,7 +446,12 @@ impl Admin<'_> {
 
     /// POST a raw body with a content type (for malformed-input tests).
     pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Reply {
-        send(self.request(Method::POST, path).header(CONTENT_TYPE, content_type).body(body.to_string())).await
+        send(
+            self.request(Method::POST, path)
+                .header(CONTENT_TYPE, content_type)
+                .body(body.to_string()),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
