@@ -63,6 +63,13 @@ async fn signing_key(
     Ok((stored.kid, key))
 }
 
+/// Drops this isolate's signing keys of `pool` (after a rotation), so the next token is
+/// signed with the new key; other isolates pick it up within `SIGNING_KEY_TTL_MS`.
+pub fn forget_pool(pool: &str) {
+    let prefix = format!("{pool}|");
+    SIGNING.with(|c| c.borrow_mut().retain(|k, _| !k.starts_with(&prefix)));
+}
+
 /// Signs `claims` as a compact JWS. HS256 uses `hs_secret` (the client secret).
 pub async fn sign_jwt(
     env: &Env,

@@ -146,13 +146,14 @@ pub fn validate(
             parsed_rt.unwrap_or(ResponseType::Code),
         )),
     };
-    let target = ErrorTarget {
-        redirect_uri: redirect_uri.to_string(),
-        response_mode: mode.unwrap_or(ResponseMode::default_for(
-            parsed_rt.unwrap_or(ResponseType::Code),
-        )),
-        state: state.clone(),
+    let default_mode = ResponseMode::default_for(parsed_rt.unwrap_or(ResponseType::Code));
+    // A token-bearing type never answers in the query, not even to refuse query mode.
+    let error_mode = match mode {
+        Some(ResponseMode::Query) if default_mode == ResponseMode::Fragment => default_mode,
+        Some(m) => m,
+        None => default_mode,
     };
+    let target = ErrorTarget { redirect_uri: redirect_uri.to_string(), response_mode: error_mode, state: state.clone() };
     let fail = |code: ErrorCode, d: &str| {
         Err(AuthorizeError::Redirect(
             OAuthError::new(code, d.to_string()),

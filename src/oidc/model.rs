@@ -340,7 +340,8 @@ pub struct User {
     pub phone_number: Option<String>,
     #[serde(default)]
     pub phone_number_verified: bool,
-    #[serde(default)]
+    /// Flattened on the wire: `name`, `given_name`, … sit beside `username` as written.
+    #[serde(default, flatten)]
     pub claims: StandardClaims,
     /// Custom attributes, released under no standard scope.
     #[serde(default)]

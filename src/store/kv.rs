@@ -1,13 +1,15 @@
 //! Workers KV: applications (by client id and by subdomain, each holding the whole record so
-//! a request needs one read), resources, and the public JWKS of each pool. KV is eventually
-//! consistent at the edge (about a minute): a rotated secret, a removed redirect URI or a
-//! deleted application can keep working elsewhere for that long. Locally it is immediate.
+//! a request needs one read), user pools, resources, and the public JWKS of each pool. KV is
+//! eventually consistent at the edge (about a minute): a rotated secret, a removed redirect
+//! URI or a deleted application can keep working elsewhere for that long. Locally it is
+//! immediate. Hot reads go through the per-isolate `cache`; every write here drops the entry.
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use worker::kv::KvStore;
 use worker::Env;
 
-use super::StoreError;
+use super::{cache, StoreError};
 use crate::oidc::model::{Application, Pool, Resource};
 
 pub const BINDING: &str = "DOORWARD_KV";
@@ -19,53 +21,71 @@ impl Kv {
         Ok(Kv(env.kv(BINDING)?))
     }
 
+    async fn read<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        Ok(self.0.get(key).json().await?)
+    }
+
+    /// A JSON value through the isolate cache (a "not found" is cached too).
+    async fn read_cached<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let text = match cache::get(key) {
+            Some(t) => t,
+            None => {
+                let t = self.0.get(key).text().await?;
+                cache::put(key, t.clone());
+                t
+            }
+        };
+        Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+    }
+
+    async fn write(&self, key: &str, json: String) -> Result<(), StoreError> {
+        self.0.put(key, json)?.execute().await?;
+        cache::forget(key);
+        Ok(())
+    }
+
+    async fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.0.delete(key).await?;
+        cache::forget(key);
+        Ok(())
+    }
+
     pub async fn app_by_subdomain(
         &self,
         subdomain: &str,
     ) -> Result<Option<Application>, StoreError> {
-        Ok(self.0.get(&format!("sub:{subdomain}")).json().await?)
+        self.read_cached(&format!("sub:{subdomain}")).await
     }
 
     pub async fn app_by_client_id(
         &self,
         client_id: &str,
     ) -> Result<Option<Application>, StoreError> {
-        Ok(self.0.get(&format!("app:{client_id}")).json().await?)
+        self.read(&format!("app:{client_id}")).await
     }
 
     pub async fn put_app(&self, app: &Application) -> Result<(), StoreError> {
         let json = serde_json::to_string(app)?;
-        self.0
-            .put(&format!("app:{}", app.client_id), json.clone())?
-            .execute()
+        self.write(&format!("app:{}", app.client_id), json.clone())
             .await?;
-        self.0
-            .put(&format!("sub:{}", app.subdomain), json)?
-            .execute()
-            .await?;
-        Ok(())
+        self.write(&format!("sub:{}", app.subdomain), json).await
     }
 
     pub async fn delete_app(&self, app: &Application) -> Result<(), StoreError> {
-        self.0.delete(&format!("sub:{}", app.subdomain)).await?;
-        self.0.delete(&format!("app:{}", app.client_id)).await?;
-        Ok(())
+        self.remove(&format!("sub:{}", app.subdomain)).await?;
+        self.remove(&format!("app:{}", app.client_id)).await
     }
 
     pub async fn delete_subdomain(&self, subdomain: &str) -> Result<(), StoreError> {
-        self.0.delete(&format!("sub:{subdomain}")).await?;
-        Ok(())
+        self.remove(&format!("sub:{subdomain}")).await
     }
 
-    /// Lists applications (up to 1,000 per page of KV keys).
+    /// Lists applications (KV lists keys a thousand at a time).
     pub async fn list_apps(&self) -> Result<Vec<Application>, StoreError> {
         self.list_prefix("app:").await
     }
 
-    async fn list_prefix<T: serde::de::DeserializeOwned>(
-        &self,
-        prefix: &str,
-    ) -> Result<Vec<T>, StoreError> {
+    async fn list_prefix<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -75,39 +95,32 @@ impl Kv {
             }
             let page = b.execute().await?;
             for key in &page.keys {
-                if let Some(v) = self.0.get(&key.name).json::<T>().await? {
+                if let Some(v) = self.read::<T>(&key.name).await? {
                     out.push(v);
                 }
             }
-            if page.list_complete {
+            if page.list_complete || page.cursor.is_none() {
                 break;
             }
             cursor = page.cursor;
-            if cursor.is_none() {
-                break;
-            }
         }
         Ok(out)
     }
 
     pub async fn resource(&self, pool: &str, code: &str) -> Result<Option<Resource>, StoreError> {
-        Ok(self.0.get(&format!("res:{pool}:{code}")).json().await?)
+        self.read(&format!("res:{pool}:{code}")).await
     }
 
     pub async fn put_resource(&self, r: &Resource) -> Result<(), StoreError> {
-        self.0
-            .put(
-                &format!("res:{}:{}", r.pool_id, r.code),
-                serde_json::to_string(r)?,
-            )?
-            .execute()
-            .await?;
-        Ok(())
+        self.write(
+            &format!("res:{}:{}", r.pool_id, r.code),
+            serde_json::to_string(r)?,
+        )
+        .await
     }
 
     pub async fn delete_resource(&self, pool: &str, code: &str) -> Result<(), StoreError> {
-        self.0.delete(&format!("res:{pool}:{code}")).await?;
-        Ok(())
+        self.remove(&format!("res:{pool}:{code}")).await
     }
 
     pub async fn list_resources(&self, pool: &str) -> Result<Vec<Resource>, StoreError> {
@@ -115,15 +128,12 @@ impl Kv {
     }
 
     pub async fn pool(&self, id: &str) -> Result<Option<Pool>, StoreError> {
-        Ok(self.0.get(&format!("pool:{id}")).json().await?)
+        self.read_cached(&format!("pool:{id}")).await
     }
 
     pub async fn put_pool(&self, pool: &Pool) -> Result<(), StoreError> {
-        self.0
-            .put(&format!("pool:{}", pool.id), serde_json::to_string(pool)?)?
-            .execute()
-            .await?;
-        Ok(())
+        self.write(&format!("pool:{}", pool.id), serde_json::to_string(pool)?)
+            .await
     }
 
     pub async fn list_pools(&self) -> Result<Vec<Pool>, StoreError> {
@@ -132,14 +142,10 @@ impl Kv {
 
     /// The pool's public JWKS, mirrored here by the key vault.
     pub async fn jwks(&self, pool: &str) -> Result<Option<Value>, StoreError> {
-        Ok(self.0.get(&format!("jwks:{pool}")).json().await?)
+        self.read_cached(&format!("jwks:{pool}")).await
     }
 
     pub async fn put_jwks(&self, pool: &str, jwks: &Value) -> Result<(), StoreError> {
-        self.0
-            .put(&format!("jwks:{pool}"), jwks.to_string())?
-            .execute()
-            .await?;
-        Ok(())
+        self.write(&format!("jwks:{pool}"), jwks.to_string()).await
     }
 }

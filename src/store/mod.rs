@@ -2,6 +2,7 @@
 //! keys) and Durable Objects for what must be strongly consistent (codes, refresh families,
 //! sessions, revocations, users, throttles, private keys). DESIGN.md "Where data lives".
 
+pub mod cache;
 pub mod directory;
 pub mod grants;
 pub mod kv;

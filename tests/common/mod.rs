@@ -223,6 +223,8 @@ impl TestApp {
             // which accepts plain string vars.
             .args(["--var", &format!("MASTER_KEY:{master_key}")])
             .args(["--var", &format!("ADMIN_TOKEN:{admin_token}")])
+            // Admin-only probes the tests and benchmarks use (off in production).
+            .args(["--var", "ENABLE_DEBUG_API:true"])
             .args([
                 "--log-level",
                 "warn",
