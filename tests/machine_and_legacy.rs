@@ -532,6 +532,11 @@ async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_ref
 
     // Another pool with its own application, resource and key: the key works there (control),
     // and must not work at the default pool's issuer.
+    let r = app
+        .admin()
+        .post("/api/v1/pools", &json!({"id": "other", "name": "Other pool"}))
+        .await;
+    r.expect_status(201);
     create_resources(&app, Some("other")).await;
     let other_client = create_app(
         &app,
