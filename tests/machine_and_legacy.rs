@@ -534,7 +534,10 @@ async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_ref
     // and must not work at the default pool's issuer.
     let r = app
         .admin()
-        .post("/api/v1/pools", &json!({"id": "other", "name": "Other pool"}))
+        .post(
+            "/api/v1/pools",
+            &json!({"id": "other", "name": "Other pool"}),
+        )
         .await;
     r.expect_status(201);
     create_resources(&app, Some("other")).await;
@@ -1768,4 +1771,54 @@ async fn logout_without_a_hint_asks_for_confirmation_and_only_a_confirmed_post_e
         !session_is_alive(&mut browser, &client).await,
         "prompt=none after a confirmed logout"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn discovery_advertises_the_machine_and_legacy_endpoints_and_the_ticked_grants() {
+    let app = TestApp::spawn().await;
+    let cases: &[(&str, &[&str])] = &[
+        ("machine", &["client_credentials"]),
+        ("legacy", &["password", "refresh_token"]),
+    ];
+    for (prefix, grants) in cases {
+        let client = create_app(&app, prefix, grants, json!({})).await;
+        let issuer = s(&client, "issuer");
+        let d = app
+            .get_url(&format!("{issuer}/.well-known/openid-configuration"))
+            .await;
+        d.expect_status(200);
+        for (key, path) in [
+            ("introspection_endpoint", "/token/introspection"),
+            ("revocation_endpoint", "/token/revocation"),
+            ("end_session_endpoint", "/session/end"),
+        ] {
+            assert_eq!(d.json[key], format!("{issuer}{path}"), "{prefix}: {key}");
+        }
+        let advertised: BTreeSet<String> = d.json["grant_types_supported"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{prefix}: no grant_types_supported: {}", d.text))
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            advertised,
+            set(grants),
+            "{prefix}: grant_types_supported vs the ticked grants"
+        );
+        for key in [
+            "introspection_endpoint_auth_methods_supported",
+            "revocation_endpoint_auth_methods_supported",
+        ] {
+            assert!(
+                d.json[key].as_array().is_some_and(|l| !l.is_empty()),
+                "{prefix}: {key} missing: {}",
+                d.text
+            );
+        }
+    }
 }
