@@ -43,18 +43,29 @@ impl Pkce {
     pub fn s256() -> Pkce {
         let verifier = random_b64(32);
         let challenge = s256_challenge(&verifier);
-        Pkce { verifier, challenge, method: "S256" }
+        Pkce {
+            verifier,
+            challenge,
+            method: "S256",
+        }
     }
 
     /// The `plain` method: the challenge is the verifier.
     pub fn plain() -> Pkce {
         let verifier = random_b64(32);
-        Pkce { challenge: verifier.clone(), verifier, method: "plain" }
+        Pkce {
+            challenge: verifier.clone(),
+            verifier,
+            method: "plain",
+        }
     }
 
     /// `code_challenge` and `code_challenge_method` for an authorization request.
     pub fn params(&self) -> [(&'static str, String); 2] {
-        [("code_challenge", self.challenge.clone()), ("code_challenge_method", self.method.to_string())]
+        [
+            ("code_challenge", self.challenge.clone()),
+            ("code_challenge_method", self.method.to_string()),
+        ]
     }
 }
 
@@ -89,7 +100,8 @@ impl Cookie {
             None => self.host == host,
         };
         let path_ok = path == self.path
-            || (path.starts_with(&self.path) && (self.path.ends_with('/') || path[self.path.len()..].starts_with('/')));
+            || (path.starts_with(&self.path)
+                && (self.path.ends_with('/') || path[self.path.len()..].starts_with('/')));
         host_ok && path_ok
     }
 }
@@ -140,7 +152,11 @@ fn attributes(tag: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let mut rest = tag;
     while let Some(eq) = rest.find('=') {
-        let name = rest[..eq].split_whitespace().last().unwrap_or("").to_ascii_lowercase();
+        let name = rest[..eq]
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let after = rest[eq + 1..].trim_start();
         let (value, tail) = match after.chars().next() {
             Some(q @ ('"' | '\'')) => match after[1..].find(q) {
@@ -170,7 +186,10 @@ pub fn tags(html: &str, name: &str) -> Vec<BTreeMap<String, String>> {
         let start = from + i + open.len();
         let next = lower[start..].chars().next();
         if next.is_some_and(|c| c.is_whitespace() || c == '>' || c == '/') {
-            let end = html[start..].find('>').map(|e| start + e).unwrap_or(html.len());
+            let end = html[start..]
+                .find('>')
+                .map(|e| start + e)
+                .unwrap_or(html.len());
             out.push(attributes(&html[start..end]));
             from = end;
         } else {
@@ -194,18 +213,33 @@ impl Form {
         let form = tags(html, "form").into_iter().next()?;
         let hidden = tags(html, "input")
             .into_iter()
-            .filter(|a| a.get("type").is_some_and(|t| t.eq_ignore_ascii_case("hidden")))
-            .filter_map(|a| Some((a.get("name")?.clone(), a.get("value").cloned().unwrap_or_default())))
+            .filter(|a| {
+                a.get("type")
+                    .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
+            })
+            .filter_map(|a| {
+                Some((
+                    a.get("name")?.clone(),
+                    a.get("value").cloned().unwrap_or_default(),
+                ))
+            })
             .collect();
         Some(Form {
             action: form.get("action").cloned().unwrap_or_default(),
-            method: form.get("method").cloned().unwrap_or_else(|| "get".into()).to_ascii_lowercase(),
+            method: form
+                .get("method")
+                .cloned()
+                .unwrap_or_else(|| "get".into())
+                .to_ascii_lowercase(),
             hidden,
         })
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.hidden.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.hidden
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -240,7 +274,12 @@ impl Callback {
     /// A parameter that must be there.
     #[track_caller]
     pub fn param(&self, name: &str) -> &str {
-        self.get(name).unwrap_or_else(|| panic!("the response has no `{name}`: {:?} ({})", self.params, self.url))
+        self.get(name).unwrap_or_else(|| {
+            panic!(
+                "the response has no `{name}`: {:?} ({})",
+                self.params, self.url
+            )
+        })
     }
 
     /// The URL without query and fragment: the redirect URI the response went to.
@@ -268,7 +307,10 @@ impl Page {
 
     /// The scopes a consent page lists (`<li data-scope="...">`).
     pub fn scopes(&self) -> Vec<String> {
-        tags(&self.reply.text, "li").into_iter().filter_map(|a| a.get("data-scope").cloned()).collect()
+        tags(&self.reply.text, "li")
+            .into_iter()
+            .filter_map(|a| a.get("data-scope").cloned())
+            .collect()
     }
 }
 
@@ -289,9 +331,18 @@ impl Outcome {
     fn describe(&self) -> String {
         match self {
             Outcome::Callback(c) => format!("callback {}", c.url),
-            Outcome::Login(p) => format!("login page {} ({}): {}", p.url, p.reply.status, p.reply.excerpt()),
+            Outcome::Login(p) => format!(
+                "login page {} ({}): {}",
+                p.url,
+                p.reply.status,
+                p.reply.excerpt()
+            ),
             Outcome::Consent(p) => format!("consent page {}", p.url),
-            Outcome::Stopped { url, reply } => format!("stopped at {url} with {}: {}", reply.status, reply.excerpt()),
+            Outcome::Stopped { url, reply } => format!(
+                "stopped at {url} with {}: {}",
+                reply.status,
+                reply.excerpt()
+            ),
         }
     }
 
@@ -299,7 +350,10 @@ impl Outcome {
     pub fn callback(self) -> Callback {
         match self {
             Outcome::Callback(c) => c,
-            other => panic!("expected a response at the redirect URI, got {}", other.describe()),
+            other => panic!(
+                "expected a response at the redirect URI, got {}",
+                other.describe()
+            ),
         }
     }
 
@@ -362,14 +416,22 @@ impl Browser {
             .timeout(Duration::from_secs(60))
             .build()
             .unwrap_or_else(|e| panic!("building the browser client: {e}"));
-        Browser { client, origin: app.origin.clone(), loopback: format!("127.0.0.1:{}", app.port), jar: Vec::new() }
+        Browser {
+            client,
+            origin: app.origin.clone(),
+            loopback: format!("127.0.0.1:{}", app.port),
+            jar: Vec::new(),
+        }
     }
 
     // --- cookies ---
 
     /// The value of the cookie `name` (any path), if the jar has it.
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.jar.iter().find(|c| c.name == name).map(|c| c.value.as_str())
+        self.jar
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.value.as_str())
     }
 
     /// The cookie `name` with its attributes.
@@ -379,7 +441,10 @@ impl Browser {
 
     /// Cookies whose name starts with `prefix` (e.g. `dw_session_`).
     pub fn cookies_starting(&self, prefix: &str) -> Vec<&Cookie> {
-        self.jar.iter().filter(|c| c.name.starts_with(prefix)).collect()
+        self.jar
+            .iter()
+            .filter(|c| c.name.starts_with(prefix))
+            .collect()
     }
 
     /// Sets (or replaces) a cookie for the loopback host.
@@ -404,8 +469,12 @@ impl Browser {
         let host = host_of(url);
         for v in reply.headers.get_all(SET_COOKIE) {
             let Ok(raw) = v.to_str() else { continue };
-            let Some((cookie, expired)) = parse_set_cookie(raw, &host, url.path()) else { continue };
-            self.jar.retain(|c| !(c.name == cookie.name && c.path == cookie.path && c.domain == cookie.domain));
+            let Some((cookie, expired)) = parse_set_cookie(raw, &host, url.path()) else {
+                continue;
+            };
+            self.jar.retain(|c| {
+                !(c.name == cookie.name && c.path == cookie.path && c.domain == cookie.domain)
+            });
             if !expired {
                 self.jar.push(cookie);
             }
@@ -426,10 +495,16 @@ impl Browser {
             if let Some(q) = url.query() {
                 path = format!("{path}?{q}");
             }
-            self.client.request(method, format!("{}{path}", self.origin)).header(HOST, host.as_str())
+            self.client
+                .request(method, format!("{}{path}", self.origin))
+                .header(HOST, host.as_str())
         };
-        let cookies: Vec<String> =
-            self.jar.iter().filter(|c| c.matches(&host, url.path())).map(|c| format!("{}={}", c.name, c.value)).collect();
+        let cookies: Vec<String> = self
+            .jar
+            .iter()
+            .filter(|c| c.matches(&host, url.path()))
+            .map(|c| format!("{}={}", c.name, c.value))
+            .collect();
         if cookies.is_empty() {
             rb
         } else {
@@ -466,7 +541,10 @@ impl Browser {
     /// `POST {issuer}/auth` with the parameters as a form, then follows.
     pub async fn authorize_post(&mut self, issuer: &str, params: &[(&str, String)]) -> Outcome {
         let url = format!("{issuer}/auth");
-        let form: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let form: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
         let reply = self.post_form(&url, &form).await;
         self.follow(issuer, url, reply).await
     }
@@ -478,7 +556,13 @@ impl Browser {
     }
 
     /// Submits the login form of `page`.
-    pub async fn submit_login(&mut self, issuer: &str, page: &Page, login: &str, password: &str) -> Outcome {
+    pub async fn submit_login(
+        &mut self,
+        issuer: &str,
+        page: &Page,
+        login: &str,
+        password: &str,
+    ) -> Outcome {
         let mut form = page.form.hidden.clone();
         form.push(("login".into(), login.into()));
         form.push(("password".into(), password.into()));
@@ -488,12 +572,20 @@ impl Browser {
     /// Submits the consent form of `page` with `decision` (`allow` or `deny`).
     pub async fn submit_consent(&mut self, issuer: &str, page: &Page, allow: bool) -> Outcome {
         let mut form = page.form.hidden.clone();
-        form.push(("decision".into(), if allow { "allow" } else { "deny" }.into()));
+        form.push((
+            "decision".into(),
+            if allow { "allow" } else { "deny" }.into(),
+        ));
         self.submit(issuer, page, form).await
     }
 
     /// Posts `form` to the action of `page` (for tampered forms: wrong CSRF and the like).
-    pub async fn submit(&mut self, issuer: &str, page: &Page, form: Vec<(String, String)>) -> Outcome {
+    pub async fn submit(
+        &mut self,
+        issuer: &str,
+        page: &Page,
+        form: Vec<(String, String)>,
+    ) -> Outcome {
         let action = resolve(&page.url, &page.form.action);
         let reply = self.post_form(&action, &form).await;
         self.follow(issuer, action, reply).await
@@ -514,14 +606,27 @@ impl Browser {
     }
 
     /// Carries an outcome on through the login and consent pages.
-    pub async fn complete(&mut self, issuer: &str, at: Outcome, login: &str, password: &str, consent: Consent) -> Outcome {
+    pub async fn complete(
+        &mut self,
+        issuer: &str,
+        at: Outcome,
+        login: &str,
+        password: &str,
+        consent: Consent,
+    ) -> Outcome {
         let at = match at {
-            Outcome::Login(page) if page.reply.status.is_success() => self.submit_login(issuer, &page, login, password).await,
+            Outcome::Login(page) if page.reply.status.is_success() => {
+                self.submit_login(issuer, &page, login, password).await
+            }
             other => other,
         };
         match (at, consent) {
-            (Outcome::Consent(page), Consent::Allow) => self.submit_consent(issuer, &page, true).await,
-            (Outcome::Consent(page), Consent::Deny) => self.submit_consent(issuer, &page, false).await,
+            (Outcome::Consent(page), Consent::Allow) => {
+                self.submit_consent(issuer, &page, true).await
+            }
+            (Outcome::Consent(page), Consent::Deny) => {
+                self.submit_consent(issuer, &page, false).await
+            }
             (other, _) => other,
         }
     }
@@ -530,7 +635,8 @@ impl Browser {
     pub async fn follow(&mut self, issuer: &str, mut url: String, mut reply: Reply) -> Outcome {
         for _ in 0..MAX_HOPS {
             if reply.status.is_redirection() {
-                let Some(location) = reply.headers.get(LOCATION).and_then(|v| v.to_str().ok()) else {
+                let Some(location) = reply.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+                else {
                     return Outcome::Stopped { url, reply };
                 };
                 let next = resolve(&url, location);
@@ -557,7 +663,10 @@ fn host_of(url: &Url) -> String {
 
 /// A relative or absolute `Location`/`action` against the page it came from.
 pub fn resolve(base: &str, reference: &str) -> String {
-    Url::parse(base).and_then(|b| b.join(reference)).map(|u| u.to_string()).unwrap_or_else(|_| reference.to_string())
+    Url::parse(base)
+        .and_then(|b| b.join(reference))
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| reference.to_string())
 }
 
 /// `{issuer}/auth?{params}` with the values percent-encoded.
@@ -569,25 +678,44 @@ pub fn authorize_url(issuer: &str, params: &[(&str, String)]) -> String {
 }
 
 fn pairs(encoded: &str) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(encoded.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 fn callback_from_redirect(location: &str, reply: Reply) -> Callback {
-    let url = Url::parse(location).unwrap_or_else(|e| panic!("redirect to an invalid URL `{location}`: {e}"));
+    let url = Url::parse(location)
+        .unwrap_or_else(|e| panic!("redirect to an invalid URL `{location}`: {e}"));
     let (delivered, params) = match url.fragment() {
         Some(f) if !f.is_empty() => (Delivered::Fragment, pairs(f)),
         _ => (Delivered::Query, pairs(url.query().unwrap_or(""))),
     };
-    Callback { url, delivered, params, reply }
+    Callback {
+        url,
+        delivered,
+        params,
+        reply,
+    }
 }
 
 fn classify(issuer: &str, url: String, reply: Reply) -> Outcome {
-    let Some(form) = Form::parse(&reply.text) else { return Outcome::Stopped { url, reply } };
+    let Some(form) = Form::parse(&reply.text) else {
+        return Outcome::Stopped { url, reply };
+    };
     let action = resolve(&url, &form.action);
-    if reply.status.is_success() && form.method == "post" && !action.starts_with(&format!("{issuer}/")) {
+    if reply.status.is_success()
+        && form.method == "post"
+        && !action.starts_with(&format!("{issuer}/"))
+    {
         let params = form.hidden.iter().cloned().collect();
-        let target = Url::parse(&action).unwrap_or_else(|e| panic!("form_post to an invalid URL `{action}`: {e}"));
-        return Outcome::Callback(Callback { url: target, delivered: Delivered::FormPost, params, reply });
+        let target = Url::parse(&action)
+            .unwrap_or_else(|e| panic!("form_post to an invalid URL `{action}`: {e}"));
+        return Outcome::Callback(Callback {
+            url: target,
+            delivered: Delivered::FormPost,
+            params,
+            reply,
+        });
     }
     if action.starts_with(&format!("{issuer}/interaction/")) && action.ends_with("/login") {
         return Outcome::Login(Page { url, form, reply });
@@ -608,6 +736,7 @@ pub struct TestUser {
     pub username: String,
     pub password: String,
     pub email: String,
+    pub phone: String,
 }
 
 /// Creates a user with a unique username, an email, a phone number and a name.
@@ -626,8 +755,17 @@ pub async fn create_user(app: &TestApp) -> TestUser {
             "name": format!("Test {username}"),
         }))
         .await;
-    let id = v["id"].as_str().unwrap_or_else(|| panic!("user without id: {v}")).to_string();
-    TestUser { id, username, password, email }
+    let id = v["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("user without id: {v}"))
+        .to_string();
+    TestUser {
+        id,
+        username,
+        password,
+        email,
+        phone,
+    }
 }
 
 fn rand4() -> [u8; 4] {
@@ -638,7 +776,11 @@ fn rand4() -> [u8; 4] {
 
 /// The standard code-flow parameters (`response_type=code`, `scope`, a random `state` and
 /// `nonce`) for `client_id` and `redirect_uri`; add or override with [`with`].
-pub fn code_params(client_id: &str, redirect_uri: &str, scope: &str) -> Vec<(&'static str, String)> {
+pub fn code_params(
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("client_id", client_id.to_string()),
         ("response_type", "code".to_string()),
@@ -650,7 +792,11 @@ pub fn code_params(client_id: &str, redirect_uri: &str, scope: &str) -> Vec<(&'s
 }
 
 /// `params` with `key` set to `value` (replaced if present).
-pub fn with(mut params: Vec<(&'static str, String)>, key: &'static str, value: &str) -> Vec<(&'static str, String)> {
+pub fn with(
+    mut params: Vec<(&'static str, String)>,
+    key: &'static str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
     params.retain(|(k, _)| *k != key);
     params.push((key, value.to_string()));
     params
