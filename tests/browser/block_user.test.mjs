@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startWorker, launchBrowser, newPage, unexpectedProblems, unique, setupAdmin, signInToConsole, hostedSignIn,
+  startWorker, launchBrowser, newPage, unexpectedProblems, unique, ME_401, setupAdmin, signInToConsole, hostedSignIn,
 } from './harness.mjs';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -49,7 +49,9 @@ test('a user blocked in the console is refused on the hosted login page', async 
   await console_.getByRole('button', { name: 'Search' }).click();
   const table = console_.locator('#users-table');
   await table.getByRole('link', { name: username }).waitFor();
-  assert.equal(await table.locator('tbody tr').count(), 1, 'the search keeps only the match');
+  await console_.waitForURL(/#\/users\?q=/);
+  await console_.waitForFunction(() => document.querySelectorAll('#users-table tbody tr').length === 1, null, { timeout: 10_000 })
+    .catch(async () => assert.fail(`the search kept ${await table.locator('tbody tr').count()} rows, not only the match`));
   await table.getByRole('link', { name: username }).click();
   await console_.getByRole('heading', { level: 1, name: username }).waitFor();
 
@@ -75,8 +77,10 @@ test('a user blocked in the console is refused on the hosted login page', async 
   await visitor.goto(authorizeUrl(app, redirectUri));
   await visitor.locator('input[name="login"]').waitFor();
   await hostedSignIn(visitor, username, password);
-  await visitor.waitForURL((u) => u.href.startsWith(redirectUri));
+  await visitor.waitForURL((u) => u.href.startsWith(redirectUri), { timeout: 10_000 })
+    .catch(async (e) => assert.fail(`${e.message}\nat ${visitor.url()}:\n${await visitor.locator('body').innerText()}\n`
+      + `page problems (a form-action CSP violation means the login page's CSP does not allow the redirect to the relying party):\n${visitor.problems.join('\n')}`));
   assert.ok(new URL(visitor.url()).searchParams.get('code'), visitor.url());
 
-  assert.deepEqual(unexpectedProblems(console_, [/status of 401/]), [], 'the console logged errors (CSP violations?)');
+  assert.deepEqual(unexpectedProblems(console_, [ME_401]), [], 'the console logged errors (CSP violations?)');
 });

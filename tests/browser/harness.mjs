@@ -159,12 +159,20 @@ export async function newPage(browser, opts = {}) {
   page.setDefaultTimeout(20_000);
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  // HTTP failures are recorded with their URL (the console's own "Failed to load resource"
+  // line does not name it); every other console error (a CSP violation) is a problem as is.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console error: ${m.text()}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`); });
   page.problems = problems;
   return page;
 }
 
-/** Errors the page logged, minus expected HTTP failures (a 401 from /me before sign-in). */
+/** The console asks /me on load; before sign-in that is a 401 by design. */
+export const ME_401 = /^HTTP 401 GET \/api\/v1\/console\/me$/;
+
+/** Errors the page logged, minus expected HTTP failures (e.g. `/^HTTP 401 GET \/api\/v1\/console\/me$/`). */
 export function unexpectedProblems(page, allow = []) {
   return page.problems.filter((p) => !allow.some((re) => re.test(p)));
 }
