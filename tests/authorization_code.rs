@@ -1563,3 +1563,225 @@ async fn the_id_token_carries_the_nonce_and_the_claims_of_the_granted_scopes() {
         assert!(!c[k].is_null(), "id_token claim `{k}`: {c}");
     }
 }
+
+/// OAuth 2.0 Security BCP §4.14.2: the grace window is for one lost response, so an old token
+/// is honoured once, within 10 s of its rotation; it must not become a sliding window that a
+/// thief can keep alive by replaying the old token every few seconds.
+#[tokio::test]
+async fn a_rotated_refresh_token_is_honoured_only_once_inside_the_grace_window() {
+    let (app, rp, user) = setup().await;
+    // (case, pause before each replay of the old token)
+    let cases = [
+        ("immediate replays", Duration::from_millis(0)),
+        (
+            "replays 6 s apart (12 s after the rotation)",
+            Duration::from_secs(6),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, pause) in cases {
+        let t0 = offline_tokens(&app, &rp, &user, "openid offline_access").await;
+        let rt0 = t0["refresh_token"].as_str().unwrap_or("").to_string();
+        refresh(&app, &rp, &rt0, None).await.expect_status(200);
+        tokio::time::sleep(pause).await;
+        let retry = refresh(&app, &rp, &rt0, None).await;
+        if retry.status != 200 {
+            failures.push(format!(
+                "{case}: the first retry in the window was refused: {}",
+                retry.text
+            ));
+            continue;
+        }
+        tokio::time::sleep(pause).await;
+        let again = refresh(&app, &rp, &rt0, None).await;
+        if again.status == 200 {
+            failures.push(format!("{case}: the old token was honoured a second time"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authorization endpoint variants and errors sent back to the client
+
+#[tokio::test]
+async fn a_code_delivered_by_form_post_or_a_posted_request_is_redeemed() {
+    let (app, rp, user) = setup().await;
+    let params = with(
+        code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        "response_mode",
+        "form_post",
+    );
+    let mut browser = Browser::new(&app);
+    let cb = browser
+        .sign_in(
+            &rp.issuer,
+            &params,
+            &user.username,
+            &user.password,
+            Consent::Allow,
+        )
+        .await
+        .callback();
+    assert_eq!(cb.delivered, flows::Delivered::FormPost);
+    assert_eq!(cb.target(), rp.redirect_uri);
+    assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
+    assert!(cb
+        .reply
+        .header("content-security-policy")
+        .contains("frame-ancestors 'none'"));
+    redeem(&app, &rp, cb.param("code"), None)
+        .await
+        .expect_status(200);
+
+    // POST /auth (OIDC Core §3.1.2.1), same browser: SSO and remembered consent.
+    let posted = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    let cb = browser.authorize_post(&rp.issuer, &posted).await.callback();
+    assert_eq!(cb.delivered, flows::Delivered::Query);
+    redeem(&app, &rp, cb.param("code"), None)
+        .await
+        .expect_status(200);
+}
+
+#[tokio::test]
+async fn invalid_requests_after_the_redirect_uri_check_go_back_to_the_client_with_state_and_iss() {
+    let (app, rp, _) = setup().await;
+    let base = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    // (case, changed parameter, value, acceptable error codes)
+    let cases: [(&str, &'static str, &str, &[&str]); 6] = [
+        (
+            "response type not ticked",
+            "response_type",
+            "id_token",
+            &["unauthorized_client", "unsupported_response_type"],
+        ),
+        (
+            "unknown response type",
+            "response_type",
+            "bogus",
+            &["unsupported_response_type"],
+        ),
+        (
+            "scope without openid",
+            "scope",
+            "profile email",
+            &["invalid_scope", "invalid_request"],
+        ),
+        (
+            "unknown PKCE method",
+            "code_challenge_method",
+            "S512",
+            &["invalid_request"],
+        ),
+        (
+            "prompt=none combined",
+            "prompt",
+            "none login",
+            &["invalid_request"],
+        ),
+        (
+            "unknown prompt",
+            "prompt",
+            "sometimes",
+            &["invalid_request"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, key, value, want) in cases {
+        let mut params = with(base.clone(), key, value);
+        if key == "code_challenge_method" {
+            params = with(params, "code_challenge", &Pkce::s256().challenge);
+        }
+        let state = params
+            .iter()
+            .find(|(k, _)| *k == "state")
+            .map(|(_, v)| v.clone());
+        match Browser::new(&app).authorize(&rp.issuer, &params).await {
+            Outcome::Callback(cb) => {
+                let ok = cb.get("error").is_some_and(|e| want.contains(&e))
+                    && cb.get("state") == state.as_deref()
+                    && cb.get("iss") == Some(rp.issuer.as_str())
+                    && cb.get("code").is_none();
+                if !ok {
+                    failures.push(format!("{case}: {:?}", cb.params));
+                }
+            }
+            other => failures.push(format!("{case}: {}", describe(&other))),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expected an error redirect for:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn a_client_of_another_issuer_gets_an_error_page_and_no_redirect() {
+    let (app, rp, _) = setup().await;
+    let other = new_rp(&app, json!({})).await;
+    let cases = [
+        (
+            "another issuer's client",
+            other.client_id.as_str(),
+            other.redirect_uri.as_str(),
+        ),
+        ("unknown client", "no-such-client", rp.redirect_uri.as_str()),
+    ];
+    for (case, client_id, redirect_uri) in cases {
+        let url = flows::authorize_url(&rp.issuer, &code_params(client_id, redirect_uri, "openid"));
+        let r = send(app.at(Method::GET, &url)).await;
+        assert_eq!(r.status, 400, "{case}: {}", r.excerpt());
+        assert!(r.headers.get(LOCATION).is_none(), "{case}: no redirect");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// UserInfo (OIDC Core §5.3, RFC 6750)
+
+#[tokio::test]
+async fn userinfo_takes_the_token_in_a_header_or_a_form_and_refuses_bad_tokens() {
+    let (app, rp, user) = setup().await;
+    let code = fresh_code(&app, &rp, &user, "openid email", &[]).await;
+    let t = redeem(&app, &rp, &code, None).await;
+    let at = t.json["access_token"].as_str().unwrap_or("").to_string();
+    let me = format!("{}/me", rp.issuer);
+
+    let posted = send(
+        app.at(Method::POST, &me)
+            .form(&[("access_token", at.as_str())]),
+    )
+    .await;
+    posted.expect_status(200);
+    assert_eq!(posted.json["sub"], user.id.as_str());
+    assert_eq!(posted.json["email"], user.email.as_str());
+    let got = userinfo(&app, &rp, &at).await;
+    got.expect_status(200);
+    assert_eq!(
+        got.json["sub"],
+        claims(t.json["id_token"].as_str().unwrap_or(""))["sub"]
+    );
+
+    let mut tampered = at.clone();
+    let last = tampered
+        .pop()
+        .map(|c| if c == 'A' { 'B' } else { 'A' })
+        .unwrap_or('A');
+    tampered.push(last);
+    let other = new_rp(&app, json!({})).await;
+    for (case, token) in [
+        ("garbage", "not-a-token".to_string()),
+        ("bad signature", tampered),
+    ] {
+        let r = userinfo(&app, &rp, &token).await;
+        assert_eq!(r.status, 401, "{case}: {}", r.text);
+        let www = r.header("www-authenticate");
+        assert!(
+            www.starts_with("Bearer") && www.contains("error=\"invalid_token\""),
+            "{case}: {www}"
+        );
+    }
+    // The token is this issuer's: another application's userinfo does not take it.
+    let r = userinfo(&app, &other, &at).await;
+    assert_eq!(r.status, 401, "another issuer's /me: {}", r.text);
+}
