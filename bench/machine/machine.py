@@ -15,6 +15,10 @@ Server CPU per request: utime+stime of the worker's processes (from /proc/<pid>/
 and after each wrk run, divided by the requests wrk completed. Shown for `workerd` alone and for
 the whole `wrangler dev` process group (workerd + wrangler's Node supervisor/proxy).
 
+Also the cost of one signature per algorithm inside workerd, from outside: the admin debug
+probe `POST /api/v1/debug/sign {alg, count}` (ENABLE_DEBUG_API) timed with count=N and count=0,
+the difference divided by N (a Worker's own clock does not advance while it computes).
+
 Reuses the Worker class and wrk output patterns of bench/foundation.py. Standard library only.
 """
 
@@ -29,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -88,6 +93,42 @@ def group_cpu_ticks(pgid):
         if comm.startswith("workerd"):
             workerd += ticks
     return workerd, total
+
+
+def start_worker(state_dir):
+    """foundation.Worker with the debug probes on: its command line is fixed, so the one extra
+    `--var` is appended on the way to Popen rather than by copying the class."""
+    real_popen = foundation.subprocess.Popen
+
+    def popen(cmd, *a, **kw):
+        return real_popen([*cmd, "--var", "ENABLE_DEBUG_API:true"], *a, **kw)
+
+    foundation.subprocess.Popen = popen
+    try:
+        return foundation.Worker(state_dir)
+    finally:
+        foundation.subprocess.Popen = real_popen
+
+
+def signing_cost(w, alg, count=200, rounds=3):
+    """(wall ms, workerd CPU ms) per signature, medians over `rounds`."""
+    def timed(n):
+        before = group_cpu_ticks(w.proc.pid)[0]
+        t0 = time.perf_counter()
+        status, body = w.admin("POST", "/api/v1/debug/sign", {"alg": alg, "count": n})
+        wall = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"debug/sign {alg}: {status} {body} (is ENABLE_DEBUG_API honoured?)")
+        return wall, group_cpu_ticks(w.proc.pid)[0] - before
+
+    timed(count)  # warm-up: creates the pool's key for alg
+    walls, cpus = [], []
+    for _ in range(rounds):
+        w0, c0 = timed(0)
+        w1, c1 = timed(count)
+        walls.append((w1 - w0) * 1000 / count)
+        cpus.append((c1 - c0) * 1000 / CLK_TCK / count)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def setup(w):
@@ -199,12 +240,16 @@ def main():
     wasm = os.path.join(ROOT, "build", "index_bg.wasm")
     wasm_kb = os.path.getsize(wasm) / 1024
     scratch = tempfile.mkdtemp(prefix="doorward-bench-machine-")
-    results = {}
+    results, signing = {}, {}
     try:
-        w = foundation.Worker(scratch)
+        w = start_worker(scratch)
         try:
             w.wait_for("/healthz")
             targets = setup(w)
+            for alg in ("RS256", "ES256"):
+                signing[alg] = signing_cost(w, alg)
+                print(f"  one {alg} signature in workerd: {signing[alg][0]:.3f} ms wall, "
+                      f"{signing[alg][1]:.3f} ms CPU", flush=True)
             results = {k: [] for k in targets}
             print(f"wrk {' '.join(wrk_args)}, {args.rounds} rounds, interleaved:", flush=True)
             for r in range(args.rounds):
@@ -261,6 +306,11 @@ def main():
             goal = f"≥ {GOALS[name]}× ({need:,.0f}): {'met' if rps >= need else 'NOT met'}"
         lines.append(f"| {labels[name]}{note} | {rps:,.0f} | {mid['p50']} | {mid['p99']} | {cpu_w:.2f} ms | "
                      f"{cpu_g:.2f} ms | {ratio} | {goal} |")
+    if signing:
+        lines += ["", "| one signature inside workerd (debug probe, 200 in a row) | wall | workerd CPU "
+                  "| ceiling on one core (1000 / wall) |", "|---|---:|---:|---:|"]
+        for alg, (wall, cpu) in signing.items():
+            lines.append(f"| {alg} | {wall:.3f} ms | {cpu:.3f} ms | {1000 / wall:,.0f} /s |")
     lines += [
         "",
         f"Baseline: {BASELINE['name']} serves about {base:,} client_credentials req/s with RS256 on this "
