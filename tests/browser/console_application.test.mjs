@@ -112,6 +112,19 @@ test('first run sets up an administrator who creates an application and ticks it
   await page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name: 'Applications' }).click();
   await page.locator('#apps-table').getByRole('link', { name: 'Shop Front' }).waitFor();
 
+  // Keyboard alone: a navigation moves focus to the page's heading (announced), the next Tab
+  // is the page's first action, with a visible focus ring, and Enter follows it. The skip link
+  // comes first in the tab order.
+  await page.goto(`${worker.origin}/#/apps`);
+  await page.locator('#apps-table').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => ({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle }));
+  assert.deepEqual(focused, { text: 'Create application', outline: 'solid' });
+  assert.equal(await page.evaluate(() => document.querySelector('a[href], button, input, select, textarea').textContent), 'Skip to content');
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'Create application' }).waitFor();
+
   // Phone-sized screen: nothing overflows sideways.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${worker.origin}/#/apps/${encodeURIComponent(clientId)}`);
