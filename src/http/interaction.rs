@@ -10,18 +10,16 @@ use super::assets::PageStyle;
 use super::authorize::{continue_request, error_page};
 use super::context::Ctx;
 use super::respond::{html, page_csp, HttpError, HttpResult};
+use super::sign_in::{check_password, PasswordCheck};
 use super::{assets, forms, i18n, session};
-use crate::crypto::{password, random};
+use crate::crypto::random;
 use crate::oidc::authorize::{AuthorizationRequest, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::records::Interaction;
 use crate::oidc::response::html_escape;
 use crate::oidc::scope;
-use crate::oidc::throttle;
-use crate::store::directory::{
-    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord,
-};
+use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
 
 const INTERACTION_SECS: u64 = 600;
@@ -235,7 +233,7 @@ pub async fn login(
         )
         .await;
     }
-    match check_password(ctx, app, &login, pw, &forms::client_ip(&req)).await? {
+    match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req)).await? {
         PasswordCheck::Ok(user_id) => {
             let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
             rec.user_id = Some(user_id.clone());
@@ -348,58 +346,4 @@ pub async fn consent(
         None,
     )
     .await
-}
-
-/// The outcome of checking a password, shared with the password grant.
-pub enum PasswordCheck {
-    Ok(String),
-    Wrong,
-    Blocked,
-    Locked(u64),
-}
-
-/// Throttled password check: the same answer and the same work (one hash) whether or not the
-/// account exists; counters in the pool's object so parallel guesses are counted.
-pub async fn check_password(
-    ctx: &Ctx,
-    app: &Application,
-    login: &str,
-    pw: &str,
-    ip: &str,
-) -> Result<PasswordCheck, HttpError> {
-    let dir = Directory::new(&ctx.env, &app.pool_id);
-    let keys = throttle_keys(login, ip);
-    let gate: AttemptGate = dir
-        .call(DirectoryCommand::BeginAttempt {
-            keys: keys.clone(),
-            now: ctx.now,
-        })
-        .await?;
-    if !gate.allowed {
-        return Ok(PasswordCheck::Locked(gate.retry_after));
-    }
-    let found: Option<LoginRecord> = dir
-        .call(DirectoryCommand::FindLogin {
-            login: login.to_string(),
-        })
-        .await?;
-    let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
-    let _: serde_json::Value = dir
-        .call(DirectoryCommand::EndAttempt {
-            keys,
-            success: ok,
-            now: ctx.now,
-        })
-        .await?;
-    match found {
-        Some(f) if ok && f.user.blocked => Ok(PasswordCheck::Blocked),
-        Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),
-        _ => {
-            let delay = throttle::failure_delay_ms(gate.failures + 1);
-            if delay > 0 {
-                worker::Delay::from(std::time::Duration::from_millis(delay)).await;
-            }
-            Ok(PasswordCheck::Wrong)
-        }
-    }
 }

@@ -15,6 +15,7 @@ pub mod logout;
 pub mod respond;
 pub mod revocation;
 pub mod session;
+pub mod sign_in;
 pub mod tenant;
 pub mod token;
 pub mod userinfo;

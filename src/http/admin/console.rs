@@ -12,12 +12,11 @@ use crate::crypto::{password, random};
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::http::sign_in::{check_password, PasswordCheck};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
-use crate::store::directory::{
-    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord, UserPage, WriteOutcome,
-};
+use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
 use crate::store::grants::{Grants, Kind};
 
 pub const ADMIN_POOL: &str = "__admins";
@@ -167,37 +166,25 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         e.add("username", "username and password are required");
         return invalid(e);
     }
-    let dir = Directory::new(&ctx.env, ADMIN_POOL);
-    let keys = throttle_keys(&username, &forms::client_ip(req));
-    let gate: AttemptGate = dir
-        .call(DirectoryCommand::BeginAttempt {
-            keys: keys.clone(),
-            now: ctx.now,
-        })
-        .await?;
-    if !gate.allowed {
-        return json(
-            429,
-            &json!({"error": "too_many_attempts", "error_description": "too many failed attempts; try again later"}),
-        );
-    }
-    let found: Option<LoginRecord> = dir
-        .call(DirectoryCommand::FindLogin { login: username })
-        .await?;
-    let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
-    let _: Value = dir
-        .call(DirectoryCommand::EndAttempt {
-            keys,
-            success: ok,
-            now: ctx.now,
-        })
-        .await?;
-    let Some(found) = found.filter(|f| ok && !f.user.blocked) else {
-        return refused();
+    let user_id = match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req))
+        .await?
+    {
+        PasswordCheck::Ok(id) => id,
+        PasswordCheck::Locked(_) => {
+            return json(
+                429,
+                &json!({"error": "too_many_attempts", "error_description": "too many failed attempts; try again later"}),
+            )
+        }
+        PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
     };
+    let admin: Option<User> = Directory::new(&ctx.env, ADMIN_POOL)
+        .call(DirectoryCommand::GetUser { id: user_id })
+        .await?;
+    let Some(admin) = admin else { return refused() };
     let token = random::token()?;
     let session = AdminSession {
-        username: found.user.username.clone(),
+        username: admin.username.clone(),
         csrf: random::token()?,
     };
     Grants::new(&ctx.env)

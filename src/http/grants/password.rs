@@ -9,8 +9,8 @@ use super::user_tokens::{self, Issue};
 use crate::http::authorize::load_user;
 use crate::http::context::Ctx;
 use crate::http::forms;
-use crate::http::interaction::{check_password, PasswordCheck};
 use crate::http::respond::HttpError;
+use crate::http::sign_in::{check_password, PasswordCheck};
 use crate::http::token::{AuthenticatedClient, Params};
 use crate::oidc::discovery::SCOPES_SUPPORTED;
 use crate::oidc::error::OAuthError;
@@ -32,7 +32,14 @@ pub async fn run(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(OAuthError::invalid_request("username and password are required").into());
     };
-    let user_id = match check_password(ctx, app, username, password, &forms::client_ip(req)).await?
+    let user_id = match check_password(
+        ctx,
+        &app.pool_id,
+        username,
+        password,
+        &forms::client_ip(req),
+    )
+    .await?
     {
         PasswordCheck::Ok(id) => id,
         PasswordCheck::Wrong => {

@@ -1,0 +1,66 @@
+//! The password check behind every sign-in (hosted login page, password grant, console):
+//! throttled per account and per IP in the pool's directory object, with the same answer and
+//! the same work (one hash) whether or not the account exists.
+
+use crate::crypto::password;
+use crate::oidc::throttle;
+use crate::store::directory::{
+    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord,
+};
+
+use super::context::Ctx;
+use super::respond::HttpError;
+
+/// The outcome of checking a password, shared with the password grant.
+pub enum PasswordCheck {
+    Ok(String),
+    Wrong,
+    Blocked,
+    Locked(u64),
+}
+
+/// Throttled password check: the same answer and the same work (one hash) whether or not the
+/// account exists; counters in the pool's object so parallel guesses are counted.
+pub async fn check_password(
+    ctx: &Ctx,
+    pool: &str,
+    login: &str,
+    pw: &str,
+    ip: &str,
+) -> Result<PasswordCheck, HttpError> {
+    let dir = Directory::new(&ctx.env, pool);
+    let keys = throttle_keys(login, ip);
+    let gate: AttemptGate = dir
+        .call(DirectoryCommand::BeginAttempt {
+            keys: keys.clone(),
+            now: ctx.now,
+        })
+        .await?;
+    if !gate.allowed {
+        return Ok(PasswordCheck::Locked(gate.retry_after));
+    }
+    let found: Option<LoginRecord> = dir
+        .call(DirectoryCommand::FindLogin {
+            login: login.to_string(),
+        })
+        .await?;
+    let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
+    let _: serde_json::Value = dir
+        .call(DirectoryCommand::EndAttempt {
+            keys,
+            success: ok,
+            now: ctx.now,
+        })
+        .await?;
+    match found {
+        Some(f) if ok && f.user.blocked => Ok(PasswordCheck::Blocked),
+        Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),
+        _ => {
+            let delay = throttle::failure_delay_ms(gate.failures + 1);
+            if delay > 0 {
+                worker::Delay::from(std::time::Duration::from_millis(delay)).await;
+            }
+            Ok(PasswordCheck::Wrong)
+        }
+    }
+}
