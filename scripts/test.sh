@@ -8,3 +8,9 @@ bash scripts/bootstrap.sh
 DOORWARD_NO_WASM_OPT=1 bash scripts/build-worker.sh
 export SKIP_WORKER_BUILD=1
 cargo test --lib --tests "$@"
+# The console and hosted pages in a real browser: Debian's Chromium, driven by playwright-core
+# (which downloads no browser of its own).
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update && apt-get install -y --no-install-recommends chromium
+fi
+node --test tests/browser/*.test.mjs

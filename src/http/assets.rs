@@ -43,7 +43,12 @@ pub async fn serve(ctx: &Ctx, path: &str) -> HttpResult {
             "Content-Security-Policy",
             &super::respond::page_csp(None).replace(
                 "default-src 'none'",
-                "default-src 'none'; script-src 'self'; connect-src 'self'",
+                // The console's Try-it panel calls tenant issuers, which in subdomain style
+                // are other origins under the base domain.
+                &match &ctx.settings.base_domain {
+                    Some(base) => format!("default-src 'none'; script-src 'self'; connect-src 'self' https://*.{base}"),
+                    None => "default-src 'none'; script-src 'self'; connect-src 'self'".to_string(),
+                },
             ),
         )?;
         headers.set("X-Frame-Options", "DENY")?;

@@ -9,7 +9,7 @@ use worker::{Request, Response};
 use super::assets::PageStyle;
 use super::authorize::{continue_request, error_page};
 use super::context::Ctx;
-use super::respond::{html, page_csp, HttpError, HttpResult};
+use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::sign_in::{check_password, PasswordCheck};
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
@@ -152,7 +152,11 @@ async fn login_page(
         &["error_block"],
     )
     .await?;
-    html(status, body, &page_csp(None))
+    html(
+        status,
+        body,
+        &page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+    )
 }
 
 async fn consent_page(
@@ -192,7 +196,11 @@ async fn consent_page(
         &["scopes"],
     )
     .await?;
-    html(200, body, &page_csp(None))
+    html(
+        200,
+        body,
+        &page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+    )
 }
 
 /// Checks the form's CSRF token against the record (the cookie was checked by `load`).

@@ -9,8 +9,7 @@ use worker::{Method, Request, Response};
 use super::assets::PageStyle;
 use super::authorize::{error_page, hint_subject};
 use super::context::Ctx;
-use super::respond::HttpError;
-use super::respond::{html, page_csp, HttpResult};
+use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
 use crate::oidc::error::OAuthError;
@@ -66,6 +65,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let csrf = random::token()?;
     let cookie = session::set_cookie(ctx, &req, CSRF_COOKIE, &csrf, 600, &path_of(issuer));
     let style = page_style(ctx, &req, app, issuer).await?;
+    let form_target = redirect.as_deref().and_then(redirect_source);
     let body = assets::render(
         ctx,
         "logout.html",
@@ -79,7 +79,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         &[],
     )
     .await?;
-    let mut resp = html(200, body, &page_csp(None))?;
+    let mut resp = html(200, body, &page_csp(form_target.as_deref()))?;
     resp.headers_mut().append("Set-Cookie", &cookie)?;
     Ok(resp)
 }

@@ -101,13 +101,24 @@ pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
 
 /// The default page CSP: no scripts at all, styles only from this origin, forms only to this
 /// origin (plus `extra_form_action`, e.g. a form_post target).
+/// The CSP source that lets a form's redirect reach `uri`: Chromium applies `form-action`
+/// to the redirects after a form POST too, so the login and consent pages must name the
+/// client's redirect target. A custom scheme (`com.example.app:/cb`) is named by its scheme.
+pub fn redirect_source(uri: &str) -> Option<String> {
+    let url = url::Url::parse(uri).ok()?;
+    match url.scheme() {
+        "http" | "https" => Some(url.origin().ascii_serialization()),
+        scheme => Some(format!("{scheme}:")),
+    }
+}
+
 pub fn page_csp(extra_form_action: Option<&str>) -> String {
     let form = match extra_form_action {
         Some(t) => format!("'self' {t}"),
         None => "'self'".into(),
     };
     format!(
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action {form}; \
+        "default-src 'none'; style-src 'self'; img-src 'self' data: https:; form-action {form}; \
          frame-ancestors 'none'; base-uri 'none'"
     )
 }

@@ -4,9 +4,7 @@
 
 use crate::crypto::password;
 use crate::oidc::throttle;
-use crate::store::directory::{
-    throttle_keys, AttemptGate, Directory, DirectoryCommand, LoginRecord,
-};
+use crate::store::directory::{Directory, DirectoryCommand, SignInStart};
 
 use super::context::Ctx;
 use super::respond::HttpError;
@@ -29,21 +27,17 @@ pub async fn check_password(
     ip: &str,
 ) -> Result<PasswordCheck, HttpError> {
     let dir = Directory::new(&ctx.env, pool);
-    let keys = throttle_keys(login, ip);
-    let gate: AttemptGate = dir
-        .call(DirectoryCommand::BeginAttempt {
-            keys: keys.clone(),
+    let start: SignInStart = dir
+        .call(DirectoryCommand::BeginSignIn {
+            login: login.to_string(),
+            ip: ip.to_string(),
             now: ctx.now,
         })
         .await?;
+    let (gate, keys, found) = (start.gate, start.keys, start.found);
     if !gate.allowed {
         return Ok(PasswordCheck::Locked(gate.retry_after));
     }
-    let found: Option<LoginRecord> = dir
-        .call(DirectoryCommand::FindLogin {
-            login: login.to_string(),
-        })
-        .await?;
     let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
     let _: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {

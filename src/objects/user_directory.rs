@@ -12,7 +12,7 @@ use worker::{
 
 use crate::oidc::model::{AccessAccount, User};
 use crate::oidc::throttle::{self, Counter};
-use crate::store::directory::{AttemptGate, DirectoryCommand};
+use crate::store::directory::{throttle_keys, AttemptGate, DirectoryCommand};
 use crate::store::{rpc, StoreError};
 
 const SCHEMA: &[&str] = &[
@@ -115,6 +115,51 @@ impl UserDirectory {
             ],
         )?;
         Ok(())
+    }
+
+    /// The user a login name (username, email or phone) names, with the password hash.
+    fn find_login(&self, login: &str) -> R<Option<(User, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            id: String,
+        }
+        let l = login.trim().to_lowercase();
+        let rows: Vec<Row> = self.rows(
+            "SELECT id FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
+            vec![s(&l), s(&l), s(login.trim())],
+        )?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|r| self.get_user(&r.id))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Starts an attempt on every key: all must admit it, and only then are all charged.
+    fn charge(&self, keys: &[String], now: u64) -> R<AttemptGate> {
+        let mut counters = Vec::new();
+        let mut gate = AttemptGate {
+            allowed: true,
+            retry_after: 0,
+            failures: 0,
+        };
+        for k in keys {
+            let mut c = self.counter(k)?;
+            let (ok, retry) = throttle::begin(&mut c, throttle::limit_for(k), now);
+            gate.failures = gate.failures.max(c.failures);
+            if !ok {
+                gate.allowed = false;
+                gate.retry_after = gate.retry_after.max(retry);
+            }
+            counters.push((k, c));
+        }
+        if gate.allowed {
+            for (k, c) in &counters {
+                self.save_counter(k, c)?;
+            }
+        }
+        Ok(gate)
     }
 
     fn counter(&self, key: &str) -> R<Counter> {
@@ -233,53 +278,17 @@ impl UserDirectory {
                     .collect::<std::result::Result<_, _>>()?;
                 json!({"items": items, "total": total.first().map(|c| c.n as u64).unwrap_or(0)})
             }
-            C::FindLogin { login } => {
-                #[derive(serde::Deserialize)]
-                struct Row {
-                    id: String,
-                }
-                let l = login.trim().to_lowercase();
-                let rows: Vec<Row> = self.rows(
-                    "SELECT id FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
-                    vec![s(&l), s(&l), s(login.trim())],
-                )?;
-                match rows
-                    .into_iter()
-                    .next()
-                    .map(|r| self.get_user(&r.id))
-                    .transpose()?
-                    .flatten()
-                {
-                    Some((user, password_hash)) => {
-                        json!({"user": user, "password_hash": password_hash})
-                    }
-                    None => Value::Null,
-                }
-            }
-            C::BeginAttempt { keys, now } => {
-                // All keys must admit the attempt; only then are they all charged.
-                let mut counters = Vec::new();
-                let mut gate = AttemptGate {
-                    allowed: true,
-                    retry_after: 0,
-                    failures: 0,
-                };
-                for k in &keys {
-                    let mut c = self.counter(k)?;
-                    let (ok, retry) = throttle::begin(&mut c, throttle::limit_for(k), now);
-                    gate.failures = gate.failures.max(c.failures);
-                    if !ok {
-                        gate.allowed = false;
-                        gate.retry_after = gate.retry_after.max(retry);
-                    }
-                    counters.push((k, c));
-                }
-                if gate.allowed {
-                    for (k, c) in &counters {
-                        self.save_counter(k, c)?;
-                    }
-                }
-                serde_json::to_value(gate)?
+            C::BeginSignIn { login, ip, now } => {
+                let found = self.find_login(&login)?;
+                let keys = throttle_keys(found.as_ref().map(|(u, _)| u.id.as_str()), &login, &ip);
+                let gate = self.charge(&keys, now)?;
+                // The record is only handed out when the attempt may go ahead.
+                let found = found.filter(|_| gate.allowed);
+                json!({
+                    "gate": gate,
+                    "keys": keys,
+                    "found": found.map(|(user, password_hash)| json!({"user": user, "password_hash": password_hash})),
+                })
             }
             C::EndAttempt { keys, success, now } => {
                 for k in &keys {

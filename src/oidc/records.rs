@@ -97,9 +97,9 @@ pub struct RefreshFamily {
     pub access_jtis: Vec<IssuedJti>,
 }
 
-/// How long an already-rotated refresh token is still honoured, for a client that retried a
-/// request whose response it lost. A retry in the window rotates again; only the newest token
-/// continues the family, and any other old token after the window revokes the family.
+/// How long an already-rotated refresh token is still honoured, once, for a client that
+/// retried a request whose response it lost. That retry rotates again; only the newest token
+/// continues the family, and any other old token revokes the family.
 pub const REFRESH_REUSE_GRACE_SECS: u64 = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,12 +134,16 @@ pub fn rotate_refresh(
     let is_current = f.current_hash == presented_hash;
     let in_grace = f.previous_hash.as_deref() == Some(presented_hash)
         && now.saturating_sub(f.rotated_at) <= REFRESH_REUSE_GRACE_SECS;
-    if is_current || in_grace {
-        if is_current {
-            f.previous_hash = Some(f.current_hash.clone());
-        }
+    if is_current {
+        f.previous_hash = Some(f.current_hash.clone());
         f.current_hash = new_hash.to_string();
         f.rotated_at = now;
+        (RefreshRotation::Rotated { family: f.clone() }, Some(f))
+    } else if in_grace {
+        // The grace is spent: the old token will not be honoured again, and the window does
+        // not slide (a stolen old token cannot keep minting tokens).
+        f.previous_hash = None;
+        f.current_hash = new_hash.to_string();
         (RefreshRotation::Rotated { family: f.clone() }, Some(f))
     } else {
         f.revoked = true;
@@ -252,10 +256,24 @@ mod tests {
     }
 
     #[test]
-    fn a_retry_inside_the_grace_window_is_honoured() {
+    fn a_retry_inside_the_grace_window_is_honoured_once() {
         let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
-        let (out, _) = rotate_refresh(f, "c", "h1", "h3", 52);
+        let (out, f) = rotate_refresh(f, "c", "h1", "h3", 52);
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
+        let (out, f) = rotate_refresh(f, "c", "h1", "h4", 53);
+        assert!(
+            matches!(out, RefreshRotation::Reused { .. }),
+            "the grace is spent"
+        );
+        assert!(f.unwrap().revoked);
+    }
+
+    #[test]
+    fn the_token_orphaned_by_a_grace_retry_revokes_the_family() {
+        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
+        let (_, f) = rotate_refresh(f, "c", "h1", "h3", 52);
+        let (out, _) = rotate_refresh(f, "c", "h2", "h4", 53);
+        assert!(matches!(out, RefreshRotation::Reused { .. }));
     }
 
     #[test]

@@ -35,11 +35,10 @@ pub enum DirectoryCommand {
         offset: u32,
         limit: u32,
     },
-    FindLogin {
+    /// Finds the account a login name names and starts a throttled attempt on it.
+    BeginSignIn {
         login: String,
-    },
-    BeginAttempt {
-        keys: Vec<String>,
+        ip: String,
         now: u64,
     },
     EndAttempt {
@@ -181,11 +180,22 @@ impl<'a> Directory<'a> {
     }
 }
 
-/// Throttle keys for a sign-in: per account (the identifier as typed, so unknown and known
-/// accounts are throttled alike and nothing is revealed) and per client IP.
-pub fn throttle_keys(login: &str, ip: &str) -> Vec<String> {
-    vec![
-        format!("acct:{}", login.trim().to_lowercase()),
-        format!("ip:{ip}"),
-    ]
+/// Throttle keys for a sign-in: per account — the user's id when the login name resolves to
+/// one, so username, email and phone share one counter; otherwise the name as typed, so
+/// unknown accounts are throttled alike and nothing is revealed — and per client IP.
+pub fn throttle_keys(user_id: Option<&str>, login: &str, ip: &str) -> Vec<String> {
+    let account = match user_id {
+        Some(id) => format!("acct:id:{id}"),
+        None => format!("acct:name:{}", login.trim().to_lowercase()),
+    };
+    vec![account, format!("ip:{ip}")]
+}
+
+/// What `BeginSignIn` answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignInStart {
+    pub gate: AttemptGate,
+    pub keys: Vec<String>,
+    /// The account, only when the attempt may go ahead.
+    pub found: Option<LoginRecord>,
 }
