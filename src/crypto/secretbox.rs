@@ -4,6 +4,7 @@
 //! moved to another field does not decrypt.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use web_sys::CryptoKey;
 
 use super::random;
@@ -13,7 +14,13 @@ use crate::oidc::jws::{b64, b64_decode};
 thread_local! {
     // Imported once per isolate: the key never changes while the isolate lives.
     static MASTER: RefCell<Option<(String, CryptoKey)>> = const { RefCell::new(None) };
+    // Opened values by (purpose, sealed text). A sealed text never changes meaning (a new
+    // secret gets a new random IV, so a new text), so entries cannot go stale; the token
+    // endpoint then pays no decryption per request.
+    static OPENED: RefCell<HashMap<(String, String), Vec<u8>>> = RefCell::new(HashMap::new());
 }
+
+const OPENED_MAX: usize = 1_000;
 
 async fn master_key(master_b64: &str) -> Result<CryptoKey, CryptoError> {
     if let Some(key) = MASTER.with(|m| {
@@ -44,6 +51,22 @@ pub async fn seal(
 }
 
 pub async fn open(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+    let cache_key = (purpose.to_string(), sealed.to_string());
+    if let Some(v) = OPENED.with(|o| o.borrow().get(&cache_key).cloned()) {
+        return Ok(v);
+    }
+    let plain = open_uncached(master_b64, purpose, sealed).await?;
+    OPENED.with(|o| {
+        let mut map = o.borrow_mut();
+        if map.len() >= OPENED_MAX {
+            map.clear();
+        }
+        map.insert(cache_key, plain.clone());
+    });
+    Ok(plain)
+}
+
+async fn open_uncached(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
     let key = master_key(master_b64).await?;
     let mut parts = sealed.split('.');
     let (Some("v1"), Some(iv), Some(ct), None) =

@@ -112,6 +112,7 @@ impl Kv {
     }
 
     pub async fn put_resource(&self, r: &Resource) -> Result<(), StoreError> {
+        cache::forget(&format!("reslist:{}", r.pool_id));
         self.write(
             &format!("res:{}:{}", r.pool_id, r.code),
             serde_json::to_string(r)?,
@@ -120,11 +121,20 @@ impl Kv {
     }
 
     pub async fn delete_resource(&self, pool: &str, code: &str) -> Result<(), StoreError> {
+        cache::forget(&format!("reslist:{pool}"));
         self.remove(&format!("res:{pool}:{code}")).await
     }
 
+    /// Every client_credentials request reads this list, so it goes through the isolate cache
+    /// like a single key (one KV list plus a read per resource otherwise).
     pub async fn list_resources(&self, pool: &str) -> Result<Vec<Resource>, StoreError> {
-        self.list_prefix(&format!("res:{pool}:")).await
+        let key = format!("reslist:{pool}");
+        if let Some(Some(text)) = cache::get(&key) {
+            return Ok(serde_json::from_str(&text)?);
+        }
+        let list: Vec<Resource> = self.list_prefix(&format!("res:{pool}:")).await?;
+        cache::put(&key, Some(serde_json::to_string(&list)?));
+        Ok(list)
     }
 
     pub async fn pool(&self, id: &str) -> Result<Option<Pool>, StoreError> {
