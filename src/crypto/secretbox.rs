@@ -66,7 +66,11 @@ pub async fn open(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u
     Ok(plain)
 }
 
-async fn open_uncached(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+async fn open_uncached(
+    master_b64: &str,
+    purpose: &str,
+    sealed: &str,
+) -> Result<Vec<u8>, CryptoError> {
     let key = master_key(master_b64).await?;
     let mut parts = sealed.split('.');
     let (Some("v1"), Some(iv), Some(ct), None) =

@@ -34,7 +34,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         }
         TokenShape::Refresh { family_id } => {
             if live_family(ctx, app, &token, family_id).await?.is_some() {
-                if let Some(f) = grants.revoke_family(family_id).await? {
+                if let Some(f) = grants.revoke_family(family_id, ctx.now).await? {
                     grants.revoke_jtis(&f.access_jtis).await?;
                 }
             }

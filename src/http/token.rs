@@ -164,9 +164,27 @@ pub async fn access_token_for(
     scope: &str,
 ) -> Result<(String, String), HttpError> {
     let jti = random::id()?;
+    let token =
+        signed_access_token(ctx, app, issuer, subject, audience, client_id, scope, &jti).await?;
+    Ok((token, jti))
+}
+
+/// Signs an access token whose `jti` the caller chose (a code records it before the token
+/// exists, so a replay can revoke it even mid-issue).
+#[allow(clippy::too_many_arguments)] // The claims of RFC 9068 §2.2, one by one.
+pub async fn signed_access_token(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    client_id: &str,
+    scope: &str,
+    jti: &str,
+) -> Result<String, HttpError> {
     let claims = access_token_claims(&AccessTokenInput {
         issuer,
-        jti: &jti,
+        jti,
         subject,
         audience,
         client_id,
@@ -174,7 +192,7 @@ pub async fn access_token_for(
         now: ctx.now,
         lifetime: app.token_lifetimes.access_token,
     });
-    let token = keys::sign_jwt(
+    Ok(keys::sign_jwt(
         &ctx.env,
         &ctx.settings.master_key,
         &app.pool_id,
@@ -183,8 +201,7 @@ pub async fn access_token_for(
         &claims,
         None,
     )
-    .await?;
-    Ok((token, jti))
+    .await?)
 }
 
 /// Mints an id_token with the application's algorithm (HS256 with the client secret).

@@ -81,10 +81,14 @@ impl GrantStore {
                 key,
                 value,
                 expires_at,
+                create_only,
             } => {
+                if create_only && self.read::<Value>(&key)?.is_some() {
+                    return Ok(Value::Bool(false));
+                }
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
-                Value::Null
+                Value::Bool(true)
             }
             GrantCommand::Get { key, now } => match self.read::<Value>(&key)? {
                 Some((v, exp)) if exp > now => v,
@@ -98,9 +102,9 @@ impl GrantStore {
                 self.remove(&key)?;
                 old
             }
-            GrantCommand::TakeCode { key, now } => {
+            GrantCommand::TakeCode { key, now, issue } => {
                 let current = self.read::<CodeRecord>(&key)?.map(|(r, _)| r);
-                let (outcome, next) = records::take_code(current, now);
+                let (outcome, next) = records::take_code(current, now, issue);
                 match next {
                     Some(r) => {
                         let exp = r.expires_at;
@@ -110,16 +114,6 @@ impl GrantStore {
                 }
                 serde_json::to_value(outcome)?
             }
-            GrantCommand::RecordIssued { key, issued } => match self.read::<CodeRecord>(&key)? {
-                Some((mut r, exp)) => {
-                    let replayed = r.replayed;
-                    r.issued = issued;
-                    self.write(&key, &r, exp)?;
-                    Value::Bool(replayed)
-                }
-                // Expired between take and record: nothing can replay it any more.
-                None => Value::Bool(false),
-            },
             GrantCommand::RotateRefresh {
                 key,
                 client_id,
@@ -136,7 +130,10 @@ impl GrantStore {
                 }
                 serde_json::to_value(outcome)?
             }
-            GrantCommand::RevokeFamily { key } => match self.read::<RefreshFamily>(&key)? {
+            GrantCommand::RevokeFamily {
+                key,
+                tombstone_until,
+            } => match self.read::<RefreshFamily>(&key)? {
                 Some((mut f, exp)) => {
                     let was_live = !f.revoked;
                     f.revoked = true;
@@ -147,7 +144,13 @@ impl GrantStore {
                         Value::Null
                     }
                 }
-                None => Value::Null,
+                None => {
+                    let tomb =
+                        records::tombstone_family(key.trim_start_matches("rtf:"), tombstone_until);
+                    self.write(&key, &tomb, tombstone_until)?;
+                    self.schedule_sweep(tombstone_until).await?;
+                    Value::Null
+                }
             },
             GrantCommand::AddFamilyJti { key, jti, now } => {
                 if let Some((mut f, exp)) = self.read::<RefreshFamily>(&key)? {

@@ -61,7 +61,13 @@ pub enum CodeTake {
 
 /// Takes a code: the first call gets `Fresh` and marks it consumed; every later call gets
 /// `Replayed`. The consumed record is kept until it expires so replays can be detected.
-pub fn take_code(record: Option<CodeRecord>, now: u64) -> (CodeTake, Option<CodeRecord>) {
+///
+/// `issue` is what the first taker is about to issue; it is recorded with the consumption.
+pub fn take_code(
+    record: Option<CodeRecord>,
+    now: u64,
+    issue: Issued,
+) -> (CodeTake, Option<CodeRecord>) {
     match record {
         None => (CodeTake::Missing, None),
         Some(r) if r.expires_at <= now && !r.consumed => (CodeTake::Missing, None),
@@ -71,6 +77,7 @@ pub fn take_code(record: Option<CodeRecord>, now: u64) -> (CodeTake, Option<Code
         }
         Some(mut r) => {
             r.consumed = true;
+            r.issued = issue;
             (CodeTake::Fresh { record: r.clone() }, Some(r))
         }
     }
@@ -151,6 +158,26 @@ pub fn rotate_refresh(
     }
 }
 
+/// A revoked placeholder for a family that does not exist yet (a code replay raced the first
+/// redemption): creating the family afterwards fails, so nothing issued from the code lives.
+pub fn tombstone_family(family_id: &str, until: u64) -> RefreshFamily {
+    RefreshFamily {
+        family_id: family_id.to_string(),
+        client_id: String::new(),
+        pool_id: String::new(),
+        user_id: String::new(),
+        scope: String::new(),
+        auth_time: 0,
+        session_id: None,
+        current_hash: String::new(),
+        previous_hash: None,
+        rotated_at: 0,
+        expires_at: until,
+        revoked: true,
+        access_jtis: vec![],
+    }
+}
+
 /// An SSO session, keyed by the SHA-256 of the session cookie.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
@@ -202,17 +229,20 @@ mod tests {
 
     #[test]
     fn a_code_is_fresh_once_then_replayed() {
-        let (first, stored) = take_code(Some(code(100)), 10);
+        let (first, stored) = take_code(Some(code(100)), 10, Issued::default());
         assert!(matches!(first, CodeTake::Fresh { .. }));
-        let (second, stored) = take_code(stored, 11);
+        let (second, stored) = take_code(stored, 11, Issued::default());
         assert!(matches!(second, CodeTake::Replayed { .. }));
         assert!(stored.unwrap().replayed);
     }
 
     #[test]
     fn an_expired_code_is_missing() {
-        assert_eq!(take_code(Some(code(100)), 100).0, CodeTake::Missing);
-        assert_eq!(take_code(None, 0).0, CodeTake::Missing);
+        assert_eq!(
+            take_code(Some(code(100)), 100, Issued::default()).0,
+            CodeTake::Missing
+        );
+        assert_eq!(take_code(None, 0, Issued::default()).0, CodeTake::Missing);
     }
 
     fn family() -> RefreshFamily {

@@ -20,6 +20,9 @@ pub enum GrantCommand {
         key: String,
         value: Value,
         expires_at: u64,
+        /// Only if no live record holds the key; answers whether it was written.
+        #[serde(default)]
+        create_only: bool,
     },
     Get {
         key: String,
@@ -31,10 +34,8 @@ pub enum GrantCommand {
     TakeCode {
         key: String,
         now: u64,
-    },
-    RecordIssued {
-        key: String,
-        issued: Issued,
+        /// What the caller will issue, recorded in the same write that consumes the code.
+        issue: Issued,
     },
     RotateRefresh {
         key: String,
@@ -45,6 +46,8 @@ pub enum GrantCommand {
     },
     RevokeFamily {
         key: String,
+        /// A missing family is written as revoked until then, so it can never be created.
+        tombstone_until: u64,
     },
     AddFamilyJti {
         key: String,
@@ -120,6 +123,29 @@ impl<'a> Grants<'a> {
                 key: key(kind, id),
                 value,
                 expires_at,
+                create_only: false,
+            },
+        )
+        .await
+    }
+
+    /// Writes only if the key holds no live record; returns whether it wrote.
+    pub async fn create<T: Serialize>(
+        &self,
+        kind: Kind,
+        id: &str,
+        value: &T,
+        expires_at: u64,
+    ) -> Result<bool, StoreError> {
+        let value = serde_json::to_value(value)?;
+        self.call(
+            kind,
+            id,
+            GrantCommand::Put {
+                key: key(kind, id),
+                value,
+                expires_at,
+                create_only: true,
             },
         )
         .await
@@ -151,28 +177,22 @@ impl<'a> Grants<'a> {
         Ok(())
     }
 
-    /// `code_hash` is the SHA-256 of the code (the code itself is never stored).
-    pub async fn take_code(&self, code_hash: &str, now: u64) -> Result<CodeTake, StoreError> {
+    /// Takes a code (`code_hash` is its SHA-256; the code itself is never stored), recording
+    /// in the same write what the caller is about to issue, so a replay — even one racing
+    /// this very redemption — finds it and revokes it.
+    pub async fn take_code(
+        &self,
+        code_hash: &str,
+        now: u64,
+        issue: Issued,
+    ) -> Result<CodeTake, StoreError> {
         self.call(
             Kind::Code,
             code_hash,
             GrantCommand::TakeCode {
                 key: key(Kind::Code, code_hash),
                 now,
-            },
-        )
-        .await
-    }
-
-    /// Records what a code issued; returns true if the code was replayed meanwhile, in which
-    /// case the caller must revoke what it just issued.
-    pub async fn record_issued(&self, code_hash: &str, issued: Issued) -> Result<bool, StoreError> {
-        self.call(
-            Kind::Code,
-            code_hash,
-            GrantCommand::RecordIssued {
-                key: key(Kind::Code, code_hash),
-                issued,
+                issue,
             },
         )
         .await
@@ -200,15 +220,19 @@ impl<'a> Grants<'a> {
         .await
     }
 
+    /// Revokes a family; returns it if it was live. A family that does not exist yet is
+    /// tombstoned until `tombstone_until`, so a racing creation fails.
     pub async fn revoke_family(
         &self,
         family_id: &str,
+        tombstone_until: u64,
     ) -> Result<Option<RefreshFamily>, StoreError> {
         self.call(
             Kind::Family,
             family_id,
             GrantCommand::RevokeFamily {
                 key: key(Kind::Family, family_id),
+                tombstone_until,
             },
         )
         .await

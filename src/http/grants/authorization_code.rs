@@ -1,10 +1,13 @@
 //! `grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3.2): the code is taken
-//! atomically from its shard; a second use is refused and revokes what the first issued
-//! (RFC 6749 §4.1.2); the code is bound to the client, the redirect URI and the PKCE challenge.
+//! atomically from its shard, together with the ids of what this redemption will issue; a
+//! second use is refused and revokes those (RFC 6749 §4.1.2) — the access token by `jti`, the
+//! refresh family by id, tombstoned if not created yet. The code is bound to the client, the
+//! redirect URI and the PKCE challenge.
 
 use serde_json::Value;
 
-use super::user_tokens::{self, Issue};
+use super::user_tokens::{self, Issue, Preassigned};
+use crate::crypto::random;
 use crate::http::authorize::load_user;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
@@ -12,7 +15,7 @@ use crate::http::token::{AuthenticatedClient, Params};
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::pkce;
-use crate::oidc::records::{CodeTake, Issued};
+use crate::oidc::records::{CodeTake, Issued, IssuedJti};
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::Grants;
 
@@ -34,12 +37,28 @@ pub async fn run(
             "the authorization code is invalid, expired or already used",
         ))
     };
-    let record = match grants.take_code(&hash, ctx.now).await? {
+    // The ids of what this redemption will issue, recorded as the code is consumed.
+    let pre = Preassigned {
+        jti: random::id()?,
+        family_id: random::id()?,
+    };
+    let planned = Issued {
+        access_jtis: vec![IssuedJti {
+            jti: pre.jti.clone(),
+            exp: ctx.now + app.token_lifetimes.access_token,
+        }],
+        refresh_family: Some(pre.family_id.clone()),
+    };
+    let record = match grants.take_code(&hash, ctx.now, planned).await? {
         CodeTake::Fresh { record } => record,
         CodeTake::Replayed { record } => {
             grants.revoke_jtis(&record.issued.access_jtis).await?;
             if let Some(fid) = &record.issued.refresh_family {
-                if let Some(f) = grants.revoke_family(fid).await? {
+                // Tombstoned for the refresh lifetime if the first redemption has not created it yet.
+                if let Some(f) = grants
+                    .revoke_family(fid, ctx.now + app.token_lifetimes.refresh_token)
+                    .await?
+                {
                     grants.revoke_jtis(&f.access_jtis).await?;
                 }
             }
@@ -86,23 +105,10 @@ pub async fn run(
             nonce: record.nonce.as_deref(),
             session_id: record.session_id.as_deref(),
             new_family: record.offline,
+            preassigned: Some(pre),
             rotated_refresh: None,
         },
     )
     .await?;
-    let record_of_issue = Issued {
-        access_jtis: vec![issued.jti.clone()],
-        refresh_family: issued.family_id.clone(),
-    };
-    if grants.record_issued(&hash, record_of_issue).await? {
-        // Replayed while we were issuing: what we just minted is revoked too.
-        grants.revoke_jtis(&[issued.jti]).await?;
-        if let Some(fid) = &issued.family_id {
-            grants.revoke_family(fid).await?;
-        }
-        return Err(HttpError::OAuth(OAuthError::invalid_grant(
-            "the authorization code was already used",
-        )));
-    }
     Ok(issued.body)
 }

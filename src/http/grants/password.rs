@@ -71,6 +71,7 @@ pub async fn run(
             nonce: None,
             session_id: None,
             new_family: offline,
+            preassigned: None,
             rotated_refresh: None,
         },
     )

@@ -84,6 +84,7 @@ pub async fn run(
             nonce: None,
             session_id: family.session_id.as_deref(),
             new_family: false,
+            preassigned: None,
             rotated_refresh: Some(next),
         },
     )

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::http::token::{access_token, id_token, token_response};
+use crate::http::token::{id_token, signed_access_token, token_response};
+use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{IssuedJti, RefreshFamily};
@@ -24,6 +25,8 @@ pub struct Issue<'a> {
     pub session_id: Option<&'a str>,
     /// Start a refresh-token family (when earned and the `refresh_token` grant is ticked).
     pub new_family: bool,
+    /// Ids chosen before the tokens exist (the code grant records them when it takes the code).
+    pub preassigned: Option<Preassigned>,
     /// A refresh token already rotated into an existing family (refresh grant).
     pub rotated_refresh: Option<String>,
 }
@@ -34,6 +37,12 @@ pub struct Issued {
     pub family_id: Option<String>,
 }
 
+/// The access token's `jti` and the refresh family's id, fixed ahead of issuing.
+pub struct Preassigned {
+    pub jti: String,
+    pub family_id: String,
+}
+
 /// A new refresh token `{family_id}.{secret}`: the family id routes to its shard.
 pub fn new_refresh_token(family_id: &str) -> Result<String, getrandom::Error> {
     Ok(format!("{family_id}.{}", random::token()?))
@@ -41,7 +50,21 @@ pub fn new_refresh_token(family_id: &str) -> Result<String, getrandom::Error> {
 
 pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
     let scope = i.scope.to_string();
-    let (at, jti) = access_token(ctx, i.app, i.issuer, &i.user.id, &scope).await?;
+    let (jti, fid) = match &i.preassigned {
+        Some(p) => (p.jti.clone(), p.family_id.clone()),
+        None => (random::id()?, random::id()?),
+    };
+    let at = signed_access_token(
+        ctx,
+        i.app,
+        i.issuer,
+        &i.user.id,
+        &i.app.client_id,
+        &i.app.client_id,
+        &scope,
+        &jti,
+    )
+    .await?;
     let exp = ctx.now + i.app.token_lifetimes.access_token;
     let id = if i.scope.contains("openid") {
         Some(
@@ -67,7 +90,6 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
     let refresh = if let Some(rt) = i.rotated_refresh {
         Some(rt)
     } else if i.new_family && i.app.allows_grant(GrantType::RefreshToken) {
-        let fid = random::id()?;
         let rt = new_refresh_token(&fid)?;
         let family = RefreshFamily {
             family_id: fid.clone(),
@@ -87,9 +109,19 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
                 exp,
             }],
         };
-        Grants::new(&ctx.env)
-            .put(Kind::Family, &fid, &family, family.expires_at)
-            .await?;
+        // Created only if absent: a replay of the code that preassigned this id may already
+        // have left a revoked record here, and then nothing may be issued.
+        if !Grants::new(&ctx.env)
+            .create(Kind::Family, &fid, &family, family.expires_at)
+            .await?
+        {
+            Grants::new(&ctx.env)
+                .revoke_jtis(&[IssuedJti { jti, exp }])
+                .await?;
+            return Err(HttpError::OAuth(OAuthError::invalid_grant(
+                "the authorization code was already used",
+            )));
+        }
         family_id = Some(fid);
         Some(rt)
     } else {
