@@ -116,17 +116,19 @@ impl<'a> Grants<'a> {
         expires_at: u64,
     ) -> Result<(), StoreError> {
         let value = serde_json::to_value(value)?;
-        self.call(
-            kind,
-            id,
-            GrantCommand::Put {
-                key: key(kind, id),
-                value,
-                expires_at,
-                create_only: false,
-            },
-        )
-        .await
+        let _written: bool = self
+            .call(
+                kind,
+                id,
+                GrantCommand::Put {
+                    key: key(kind, id),
+                    value,
+                    expires_at,
+                    create_only: false,
+                },
+            )
+            .await?;
+        Ok(())
     }
 
     /// Writes only if the key holds no live record; returns whether it wrote.
