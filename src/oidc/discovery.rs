@@ -94,7 +94,6 @@ pub fn document(issuer: &str, app: &Application) -> Value {
         "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
-        "userinfo_signing_alg_values_supported": [],
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported":
