@@ -15,8 +15,6 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "iat",
     "auth_time",
     "nonce",
-    "acr",
-    "amr",
     "at_hash",
     "c_hash",
     "sid",
