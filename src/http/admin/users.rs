@@ -73,6 +73,24 @@ pub async fn route(
                 Err(HttpError::NotFound)
             }
         }
+        // A user's remembered consents, and withdrawing one (the next sign-in asks again).
+        ([id, "consents"], Method::Get) => {
+            let items: Value = dir
+                .call(DirectoryCommand::ListConsents {
+                    user_id: id.to_string(),
+                })
+                .await?;
+            json(200, &json!({"items": items}))
+        }
+        ([id, "consents", client_id], Method::Delete) => {
+            let _: Value = dir
+                .call(DirectoryCommand::DeleteConsent {
+                    user_id: id.to_string(),
+                    client_id: client_id.to_string(),
+                })
+                .await?;
+            no_content()
+        }
         ([_], _) | ([], _) => method_not_allowed(),
         _ => Err(HttpError::NotFound),
     }
