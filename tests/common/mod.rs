@@ -7,7 +7,13 @@
 //! its `workerd` children (the whole process group) and removes the state directory.
 //!
 //! A worker that cannot be started is a failure, never a skip: under `CI=true` and locally.
+//!
+//! Helpers of one family of tests live in submodules: [`admin_api`] (reading the admin API's
+//! answers) and [`oauth`] (clients of the token-side endpoints, machine and legacy set-up).
 #![allow(dead_code)] // Each test binary uses a different subset of the helpers.
+
+pub mod admin_api;
+pub mod oauth;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

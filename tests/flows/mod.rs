@@ -12,6 +12,8 @@
 //! ```
 #![allow(dead_code)] // Each test binary uses a different subset of the helpers.
 
+pub mod rp;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

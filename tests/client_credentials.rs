@@ -1,0 +1,525 @@
+//! Issue 5: the client credentials grant, black-box against the real worker under `wrangler dev`:
+//! programmatic access accounts (AK/SK) get exactly the subset of the requested permissions they
+//! hold (by scope, wildcard or RFC 8707 `resource`), one audience per token; forged, unknown,
+//! disabled, wrong-secret and other-pool keys are refused; an application gets a token for its
+//! own permissions only, and only if it ticked the grant. Talks HTTP only; knows nothing of the
+//! crate's internals. Each test spawns its own worker (STYLE.md habit 11).
+//!
+//! Not covered, on purpose: an *expired* access key. AK/SK accounts have no expiry yet, so the
+//! refused-key table uses a *disabled* account instead.
+
+mod common;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use common::oauth::{
+    assert_oauth_error, audiences, create_app, jwt_claims, s, scope_set, set, token, Auth,
+};
+use common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const ORDERS_URI: &str = "https://api.example.com/orders";
+const INVOICES_URI: &str = "https://api.example.com/invoices";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn jwt_header(jwt: &str) -> Value {
+    let head = jwt.split('.').next().unwrap_or_default();
+    let raw = URL_SAFE_NO_PAD
+        .decode(head)
+        .unwrap_or_else(|e| panic!("header of {jwt}: {e}"));
+    serde_json::from_slice(&raw).unwrap_or_else(|e| panic!("header of {jwt} is not JSON: {e}"))
+}
+
+/// Creates the `orders` and `invoices` resources in `pool` (None = the default pool).
+async fn create_resources(app: &TestApp, pool: Option<&str>) {
+    let q = pool.map(|p| format!("?pool_id={p}")).unwrap_or_default();
+    for (code, uri) in [("orders", ORDERS_URI), ("invoices", INVOICES_URI)] {
+        let body = json!({"code": code, "uri": uri, "actions": ["read", "write", "delete"]});
+        let r = app
+            .admin()
+            .post(&format!("/api/v1/resources{q}"), &body)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "creating resource {body}: {}",
+            r.excerpt()
+        );
+    }
+}
+
+/// Creates an access account holding `permissions`; returns (access_key, secret_key).
+async fn create_access_account(
+    app: &TestApp,
+    pool: Option<&str>,
+    permissions: &[&str],
+) -> (String, String) {
+    let q = pool.map(|p| format!("?pool_id={p}")).unwrap_or_default();
+    let body = json!({"description": "batch job", "permissions": permissions});
+    let r = app
+        .admin()
+        .post(&format!("/api/v1/access-accounts{q}"), &body)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "creating access account {body}: {}",
+        r.excerpt()
+    );
+    let ak = s(&r.json, "access_key").to_string();
+    let sk = s(&r.json, "secret_key").to_string();
+    let pool_name = pool.unwrap_or("default");
+    assert!(
+        ak.starts_with(&format!("ak_{pool_name}_")),
+        "access key `{ak}` does not name its pool {pool_name}"
+    );
+    (ak, sk)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client credentials: AK/SK accounts
+// ---------------------------------------------------------------------------------------------
+
+/// The fixture of the machine tests: the two resources, and an application of the default pool
+/// that ticks client_credentials (and holds nothing itself).
+async fn machine_app(app: &TestApp) -> Value {
+    create_resources(app, None).await;
+    create_app(app, "m2m", &["client_credentials"], json!({})).await
+}
+
+#[tokio::test]
+async fn an_access_account_gets_exactly_the_subset_of_requested_permissions_it_holds() {
+    let app = TestApp::spawn().await;
+    let client = machine_app(&app).await;
+    let issuer = s(&client, "issuer");
+    let (ak, sk) = create_access_account(&app, None, &["orders:read", "orders:write"]).await;
+
+    // Both ways of presenting the key (RFC 6749 §2.3.1) give the same grant.
+    for (how, auth) in [
+        ("basic", Auth::Basic(&ak, &sk)),
+        ("post", Auth::Post(&ak, &sk)),
+    ] {
+        let r = token(
+            &app,
+            issuer,
+            auth,
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "orders:read orders:delete orders:write"),
+            ],
+        )
+        .await;
+        r.expect_status(200);
+        assert_eq!(
+            scope_set(s(&r.json, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "{how}: response scope"
+        );
+        assert!(
+            s(&r.json, "token_type").eq_ignore_ascii_case("bearer"),
+            "{how}: token_type in {}",
+            r.text
+        );
+        assert!(
+            r.json["expires_in"].as_u64().is_some_and(|e| e > 0),
+            "{how}: expires_in in {}",
+            r.text
+        );
+        assert!(
+            r.json.get("refresh_token").is_none(),
+            "{how}: client_credentials must not issue a refresh token: {}",
+            r.text
+        );
+        assert!(
+            r.json.get("id_token").is_none(),
+            "{how}: client_credentials must not issue an id_token: {}",
+            r.text
+        );
+        assert!(
+            r.header("cache-control").contains("no-store"),
+            "{how}: token response must be no-store"
+        );
+
+        let at = s(&r.json, "access_token");
+        // RFC 9068 §2.1: a JWT access token says so in `typ`.
+        assert_eq!(
+            jwt_header(at)["typ"]
+                .as_str()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("at+jwt"),
+            "{how}: header"
+        );
+        let c = jwt_claims(at);
+        assert_eq!(
+            audiences(&c["aud"]),
+            vec![ORDERS_URI.to_string()],
+            "{how}: aud is the resource; claims {c}"
+        );
+        assert_eq!(
+            c["sub"],
+            ak.as_str(),
+            "{how}: sub is the access key; claims {c}"
+        );
+        assert_eq!(
+            scope_set(s(&c, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "{how}: token scope; claims {c}"
+        );
+        assert_eq!(c["iss"], issuer, "{how}: iss; claims {c}");
+        assert!(
+            c["exp"].as_u64() > c["iat"].as_u64(),
+            "{how}: exp after iat; claims {c}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_held_wildcard_covers_every_action_of_its_resource_only() {
+    let app = TestApp::spawn().await;
+    let client = machine_app(&app).await;
+    let issuer = s(&client, "issuer");
+    let (ak, sk) = create_access_account(&app, None, &["orders:*"]).await;
+
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(&ak, &sk),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:delete orders:read"),
+        ],
+    )
+    .await;
+    r.expect_status(200);
+    assert_eq!(
+        scope_set(s(&r.json, "scope")),
+        set(&["orders:delete", "orders:read"])
+    );
+    let c = jwt_claims(s(&r.json, "access_token"));
+    assert_eq!(
+        scope_set(s(&c, "scope")),
+        set(&["orders:delete", "orders:read"]),
+        "claims {c}"
+    );
+
+    // The wildcard is on orders, not on invoices.
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(&ak, &sk),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "invoices:read"),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        "orders:* asking for invoices:read",
+        &r,
+        400,
+        "invalid_scope",
+    );
+}
+
+#[tokio::test]
+async fn the_resource_parameter_alone_grants_everything_held_on_that_resource() {
+    let app = TestApp::spawn().await;
+    let client = machine_app(&app).await;
+    let issuer = s(&client, "issuer");
+    let (ak, sk) = create_access_account(
+        &app,
+        None,
+        &["orders:read", "orders:write", "invoices:read"],
+    )
+    .await;
+
+    // RFC 8707 names the resource by URI; the code is accepted too.
+    for resource in [ORDERS_URI, "orders"] {
+        let r = token(
+            &app,
+            issuer,
+            Auth::Basic(&ak, &sk),
+            &[("grant_type", "client_credentials"), ("resource", resource)],
+        )
+        .await;
+        r.expect_status(200);
+        assert_eq!(
+            scope_set(s(&r.json, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "resource={resource}"
+        );
+        let c = jwt_claims(s(&r.json, "access_token"));
+        assert_eq!(
+            audiences(&c["aud"]),
+            vec![ORDERS_URI.to_string()],
+            "resource={resource}: claims {c}"
+        );
+        assert_eq!(
+            scope_set(s(&c, "scope")),
+            set(&["orders:read", "orders:write"]),
+            "resource={resource}: claims {c}"
+        );
+    }
+
+    // resource + scope: the scope narrows within the resource.
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(&ak, &sk),
+        &[
+            ("grant_type", "client_credentials"),
+            ("resource", INVOICES_URI),
+            ("scope", "invoices:read invoices:write"),
+        ],
+    )
+    .await;
+    r.expect_status(200);
+    assert_eq!(scope_set(s(&r.json, "scope")), set(&["invoices:read"]));
+    assert_eq!(
+        audiences(&jwt_claims(s(&r.json, "access_token"))["aud"]),
+        vec![INVOICES_URI.to_string()]
+    );
+}
+
+#[tokio::test]
+async fn requesting_nothing_the_caller_holds_is_invalid_scope() {
+    let app = TestApp::spawn().await;
+    let client = machine_app(&app).await;
+    let issuer = s(&client, "issuer");
+    let (ak, sk) = create_access_account(&app, None, &["orders:read", "invoices:read"]).await;
+
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("an action not held", &[("scope", "orders:delete")]),
+        (
+            "several actions, none held",
+            &[("scope", "orders:write orders:delete")],
+        ),
+        (
+            "a resource that does not exist",
+            &[("scope", "nosuch:read")],
+        ),
+        (
+            "a resource held, actions not held",
+            &[("resource", INVOICES_URI), ("scope", "invoices:write")],
+        ),
+        // One token has one audience (contract): two resources in one request are refused.
+        (
+            "permissions on two resources at once",
+            &[("scope", "orders:read invoices:read")],
+        ),
+    ];
+    for (case, extra) in cases {
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend_from_slice(extra);
+        let r = token(&app, issuer, Auth::Basic(&ak, &sk), &form).await;
+        assert_oauth_error(case, &r, 400, "invalid_scope");
+        assert!(
+            r.json.get("access_token").is_none(),
+            "{case}: no token on an error: {}",
+            r.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn forged_unknown_disabled_wrong_secret_and_other_pool_access_keys_are_refused() {
+    let app = TestApp::spawn().await;
+    let client = machine_app(&app).await;
+    let issuer = s(&client, "issuer");
+    let (good_ak, good_sk) = create_access_account(&app, None, &["orders:read"]).await;
+    let (disabled_ak, disabled_sk) = create_access_account(&app, None, &["orders:read"]).await;
+    // "Expired" keys do not exist yet (AK/SK accounts have no expiry): disabled is the nearest.
+    let r = app
+        .admin()
+        .patch(
+            &format!("/api/v1/access-accounts/{disabled_ak}"),
+            &json!({"disabled": true}),
+        )
+        .await;
+    r.expect_status(200);
+
+    // Another pool with its own application, resource and key: the key works there (control),
+    // and must not work at the default pool's issuer.
+    let r = app
+        .admin()
+        .post(
+            "/api/v1/pools",
+            &json!({"id": "other", "name": "Other pool"}),
+        )
+        .await;
+    r.expect_status(201);
+    create_resources(&app, Some("other")).await;
+    let other_client = create_app(
+        &app,
+        "m2m-other",
+        &["client_credentials"],
+        json!({"pool_id": "other"}),
+    )
+    .await;
+    let (other_ak, other_sk) = create_access_account(&app, Some("other"), &["orders:read"]).await;
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders:read"),
+    ];
+    let control = token(
+        &app,
+        s(&other_client, "issuer"),
+        Auth::Basic(&other_ak, &other_sk),
+        &form,
+    )
+    .await;
+    control.expect_status(200);
+    let control = token(&app, issuer, Auth::Basic(&good_ak, &good_sk), &form).await;
+    control.expect_status(200);
+
+    // A forged key: the shape of a real one, for this pool, never issued.
+    let forged_ak = format!(
+        "ak_default_{}",
+        common::random_b64(16).replace(['-', '_'], "x")
+    );
+    let unknown_pool_ak = good_ak.replacen("ak_default_", "ak_nosuchpool_", 1);
+    let cases: &[(&str, &str, &str)] = &[
+        ("forged access key", &forged_ak, &good_sk),
+        (
+            "access key naming an unknown pool",
+            &unknown_pool_ak,
+            &good_sk,
+        ),
+        ("not an access key at all", "ak_", &good_sk),
+        ("disabled access key", &disabled_ak, &disabled_sk),
+        ("wrong secret key", &good_ak, &other_sk),
+        ("empty secret key", &good_ak, ""),
+        ("another key's secret", &good_ak, &disabled_sk),
+        ("access key of another pool", &other_ak, &other_sk),
+    ];
+    for (case, ak, sk) in cases {
+        for (how, auth) in [("basic", Auth::Basic(ak, sk)), ("post", Auth::Post(ak, sk))] {
+            let r = token(&app, issuer, auth, &form).await;
+            assert_oauth_error(&format!("{case} ({how})"), &r, 401, "invalid_client");
+            assert!(
+                r.json.get("access_token").is_none(),
+                "{case} ({how}): {}",
+                r.text
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client credentials: the application itself
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_application_gets_a_token_for_its_own_permissions_only() {
+    let app = TestApp::spawn().await;
+    create_resources(&app, None).await;
+    let client = create_app(
+        &app,
+        "svc",
+        &["client_credentials"],
+        json!({"permissions": ["orders:read"]}),
+    )
+    .await;
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
+
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, secret),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read orders:write"),
+        ],
+    )
+    .await;
+    r.expect_status(200);
+    assert_eq!(scope_set(s(&r.json, "scope")), set(&["orders:read"]));
+    assert!(
+        r.json.get("refresh_token").is_none() && r.json.get("id_token").is_none(),
+        "{}",
+        r.text
+    );
+    let c = jwt_claims(s(&r.json, "access_token"));
+    assert_eq!(c["sub"], id, "sub is the client id; claims {c}");
+    assert_eq!(
+        audiences(&c["aud"]),
+        vec![ORDERS_URI.to_string()],
+        "claims {c}"
+    );
+    assert_eq!(
+        scope_set(s(&c, "scope")),
+        set(&["orders:read"]),
+        "claims {c}"
+    );
+
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, secret),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:write"),
+        ],
+    )
+    .await;
+    assert_oauth_error(
+        "application asking for a permission it does not hold",
+        &r,
+        400,
+        "invalid_scope",
+    );
+
+    let r = token(
+        &app,
+        issuer,
+        Auth::Basic(id, "not-the-secret"),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+        ],
+    )
+    .await;
+    assert_oauth_error("application with a wrong secret", &r, 401, "invalid_client");
+}
+
+#[tokio::test]
+async fn client_credentials_at_an_application_that_did_not_tick_it_is_unauthorized_client() {
+    let app = TestApp::spawn().await;
+    create_resources(&app, None).await;
+    // Default grants (authorization_code, refresh_token), yet holding a permission.
+    let client = create_app(
+        &app,
+        "web",
+        &["authorization_code", "refresh_token"],
+        json!({"permissions": ["orders:read"]}),
+    )
+    .await;
+    let (issuer, id, secret) = (
+        s(&client, "issuer"),
+        s(&client, "client_id"),
+        s(&client, "client_secret"),
+    );
+    let (ak, sk) = create_access_account(&app, None, &["orders:read"]).await;
+
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("scope", "orders:read"),
+    ];
+    for (case, auth) in [
+        ("the application's own secret", Auth::Basic(id, secret)),
+        ("an access account", Auth::Basic(&ak, &sk)),
+    ] {
+        let r = token(&app, issuer, auth, &form).await;
+        assert_oauth_error(case, &r, 400, "unauthorized_client");
+        assert!(r.json.get("access_token").is_none(), "{case}: {}", r.text);
+    }
+}

@@ -1,0 +1,428 @@
+//! Redeeming authorization codes at the token endpoint, black-box against the real worker under
+//! `wrangler dev`:
+//! - issue 3: a code is single use (a replay revokes what it gave, 20 parallel redemptions give
+//!   one success), bound to its client and redirect URI, and to its PKCE challenge (RFC 7636);
+//!   a public client must use PKCE; wrong client credentials are `invalid_client` (RFC 6749
+//!   §2.3, §5.2); query and body parameters must not conflict;
+//! - issue 2: the atomic single-use take of a code in its Durable Object (25 concurrent takes,
+//!   one winner), through the admin-only debug API.
+//!
+//! Each test spawns its own worker (STYLE.md habit 11). Depends on `common` (harness) and
+//! `flows` (browser, `flows::rp`).
+
+mod common;
+mod flows;
+
+use futures::future::join_all;
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use reqwest::Method;
+use serde_json::json;
+
+use common::{send, unique, TestApp};
+use flows::rp::{
+    basic, expect_oauth_error, fresh_code, new_rp, redeem, refresh, setup, token, userinfo,
+};
+use flows::{code_params, create_user, Browser, Pkce};
+
+// ---------------------------------------------------------------------------------------------
+// Codes: single use, bound to the client, concurrent redemption
+
+#[tokio::test]
+async fn reused_code_is_rejected_and_its_tokens_revoked() {
+    let (app, rp, user) = setup().await;
+    let code = fresh_code(
+        &app,
+        &rp,
+        &user,
+        "openid offline_access",
+        &[("prompt", "consent".into())],
+    )
+    .await;
+    let first = redeem(&app, &rp, &code, None).await;
+    first.expect_status(200);
+    let at = first.json["access_token"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let rt = first.json["refresh_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no refresh token: {}", first.text))
+        .to_string();
+    userinfo(&app, &rp, &at).await.expect_status(200);
+
+    let second = redeem(&app, &rp, &code, None).await;
+    expect_oauth_error(&second, 400, "invalid_grant");
+
+    let me = userinfo(&app, &rp, &at).await;
+    assert_eq!(
+        me.status, 401,
+        "the first access token is revoked after the replay: {}",
+        me.text
+    );
+    assert!(
+        me.header("www-authenticate").contains("invalid_token"),
+        "WWW-Authenticate: {}",
+        me.header("www-authenticate")
+    );
+    expect_oauth_error(&refresh(&app, &rp, &rt, None).await, 400, "invalid_grant");
+}
+
+#[tokio::test]
+async fn twenty_parallel_redemptions_of_one_code_give_exactly_one_success() {
+    let (app, rp, user) = setup().await;
+    let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+    let replies = join_all((0..20).map(|_| redeem(&app, &rp, &code, None))).await;
+    let ok = replies.iter().filter(|r| r.status == 200).count();
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
+    assert_eq!(ok, 1, "exactly one success among {statuses:?}");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        expect_oauth_error(r, 400, "invalid_grant");
+    }
+}
+
+#[tokio::test]
+async fn a_code_presented_by_another_client_is_rejected() {
+    let (app, rp, user) = setup().await;
+    let other = new_rp(&app, json!({})).await;
+    // (case, token endpoint's issuer, authenticating client, expected error)
+    let cases = [
+        (
+            "other app at its own token endpoint",
+            &other,
+            &other,
+            "invalid_grant",
+        ),
+        (
+            "other app's credentials at this app's endpoint",
+            &rp,
+            &other,
+            "invalid_client",
+        ),
+    ];
+    for (case, at, who, want) in cases {
+        let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", rp.redirect_uri.as_str()),
+        ];
+        let r = send(
+            app.at(Method::POST, &format!("{}/token", at.issuer))
+                .header(AUTHORIZATION, basic(&who.client_id, &who.client_secret))
+                .form(&form),
+        )
+        .await;
+        assert_eq!(r.json["error"].as_str(), Some(want), "{case}: {}", r.text);
+        assert_ne!(r.status, 200, "{case}");
+        // The rightful client can still redeem it (the failed attempt did not consume it), or at
+        // least the stolen attempt gave nothing; either way the thief got no tokens.
+    }
+}
+
+#[tokio::test]
+async fn a_code_redeemed_with_another_redirect_uri_is_rejected() {
+    let app = TestApp::spawn().await;
+    let rp = new_rp(
+        &app,
+        json!({"redirect_uris": ["https://rp.example/a", "https://rp.example/b"]}),
+    )
+    .await;
+    let user = create_user(&app).await;
+    let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://rp.example/b"),
+    ];
+    expect_oauth_error(&token(&app, &rp, &form).await, 400, "invalid_grant");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-use codes in a Durable Object
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_one_of_25_concurrent_takes_of_a_code_wins() {
+    let app = TestApp::spawn().await;
+    let minted = app.admin().post("/api/v1/debug/codes", &json!({})).await;
+    assert!(
+        minted.status.is_success(),
+        "POST /api/v1/debug/codes: {} {}",
+        minted.status,
+        minted.text
+    );
+    let code = minted.json["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {}", minted.text))
+        .to_string();
+
+    let body = json!({"code": code});
+    let admin = app.admin();
+    let takes = (0..25).map(|_| admin.post("/api/v1/debug/codes/take", &body));
+    let replies = futures::future::join_all(takes).await;
+
+    let mut won = 0;
+    for r in &replies {
+        match r.status.as_u16() {
+            200 => {
+                assert_eq!(r.json["taken"], true, "winner body: {}", r.excerpt());
+                won += 1;
+            }
+            409 => assert_eq!(r.json["taken"], false, "loser body: {}", r.excerpt()),
+            other => panic!("a take answered {other}: {}", r.excerpt()),
+        }
+    }
+    assert_eq!(won, 1, "{won} of 25 concurrent takes succeeded");
+
+    // Gone for good afterwards; and an unknown code is never taken.
+    let again = app.admin().post("/api/v1/debug/codes/take", &body).await;
+    again.expect_status(409);
+    let unknown = app
+        .admin()
+        .post(
+            "/api/v1/debug/codes/take",
+            &json!({"code": unique("nosuchcode")}),
+        )
+        .await;
+    unknown.expect_status(409);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PKCE (RFC 7636)
+
+#[tokio::test]
+async fn wrong_missing_or_downgraded_pkce_verifiers_are_invalid_grant() {
+    let (app, rp, user) = setup().await;
+    // (case, challenge sent at /auth, verifier sent at /token)
+    let s256 = Pkce::s256();
+    let plain = Pkce::plain();
+    let cases: Vec<(&str, Option<&Pkce>, Option<String>)> = vec![
+        (
+            "wrong S256 verifier",
+            Some(&s256),
+            Some(Pkce::s256().verifier),
+        ),
+        ("missing verifier for an S256 challenge", Some(&s256), None),
+        (
+            "the S256 challenge itself sent as a plain verifier",
+            Some(&s256),
+            Some(s256.challenge.clone()),
+        ),
+        (
+            "wrong plain verifier",
+            Some(&plain),
+            Some(Pkce::plain().verifier),
+        ),
+        ("missing verifier for a plain challenge", Some(&plain), None),
+        (
+            "a verifier for a code requested without a challenge",
+            None,
+            Some(Pkce::s256().verifier),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, pkce, verifier) in cases {
+        let extra: Vec<(&'static str, String)> =
+            pkce.map(|p| p.params().to_vec()).unwrap_or_default();
+        let code = fresh_code(&app, &rp, &user, "openid", &extra).await;
+        let r = redeem(&app, &rp, &code, verifier.as_deref()).await;
+        if (r.status.as_u16(), r.json["error"].as_str()) != (400, Some("invalid_grant")) {
+            failures.push(format!("{case}: {} {}", r.status, r.text));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expected 400 invalid_grant for:\n{}",
+        failures.join("\n")
+    );
+
+    // Controls: the right verifiers are accepted.
+    for p in [Pkce::s256(), Pkce::plain()] {
+        let code = fresh_code(&app, &rp, &user, "openid", &p.params()).await;
+        redeem(&app, &rp, &code, Some(&p.verifier))
+            .await
+            .expect_status(200);
+    }
+}
+
+#[tokio::test]
+async fn public_client_must_use_pkce_and_then_redeems_without_a_secret() {
+    let app = TestApp::spawn().await;
+    let rp = new_rp(&app, json!({"token_endpoint_auth_method": "none"})).await;
+    let user = create_user(&app).await;
+
+    let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    let cb = Browser::new(&app)
+        .authorize(&rp.issuer, &params)
+        .await
+        .callback();
+    assert_eq!(
+        cb.get("error"),
+        Some("invalid_request"),
+        "no PKCE: {:?}",
+        cb.params
+    );
+    assert_eq!(
+        cb.get("state"),
+        params
+            .iter()
+            .find(|(k, _)| *k == "state")
+            .map(|(_, v)| v.as_str())
+    );
+    assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
+
+    let pkce = Pkce::s256();
+    let code = fresh_code(&app, &rp, &user, "openid", &pkce.params()).await;
+    let public = |code: &str, verifier: Option<&str>| {
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code.to_string()),
+            ("redirect_uri", rp.redirect_uri.clone()),
+            ("client_id", rp.client_id.clone()),
+        ];
+        if let Some(v) = verifier {
+            form.push(("code_verifier", v.to_string()));
+        }
+        send(
+            app.at(Method::POST, &format!("{}/token", rp.issuer))
+                .form(&form),
+        )
+    };
+    expect_oauth_error(&public(&code, None).await, 400, "invalid_grant");
+    let code = fresh_code(&app, &rp, &user, "openid", &pkce.params()).await;
+    public(&code, Some(&pkce.verifier)).await.expect_status(200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Client authentication (RFC 6749 §2.3, §5.2)
+
+#[tokio::test]
+async fn wrong_client_credentials_are_invalid_client_401_with_www_authenticate_for_basic() {
+    let (app, rp, user) = setup().await;
+    let wrong = format!("{}x", rp.client_secret);
+    // (case, Authorization header, extra form fields, WWW-Authenticate expected)
+    let cases: Vec<(&str, Option<String>, Vec<(&str, String)>, bool)> = vec![
+        (
+            "basic, wrong secret",
+            Some(basic(&rp.client_id, &wrong)),
+            vec![],
+            true,
+        ),
+        (
+            "basic, unknown client",
+            Some(basic("nobody", &rp.client_secret)),
+            vec![],
+            true,
+        ),
+        (
+            "post, wrong secret",
+            None,
+            vec![
+                ("client_id", rp.client_id.clone()),
+                ("client_secret", wrong.clone()),
+            ],
+            false,
+        ),
+        (
+            "post, no secret for a confidential client",
+            None,
+            vec![("client_id", rp.client_id.clone())],
+            false,
+        ),
+        ("no credentials at all", None, vec![], false),
+    ];
+    let mut failures = Vec::new();
+    for (case, auth, extra, www) in cases {
+        let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code),
+            ("redirect_uri", rp.redirect_uri.clone()),
+        ];
+        form.extend(extra);
+        let mut rb = app
+            .at(Method::POST, &format!("{}/token", rp.issuer))
+            .form(&form);
+        if let Some(a) = auth {
+            rb = rb.header(AUTHORIZATION, a);
+        }
+        let r = send(rb).await;
+        let challenge = r
+            .headers
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let ok = r.status == 401
+            && r.json["error"] == "invalid_client"
+            && (!www || challenge.to_ascii_lowercase().starts_with("basic"));
+        if !ok {
+            failures.push(format!(
+                "{case}: {} www-authenticate={challenge:?} {}",
+                r.status, r.text
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expected 401 invalid_client for:\n{}",
+        failures.join("\n")
+    );
+
+    // Control: client_secret_post with the right secret works.
+    let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+        ("client_id", rp.client_id.as_str()),
+        ("client_secret", rp.client_secret.as_str()),
+    ];
+    send(
+        app.at(Method::POST, &format!("{}/token", rp.issuer))
+            .form(&form),
+    )
+    .await
+    .expect_status(200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The token endpoint's request and response shape
+
+#[tokio::test]
+async fn token_parameters_in_query_and_body_that_conflict_are_invalid_request() {
+    let (app, rp, user) = setup().await;
+    let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
+    let url = format!(
+        "{}/token?grant_type=authorization_code&code={code}x",
+        rp.issuer
+    );
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", rp.redirect_uri.as_str()),
+    ];
+    let r = send(
+        app.at(Method::POST, &url)
+            .header(AUTHORIZATION, basic(&rp.client_id, &rp.client_secret))
+            .form(&form),
+    )
+    .await;
+    expect_oauth_error(&r, 400, "invalid_request");
+
+    // The same value in both places is fine.
+    let url = format!(
+        "{}/token?grant_type=authorization_code&code={code}",
+        rp.issuer
+    );
+    let r = send(
+        app.at(Method::POST, &url)
+            .header(AUTHORIZATION, basic(&rp.client_id, &rp.client_secret))
+            .form(&form),
+    )
+    .await;
+    r.expect_status(200);
+    assert_eq!(
+        (r.header("cache-control"), r.header("pragma")),
+        ("no-store", "no-cache"),
+        "RFC 6749 §5.1"
+    );
+}
