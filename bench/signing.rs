@@ -17,7 +17,10 @@ async fn median_ms(app: &common::TestApp, alg: &str, count: u64, rounds: usize) 
     let mut times = Vec::new();
     for _ in 0..rounds {
         let t0 = Instant::now();
-        let r = app.admin().post("/api/v1/debug/sign", &json!({"alg": alg, "count": count})).await;
+        let r = app
+            .admin()
+            .post("/api/v1/debug/sign", &json!({"alg": alg, "count": count}))
+            .await;
         assert_eq!(r.status.as_u16(), 200, "sign probe: {}", r.text);
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
     }
@@ -27,7 +30,10 @@ async fn median_ms(app: &common::TestApp, alg: &str, count: u64, rounds: usize) 
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let count: u64 = std::env::var("COUNT").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let count: u64 = std::env::var("COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
     let app = common::TestApp::spawn().await;
     let mut rows = String::new();
     for alg in ["RS256", "PS256", "ES256", "EdDSA", "HS256"] {
@@ -36,7 +42,14 @@ async fn main() {
         let empty = median_ms(&app, alg, 0, 9).await;
         let full = median_ms(&app, alg, count, 9).await;
         let per = (full - empty).max(0.0) / count as f64;
-        rows.push_str(&format!("| {alg} | {per:.3} | {:.0} |\n", if per > 0.0 { 1000.0 / per } else { f64::INFINITY }));
+        rows.push_str(&format!(
+            "| {alg} | {per:.3} | {:.0} |\n",
+            if per > 0.0 {
+                1000.0 / per
+            } else {
+                f64::INFINITY
+            }
+        ));
     }
     let report = format!(
         "# Signature cost inside the worker\n\n{count} signatures per request, median of 9 requests minus an empty one.\n\n\

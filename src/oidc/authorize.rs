@@ -153,7 +153,11 @@ pub fn validate(
         Some(m) => m,
         None => default_mode,
     };
-    let target = ErrorTarget { redirect_uri: redirect_uri.to_string(), response_mode: error_mode, state: state.clone() };
+    let target = ErrorTarget {
+        redirect_uri: redirect_uri.to_string(),
+        response_mode: error_mode,
+        state: state.clone(),
+    };
     let fail = |code: ErrorCode, d: &str| {
         Err(AuthorizeError::Redirect(
             OAuthError::new(code, d.to_string()),

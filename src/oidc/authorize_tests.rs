@@ -223,7 +223,14 @@ fn next_step_follows_prompt_and_max_age() {
 
 #[test]
 fn refusing_query_mode_for_tokens_answers_in_the_fragment() {
-    match validate(&app(), &params(&[("response_type", "id_token"), ("response_mode", "query"), ("nonce", "n")])) {
+    match validate(
+        &app(),
+        &params(&[
+            ("response_type", "id_token"),
+            ("response_mode", "query"),
+            ("nonce", "n"),
+        ]),
+    ) {
         Err(AuthorizeError::Redirect(e, t)) => {
             assert_eq!(e.code, ErrorCode::InvalidRequest);
             assert_eq!(t.response_mode, ResponseMode::Fragment);

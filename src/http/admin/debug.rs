@@ -39,7 +39,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             for _ in 0..count {
                 crate::crypto::password::hash("a benchmark password").await?;
             }
-            json(200, &json!({"count": count, "iterations": crate::crypto::password::ITERATIONS}))
+            json(
+                200,
+                &json!({"count": count, "iterations": crate::crypto::password::ITERATIONS}),
+            )
         }
         (["sign"], Method::Post) => {
             let b = match body(&mut req).await {
