@@ -63,30 +63,30 @@ async fn dispatch(
 ) -> HttpResult {
     match (method, segments) {
         (Method::Get, [".well-known", "openid-configuration"]) => {
-            discovery::configuration(issuer, &app)
+            discovery::configuration(issuer, app)
         }
-        (Method::Get, [".well-known", "jwks.json"]) => discovery::jwks(ctx, &app).await,
-        (Method::Get | Method::Post, ["auth"]) => authorize::handle(ctx, req, &app, issuer).await,
-        (Method::Get, ["interaction", uid]) => interaction::show(ctx, req, &app, issuer, uid).await,
+        (Method::Get, [".well-known", "jwks.json"]) => discovery::jwks(ctx, app).await,
+        (Method::Get | Method::Post, ["auth"]) => authorize::handle(ctx, req, app, issuer).await,
+        (Method::Get, ["interaction", uid]) => interaction::show(ctx, req, app, issuer, uid).await,
         (Method::Post, ["interaction", uid, "login"]) => {
-            interaction::login(ctx, req, &app, issuer, uid).await
+            interaction::login(ctx, req, app, issuer, uid).await
         }
         (Method::Post, ["interaction", uid, "consent"]) => {
-            interaction::consent(ctx, req, &app, issuer, uid).await
+            interaction::consent(ctx, req, app, issuer, uid).await
         }
-        (Method::Post, ["token"]) => token::handle(ctx, req, &app, issuer).await,
-        (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["token"]) => token::handle(ctx, req, app, issuer).await,
+        (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, app, issuer).await,
         (Method::Post, ["token", "introspection"]) => {
-            introspection::handle(ctx, req, &app, issuer).await
+            introspection::handle(ctx, req, app, issuer).await
         }
-        (Method::Post, ["token", "revocation"]) => revocation::handle(ctx, req, &app, issuer).await,
+        (Method::Post, ["token", "revocation"]) => revocation::handle(ctx, req, app, issuer).await,
         (Method::Get | Method::Post, ["session", "end"]) => {
-            logout::handle(ctx, req, &app, issuer).await
+            logout::handle(ctx, req, app, issuer).await
         }
         (Method::Post, ["session", "end", "confirm"]) => {
-            logout::confirm(ctx, req, &app, issuer).await
+            logout::confirm(ctx, req, app, issuer).await
         }
-        (Method::Get, ["assets", "brand.css"]) => assets::brand_css(ctx, &app).await,
+        (Method::Get, ["assets", "brand.css"]) => assets::brand_css(ctx, app).await,
         (Method::Get, ["assets", file]) if !file.is_empty() => {
             assets::serve(ctx, &format!("/pages/{file}")).await
         }

@@ -19,6 +19,8 @@ use crate::oidc::token_request::{client_credentials, merge_params, ClientCredent
 use crate::oidc::tokens::{access_token_claims, id_token_claims, AccessTokenInput, IdTokenInput};
 
 /// Proof that the caller authenticated as this application: only `authenticate` builds it.
+// A proof type: the private field is what keeps any other code from building one.
+#[allow(clippy::manual_non_exhaustive)]
 pub struct AuthenticatedClient<'a> {
     pub app: &'a Application,
     _proof: (),

@@ -70,7 +70,7 @@ pub fn decide(
         if target.is_some_and(|t| t.code != res.code) {
             continue;
         }
-        if res.actions.iter().any(|x| *x == a)
+        if res.actions.contains(&a)
             && holds(held, &r, &a)
             && !granted.contains(&(r.clone(), a.clone()))
         {
