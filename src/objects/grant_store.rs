@@ -119,11 +119,18 @@ impl GrantStore {
                 client_id,
                 presented_hash,
                 new_hash,
+                requested_scope,
                 now,
             } => {
                 let current = self.read::<RefreshFamily>(&key)?.map(|(f, _)| f);
-                let (outcome, next) =
-                    records::rotate_refresh(current, &client_id, &presented_hash, &new_hash, now);
+                let (outcome, next) = records::rotate_refresh(
+                    current,
+                    &client_id,
+                    &presented_hash,
+                    &new_hash,
+                    requested_scope.as_deref(),
+                    now,
+                );
                 if let Some(f) = next {
                     let exp = f.expires_at;
                     self.write(&key, &f, exp)?;

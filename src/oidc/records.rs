@@ -122,14 +122,18 @@ pub enum RefreshRotation {
     },
     /// Unknown family, expired, already revoked, or not this client's.
     Invalid,
+    /// A live token asking for more than its grant (RFC 6749 §6): refused, nothing rotated.
+    ScopeExceeded,
 }
 
-/// Rotates `presented_hash` to `new_hash` (OAuth 2.0 Security BCP §4.14.2).
+/// Rotates `presented_hash` to `new_hash` (OAuth 2.0 Security BCP §4.14.2). A `requested_scope`
+/// may only narrow the family's; a wider one leaves the family as it was.
 pub fn rotate_refresh(
     family: Option<RefreshFamily>,
     client_id: &str,
     presented_hash: &str,
     new_hash: &str,
+    requested_scope: Option<&str>,
     now: u64,
 ) -> (RefreshRotation, Option<RefreshFamily>) {
     let Some(mut f) = family else {
@@ -141,6 +145,12 @@ pub fn rotate_refresh(
     let is_current = f.current_hash == presented_hash;
     let in_grace = f.previous_hash.as_deref() == Some(presented_hash)
         && now.saturating_sub(f.rotated_at) <= REFRESH_REUSE_GRACE_SECS;
+    let widens = requested_scope.is_some_and(|r| {
+        !super::scope::ScopeSet::parse(r).is_subset_of(&super::scope::ScopeSet::parse(&f.scope))
+    });
+    if (is_current || in_grace) && widens {
+        return (RefreshRotation::ScopeExceeded, Some(f));
+    }
     if is_current {
         f.previous_hash = Some(f.current_hash.clone());
         f.current_hash = new_hash.to_string();
@@ -265,7 +275,7 @@ mod tests {
 
     #[test]
     fn rotation_replaces_the_current_token() {
-        let (out, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
+        let (out, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
         let f = f.unwrap();
         assert_eq!(f.current_hash, "h2");
@@ -274,10 +284,10 @@ mod tests {
 
     #[test]
     fn reuse_after_the_grace_window_revokes_the_family() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
-        let (out, f) = rotate_refresh(f, "c", "h1", "h3", 50 + REFRESH_REUSE_GRACE_SECS + 1);
+        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
+        let (out, f) = rotate_refresh(f, "c", "h1", "h3", None, 50 + REFRESH_REUSE_GRACE_SECS + 1);
         assert!(matches!(out, RefreshRotation::Reused { .. }));
-        let (out, _) = rotate_refresh(f, "c", "h2", "h4", 70);
+        let (out, _) = rotate_refresh(f, "c", "h2", "h4", None, 70);
         assert_eq!(
             out,
             RefreshRotation::Invalid,
@@ -287,10 +297,10 @@ mod tests {
 
     #[test]
     fn a_retry_inside_the_grace_window_is_honoured_once() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
-        let (out, f) = rotate_refresh(f, "c", "h1", "h3", 52);
+        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
+        let (out, f) = rotate_refresh(f, "c", "h1", "h3", None, 52);
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
-        let (out, f) = rotate_refresh(f, "c", "h1", "h4", 53);
+        let (out, f) = rotate_refresh(f, "c", "h1", "h4", None, 53);
         assert!(
             matches!(out, RefreshRotation::Reused { .. }),
             "the grace is spent"
@@ -300,22 +310,35 @@ mod tests {
 
     #[test]
     fn the_token_orphaned_by_a_grace_retry_revokes_the_family() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", 50);
-        let (_, f) = rotate_refresh(f, "c", "h1", "h3", 52);
-        let (out, _) = rotate_refresh(f, "c", "h2", "h4", 53);
+        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
+        let (_, f) = rotate_refresh(f, "c", "h1", "h3", None, 52);
+        let (out, _) = rotate_refresh(f, "c", "h2", "h4", None, 53);
         assert!(matches!(out, RefreshRotation::Reused { .. }));
     }
 
     #[test]
+    fn a_wider_scope_is_refused_without_rotating() {
+        let (out, f) = rotate_refresh(Some(family()), "c", "h1", "h2", Some("openid email"), 50);
+        assert_eq!(out, RefreshRotation::ScopeExceeded);
+        assert_eq!(
+            f.unwrap().current_hash,
+            "h1",
+            "the presented token stays current"
+        );
+        let (out, _) = rotate_refresh(Some(family()), "c", "h1", "h2", Some("openid"), 50);
+        assert!(matches!(out, RefreshRotation::Rotated { .. }));
+    }
+
+    #[test]
     fn another_clients_token_is_invalid_and_does_not_revoke() {
-        let (out, f) = rotate_refresh(Some(family()), "other", "h1", "h2", 50);
+        let (out, f) = rotate_refresh(Some(family()), "other", "h1", "h2", None, 50);
         assert_eq!(out, RefreshRotation::Invalid);
         assert!(!f.unwrap().revoked);
     }
 
     #[test]
     fn unknown_token_in_a_live_family_is_reuse() {
-        let (out, _) = rotate_refresh(Some(family()), "c", "zzz", "h2", 50);
+        let (out, _) = rotate_refresh(Some(family()), "c", "zzz", "h2", None, 50);
         assert!(matches!(out, RefreshRotation::Reused { .. }));
     }
 }

@@ -42,6 +42,7 @@ pub enum GrantCommand {
         client_id: String,
         presented_hash: String,
         new_hash: String,
+        requested_scope: Option<String>,
         now: u64,
     },
     RevokeFamily {
@@ -206,6 +207,7 @@ impl<'a> Grants<'a> {
         client_id: &str,
         presented_hash: &str,
         new_hash: &str,
+        requested_scope: Option<&str>,
         now: u64,
     ) -> Result<RefreshRotation, StoreError> {
         self.call(
@@ -216,6 +218,7 @@ impl<'a> Grants<'a> {
                 client_id: client_id.to_string(),
                 presented_hash: presented_hash.to_string(),
                 new_hash: new_hash.to_string(),
+                requested_scope: requested_scope.map(str::to_string),
                 now,
             },
         )

@@ -35,12 +35,18 @@ pub async fn run(
     };
     let grants = Grants::new(&ctx.env);
     let next = new_refresh_token(family_id)?;
+    // Checked by the family's object before it rotates, so a refused request costs nothing.
+    let requested = params
+        .get("scope")
+        .map(String::as_str)
+        .filter(|s| !s.is_empty());
     let family = match grants
         .rotate_refresh(
             family_id,
             &app.client_id,
             &sha256_b64(presented),
             &sha256_b64(&next),
+            requested,
             ctx.now,
         )
         .await?
@@ -54,21 +60,14 @@ pub async fn run(
             ));
         }
         RefreshRotation::Invalid => return Err(invalid()),
-    };
-    let granted = ScopeSet::parse(&family.scope);
-    let scope = match params.get("scope").filter(|s| !s.is_empty()) {
-        Some(s) => {
-            let requested = ScopeSet::parse(s);
-            if !requested.is_subset_of(&granted) {
-                return Err(HttpError::OAuth(OAuthError::new(
-                    ErrorCode::InvalidScope,
-                    "scope exceeds what was granted",
-                )));
-            }
-            requested
+        RefreshRotation::ScopeExceeded => {
+            return Err(HttpError::OAuth(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope exceeds what was granted",
+            )))
         }
-        None => granted,
     };
+    let scope = ScopeSet::parse(requested.unwrap_or(&family.scope));
     let user = load_user(ctx, app, &family.user_id)
         .await?
         .filter(|u| !u.blocked)
