@@ -140,6 +140,10 @@ async fn refresh_may_narrow_the_scope_but_not_widen_it() {
         400,
         "invalid_scope",
     );
+    // The refusal rotated nothing: the presented token is still the family's current one.
+    let auth = common::oauth::Auth::Basic(&rp.client_id, &rp.client_secret);
+    let seen = common::oauth::introspect(&app, &rp.issuer, auth, rt, None).await;
+    assert_eq!(seen.json["active"], true, "{}", seen.text);
     let narrow = refresh(&app, &rp, rt, Some("openid offline_access")).await;
     narrow.expect_status(200);
     assert_eq!(narrow.json["scope"], "openid offline_access");
