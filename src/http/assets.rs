@@ -41,15 +41,7 @@ pub async fn serve(ctx: &Ctx, path: &str) -> HttpResult {
     if content_type.starts_with("text/html") {
         headers.set(
             "Content-Security-Policy",
-            &super::respond::page_csp(None).replace(
-                "default-src 'none'",
-                // The console's Try-it panel calls tenant issuers, which in subdomain style
-                // are other origins under the base domain.
-                &match &ctx.settings.base_domain {
-                    Some(base) => format!("default-src 'none'; script-src 'self'; connect-src 'self' https://*.{base}"),
-                    None => "default-src 'none'; script-src 'self'; connect-src 'self'".to_string(),
-                },
-            ),
+            &super::respond::console_csp(ctx.settings.base_domain.as_deref()),
         )?;
         headers.set("X-Frame-Options", "DENY")?;
         headers.set("Referrer-Policy", "no-referrer")?;
@@ -127,13 +119,7 @@ pub async fn render(
         ("assets", style.assets.clone()),
         ("app_name", style.app_name.clone()),
     ];
-    for (k, v) in fixed.iter().chain(
-        values
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect::<Vec<_>>()
-            .iter(),
-    ) {
+    for (k, v) in fixed.iter().chain(values.iter()) {
         let v = if raw.contains(k) {
             v.clone()
         } else {

@@ -148,7 +148,7 @@ pub async fn continue_request(
             } else {
                 None
             };
-            interaction::open(ctx, req, app, issuer, request, user, auth_time, session_id).await
+            interaction::open(ctx, req, app, issuer, request, user, auth_time).await
         }
     }?;
     Ok(match set_cookie {
@@ -169,12 +169,10 @@ pub async fn hint_subject(
     hint: &str,
 ) -> Result<Option<String>, HttpError> {
     let claims = match crate::oidc::jws::parse(hint) {
-        Some((_, crate::oidc::model::SigningAlg::HS256)) => {
+        Some((j, crate::oidc::model::SigningAlg::HS256)) => {
             let secret = super::token::client_secret(ctx, app).await?;
-            crate::oidc::jws::parse(hint).and_then(|(j, _)| {
-                crate::oidc::jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
-                    .then_some(j.payload)
-            })
+            crate::oidc::jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
+                .then_some(j.payload)
         }
         Some(_) => crate::crypto::keys::verify_jwt(&ctx.env, &app.pool_id, hint).await?,
         None => None,

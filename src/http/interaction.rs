@@ -25,12 +25,6 @@ use crate::store::grants::{Grants, Kind};
 const INTERACTION_SECS: u64 = 600;
 const CSRF_COOKIE: &str = "dw_interaction";
 
-fn path_of(issuer: &str) -> String {
-    url::Url::parse(issuer)
-        .map(|u| u.path().to_string())
-        .unwrap_or_else(|_| "/".into())
-}
-
 /// Stores the request and sends the browser to its page.
 #[allow(clippy::too_many_arguments)] // Each is a distinct piece of request state.
 pub async fn open(
@@ -41,7 +35,6 @@ pub async fn open(
     request: AuthorizationRequest,
     user_id: Option<String>,
     auth_time: Option<u64>,
-    _session_id: Option<String>,
 ) -> HttpResult {
     let uid = random::id()?;
     let csrf = random::token()?;
@@ -62,7 +55,7 @@ pub async fn open(
         CSRF_COOKIE,
         &csrf,
         INTERACTION_SECS,
-        &path_of(issuer),
+        &session::issuer_path(issuer),
     );
     let headers = worker::Headers::new();
     headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;

@@ -17,12 +17,6 @@ use crate::oidc::model::Application;
 
 const CSRF_COOKIE: &str = "dw_logout";
 
-fn path_of(issuer: &str) -> String {
-    url::Url::parse(issuer)
-        .map(|u| u.path().to_string())
-        .unwrap_or_else(|_| "/".into())
-}
-
 async fn params(req: &mut Request) -> Vec<(String, String)> {
     if req.method() == Method::Post {
         forms::form_pairs(req).await
@@ -63,7 +57,14 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         }
     }
     let csrf = random::token()?;
-    let cookie = session::set_cookie(ctx, &req, CSRF_COOKIE, &csrf, 600, &path_of(issuer));
+    let cookie = session::set_cookie(
+        ctx,
+        &req,
+        CSRF_COOKIE,
+        &csrf,
+        600,
+        &session::issuer_path(issuer),
+    );
     let style = page_style(ctx, &req, app, issuer).await?;
     let form_target = redirect.as_deref().and_then(redirect_source);
     let body = assets::render(

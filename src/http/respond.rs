@@ -112,6 +112,19 @@ pub fn redirect_source(uri: &str) -> Option<String> {
     }
 }
 
+/// The console's CSP: its own scripts, and API calls to itself — plus, in subdomain style,
+/// to the tenant issuers under the base domain, which its Try-it panel calls.
+pub fn console_csp(base_domain: Option<&str>) -> String {
+    let connect = match base_domain {
+        Some(base) => format!("'self' https://*.{base}"),
+        None => "'self'".into(),
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; connect-src {connect}; style-src 'self'; \
+         img-src 'self' data: https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+}
+
 pub fn page_csp(extra_form_action: Option<&str>) -> String {
     let form = match extra_form_action {
         Some(t) => format!("'self' {t}"),

@@ -109,6 +109,13 @@ pub async fn end(ctx: &Ctx, req: &Request, pool: &str) -> Result<String, HttpErr
     Ok(set_cookie(ctx, req, &cookie_name(pool), "", 0, "/"))
 }
 
+/// The path part of an issuer: the `Path` of cookies that belong to one application's pages.
+pub fn issuer_path(issuer: &str) -> String {
+    url::Url::parse(issuer)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| "/".into())
+}
+
 pub fn set_cookie(
     ctx: &Ctx,
     req: &Request,

@@ -43,10 +43,6 @@ impl ScopeSet {
     pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
         self.0.iter().all(|s| other.contains(s))
     }
-
-    pub fn to_string_lossy(&self) -> String {
-        self.0.join(" ")
-    }
 }
 
 impl std::fmt::Display for ScopeSet {
