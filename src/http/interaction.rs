@@ -1,68 +1,28 @@
 //! The hosted login and consent pages of a pending authorization request
-//! (`{issuer}/interaction/{uid}`). The request waits in a `GrantStore` record for ten minutes;
-//! its CSRF token is both in the page's form and in an HttpOnly cookie (double submit), so a
-//! form posted from another site or another browser is refused.
+//! (`{issuer}/interaction/{uid}`), parked by `authorization::pending`. A form is accepted only
+//! with the CSRF token of its page in both the form and the cookie (double submit); a
+//! completed page hands the request back to `authorization::finish`.
 
 use subtle::ConstantTimeEq;
-use worker::{Request, Response};
+use worker::Request;
 
 use super::assets::PageStyle;
-use super::authorize::{continue_request, error_page};
+use super::authorization::pending::CSRF_COOKIE;
+use super::authorization::response::deliver;
+use super::authorization::{self, SignInState};
 use super::context::Ctx;
+use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::sign_in::{check_password, PasswordCheck};
 use super::{assets, forms, i18n, session};
-use crate::crypto::random;
-use crate::oidc::authorize::{AuthorizationRequest, SignedIn};
+use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::records::Interaction;
-use crate::oidc::response::html_escape;
+use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
-
-const INTERACTION_SECS: u64 = 600;
-const CSRF_COOKIE: &str = "dw_interaction";
-
-/// Stores the request and sends the browser to its page.
-#[allow(clippy::too_many_arguments)] // Each is a distinct piece of request state.
-pub async fn open(
-    ctx: &Ctx,
-    req: &Request,
-    app: &Application,
-    issuer: &str,
-    request: AuthorizationRequest,
-    user_id: Option<String>,
-    auth_time: Option<u64>,
-) -> HttpResult {
-    let uid = random::id()?;
-    let csrf = random::token()?;
-    let record = Interaction {
-        client_id: app.client_id.clone(),
-        request,
-        csrf: csrf.clone(),
-        user_id,
-        auth_time,
-        expires_at: ctx.now + INTERACTION_SECS,
-    };
-    Grants::new(&ctx.env)
-        .put(Kind::Interaction, &uid, &record, record.expires_at)
-        .await?;
-    let cookie = session::set_cookie(
-        ctx,
-        req,
-        CSRF_COOKIE,
-        &csrf,
-        INTERACTION_SECS,
-        &session::issuer_path(issuer),
-    );
-    let headers = worker::Headers::new();
-    headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
-    headers.set("Set-Cookie", &cookie)?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::empty()?.with_status(303).with_headers(headers))
-}
 
 /// Loads the interaction and checks that this browser started it.
 async fn load(
@@ -161,7 +121,7 @@ async fn consent_page(
     rec: &Interaction,
     user_id: &str,
 ) -> HttpResult {
-    let user = super::authorize::load_user(ctx, app, user_id).await?;
+    let user = Directory::new(&ctx.env, &app.pool_id).user(user_id).await?;
     let username = user.map(|u| u.username).unwrap_or_default();
     let scopes: String = rec
         .request
@@ -245,17 +205,12 @@ pub async fn login(
                 auth_time: session.auth_time,
                 fresh: true,
             };
-            continue_request(
-                ctx,
-                &req,
-                app,
-                issuer,
-                rec.request,
-                Some(signed_in),
-                Some(session.session_id),
-                Some(cookie),
-            )
-            .await
+            let state = SignInState {
+                signed_in: Some(signed_in),
+                session_id: Some(session.session_id),
+                set_cookie: Some(cookie),
+            };
+            authorization::finish(ctx, &req, app, issuer, rec.request, state).await
         }
         PasswordCheck::Wrong => {
             login_page(
@@ -311,11 +266,7 @@ pub async fn consent(
     Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
     if forms::first(&form, "decision") != Some("allow") {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
-        return super::authorize::deliver(crate::oidc::response::error(
-            &rec.request.error_target(),
-            &e,
-            issuer,
-        ));
+        return deliver(response::error(&rec.request.error_target(), &e, issuer));
     }
     Directory::new(&ctx.env, &app.pool_id)
         .call::<serde_json::Value>(DirectoryCommand::PutConsent {
@@ -328,23 +279,16 @@ pub async fn consent(
     let session = session::current(ctx, &req, &app.pool_id).await?;
     let mut request = rec.request;
     // Consent was just given: don't ask again in this request.
-    request
-        .prompt
-        .retain(|p| *p != crate::oidc::authorize::Prompt::Consent);
+    request.prompt.retain(|p| *p != Prompt::Consent);
     let signed_in = SignedIn {
         user_id,
         auth_time,
         fresh: true,
     };
-    continue_request(
-        ctx,
-        &req,
-        app,
-        issuer,
-        request,
-        Some(signed_in),
-        session.map(|s| s.session_id),
-        None,
-    )
-    .await
+    let state = SignInState {
+        signed_in: Some(signed_in),
+        session_id: session.map(|s| s.session_id),
+        set_cookie: None,
+    };
+    authorization::finish(ctx, &req, app, issuer, request, state).await
 }

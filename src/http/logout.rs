@@ -7,9 +7,10 @@ use subtle::ConstantTimeEq;
 use worker::{Method, Request, Response};
 
 use super::assets::PageStyle;
-use super::authorize::{error_page, hint_subject};
 use super::context::Ctx;
+use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
+use super::tokens::verify;
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
 use crate::oidc::error::OAuthError;
@@ -47,7 +48,10 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     };
     let state = forms::first(&pairs, "state").unwrap_or("").to_string();
     if let Some(hint) = forms::first(&pairs, "id_token_hint").filter(|h| !h.is_empty()) {
-        if hint_subject(ctx, app, issuer, hint).await?.is_some() {
+        if verify::id_token_hint_subject(ctx, app, issuer, hint)
+            .await?
+            .is_some()
+        {
             let clear = session::end(ctx, &req, &app.pool_id).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }

@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod assets;
+pub mod authorization;
 pub mod authorize;
 pub mod context;
 pub mod discovery;
+pub mod error_page;
 pub mod forms;
 pub mod grants;
 pub mod i18n;
@@ -18,6 +20,7 @@ pub mod session;
 pub mod sign_in;
 pub mod tenant;
 pub mod token;
+pub mod tokens;
 pub mod userinfo;
 
 use worker::{Env, Request, Response, Result};

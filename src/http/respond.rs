@@ -84,6 +84,25 @@ pub fn oauth_error(err: &OAuthError, basic_attempted: bool) -> HttpResult {
     Ok(resp)
 }
 
+/// A protected-resource error (RFC 6750 §3): 401 with a `Bearer` challenge. A request that
+/// carried no token gets a challenge without an error code (§3.1), but the same JSON body
+/// shape as every other error.
+pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
+    let challenge = if token_was_sent {
+        format!(
+            "Bearer realm=\"doorward\", error=\"{}\", error_description=\"{}\"",
+            err.code.as_str(),
+            err.description
+        )
+    } else {
+        "Bearer realm=\"doorward\"".to_string()
+    };
+    Ok(with_headers(
+        json_no_store(401, &err.body())?,
+        &[("WWW-Authenticate", challenge.as_str())],
+    ))
+}
+
 /// The security headers of every HTML page (DESIGN.md "Security defaults").
 pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
     let headers = Headers::new();

@@ -6,22 +6,25 @@
 use worker::{Request, Response};
 
 use super::context::Ctx;
-use super::introspection::{live_family, read_authenticated, shape, TokenShape};
 use super::respond::{with_headers, HttpResult};
-use super::userinfo::verify_access_token;
+use super::tokens::client_auth::authenticated_token_param;
+use super::tokens::verify::{self, TokenShape};
+use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::model::Application;
 use crate::oidc::records::IssuedJti;
 use crate::store::grants::Grants;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let (token, _) = match read_authenticated(ctx, &mut req, app, true).await {
+    // §2.1: public clients may revoke their own tokens.
+    let admitted = [CallerKind::Confidential, CallerKind::Public];
+    let token = match authenticated_token_param(ctx, &mut req, app, &admitted).await {
         Ok(t) => t,
         Err(resp) => return resp,
     };
     let grants = Grants::new(&ctx.env);
-    match shape(&token) {
+    match verify::shape(&token) {
         TokenShape::Access => {
-            if let Some(v) = verify_access_token(ctx, app, issuer, &token).await? {
+            if let Some(v) = verify::access_token(ctx, app, issuer, &token).await? {
                 if v.claims.client_id == app.client_id {
                     grants
                         .revoke_jtis(&[IssuedJti {
@@ -33,7 +36,10 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             }
         }
         TokenShape::Refresh { family_id } => {
-            if live_family(ctx, app, &token, family_id).await?.is_some() {
+            if verify::refresh_family(ctx, app, &token, family_id)
+                .await?
+                .is_some()
+            {
                 if let Some(f) = grants.revoke_family(family_id, ctx.now).await? {
                     grants.revoke_jtis(&f.access_jtis).await?;
                 }

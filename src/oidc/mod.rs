@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod client_credentials;
 pub mod discovery;
 pub mod error;
+pub mod grant_policy;
 pub mod issuer;
 pub mod jws;
 pub mod model;

@@ -6,7 +6,76 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::collections::BTreeMap;
 
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
+use super::model::GrantType;
+
+/// A token-endpoint request, read once at the HTTP edge: every grant gets its parameters from
+/// here, never from the raw form (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 8707 `resource`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub grant: GrantType,
+    pub credentials: ClientCredentials,
+    /// `code` (authorization_code), non-empty.
+    pub code: Option<String>,
+    /// `redirect_uri` as sent: it must equal the authorization request's exactly.
+    pub redirect_uri: Option<String>,
+    /// `code_verifier` (RFC 7636 §4.5), non-empty.
+    pub code_verifier: Option<String>,
+    /// `refresh_token`, non-empty.
+    pub refresh_token: Option<String>,
+    /// `scope` as sent (an empty value is kept: it asks for no scope).
+    pub scope: Option<String>,
+    /// `resource` (RFC 8707).
+    pub resource: Option<String>,
+    /// `username`, trimmed and non-empty (password grant).
+    pub username: Option<String>,
+    /// `password`, non-empty.
+    pub password: Option<String>,
+    /// The caller's address as the edge reports it (throttling of the password grant).
+    pub client_ip: String,
+}
+
+impl TokenRequest {
+    /// Reads the body and query pairs and the `Authorization` header. An unknown
+    /// `grant_type` is `unsupported_grant_type`; whether a known one is served at the token
+    /// endpoint is the grant table's decision (`oidc::grant_policy`).
+    pub fn parse(
+        body: &[(String, String)],
+        query: &[(String, String)],
+        authorization: Option<&str>,
+        client_ip: &str,
+    ) -> Result<TokenRequest, OAuthError> {
+        let params = merge_params(body, query)?;
+        let grant_raw = params.get("grant_type").map(String::as_str).unwrap_or("");
+        if grant_raw.is_empty() {
+            return Err(OAuthError::invalid_request("grant_type is missing"));
+        }
+        let grant = GrantType::parse(grant_raw).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "grant_type is not supported",
+            )
+        })?;
+        let credentials = client_credentials(authorization, &params)?;
+        let non_empty = |k: &str| params.get(k).filter(|v| !v.is_empty()).cloned();
+        Ok(TokenRequest {
+            grant,
+            credentials,
+            code: non_empty("code"),
+            redirect_uri: params.get("redirect_uri").cloned(),
+            code_verifier: non_empty("code_verifier"),
+            refresh_token: non_empty("refresh_token"),
+            scope: params.get("scope").cloned(),
+            resource: params.get("resource").cloned(),
+            username: params
+                .get("username")
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty()),
+            password: non_empty("password"),
+            client_ip: client_ip.to_string(),
+        })
+    }
+}
 
 /// Merges body and query parameters. The same parameter twice, or from both places with
 /// different values, is `invalid_request` (RFC 6749 §3.2: parameters MUST NOT repeat).
@@ -76,15 +145,23 @@ pub fn client_credentials(
 ) -> Result<ClientCredentials, OAuthError> {
     let body_secret = params.get("client_secret").filter(|s| !s.is_empty());
     let body_id = params.get("client_id").filter(|s| !s.is_empty());
-    if let Some(h) = authorization.filter(|h| h.len() > 6 && h[..6].eq_ignore_ascii_case("basic "))
-    {
+    // Compared as bytes and split with `get`: slicing a `&str` at a byte offset inside a
+    // non-ASCII character would panic.
+    let basic = authorization.and_then(|h| {
+        let scheme = h.as_bytes().get(..6)?;
+        scheme
+            .eq_ignore_ascii_case(b"basic ")
+            .then(|| h.get(6..))
+            .flatten()
+    });
+    if let Some(h) = basic.filter(|rest| !rest.is_empty()) {
         if body_secret.is_some() {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method",
             ));
         }
         let decoded = STANDARD
-            .decode(h[6..].trim())
+            .decode(h.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
@@ -158,6 +235,35 @@ mod tests {
                 secret: "p:ss".into()
             }
         );
+    }
+
+    #[test]
+    fn token_request_reads_each_parameter_once_and_names_unknown_grants() {
+        let r = TokenRequest::parse(
+            &v(&[
+                ("grant_type", "password"),
+                ("username", "  alice "),
+                ("password", "pw"),
+            ]),
+            &v(&[("client_id", "c"), ("scope", "")]),
+            None,
+            "ip",
+        )
+        .unwrap();
+        assert_eq!(r.grant, GrantType::Password);
+        assert_eq!(r.username.as_deref(), Some("alice"));
+        assert_eq!(r.scope.as_deref(), Some(""));
+        assert_eq!(r.code, None);
+        assert_eq!(
+            r.credentials,
+            ClientCredentials::None {
+                client_id: "c".into()
+            }
+        );
+        let e = TokenRequest::parse(&v(&[("grant_type", "magic")]), &[], None, "ip").unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnsupportedGrantType);
+        let e = TokenRequest::parse(&[], &[], None, "ip").unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
     }
 
     #[test]

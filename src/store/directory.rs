@@ -178,6 +178,12 @@ impl<'a> Directory<'a> {
     ) -> Result<R, StoreError> {
         rpc::call(self.env, BINDING, &format!("pool-{}", self.pool), &cmd).await
     }
+
+    /// The user with this id, blocked or not (callers decide what a block means for them).
+    pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.call(DirectoryCommand::GetUser { id: id.to_string() })
+            .await
+    }
 }
 
 /// Throttle keys for a sign-in: per account — the user's id when the login name resolves to

@@ -1,6 +1,7 @@
 //! `/api/v1/access-accounts`: programmatic access accounts (access key / secret key) and the
 //! `resource:action` permissions they hold. The secret is shown once, at creation; only its
-//! SHA-256 is kept (it is 256 random bits, so a slow hash adds nothing).
+//! SHA-256 is kept (it is 256 random bits, so a slow hash adds nothing). The key's format and
+//! its authentication belong to the token layer (`tokens::access_keys`).
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
@@ -9,26 +10,11 @@ use super::{body, invalid, method_not_allowed, no_content};
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::http::tokens::access_keys::new_access_key;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::AccessAccount;
 use crate::oidc::registration::{parse_permission, FieldErrors};
 use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
-
-/// Access keys name their pool, so the token endpoint finds the right directory without an
-/// index: `AK{pool}.{random}`... kept opaque to callers.
-pub fn new_access_key(pool: &str) -> Result<String, getrandom::Error> {
-    Ok(format!(
-        "ak_{pool}_{}",
-        random::id()?.replace(['-', '_'], "x")
-    ))
-}
-
-/// The pool named inside an access key.
-pub fn pool_of_access_key(ak: &str) -> Option<&str> {
-    let rest = ak.strip_prefix("ak_")?;
-    let (pool, _) = rest.rsplit_once('_')?;
-    (!pool.is_empty()).then_some(pool)
-}
 
 fn permissions(v: &Value) -> Result<Vec<String>, String> {
     let arr = v

@@ -7,16 +7,15 @@ use url::Url;
 use worker::{Method, Request};
 
 use super::{body, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
-use crate::crypto::{random, secretbox};
+use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::http::tokens::client_secret;
 use crate::oidc::issuer::issuer_for;
 use crate::oidc::model::Application;
 use crate::oidc::registration::{apply_application, ApplicationSettings};
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::kv::Kv;
-
-pub const SECRET_PURPOSE: &str = "client-secret";
 
 pub async fn route(
     ctx: &Ctx,
@@ -63,15 +62,13 @@ pub async fn route(
         }
         ([id, "secret"], Method::Get) => {
             let app = load(ctx, id).await?;
-            let secret = crate::http::token::client_secret(ctx, &app).await?;
+            let secret = client_secret::open(ctx, &app).await?;
             json_no_store(200, &json!({"client_secret": secret}))
         }
         ([id, "secret"], Method::Post) => {
             let mut app = load(ctx, id).await?;
             let secret = random::token()?;
-            app.client_secret_encrypted =
-                secretbox::seal(&ctx.settings.master_key, SECRET_PURPOSE, secret.as_bytes())
-                    .await?;
+            app.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
             app.updated_at = ctx.now;
             Kv::new(&ctx.env)?.put_app(&app).await?;
             let mut v = view(ctx, &app, &origin);
@@ -178,12 +175,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         pool_id,
         name: String::new(),
         subdomain: String::new(),
-        client_secret_encrypted: secretbox::seal(
-            &ctx.settings.master_key,
-            SECRET_PURPOSE,
-            secret.as_bytes(),
-        )
-        .await?,
+        client_secret_encrypted: client_secret::seal(ctx, &secret).await?,
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
         grant_types: vec![],

@@ -4,31 +4,31 @@
 //! refresh family by id, tombstoned if not created yet. The code is bound to the client, the
 //! redirect URI and the PKCE challenge.
 
-use serde_json::Value;
-
-use super::user_tokens::{self, Issue, Preassigned};
 use crate::crypto::random;
-use crate::http::authorize::load_user;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::http::token::{AuthenticatedClient, Params};
+use crate::http::tokens::client_auth::AuthenticatedClient;
+use crate::http::tokens::mint::TokenResponse;
+use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::pkce;
 use crate::oidc::records::{CodeTake, Issued, IssuedJti};
 use crate::oidc::scope::ScopeSet;
+use crate::oidc::token_request::TokenRequest;
+use crate::store::directory::Directory;
 use crate::store::grants::Grants;
 
 pub async fn run(
     ctx: &Ctx,
     client: &AuthenticatedClient<'_>,
     issuer: &str,
-    params: &Params,
-) -> Result<Value, HttpError> {
+    req: &TokenRequest,
+) -> Result<TokenResponse, HttpError> {
     let app = client.app;
-    let code = params
-        .get("code")
-        .filter(|c| !c.is_empty())
+    let code = req
+        .code
+        .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let grants = Grants::new(&ctx.env);
     let hash = sha256_b64(code);
@@ -75,7 +75,7 @@ pub async fn run(
         )));
     }
     // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
-    if params.get("redirect_uri") != Some(&record.redirect_uri) {
+    if req.redirect_uri.as_ref() != Some(&record.redirect_uri) {
         return Err(HttpError::OAuth(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
         )));
@@ -83,13 +83,11 @@ pub async fn run(
     let _verified: pkce::VerifiedPkce = pkce::verify(
         record.code_challenge.as_deref(),
         record.code_challenge_method.as_deref(),
-        params
-            .get("code_verifier")
-            .map(String::as_str)
-            .filter(|v| !v.is_empty()),
+        req.code_verifier.as_deref(),
     )
     .map_err(|m| HttpError::OAuth(OAuthError::invalid_grant(m)))?;
-    let user = load_user(ctx, app, &record.user_id)
+    let user = Directory::new(&ctx.env, &app.pool_id)
+        .user(&record.user_id)
         .await?
         .filter(|u| !u.blocked)
         .ok_or_else(invalid)?;

@@ -1,29 +1,31 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, OAuth 2.0 Security BCP §4.14): rotation with reuse
 //! detection in the family's shard; the scope may only narrow; a new id_token is returned.
 
-use serde_json::Value;
-
-use super::user_tokens::{self, new_refresh_token, Issue};
-use crate::http::authorize::load_user;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::http::token::{AuthenticatedClient, Params};
+use crate::http::tokens::client_auth::AuthenticatedClient;
+use crate::http::tokens::mint::TokenResponse;
+use crate::http::tokens::user_tokens::{self, new_refresh_token, Issue};
 use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::RefreshRotation;
 use crate::oidc::scope::ScopeSet;
+use crate::oidc::token_request::TokenRequest;
+use crate::store::directory::Directory;
 use crate::store::grants::Grants;
 
 pub async fn run(
     ctx: &Ctx,
     client: &AuthenticatedClient<'_>,
     issuer: &str,
-    params: &Params,
-) -> Result<Value, HttpError> {
+    req: &TokenRequest,
+    scope: &RequestedScope<'_>,
+) -> Result<TokenResponse, HttpError> {
     let app = client.app;
-    let presented = params
-        .get("refresh_token")
-        .filter(|t| !t.is_empty())
+    let presented = req
+        .refresh_token
+        .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
     let invalid = || {
         HttpError::OAuth(OAuthError::invalid_grant(
@@ -36,10 +38,7 @@ pub async fn run(
     let grants = Grants::new(&ctx.env);
     let next = new_refresh_token(family_id)?;
     // Checked by the family's object before it rotates, so a refused request costs nothing.
-    let requested = params
-        .get("scope")
-        .map(String::as_str)
-        .filter(|s| !s.is_empty());
+    let requested = scope.narrower();
     let family = match grants
         .rotate_refresh(
             family_id,
@@ -68,7 +67,8 @@ pub async fn run(
         }
     };
     let scope = ScopeSet::parse(requested.unwrap_or(&family.scope));
-    let user = load_user(ctx, app, &family.user_id)
+    let user = Directory::new(&ctx.env, &app.pool_id)
+        .user(&family.user_id)
         .await?
         .filter(|u| !u.blocked)
         .ok_or_else(invalid)?;

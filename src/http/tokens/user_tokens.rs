@@ -1,13 +1,11 @@
 //! The token set a user-facing grant returns (code, refresh, password): an access token, an
 //! id_token when `openid` was granted, and a refresh token when earned — rotating into a new
-//! family or an existing one. Shared so the grants cannot drift apart.
+//! family or an existing one. One place, so the grants cannot drift apart.
 
-use serde_json::Value;
-
+use super::mint::{self, AccessTokenFor, IdTokenFor, TokenResponse};
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::http::token::{id_token, signed_access_token, token_response};
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, GrantType, User};
@@ -25,16 +23,16 @@ pub struct Issue<'a> {
     pub session_id: Option<&'a str>,
     /// Start a refresh-token family (when earned and the `refresh_token` grant is ticked).
     pub new_family: bool,
-    /// Ids chosen before the tokens exist (the code grant records them when it takes the code).
+    /// Ids chosen before the tokens exist (the code grant records them when it takes the
+    /// code; the refresh grant when it rotates).
     pub preassigned: Option<Preassigned>,
     /// A refresh token already rotated into an existing family (refresh grant).
     pub rotated_refresh: Option<String>,
 }
 
 pub struct Issued {
-    pub body: Value,
+    pub body: TokenResponse,
     pub jti: IssuedJti,
-    pub family_id: Option<String>,
 }
 
 /// The access token's `jti` and the refresh family's id, fixed ahead of issuing.
@@ -54,39 +52,42 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         Some(p) => (p.jti.clone(), p.family_id.clone()),
         None => (random::id()?, random::id()?),
     };
-    let at = signed_access_token(
+    let at = mint::access_token(
         ctx,
         i.app,
         i.issuer,
-        &i.user.id,
-        &i.app.client_id,
-        &i.app.client_id,
-        &scope,
-        &jti,
+        &AccessTokenFor {
+            jti: &jti,
+            subject: &i.user.id,
+            audience: &i.app.client_id,
+            client_id: &i.app.client_id,
+            scope: &scope,
+        },
     )
     .await?;
     let exp = ctx.now + i.app.token_lifetimes.access_token;
     let id = if i.scope.contains("openid") {
         Some(
-            id_token(
+            mint::id_token(
                 ctx,
                 i.app,
                 i.issuer,
-                i.user,
-                i.scope,
-                i.auth_time,
-                i.nonce,
-                Some(&at),
-                None,
-                i.session_id,
-                false,
+                &IdTokenFor {
+                    user: i.user,
+                    scope: i.scope,
+                    auth_time: i.auth_time,
+                    nonce: i.nonce,
+                    access_token: Some(&at),
+                    code: None,
+                    session_id: i.session_id,
+                    minimal: false,
+                },
             )
             .await?,
         )
     } else {
         None
     };
-    let mut family_id = None;
     let refresh = if let Some(rt) = i.rotated_refresh {
         Some(rt)
     } else if i.new_family && i.app.allows_grant(GrantType::RefreshToken) {
@@ -111,25 +112,25 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.
-        if !Grants::new(&ctx.env)
+        let grants = Grants::new(&ctx.env);
+        if !grants
             .create(Kind::Family, &fid, &family, family.expires_at)
             .await?
         {
-            Grants::new(&ctx.env)
-                .revoke_jtis(&[IssuedJti { jti, exp }])
-                .await?;
+            grants.revoke_jtis(&[IssuedJti { jti, exp }]).await?;
             return Err(HttpError::OAuth(OAuthError::invalid_grant(
                 "the authorization code was already used",
             )));
         }
-        family_id = Some(fid);
         Some(rt)
     } else {
         None
     };
+    let mut body = TokenResponse::bearer(at, i.app.token_lifetimes.access_token, scope);
+    body.id_token = id;
+    body.refresh_token = refresh;
     Ok(Issued {
-        body: token_response(&at, i.app.token_lifetimes.access_token, &scope, id, refresh),
+        body,
         jti: IssuedJti { jti, exp },
-        family_id,
     })
 }

@@ -1,0 +1,124 @@
+//! Finishing an authorization request, for `/auth` and for the login and consent pages alike:
+//! look up consent, let `oidc::authorize::next_step` decide, then issue the response
+//! (`response`), fail back to the client, or park the request for a page (`pending`).
+
+pub mod pending;
+pub mod response;
+
+use worker::Request;
+
+use crate::http::context::Ctx;
+use crate::http::respond::{HttpError, HttpResult};
+use crate::oidc::authorize::{self, AuthorizationRequest, Next, SignedIn};
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::model::Application;
+use crate::oidc::response as front_channel;
+use crate::oidc::scope::ScopeSet;
+use crate::store::directory::{Directory, DirectoryCommand};
+use pending::Pending;
+
+/// Who is signed in for this request, and the cookie a fresh sign-in must set.
+pub struct SignInState {
+    pub signed_in: Option<SignedIn>,
+    pub session_id: Option<String>,
+    /// `Set-Cookie` of a session started by this very request (the login page).
+    pub set_cookie: Option<String>,
+}
+
+/// Decides and acts: issue, fail back to the client, or open an interaction page.
+pub async fn finish(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    request: AuthorizationRequest,
+    state: SignInState,
+) -> HttpResult {
+    let SignInState {
+        signed_in,
+        session_id,
+        set_cookie,
+    } = state;
+    // A first-party application never asks, so its consent is not even looked up.
+    let consented = match &signed_in {
+        Some(s) if !app.skip_consent => has_consent(ctx, app, &s.user_id, &request.scope).await?,
+        _ => false,
+    };
+    let step = authorize::next_step(
+        &request,
+        signed_in.as_ref(),
+        consented,
+        app.skip_consent,
+        ctx.now,
+    );
+    let resp = match step {
+        Next::Issue => {
+            let Some(s) = signed_in else {
+                return Err(HttpError::Runtime("issue without a user".into()));
+            };
+            let user = Directory::new(&ctx.env, &app.pool_id)
+                .user(&s.user_id)
+                .await?;
+            match user {
+                Some(u) if !u.blocked => response::deliver(
+                    response::issue(
+                        ctx,
+                        app,
+                        issuer,
+                        &request,
+                        &u,
+                        s.auth_time,
+                        session_id.as_deref(),
+                    )
+                    .await?,
+                ),
+                _ => {
+                    let e =
+                        OAuthError::new(ErrorCode::LoginRequired, "the user must sign in again");
+                    response::deliver(front_channel::error(&request.error_target(), &e, issuer))
+                }
+            }
+        }
+        Next::Fail(code) => {
+            let e = OAuthError::new(code, "user interaction is required");
+            response::deliver(front_channel::error(&request.error_target(), &e, issuer))
+        }
+        Next::Login => {
+            let nobody = Pending {
+                user_id: None,
+                auth_time: None,
+            };
+            pending::park(ctx, req, app, issuer, request, nobody).await
+        }
+        Next::Consent => {
+            let who = Pending {
+                user_id: signed_in.as_ref().map(|s| s.user_id.clone()),
+                auth_time: signed_in.as_ref().map(|s| s.auth_time),
+            };
+            pending::park(ctx, req, app, issuer, request, who).await
+        }
+    }?;
+    Ok(match set_cookie {
+        Some(c) => {
+            let mut r = resp;
+            let _ = r.headers_mut().append("Set-Cookie", &c);
+            r
+        }
+        None => resp,
+    })
+}
+
+async fn has_consent(
+    ctx: &Ctx,
+    app: &Application,
+    user_id: &str,
+    scope: &ScopeSet,
+) -> Result<bool, HttpError> {
+    let granted: Option<String> = Directory::new(&ctx.env, &app.pool_id)
+        .call(DirectoryCommand::GetConsent {
+            user_id: user_id.to_string(),
+            client_id: app.client_id.clone(),
+        })
+        .await?;
+    Ok(granted.is_some_and(|g| scope.is_subset_of(&ScopeSet::parse(&g))))
+}

@@ -1,0 +1,62 @@
+//! Parking an authorization request for the hosted login or consent page: the request waits
+//! in a `GrantStore` record for ten minutes under a random id, and its CSRF token goes both
+//! into the page's form and into an HttpOnly cookie (double submit), so a form posted from
+//! another site or another browser is refused.
+
+use worker::Response;
+
+use crate::crypto::random;
+use crate::http::context::Ctx;
+use crate::http::respond::HttpResult;
+use crate::http::session;
+use crate::oidc::authorize::AuthorizationRequest;
+use crate::oidc::model::Application;
+use crate::oidc::records::Interaction;
+use crate::store::grants::{Grants, Kind};
+
+pub const INTERACTION_SECS: u64 = 600;
+/// The cookie that carries the pending request's CSRF token.
+pub const CSRF_COOKIE: &str = "dw_interaction";
+
+/// Who the page is for: nobody yet (login), or a signed-in user (consent).
+pub struct Pending {
+    pub user_id: Option<String>,
+    pub auth_time: Option<u64>,
+}
+
+/// Stores the request and sends the browser to its page.
+pub async fn park(
+    ctx: &Ctx,
+    req: &worker::Request,
+    app: &Application,
+    issuer: &str,
+    request: AuthorizationRequest,
+    pending: Pending,
+) -> HttpResult {
+    let uid = random::id()?;
+    let csrf = random::token()?;
+    let record = Interaction {
+        client_id: app.client_id.clone(),
+        request,
+        csrf: csrf.clone(),
+        user_id: pending.user_id,
+        auth_time: pending.auth_time,
+        expires_at: ctx.now + INTERACTION_SECS,
+    };
+    Grants::new(&ctx.env)
+        .put(Kind::Interaction, &uid, &record, record.expires_at)
+        .await?;
+    let cookie = session::set_cookie(
+        ctx,
+        req,
+        CSRF_COOKIE,
+        &csrf,
+        INTERACTION_SECS,
+        &session::issuer_path(issuer),
+    );
+    let headers = worker::Headers::new();
+    headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
+    headers.set("Set-Cookie", &cookie)?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::empty()?.with_status(303).with_headers(headers))
+}

@@ -1,0 +1,136 @@
+//! The authorization response for a signed-in, consenting user: a code, tokens, or both
+//! (OIDC Core §3.1.2.5, §3.2.2.5, §3.3.2.5), plus `state` and `iss` (RFC 9207), delivered by
+//! redirect (query or fragment) or by the auto-submitting `form_post` page.
+
+use worker::Response;
+
+use crate::crypto::random;
+use crate::http::context::Ctx;
+use crate::http::respond::{html, HttpError, HttpResult};
+use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor};
+use crate::oidc::authorize::AuthorizationRequest;
+use crate::oidc::jws::sha256_b64;
+use crate::oidc::model::{Application, User};
+use crate::oidc::records::{CodeRecord, Issued};
+use crate::oidc::response::{self, form_post_html, Delivery};
+use crate::store::grants::{Grants, Kind};
+
+/// Issues what the response type asks for and says how to deliver it.
+pub async fn issue(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    req: &AuthorizationRequest,
+    user: &User,
+    auth_time: u64,
+    session_id: Option<&str>,
+) -> Result<Delivery, HttpError> {
+    let rt = req.response_type;
+    let mut params: Vec<(String, String)> = Vec::new();
+    let code = if rt.has_code() {
+        let code = random::token()?;
+        let record = CodeRecord {
+            client_id: app.client_id.clone(),
+            pool_id: app.pool_id.clone(),
+            user_id: user.id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.to_string(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            code_challenge_method: req.code_challenge_method.map(|m| m.as_str().to_string()),
+            auth_time,
+            session_id: session_id.map(str::to_string),
+            response_type: rt,
+            offline: req.scope.contains("offline_access"),
+            expires_at: ctx.now + app.token_lifetimes.authorization_code.min(600),
+            consumed: false,
+            replayed: false,
+            issued: Issued::default(),
+        };
+        Grants::new(&ctx.env)
+            .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
+            .await?;
+        params.push(("code".into(), code.clone()));
+        Some(code)
+    } else {
+        None
+    };
+    let access_token = if rt.has_token() {
+        let scope = req.scope.to_string();
+        let jti = random::id()?;
+        let at = mint::access_token(
+            ctx,
+            app,
+            issuer,
+            &AccessTokenFor {
+                jti: &jti,
+                subject: &user.id,
+                audience: &app.client_id,
+                client_id: &app.client_id,
+                scope: &scope,
+            },
+        )
+        .await?;
+        params.push(("access_token".into(), at.clone()));
+        params.push(("token_type".into(), "Bearer".into()));
+        params.push((
+            "expires_in".into(),
+            app.token_lifetimes.access_token.to_string(),
+        ));
+        params.push(("scope".into(), scope));
+        Some(at)
+    } else {
+        None
+    };
+    if rt.has_id_token() {
+        let id_token = mint::id_token(
+            ctx,
+            app,
+            issuer,
+            &IdTokenFor {
+                user,
+                scope: &req.scope,
+                auth_time,
+                nonce: req.nonce.as_deref(),
+                access_token: access_token.as_deref(),
+                code: code.as_deref(),
+                session_id,
+                minimal: access_token.is_some(),
+            },
+        )
+        .await?;
+        params.push(("id_token".into(), id_token));
+    }
+    if let Some(s) = &req.state {
+        params.push(("state".into(), s.clone()));
+    }
+    params.push(("iss".into(), issuer.to_string()));
+    Ok(response::deliver(
+        &req.redirect_uri,
+        req.response_mode,
+        params,
+    ))
+}
+
+/// Sends a delivery: a 303 redirect, or the auto-submitting form_post page.
+pub fn deliver(d: Delivery) -> HttpResult {
+    match d {
+        Delivery::Redirect(url) => {
+            let headers = worker::Headers::new();
+            headers.set("Location", &url)?;
+            headers.set("Cache-Control", "no-store")?;
+            headers.set("Referrer-Policy", "no-referrer")?;
+            Ok(Response::empty()?.with_status(303).with_headers(headers))
+        }
+        Delivery::FormPost { action, fields } => {
+            let nonce = random::id()?;
+            let target = url::Url::parse(&action)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            let csp = format!(
+                "default-src 'none'; script-src 'nonce-{nonce}'; form-action {target}; frame-ancestors 'none'; base-uri 'none'"
+            );
+            html(200, form_post_html(&action, &fields, &nonce), &csp)
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
+//! §3.2.1): the caller is this issuer's application — proving its secret (constant-time) or,
+//! as a public client, sending only its id — or one of the pool's access accounts. Which of
+//! these an endpoint or grant admits is the caller's decision (`oidc::grant_policy`).
+
+use subtle::ConstantTimeEq;
+use worker::Request;
+
+use super::{access_keys, client_secret};
+use crate::http::context::Ctx;
+use crate::http::forms;
+use crate::http::respond::{oauth_error, HttpError, HttpResult};
+use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::grant_policy::CallerKind;
+use crate::oidc::model::Application;
+use crate::oidc::token_request::{client_credentials, merge_params, ClientCredentials};
+
+/// Who authenticated, beyond the application itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    /// The application with its secret.
+    Confidential,
+    /// The application as a public client (PKCE protects its codes).
+    Public,
+    /// A programmatic access account of the application's pool, with what it holds.
+    AccessAccount {
+        access_key: String,
+        permissions: Vec<String>,
+    },
+}
+
+impl Caller {
+    pub fn kind(&self) -> CallerKind {
+        match self {
+            Caller::Confidential => CallerKind::Confidential,
+            Caller::Public => CallerKind::Public,
+            Caller::AccessAccount { .. } => CallerKind::AccessAccount,
+        }
+    }
+}
+
+/// Proof that the caller authenticated for this application: only `authenticate` builds it.
+// A proof type: the private field is what keeps any other code from building one.
+#[allow(clippy::manual_non_exhaustive)]
+pub struct AuthenticatedClient<'a> {
+    pub app: &'a Application,
+    pub caller: Caller,
+    _proof: (),
+}
+
+fn failed() -> HttpError {
+    HttpError::OAuth(OAuthError::invalid_client("client authentication failed"))
+}
+
+/// Authenticates `creds` as a caller of one of the `admitted` kinds. A caller that proves who
+/// it is but is of a kind not admitted gets `unauthorized_client` (RFC 6749 §5.2): e.g. a
+/// public client asking for `client_credentials`. Access keys are only looked up where access
+/// accounts are admitted; elsewhere an `ak_…` id is just a wrong client id.
+pub async fn authenticate<'a>(
+    ctx: &Ctx,
+    app: &'a Application,
+    creds: &ClientCredentials,
+    admitted: &[CallerKind],
+) -> Result<AuthenticatedClient<'a>, HttpError> {
+    let Some(id) = creds.client_id() else {
+        return Err(failed());
+    };
+    let caller = if admitted.contains(&CallerKind::AccessAccount)
+        && access_keys::pool_of_access_key(id).is_some()
+    {
+        access_account(ctx, app, creds).await?
+    } else {
+        application(ctx, app, creds).await?
+    };
+    if !admitted.contains(&caller.kind()) {
+        return Err(HttpError::OAuth(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            match caller.kind() {
+                CallerKind::Public => "a public client may not use this grant_type",
+                CallerKind::Confidential | CallerKind::AccessAccount => {
+                    "the client may not use this grant_type"
+                }
+            },
+        )));
+    }
+    Ok(AuthenticatedClient {
+        app,
+        caller,
+        _proof: (),
+    })
+}
+
+/// The application itself: its id (constant-time), and its secret unless it is public.
+async fn application(
+    ctx: &Ctx,
+    app: &Application,
+    creds: &ClientCredentials,
+) -> Result<Caller, HttpError> {
+    let Some(id) = creds.client_id() else {
+        return Err(failed());
+    };
+    if !bool::from(id.as_bytes().ct_eq(app.client_id.as_bytes())) {
+        return Err(failed());
+    }
+    match creds {
+        ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
+            if app.is_public() {
+                return Err(failed());
+            }
+            let expected = client_secret::open(ctx, app).await?;
+            if bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
+                Ok(Caller::Confidential)
+            } else {
+                Err(failed())
+            }
+        }
+        ClientCredentials::None { .. } if app.is_public() => Ok(Caller::Public),
+        ClientCredentials::None { .. } | ClientCredentials::Missing => Err(failed()),
+    }
+}
+
+/// An access account of the application's pool, with its secret key.
+async fn access_account(
+    ctx: &Ctx,
+    app: &Application,
+    creds: &ClientCredentials,
+) -> Result<Caller, HttpError> {
+    let (ak, sk) = match creds {
+        ClientCredentials::Basic { client_id, secret }
+        | ClientCredentials::Post { client_id, secret } => (client_id, secret),
+        ClientCredentials::None { .. } | ClientCredentials::Missing => return Err(failed()),
+    };
+    match access_keys::authenticate(ctx, &app.pool_id, ak, sk).await? {
+        Some(account) => Ok(Caller::AccessAccount {
+            access_key: account.access_key,
+            permissions: account.permissions,
+        }),
+        None => Err(failed()),
+    }
+}
+
+/// For introspection and revocation: reads the form body, authenticates the caller as one of
+/// `admitted`, and returns the `token` parameter. Any failure is already the RFC 6749 §5.2
+/// answer (with the Basic challenge where Basic was tried).
+pub async fn authenticated_token_param(
+    ctx: &Ctx,
+    req: &mut Request,
+    app: &Application,
+    admitted: &[CallerKind],
+) -> Result<String, HttpResult> {
+    let body = forms::form_pairs(req).await;
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let basic = forms::is_basic(authorization.as_deref());
+    let fail = |e: OAuthError| Err(oauth_error(&e, basic));
+    let params = match merge_params(&body, &[]) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let creds = match client_credentials(authorization.as_deref(), &params) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    // RFC 7662 §2.1: introspection needs an authenticated client; a bare id proves nothing.
+    if !admitted.contains(&CallerKind::Public) && matches!(creds, ClientCredentials::None { .. }) {
+        return fail(OAuthError::invalid_client("client authentication failed"));
+    }
+    match authenticate(ctx, app, &creds, admitted).await {
+        Ok(_) => {}
+        Err(HttpError::OAuth(e)) => return fail(e),
+        Err(other) => return Err(Err(other)),
+    }
+    match params.get("token").filter(|t| !t.is_empty()) {
+        Some(t) => Ok(t.clone()),
+        None => fail(OAuthError::invalid_request("token is missing")),
+    }
+}

@@ -1,0 +1,27 @@
+//! An application's client secret at rest: sealed with AES-GCM under `MASTER_KEY` rather than
+//! hashed, because HS256 id_tokens are signed with it (OIDC Core §10.1), so it must be
+//! recoverable. Sealed by the admin API, opened by client authentication and HS256 signing.
+
+use crate::crypto::secretbox;
+use crate::http::context::Ctx;
+use crate::http::respond::HttpError;
+use crate::oidc::model::Application;
+
+/// The sealing purpose: a sealed client secret cannot be opened as any other kind of secret.
+const PURPOSE: &str = "client-secret";
+
+/// Seals a new client secret for storage in the application record.
+pub async fn seal(ctx: &Ctx, secret: &str) -> Result<String, HttpError> {
+    Ok(secretbox::seal(&ctx.settings.master_key, PURPOSE, secret.as_bytes()).await?)
+}
+
+/// The application's client secret, opened from its sealed form.
+pub async fn open(ctx: &Ctx, app: &Application) -> Result<String, HttpError> {
+    let raw = secretbox::open(
+        &ctx.settings.master_key,
+        PURPOSE,
+        &app.client_secret_encrypted,
+    )
+    .await?;
+    String::from_utf8(raw).map_err(|_| HttpError::Runtime("client secret is not UTF-8".into()))
+}

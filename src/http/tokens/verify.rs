@@ -1,0 +1,101 @@
+//! Verifying Doorward's own tokens, in one place: access tokens (userinfo, introspection,
+//! revocation), refresh tokens (introspection, revocation) and `id_token_hint` (authorization,
+//! logout). Anything malformed, foreign, expired or revoked is `None`, never an error.
+
+use super::client_secret;
+use crate::crypto::keys;
+use crate::http::context::Ctx;
+use crate::http::respond::HttpError;
+use crate::oidc::jws::{self, sha256_b64};
+use crate::oidc::model::{Application, SigningAlg};
+use crate::oidc::records::RefreshFamily;
+use crate::oidc::tokens::AccessTokenClaims;
+use crate::store::grants::{Grants, Kind};
+
+/// A verified, live, unrevoked access token of this issuer: only `access_token` builds it.
+pub struct VerifiedAccessToken {
+    pub claims: AccessTokenClaims,
+}
+
+/// Checks signature (a published key of the pool), issuer, expiry and the revocation list.
+pub async fn access_token(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    token: &str,
+) -> Result<Option<VerifiedAccessToken>, HttpError> {
+    let Some(claims) = keys::verify_jwt(&ctx.env, &app.pool_id, token).await? else {
+        return Ok(None);
+    };
+    let Ok(claims) = serde_json::from_value::<AccessTokenClaims>(claims) else {
+        return Ok(None);
+    };
+    if claims.iss != issuer || claims.exp <= ctx.now {
+        return Ok(None);
+    }
+    if Grants::new(&ctx.env)
+        .is_revoked(&claims.jti, ctx.now)
+        .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(VerifiedAccessToken { claims }))
+}
+
+/// The subject of an `id_token_hint` that this issuer signed for this client, or None.
+/// An expired hint is still a valid hint (OIDC Core §3.1.2.1): issuer and audience only.
+pub async fn id_token_hint_subject(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    hint: &str,
+) -> Result<Option<String>, HttpError> {
+    let claims = match jws::parse(hint) {
+        Some((j, SigningAlg::HS256)) => {
+            let secret = client_secret::open(ctx, app).await?;
+            jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
+                .then_some(j.payload)
+        }
+        Some(_) => keys::verify_jwt(&ctx.env, &app.pool_id, hint).await?,
+        None => None,
+    };
+    Ok(claims
+        .filter(|c| c["iss"] == issuer && c["aud"] == app.client_id.as_str())
+        .and_then(|c| c["sub"].as_str().map(str::to_string)))
+}
+
+/// A presented token's shape: a JWS (two dots) is an access token, `{family}.{secret}` a
+/// refresh token.
+pub enum TokenShape<'a> {
+    Access,
+    Refresh { family_id: &'a str },
+    Unknown,
+}
+
+pub fn shape(token: &str) -> TokenShape<'_> {
+    match token.matches('.').count() {
+        2 => TokenShape::Access,
+        1 => TokenShape::Refresh {
+            family_id: token.split('.').next().unwrap_or(""),
+        },
+        _ => TokenShape::Unknown,
+    }
+}
+
+/// The live family of a refresh token of this client, if the token is its current one.
+pub async fn refresh_family(
+    ctx: &Ctx,
+    app: &Application,
+    token: &str,
+    family_id: &str,
+) -> Result<Option<RefreshFamily>, HttpError> {
+    let f: Option<RefreshFamily> = Grants::new(&ctx.env)
+        .get(Kind::Family, family_id, ctx.now)
+        .await?;
+    Ok(f.filter(|f| {
+        f.client_id == app.client_id
+            && !f.revoked
+            && f.expires_at > ctx.now
+            && f.current_hash == sha256_b64(token)
+    }))
+}
