@@ -9,6 +9,11 @@ pub mod objects;
 pub mod oidc;
 pub mod store;
 
+#[cfg(test)]
+mod console_lists_tests;
+#[cfg(test)]
+mod layering_tests;
+
 pub use objects::{grant_store::GrantStore, key_vault::KeyVault, user_directory::UserDirectory};
 
 use worker::{event, Context, Env, Request, Response, Result};

@@ -199,6 +199,18 @@ pub enum TokenEndpointAuthMethod {
 }
 
 impl TokenEndpointAuthMethod {
+    pub const ALL: [TokenEndpointAuthMethod; 3] = [
+        TokenEndpointAuthMethod::ClientSecretBasic,
+        TokenEndpointAuthMethod::ClientSecretPost,
+        TokenEndpointAuthMethod::None,
+    ];
+
+    pub fn parse(s: &str) -> Option<TokenEndpointAuthMethod> {
+        TokenEndpointAuthMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",

@@ -6,6 +6,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use url::Url;
 
+use super::grant_policy::refusal_for_public_client;
 use super::issuer::{is_valid_subdomain, RESERVED_SUBDOMAINS};
 use super::model::{
     GrantType, ResponseType, SigningAlg, StandardClaims, TokenEndpointAuthMethod, TokenLifetimes,
@@ -109,27 +110,33 @@ pub fn apply_application(
                 Some(l) => s.grant_types = l,
                 None => errs.add(
                     "grant_types",
-                    "must be a list of authorization_code, implicit, refresh_token, client_credentials, password",
+                    format!("must be a list of {}", one_of(GrantType::ALL.map(GrantType::as_str))),
                 ),
             },
             "response_types" => match enum_list(v, ResponseType::parse) {
                 Some(l) => s.response_types = l,
-                None => errs.add("response_types", "must be a list of OIDC response types such as \"code\""),
+                None => errs.add(
+                    "response_types",
+                    format!("must be a list of {}", one_of(ResponseType::ALL.map(ResponseType::as_str))),
+                ),
             },
             "id_token_signed_response_alg" => match v.as_str().and_then(SigningAlg::parse) {
                 Some(a) => s.id_token_signed_response_alg = a,
-                None => errs.add(k, "must be one of RS256, HS256, ES256, PS256, EdDSA"),
+                None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ALL.map(SigningAlg::as_str)))),
             },
             "access_token_signed_response_alg" => {
                 match v.as_str().and_then(SigningAlg::parse).filter(|a| *a != SigningAlg::HS256) {
                     Some(a) => s.access_token_signed_response_alg = a,
-                    None => errs.add(k, "must be one of RS256, ES256, PS256, EdDSA"),
+                    None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str)))),
                 }
             }
             "token_endpoint_auth_method" => {
-                match serde_json::from_value::<TokenEndpointAuthMethod>(v.clone()) {
-                    Ok(m) => s.token_endpoint_auth_method = m,
-                    Err(_) => errs.add(k, "must be client_secret_basic, client_secret_post or none"),
+                match v.as_str().and_then(TokenEndpointAuthMethod::parse) {
+                    Some(m) => s.token_endpoint_auth_method = m,
+                    None => errs.add(
+                        k,
+                        format!("must be one of {}", one_of(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str))),
+                    ),
                 }
             }
             "require_pkce" | "skip_consent" => match v.as_bool() {
@@ -183,7 +190,26 @@ pub fn apply_application(
             "HS256 needs a client secret; a public client has none",
         );
     }
+    if s.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
+        // The grant table decides which grants a public client may use (RFC 6749 §4.4).
+        if let Some(why) = s
+            .grant_types
+            .iter()
+            .find_map(|g| refusal_for_public_client(*g))
+        {
+            errs.add("grant_types", why);
+        }
+    }
     errs.into_result(s)
+}
+
+/// `a, b or c`: the wire names of an enum, for an error message that cannot go stale.
+fn one_of<const N: usize>(names: [&str; N]) -> String {
+    match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 fn valid_lifetimes(t: &TokenLifetimes) -> bool {
@@ -344,6 +370,62 @@ mod tests {
             "colour",
         ] {
             assert!(e.0.contains_key(f), "{f} missing from {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_public_client_may_not_tick_client_credentials_on_create_or_update() {
+        let public_cc = json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://x/cb"],
+            "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code", "client_credentials"]});
+        let e = apply_application(ApplicationSettings::default(), &public_cc, true).unwrap_err();
+        assert!(e.0["grant_types"].contains("confidential"), "{e:?}");
+        // PATCH: a confidential machine client turned public is refused too.
+        let machine = apply_application(
+            ApplicationSettings::default(),
+            &json!({"name": "m", "subdomain": "m", "grant_types": ["client_credentials"]}),
+            true,
+        )
+        .unwrap();
+        let e = apply_application(
+            machine,
+            &json!({"token_endpoint_auth_method": "none"}),
+            false,
+        )
+        .unwrap_err();
+        assert!(e.0.contains_key("grant_types"), "{e:?}");
+        // A public client with the code flow alone is fine.
+        let ok = json!({"name": "p", "subdomain": "p", "redirect_uris": ["https://x/cb"],
+            "token_endpoint_auth_method": "none"});
+        assert!(apply_application(ApplicationSettings::default(), &ok, true).is_ok());
+    }
+
+    #[test]
+    fn enum_error_messages_name_every_wire_value() {
+        let e = apply_application(
+            ApplicationSettings::default(),
+            &json!({"name": "x", "subdomain": "x", "grant_types": ["magic"], "response_types": ["x"],
+                    "id_token_signed_response_alg": "none", "token_endpoint_auth_method": "x"}),
+            true,
+        )
+        .unwrap_err();
+        for g in GrantType::ALL {
+            assert!(e.0["grant_types"].contains(g.as_str()), "{g:?}");
+        }
+        for r in ResponseType::ALL {
+            assert!(e.0["response_types"].contains(r.as_str()), "{r:?}");
+        }
+        for a in SigningAlg::ALL {
+            assert!(
+                e.0["id_token_signed_response_alg"].contains(a.as_str()),
+                "{a:?}"
+            );
+        }
+        for m in TokenEndpointAuthMethod::ALL {
+            assert!(
+                e.0["token_endpoint_auth_method"].contains(m.as_str()),
+                "{m:?}"
+            );
         }
     }
 

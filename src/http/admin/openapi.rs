@@ -2,6 +2,13 @@
 
 use serde_json::{json, Value};
 
+use crate::oidc::model::{GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod};
+
+/// A JSON Schema `enum` of wire names, taken from the Rust enum so the document cannot miss one.
+fn names<const N: usize>(all: [&'static str; N]) -> Value {
+    Value::from(all.to_vec())
+}
+
 fn op(summary: &str, ok: &str, body: Option<&str>) -> Value {
     let mut o = json!({
         "summary": summary,
@@ -20,6 +27,11 @@ fn op(summary: &str, ok: &str, body: Option<&str>) -> Value {
 }
 
 pub fn document() -> Value {
+    let grant_types = names(GrantType::ALL.map(GrantType::as_str));
+    let response_types = names(ResponseType::ALL.map(ResponseType::as_str));
+    let id_token_algs = names(SigningAlg::ALL.map(SigningAlg::as_str));
+    let key_algs = names(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str));
+    let auth_methods = names(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str));
     let pool = json!({"name": "pool_id", "in": "query", "required": false, "schema": {"type": "string", "default": "default"}});
     json!({
         "openapi": "3.1.0",
@@ -35,11 +47,11 @@ pub fn document() -> Value {
                     "name": {"type": "string"}, "subdomain": {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},
                     "redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
                     "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
-                    "grant_types": {"type": "array", "items": {"enum": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"]}},
-                    "response_types": {"type": "array", "items": {"enum": ["code", "id_token", "id_token token", "code id_token", "code token", "code id_token token"]}},
-                    "id_token_signed_response_alg": {"enum": ["RS256", "HS256", "ES256", "PS256", "EdDSA"]},
-                    "access_token_signed_response_alg": {"enum": ["RS256", "ES256", "PS256", "EdDSA"]},
-                    "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
+                    "grant_types": {"type": "array", "items": {"enum": grant_types}},
+                    "response_types": {"type": "array", "items": {"enum": response_types}},
+                    "id_token_signed_response_alg": {"enum": id_token_algs},
+                    "access_token_signed_response_alg": {"enum": key_algs.clone()},
+                    "token_endpoint_auth_method": {"enum": auth_methods},
                     "require_pkce": {"type": "boolean"}, "skip_consent": {"type": "boolean"},
                     "token_lifetimes": {"type": "object", "properties": {"access_token": {"type": "integer"}, "id_token": {"type": "integer"}, "refresh_token": {"type": "integer"}, "authorization_code": {"type": "integer"}}},
                     "pool_id": {"type": "string"}}},
@@ -50,7 +62,7 @@ pub fn document() -> Value {
                     "given_name": {"type": "string"}, "family_name": {"type": "string"}, "custom_attributes": {"type": "object"}}},
                 "Resource": {"type": "object", "required": ["code", "uri", "actions"], "properties": {"code": {"type": "string"}, "uri": {"type": "string"}, "name": {"type": "string"}, "actions": {"type": "array", "items": {"type": "string"}}}},
                 "AccessAccount": {"type": "object", "properties": {"description": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+$"}}, "disabled": {"type": "boolean"}}},
-                "Rotate": {"type": "object", "properties": {"alg": {"enum": ["RS256", "ES256", "PS256", "EdDSA"]}}}
+                "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}}
             }
         },
         "paths": {
