@@ -2,6 +2,7 @@
 //! context, and hands off to the endpoint. Raw parameters become `oidc` types here.
 
 pub mod admin;
+pub mod api_error;
 pub mod assets;
 pub mod authorization;
 pub mod authorize;

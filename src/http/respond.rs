@@ -5,6 +5,7 @@
 use serde::Serialize;
 use worker::{Headers, Response};
 
+use super::api_error::AdminError;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::store::StoreError;
 
@@ -13,6 +14,8 @@ use crate::store::StoreError;
 pub enum HttpError {
     #[error("{0}")]
     OAuth(OAuthError),
+    #[error("admin API: {0}")]
+    Admin(AdminError),
     #[error("not found")]
     NotFound,
     #[error("configuration: {0}")]
@@ -26,6 +29,12 @@ pub enum HttpError {
 impl From<OAuthError> for HttpError {
     fn from(e: OAuthError) -> Self {
         HttpError::OAuth(e)
+    }
+}
+
+impl From<AdminError> for HttpError {
+    fn from(e: AdminError) -> Self {
+        HttpError::Admin(e)
     }
 }
 
@@ -118,8 +127,6 @@ pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
         .with_headers(headers))
 }
 
-/// The default page CSP: no scripts at all, styles only from this origin, forms only to this
-/// origin (plus `extra_form_action`, e.g. a form_post target).
 /// The CSP source that lets a form's redirect reach `uri`: Chromium applies `form-action`
 /// to the redirects after a form POST too, so the login and consent pages must name the
 /// client's redirect target. A custom scheme (`com.example.app:/cb`) is named by its scheme.
@@ -144,6 +151,8 @@ pub fn console_csp(base_domain: Option<&str>) -> String {
     )
 }
 
+/// The default page CSP: no scripts at all, styles only from this origin, forms only to this
+/// origin (plus `extra_form_action`, e.g. a form_post target).
 pub fn page_csp(extra_form_action: Option<&str>) -> String {
     let form = match extra_form_action {
         Some(t) => format!("'self' {t}"),
@@ -155,16 +164,34 @@ pub fn page_csp(extra_form_action: Option<&str>) -> String {
     )
 }
 
-/// Turns a handler failure into a response: protocol errors as JSON, internal ones as a
-/// logged `server_error` with no detail for the client.
+/// Turns a handler failure into a response: protocol errors in their surface's shape,
+/// internal ones as a logged `server_error` with no detail for the client. Every variant is
+/// named: a new kind of failure must choose how it is answered.
 pub fn failure(err: HttpError) -> worker::Result<Response> {
     let out = match err {
         HttpError::OAuth(e) => oauth_error(&e, false),
+        HttpError::Admin(e) => admin_error(&e),
         HttpError::NotFound => json(404, &serde_json::json!({"error": "not_found"})),
-        other => {
-            worker::console_error!("internal error: {other}");
+        HttpError::Config(_) | HttpError::Store(_) | HttpError::Runtime(_) => {
+            worker::console_error!("internal error: {err}");
             json_no_store(500, &OAuthError::server_error("").body())
         }
     };
     out.or_else(|_| Response::error("server error", 500))
+}
+
+/// An admin API error; a 401 carries the admin API's Bearer challenge (RFC 6750 §3).
+fn admin_error(e: &AdminError) -> HttpResult {
+    let (_, status) = e.code_and_status();
+    let resp = json_no_store(status, &e.body())?;
+    Ok(match e {
+        AdminError::Unauthorized(_) => with_headers(
+            resp,
+            &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")],
+        ),
+        AdminError::InvalidFields(_)
+        | AdminError::AlreadyExists { .. }
+        | AdminError::MethodNotAllowed
+        | AdminError::TooManyAttempts => resp,
+    })
 }

@@ -66,9 +66,21 @@ impl Kv {
 
     pub async fn put_app(&self, app: &Application) -> Result<(), StoreError> {
         let json = serde_json::to_string(app)?;
-        self.write(&format!("app:{}", app.client_id), json.clone())
+        self.put_app_json(&app.client_id, &app.subdomain, json)
+            .await
+    }
+
+    /// Writes an application record's JSON as given (the debug probe that recreates records
+    /// of older releases uses it directly).
+    pub async fn put_app_json(
+        &self,
+        client_id: &str,
+        subdomain: &str,
+        json: String,
+    ) -> Result<(), StoreError> {
+        self.write(&format!("app:{client_id}"), json.clone())
             .await?;
-        self.write(&format!("sub:{}", app.subdomain), json).await
+        self.write(&format!("sub:{subdomain}"), json).await
     }
 
     pub async fn delete_app(&self, app: &Application) -> Result<(), StoreError> {

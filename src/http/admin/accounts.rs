@@ -47,10 +47,7 @@ pub async fn route(
             json(200, &json!({"items": items}))
         }
         ([], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let mut e = FieldErrors::default();
             let perms =
                 permissions(b.get("permissions").unwrap_or(&json!([]))).unwrap_or_else(|m| {
@@ -88,10 +85,7 @@ pub async fn route(
             json(200, &rec.ok_or(HttpError::NotFound)?.account)
         }
         ([ak], Method::Patch) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let rec: Option<AccountRecord> = dir
                 .call(DirectoryCommand::GetAccount {
                     access_key: ak.to_string(),

@@ -32,10 +32,7 @@ pub async fn route(
             json(200, &json!({"items": items}))
         }
         ([], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             create(ctx, &b, &origin).await
         }
         ([id], Method::Get) => {
@@ -43,10 +40,7 @@ pub async fn route(
             json(200, &view(ctx, &app, &origin))
         }
         ([id], Method::Patch) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             update(ctx, id, &b, &origin).await
         }
         ([id], Method::Delete) => {

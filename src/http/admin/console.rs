@@ -7,8 +7,9 @@ use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
 use worker::{Method, Request, Response};
 
-use super::{body, invalid};
+use super::{body, conflict, invalid};
 use crate::crypto::{password, random};
+use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
@@ -73,24 +74,15 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
     match (rest, method) {
         (["status"], Method::Get) => json(200, &json!({"initialized": initialized(ctx).await?})),
         (["setup"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let token = b["admin_token"].as_str().unwrap_or("");
             if token.is_empty()
                 || !bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
             {
-                return json(
-                    401,
-                    &json!({"error": "unauthorized", "error_description": "the admin token is wrong"}),
-                );
+                return Err(AdminError::Unauthorized("the admin token is wrong").into());
             }
             if initialized(ctx).await? {
-                return json(
-                    409,
-                    &json!({"error": "conflict", "error_description": "the console already has an administrator"}),
-                );
+                return conflict("admin_token", "the console's first administrator");
             }
             let username = b["username"].as_str().unwrap_or("").to_string();
             let pw = b["password"].as_str().unwrap_or("").to_string();
@@ -124,19 +116,16 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?;
             match out {
                 WriteOutcome::Ok { value } => json(201, &json!({"username": value.username})),
-                _ => json(409, &json!({"error": "conflict"})),
+                _ => conflict("username", "username"),
             }
         }
         (["login"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             login(ctx, &req, &b).await
         }
         (["me"], Method::Get) => match current(ctx, &req).await? {
             Some(s) => json_no_store(200, &json!({"username": s.username, "csrf": s.csrf})),
-            None => json(401, &json!({"error": "unauthorized"})),
+            None => Err(AdminError::Unauthorized("no administrator is signed in").into()),
         },
         (["logout"], Method::Post) => {
             if let Some(token) = forms::cookie(&req, COOKIE) {
@@ -155,29 +144,18 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
 async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
     let username = b["username"].as_str().unwrap_or("").trim().to_string();
     let pw = b["password"].as_str().unwrap_or("");
-    let refused = || {
-        json(
-            401,
-            &json!({"error": "unauthorized", "error_description": "wrong username or password"}),
-        )
-    };
+    let refused = || Err(AdminError::Unauthorized("wrong username or password").into());
     if username.is_empty() || pw.is_empty() {
         let mut e = FieldErrors::default();
         e.add("username", "username and password are required");
         return invalid(e);
     }
-    let user_id = match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req))
-        .await?
-    {
-        PasswordCheck::Ok(id) => id,
-        PasswordCheck::Locked(_) => {
-            return json(
-                429,
-                &json!({"error": "too_many_attempts", "error_description": "too many failed attempts; try again later"}),
-            )
-        }
-        PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
-    };
+    let user_id =
+        match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req)).await? {
+            PasswordCheck::Ok(id) => id,
+            PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
+            PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
+        };
     let admin: Option<User> = Directory::new(&ctx.env, ADMIN_POOL)
         .call(DirectoryCommand::GetUser { id: user_id })
         .await?;

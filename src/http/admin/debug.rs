@@ -5,11 +5,14 @@
 //! - `hash`: hash `count` passwords, to time the password hash the same way.
 //! - `sign`: sign `count` tokens through the one signing interface, so `bench/` can time a
 //!   signature per algorithm from outside (a Worker's clock does not advance while it computes).
+//! - `raw-application`: store an application record exactly as given, unvalidated, under its
+//!   client id and subdomain — how tests recreate a record that an older release wrote, to
+//!   prove it still loads and behaves after an upgrade.
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
 
-use super::body;
+use super::{body, invalid};
 use crate::crypto::{keys, random};
 use crate::http::admin::DEFAULT_POOL;
 use crate::http::context::Ctx;
@@ -18,7 +21,9 @@ use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::ResponseType;
 use crate::oidc::model::SigningAlg;
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
+use crate::oidc::registration::FieldErrors;
 use crate::store::grants::{Grants, Kind};
+use crate::store::kv::Kv;
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
     let enabled = ctx
@@ -31,10 +36,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
     }
     match (rest, method) {
         (["hash"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let count = b["count"].as_u64().unwrap_or(1).min(100);
             for _ in 0..count {
                 crate::crypto::password::hash("a benchmark password").await?;
@@ -45,10 +47,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             )
         }
         (["sign"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let alg = b["alg"]
                 .as_str()
                 .and_then(SigningAlg::parse)
@@ -71,6 +70,24 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?;
             }
             json(200, &json!({"alg": alg.as_str(), "count": count}))
+        }
+        (["raw-application"], Method::Put) => {
+            let b = body(&mut req).await?;
+            let (Some(client_id), Some(subdomain)) =
+                (b["client_id"].as_str(), b["subdomain"].as_str())
+            else {
+                return invalid(FieldErrors(
+                    [(
+                        "client_id".to_string(),
+                        "client_id and subdomain are required".to_string(),
+                    )]
+                    .into(),
+                ));
+            };
+            Kv::new(&ctx.env)?
+                .put_app_json(client_id, subdomain, b.to_string())
+                .await?;
+            json(200, &json!({"client_id": client_id}))
         }
         (["codes"], Method::Post) => {
             let code = random::token()?;
@@ -99,10 +116,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             json(201, &json!({"code": code}))
         }
         (["codes", "take"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
             match Grants::new(&ctx.env)
                 .take_code(&sha256_b64(code), ctx.now, Issued::default())

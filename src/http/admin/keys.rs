@@ -24,14 +24,12 @@ pub async fn route(
             json(200, &json!({"items": items}))
         }
         (["rotate"], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let alg = b.get("alg").and_then(Value::as_str).unwrap_or("RS256");
             let Some(alg) = SigningAlg::parse(alg).filter(|a| *a != SigningAlg::HS256) else {
                 let mut e = FieldErrors::default();
-                e.add("alg", "must be one of RS256, ES256, PS256, EdDSA");
+                let algs: Vec<&str> = SigningAlg::ASYMMETRIC.map(SigningAlg::as_str).to_vec();
+                e.add("alg", format!("must be one of {}", algs.join(", ")));
                 return invalid(e);
             };
             // Make sure a key exists first, so the rotation has something to replace.
@@ -53,6 +51,9 @@ pub async fn route(
                 },
             )
             .await?;
+            // This isolate signs with the new key from the next token on; other isolates pick
+            // it up when their cached key expires (a minute).
+            crate::crypto::keys::forget_pool(pool);
             json(201, &info)
         }
         ([], _) | (["rotate"], _) => method_not_allowed(),

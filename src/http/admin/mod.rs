@@ -13,11 +13,12 @@ pub mod resources;
 pub mod sessions;
 pub mod users;
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use subtle::ConstantTimeEq;
 use url::Url;
-use worker::{Method, Request};
+use worker::Request;
 
+use super::api_error::AdminError;
 use super::context::Ctx;
 use super::respond::{json, HttpError, HttpResult};
 use crate::oidc::registration::FieldErrors;
@@ -42,8 +43,7 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         return console::route(ctx, req, method, &segments).await;
     }
     if !authorized(ctx, &req) && !console::authorized(ctx, &req).await? {
-        return json(401, &json!({"error": "unauthorized", "error_description": "a valid admin bearer token is required"}))
-            .map(|r| super::respond::with_headers(r, &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")]));
+        return Err(AdminError::Unauthorized("a valid admin bearer token is required").into());
     }
     let segments: Vec<&str> = rest
         .trim_matches('/')
@@ -97,40 +97,30 @@ pub fn query(url: &Url, key: &str) -> Option<String> {
 }
 
 /// Reads a JSON object body, or a 400 naming `body`.
-pub async fn body(req: &mut Request) -> Result<Value, HttpResult> {
+pub async fn body(req: &mut Request) -> Result<Value, HttpError> {
     let text = req.text().await.unwrap_or_default();
     match serde_json::from_str::<Value>(&text) {
         Ok(v) if v.is_object() => Ok(v),
-        _ => {
-            let mut e = FieldErrors::default();
-            e.add("body", "must be a JSON object");
-            Err(invalid(e))
-        }
+        _ => Err(AdminError::field("body", "must be a JSON object").into()),
     }
 }
 
 pub fn invalid(errors: FieldErrors) -> HttpResult {
-    json(
-        400,
-        &json!({"error": "invalid_request", "error_description": "some fields are invalid", "fields": errors.0}),
-    )
+    Err(AdminError::InvalidFields(errors).into())
 }
 
 pub fn conflict(field: &str, what: &str) -> HttpResult {
-    json(
-        409,
-        &json!({"error": "conflict", "error_description": format!("{what} is already taken"), "fields": {field: format!("{what} is already taken")}}),
-    )
+    Err(AdminError::AlreadyExists {
+        field: field.to_string(),
+        what: what.to_string(),
+    }
+    .into())
 }
 
 pub fn method_not_allowed() -> HttpResult {
-    json(405, &json!({"error": "method_not_allowed"}))
+    Err(AdminError::MethodNotAllowed.into())
 }
 
 pub fn no_content() -> HttpResult {
     Ok(worker::Response::empty()?.with_status(204))
-}
-
-pub fn is(method: &Method, m: Method) -> bool {
-    *method == m
 }

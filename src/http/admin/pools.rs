@@ -71,10 +71,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             json(200, &json!({"items": items}))
         }
         ([], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let mut e = FieldErrors::default();
             let id = b["id"].as_str().unwrap_or("").to_string();
             if !valid_id(&id) {
@@ -108,10 +105,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             json(200, &pool.ok_or(HttpError::NotFound)?)
         }
         ([id], Method::Patch) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let mut pool = kv
                 .pool(id)
                 .await?

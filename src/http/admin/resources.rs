@@ -22,10 +22,7 @@ pub async fn route(
     match (rest, method) {
         ([], Method::Get) => json(200, &json!({"items": kv.list_resources(pool).await?})),
         ([], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             let r = match parse_resource(&b, pool, ctx.now) {
                 Ok(r) => r,
                 Err(e) => return invalid(e),

@@ -44,10 +44,7 @@ pub async fn route(
             )
         }
         ([], Method::Post) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             create(ctx, &dir, b).await
         }
         ([id], Method::Get) => {
@@ -57,10 +54,7 @@ pub async fn route(
             json(200, &user.ok_or(HttpError::NotFound)?)
         }
         ([id], Method::Patch) => {
-            let b = match body(&mut req).await {
-                Ok(b) => b,
-                Err(r) => return r,
-            };
+            let b = body(&mut req).await?;
             update(ctx, &dir, id, b).await
         }
         ([id], Method::Delete) => {
