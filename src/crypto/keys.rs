@@ -1,6 +1,6 @@
 //! The one signing interface the protocol code's tokens go through: `sign_jwt` for every
 //! algorithm (WebCrypto for RS256/PS256/ES256/EdDSA, HMAC for HS256) and `verify_jwt` for
-//! Doorward's own tokens. Imported `CryptoKey`s are cached per isolate (DESIGN.md "Crypto"):
+//! Doorward's own tokens. Imported `CryptoKey`s are cached per isolate (ARCHITECTURE.md "Tokens and keys"):
 //! signing keys for a minute, so a rotation is picked up quickly; verification keys by `kid`,
 //! which never changes meaning.
 

@@ -1,5 +1,5 @@
 //! Static files under `assets/` through the ASSETS binding, and the hosted-page templates the
-//! worker fills in (DESIGN.md: static HTML under assets/, per-request values supplied here).
+//! worker fills in (static HTML under assets/, per-request values supplied here).
 
 use worker::{Method, Request, RequestInit, Response};
 

@@ -1,5 +1,5 @@
 //! The per-request context: settings read from `Env` once, the clock, and the resolved site.
-//! No global state: handlers get everything from here (STYLE.md habit 7).
+//! No global state: handlers get everything from here (and the protocol code takes the clock as a value, so tests can fix it).
 
 use worker::Env;
 

@@ -112,7 +112,7 @@ pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
     ))
 }
 
-/// The security headers of every HTML page (DESIGN.md "Security defaults").
+/// The security headers of every HTML page (frame-ancestors none, no sniffing, no referrer, no caching).
 pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;

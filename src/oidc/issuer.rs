@@ -1,5 +1,5 @@
 //! Which site a request is for: the console (admin API and web console) or one application's
-//! issuer, by DESIGN.md "Issuer styles". Runtime-free: takes the URL parts, not a `Request`.
+//! issuer, in one of two styles (README "Issuers and endpoints"). Runtime-free: takes the URL parts, not a `Request`.
 
 /// Where a request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

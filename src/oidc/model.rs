@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The grant types an application may tick (DESIGN.md, "Five authorization modes").
+/// The grant types an application may tick (authorization code, implicit, refresh, client credentials, password).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantType {

@@ -53,7 +53,7 @@ pub struct ApplicationSettings {
 }
 
 impl Default for ApplicationSettings {
-    /// A new application: code flow with refresh tokens, RS256 (DESIGN.md: implicit and
+    /// A new application: code flow with refresh tokens, RS256 (implicit and
     /// password are off until ticked).
     fn default() -> Self {
         ApplicationSettings {

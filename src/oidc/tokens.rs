@@ -1,5 +1,5 @@
 //! The claims of the tokens Doorward issues: id_tokens (OIDC Core §2, §3.1.3.6, §3.3.2.11),
-//! JWT access tokens (DESIGN.md "Token shapes", RFC 9068 shape) and userinfo (§5.3), with the
+//! JWT access tokens (ARCHITECTURE.md "Tokens and keys", RFC 9068 shape) and userinfo (§5.3), with the
 //! standard claims each scope releases (§5.4). Runtime-free: signing happens elsewhere.
 
 use serde_json::{json, Map, Value};

@@ -1,7 +1,7 @@
 //! Client side of the `GrantStore` Durable Object: codes, refresh-token families, SSO sessions,
 //! pending interactions and revoked token ids. Records are sharded over many objects by the
 //! first characters of their (random) key, so no index is needed and no single object takes
-//! every request (DESIGN.md: about 1,000 requests/s per object).
+//! every request (an object serves about 1,000 requests/s).
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;

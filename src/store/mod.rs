@@ -1,6 +1,6 @@
 //! Storage adapters: KV for what every edge reads (applications, pools, resources, public
 //! keys) and Durable Objects for what must be strongly consistent (codes, refresh families,
-//! sessions, revocations, users, throttles, private keys). DESIGN.md "Where data lives".
+//! sessions, revocations, users, throttles, private keys). ARCHITECTURE.md "Where data lives".
 
 pub mod cache;
 pub mod directory;

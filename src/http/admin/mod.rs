@@ -23,7 +23,7 @@ use super::context::Ctx;
 use super::respond::{json, HttpError, HttpResult};
 use crate::oidc::registration::FieldErrors;
 
-/// Default user pool (created on first use; DESIGN.md "The product").
+/// Default user pool (created on first use).
 pub const DEFAULT_POOL: &str = "default";
 
 pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult {

@@ -107,7 +107,7 @@ pub async fn id_token(
     .await?)
 }
 
-/// The token response body (RFC 6749 §5.1; DESIGN.md "Token shapes").
+/// The token response body (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
