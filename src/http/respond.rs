@@ -86,11 +86,26 @@ pub fn oauth_error(err: &OAuthError, basic_attempted: bool) -> HttpResult {
     }
     let mut resp = json_no_store(err.code.status(), &err.body())?;
     if err.code == ErrorCode::InvalidClient && basic_attempted {
-        let _ = resp
-            .headers_mut()
-            .set("WWW-Authenticate", "Basic realm=\"doorward\"");
+        // The error as auth-params too (RFC 6750 §3 style, as certified providers send it):
+        // clients such as openid-client report the challenge, not the body.
+        let challenge = format!(
+            "Basic realm=\"doorward\", error=\"{}\", error_description=\"{}\"",
+            err.code.as_str(),
+            quoted_string_safe(&err.description)
+        );
+        let _ = resp.headers_mut().set("WWW-Authenticate", &challenge);
     }
     Ok(resp)
+}
+
+/// Text fit for an HTTP quoted-string (RFC 9110 §5.6.4): printable ASCII without `"` or `\\`.
+fn quoted_string_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '\'',
+        })
+        .collect()
 }
 
 /// A protected-resource error (RFC 6750 §3): 401 with a `Bearer` challenge. A request that
@@ -101,7 +116,7 @@ pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
         format!(
             "Bearer realm=\"doorward\", error=\"{}\", error_description=\"{}\"",
             err.code.as_str(),
-            err.description
+            quoted_string_safe(&err.description)
         )
     } else {
         "Bearer realm=\"doorward\"".to_string()

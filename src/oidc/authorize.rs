@@ -276,7 +276,9 @@ pub fn validate(
         },
     };
 
-    // 11. PKCE (RFC 7636 §4.3): required for public clients, S256-only where the app says so.
+    // 11. PKCE (RFC 7636 §4.3): required for public clients, S256-only for them (RFC 9700
+    // §2.1.1) and where the app says so. A missing method means S256, not RFC 7636's `plain`:
+    // a challenge is never taken as its own verifier unless the client asks for that.
     let code_challenge = get(params, "code_challenge").map(str::to_string);
     let method_raw = get(params, "code_challenge_method");
     let code_challenge_method = match (&code_challenge, method_raw) {
@@ -288,7 +290,7 @@ pub fn validate(
         }
         (None, None) => None,
         (Some(c), m) => {
-            let Some(method) = CodeChallengeMethod::parse(m.unwrap_or("plain")) else {
+            let Some(method) = CodeChallengeMethod::parse(m.unwrap_or("S256")) else {
                 return fail(
                     ErrorCode::InvalidRequest,
                     "code_challenge_method is not supported",
@@ -305,6 +307,12 @@ pub fn validate(
             return fail(
                 ErrorCode::InvalidRequest,
                 "PKCE code_challenge is required for public clients",
+            );
+        }
+        if app.is_public() && code_challenge_method == Some(CodeChallengeMethod::Plain) {
+            return fail(
+                ErrorCode::InvalidRequest,
+                "PKCE plain is not accepted from public clients; use S256",
             );
         }
         if app.require_pkce && code_challenge_method != Some(CodeChallengeMethod::S256) {

@@ -238,3 +238,19 @@ fn refusing_query_mode_for_tokens_answers_in_the_fragment() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_challenge_without_a_method_is_s256_and_public_clients_may_not_use_plain() {
+    let r = validate(&app(), &params(&[("code_challenge", CHALLENGE)])).unwrap();
+    assert_eq!(r.code_challenge_method, Some(CodeChallengeMethod::S256));
+    let mut public = app();
+    public.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    let plain = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "plain"),
+    ];
+    assert!(validate(&public, &params(&plain)).is_err());
+    assert!(validate(&public, &params(&[("code_challenge", CHALLENGE)])).is_ok());
+    // A confidential client may still ask for plain explicitly.
+    assert!(validate(&app(), &params(&plain)).is_ok());
+}

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::model::{Application, GrantType, ResponseType, SigningAlg};
+use super::pkce::CodeChallengeMethod;
 
 /// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -98,7 +99,10 @@ pub fn document(issuer: &str, app: &Application) -> Value {
             ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
-        "code_challenge_methods_supported": ["S256", "plain"],
+        "code_challenge_methods_supported": CodeChallengeMethod::accepted(app.is_public(), app.require_pkce)
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>(),
         "claims_supported": CLAIMS_SUPPORTED,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -137,6 +141,20 @@ pub(crate) mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn pkce_methods_advertised_are_those_the_application_accepts() {
+        let mut a = app(vec![GrantType::AuthorizationCode], vec![ResponseType::Code]);
+        assert_eq!(
+            document("http://h/app/oidc", &a)["code_challenge_methods_supported"],
+            json!(["S256", "plain"])
+        );
+        a.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+        assert_eq!(
+            document("http://h/app/oidc", &a)["code_challenge_methods_supported"],
+            json!(["S256"])
+        );
     }
 
     #[test]

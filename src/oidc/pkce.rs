@@ -15,6 +15,16 @@ pub enum CodeChallengeMethod {
 }
 
 impl CodeChallengeMethod {
+    /// What an application accepts: S256 only for public clients (RFC 9700 §2.1.1) and where
+    /// it requires PKCE; S256 and plain otherwise.
+    pub fn accepted(public: bool, require_s256: bool) -> &'static [CodeChallengeMethod] {
+        if public || require_s256 {
+            &[CodeChallengeMethod::S256]
+        } else {
+            &[CodeChallengeMethod::S256, CodeChallengeMethod::Plain]
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "S256" => Some(CodeChallengeMethod::S256),
@@ -57,10 +67,14 @@ pub fn verify(
             if !is_valid_challenge(v) {
                 return Err("code_verifier is malformed");
             }
-            let computed = match method.and_then(CodeChallengeMethod::parse) {
-                Some(CodeChallengeMethod::S256) => b64(&Sha256::digest(v.as_bytes())),
-                Some(CodeChallengeMethod::Plain) | None => v.to_string(),
-            };
+            // A record without a method is S256, as `/auth` defaults it (records always carry
+            // the method they were issued with).
+            let computed =
+                match method.map_or(Some(CodeChallengeMethod::S256), CodeChallengeMethod::parse) {
+                    Some(CodeChallengeMethod::S256) => b64(&Sha256::digest(v.as_bytes())),
+                    Some(CodeChallengeMethod::Plain) => v.to_string(),
+                    None => return Err("the code's challenge method is unknown"),
+                };
             if bool::from(computed.as_bytes().ct_eq(c.as_bytes())) {
                 Ok(VerifiedPkce(()))
             } else {
