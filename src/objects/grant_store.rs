@@ -114,23 +114,9 @@ impl GrantStore {
                 }
                 serde_json::to_value(outcome)?
             }
-            GrantCommand::RotateRefresh {
-                key,
-                client_id,
-                presented_hash,
-                new_hash,
-                requested_scope,
-                now,
-            } => {
+            GrantCommand::RotateRefresh { key, request } => {
                 let current = self.read::<RefreshFamily>(&key)?.map(|(f, _)| f);
-                let (outcome, next) = records::rotate_refresh(
-                    current,
-                    &client_id,
-                    &presented_hash,
-                    &new_hash,
-                    requested_scope.as_deref(),
-                    now,
-                );
+                let (outcome, next) = records::rotate_refresh(current, &request);
                 if let Some(f) = next {
                     let exp = f.expires_at;
                     self.write(&key, &f, exp)?;
@@ -159,15 +145,6 @@ impl GrantStore {
                     Value::Null
                 }
             },
-            GrantCommand::AddFamilyJti { key, jti, now } => {
-                if let Some((mut f, exp)) = self.read::<RefreshFamily>(&key)? {
-                    // Keep only ids that can still be used.
-                    f.access_jtis.retain(|j| j.exp > now);
-                    f.access_jtis.push(jti);
-                    self.write(&key, &f, exp)?;
-                }
-                Value::Null
-            }
         })
     }
 }

@@ -136,6 +136,7 @@ pub(crate) mod tests {
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
+            refresh_token_grace_seconds: 0,
             skip_consent: false,
             permissions: vec![],
             created_at: 0,

@@ -266,6 +266,11 @@ pub struct Application {
     pub require_pkce: bool,
     #[serde(default)]
     pub token_lifetimes: TokenLifetimes,
+    /// How long a rotated-out refresh token is honoured once more, for a client that retried
+    /// a request whose answer it lost (Auth0's and Okta's "reuse interval"). 0, the default,
+    /// is strict replay protection: any reuse revokes the family.
+    #[serde(default)]
+    pub refresh_token_grace_seconds: u64,
     /// Skip the consent page for this (first-party) application.
     #[serde(default)]
     pub skip_consent: bool,

@@ -83,6 +83,16 @@ pub fn take_code(
     }
 }
 
+/// Whether `s` has the exact shape of a 128-bit random id (22 base64url characters), as
+/// family ids and interaction ids do. Checked before a Durable Object is addressed with it,
+/// so a caller cannot choose which shard an arbitrary string lands on.
+pub fn is_random_id(s: &str) -> bool {
+    s.len() == 22
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && super::jws::b64_decode(s).is_some_and(|b| b.len() == 16)
+}
+
 /// A refresh-token family: every token rotated from one grant. Keyed by `family_id`, which is
 /// the part of the token before the dot; only the SHA-256 of the whole token is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,12 +112,22 @@ pub struct RefreshFamily {
     pub revoked: bool,
     #[serde(default)]
     pub access_jtis: Vec<IssuedJti>,
+    /// Hash prefixes of the tokens this family rotated out, newest last: a retired token that
+    /// comes back is reuse; a token never issued is merely invalid. Families written before
+    /// this field existed remember only `previous_hash`.
+    #[serde(default)]
+    pub retired: Vec<String>,
 }
 
-/// How long an already-rotated refresh token is still honoured, once, for a client that
-/// retried a request whose response it lost. That retry rotates again; only the newest token
-/// continues the family, and any other old token revokes the family.
-pub const REFRESH_REUSE_GRACE_SECS: u64 = 10;
+/// How many retired tokens a family remembers for reuse detection (their hash prefixes).
+/// A token older than that is simply invalid: refused, but it no longer revokes the family.
+pub const RETIRED_REMEMBERED: usize = 256;
+/// The part of a retired token's SHA-256 (base64url) that is remembered: 96 bits.
+const RETIRED_PREFIX: usize = 16;
+
+fn retired_mark(hash: &str) -> &str {
+    hash.get(..RETIRED_PREFIX).unwrap_or(hash)
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -115,56 +135,87 @@ pub enum RefreshRotation {
     Rotated {
         family: RefreshFamily,
     },
-    /// An old token came back outside the grace window: the family is now revoked and the
-    /// caller must put these access tokens on the revocation list.
+    /// A token this family already rotated out came back (outside any grace): the family is
+    /// now revoked and the caller must put these access tokens on the revocation list.
     Reused {
         family: RefreshFamily,
     },
-    /// Unknown family, expired, already revoked, or not this client's.
+    /// Unknown family, expired, already revoked, not this client's, or a secret this family
+    /// never issued (anyone who saw a family id cannot revoke it by guessing).
     Invalid,
     /// A live token asking for more than its grant (RFC 6749 §6): refused, nothing rotated.
     ScopeExceeded,
 }
 
-/// Rotates `presented_hash` to `new_hash` (OAuth 2.0 Security BCP §4.14.2). A `requested_scope`
-/// may only narrow the family's; a wider one leaves the family as it was.
+/// One rotation, as the token endpoint asks the family's object for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RotationRequest {
+    pub client_id: String,
+    pub presented_hash: String,
+    pub new_hash: String,
+    /// May only narrow the family's scope; a wider one leaves the family as it was.
+    pub requested_scope: Option<String>,
+    /// The access token this rotation issues, recorded in the same write, so a reuse or a
+    /// revocation that lands before the response is sent still reaches it.
+    pub new_access_jti: IssuedJti,
+    /// How long an already-rotated token is honoured once more, for a client that retried a
+    /// request whose answer it lost (the application's setting; 0 turns it off).
+    pub grace_secs: u64,
+    pub now: u64,
+}
+
+/// Rotates the presented token to a new one (OAuth 2.0 Security BCP §4.14.2).
 pub fn rotate_refresh(
     family: Option<RefreshFamily>,
-    client_id: &str,
-    presented_hash: &str,
-    new_hash: &str,
-    requested_scope: Option<&str>,
-    now: u64,
+    r: &RotationRequest,
 ) -> (RefreshRotation, Option<RefreshFamily>) {
     let Some(mut f) = family else {
         return (RefreshRotation::Invalid, None);
     };
-    if f.revoked || f.expires_at <= now || f.client_id != client_id {
+    if f.revoked || f.expires_at <= r.now || f.client_id != r.client_id {
         return (RefreshRotation::Invalid, Some(f));
     }
-    let is_current = f.current_hash == presented_hash;
-    let in_grace = f.previous_hash.as_deref() == Some(presented_hash)
-        && now.saturating_sub(f.rotated_at) <= REFRESH_REUSE_GRACE_SECS;
-    let widens = requested_scope.is_some_and(|r| {
-        !super::scope::ScopeSet::parse(r).is_subset_of(&super::scope::ScopeSet::parse(&f.scope))
+    let presented = r.presented_hash.as_str();
+    let is_current = f.current_hash == presented;
+    let is_previous = f.previous_hash.as_deref() == Some(presented);
+    let in_grace =
+        is_previous && r.grace_secs > 0 && r.now.saturating_sub(f.rotated_at) <= r.grace_secs;
+    let widens = r.requested_scope.as_deref().is_some_and(|req| {
+        !super::scope::ScopeSet::parse(req).is_subset_of(&super::scope::ScopeSet::parse(&f.scope))
     });
     if (is_current || in_grace) && widens {
         return (RefreshRotation::ScopeExceeded, Some(f));
     }
+    let record_access = |f: &mut RefreshFamily| {
+        f.access_jtis.retain(|j| j.exp > r.now);
+        f.access_jtis.push(r.new_access_jti.clone());
+    };
+    let retire = |f: &mut RefreshFamily, hash: &str| {
+        f.retired.push(retired_mark(hash).to_string());
+        let excess = f.retired.len().saturating_sub(RETIRED_REMEMBERED);
+        f.retired.drain(..excess);
+    };
     if is_current {
-        f.previous_hash = Some(f.current_hash.clone());
-        f.current_hash = new_hash.to_string();
-        f.rotated_at = now;
+        let old = std::mem::replace(&mut f.current_hash, r.new_hash.clone());
+        retire(&mut f, &old);
+        f.previous_hash = Some(old);
+        f.rotated_at = r.now;
+        record_access(&mut f);
         (RefreshRotation::Rotated { family: f.clone() }, Some(f))
     } else if in_grace {
         // The grace is spent: the old token will not be honoured again, and the window does
-        // not slide (a stolen old token cannot keep minting tokens).
+        // not slide (a stolen old token cannot keep minting tokens). The token it replaces
+        // was issued, so it is retired too.
+        let orphaned = std::mem::replace(&mut f.current_hash, r.new_hash.clone());
+        retire(&mut f, &orphaned);
         f.previous_hash = None;
-        f.current_hash = new_hash.to_string();
+        record_access(&mut f);
         (RefreshRotation::Rotated { family: f.clone() }, Some(f))
-    } else {
+    } else if is_previous || f.retired.iter().any(|m| m == retired_mark(presented)) {
         f.revoked = true;
         (RefreshRotation::Reused { family: f.clone() }, Some(f))
+    } else {
+        (RefreshRotation::Invalid, Some(f))
     }
 }
 
@@ -185,6 +236,7 @@ pub fn tombstone_family(family_id: &str, until: u64) -> RefreshFamily {
         expires_at: until,
         revoked: true,
         access_jtis: vec![],
+        retired: vec![],
     }
 }
 
@@ -238,6 +290,22 @@ mod tests {
     }
 
     #[test]
+    fn only_the_exact_random_id_shape_is_a_shard_id() {
+        assert!(is_random_id("AAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(is_random_id("abcdefghij-_KLMNOPQRSA"));
+        for bad in [
+            "",
+            "short",
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAA=",
+            "ééééééééééé",
+            "AAAAAAAAAAAAAAAAAAAA/A",
+        ] {
+            assert!(!is_random_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_code_is_fresh_once_then_replayed() {
         let (first, stored) = take_code(Some(code(100)), 10, Issued::default());
         assert!(matches!(first, CodeTake::Fresh { .. }));
@@ -270,24 +338,50 @@ mod tests {
             expires_at: 1000,
             revoked: false,
             access_jtis: vec![],
+            retired: vec![],
+        }
+    }
+
+    const GRACE: u64 = 10;
+
+    /// A rotation of `presented` to `new` at `now`, with a 10 s grace unless `grace` says.
+    fn rot(
+        client: &str,
+        presented: &str,
+        new: &str,
+        scope: Option<&str>,
+        now: u64,
+    ) -> RotationRequest {
+        RotationRequest {
+            client_id: client.into(),
+            presented_hash: presented.into(),
+            new_hash: new.into(),
+            requested_scope: scope.map(str::to_string),
+            new_access_jti: IssuedJti {
+                jti: format!("at-{new}"),
+                exp: now + 60,
+            },
+            grace_secs: GRACE,
+            now,
         }
     }
 
     #[test]
-    fn rotation_replaces_the_current_token() {
-        let (out, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
+    fn rotation_replaces_the_current_token_and_records_the_new_access_token() {
+        let (out, f) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", None, 50));
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
         let f = f.unwrap();
         assert_eq!(f.current_hash, "h2");
         assert_eq!(f.previous_hash.as_deref(), Some("h1"));
+        assert_eq!(f.access_jtis.last().map(|j| j.jti.as_str()), Some("at-h2"));
     }
 
     #[test]
     fn reuse_after_the_grace_window_revokes_the_family() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
-        let (out, f) = rotate_refresh(f, "c", "h1", "h3", None, 50 + REFRESH_REUSE_GRACE_SECS + 1);
+        let (_, f) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", None, 50));
+        let (out, f) = rotate_refresh(f, &rot("c", "h1", "h3", None, 50 + GRACE + 1));
         assert!(matches!(out, RefreshRotation::Reused { .. }));
-        let (out, _) = rotate_refresh(f, "c", "h2", "h4", None, 70);
+        let (out, _) = rotate_refresh(f, &rot("c", "h2", "h4", None, 70));
         assert_eq!(
             out,
             RefreshRotation::Invalid,
@@ -296,11 +390,21 @@ mod tests {
     }
 
     #[test]
+    fn with_no_grace_window_an_immediate_retry_is_reuse() {
+        let (_, f) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", None, 50));
+        let mut retry = rot("c", "h1", "h3", None, 50);
+        retry.grace_secs = 0;
+        let (out, f) = rotate_refresh(f, &retry);
+        assert!(matches!(out, RefreshRotation::Reused { .. }));
+        assert!(f.unwrap().revoked);
+    }
+
+    #[test]
     fn a_retry_inside_the_grace_window_is_honoured_once() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
-        let (out, f) = rotate_refresh(f, "c", "h1", "h3", None, 52);
+        let (_, f) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", None, 50));
+        let (out, f) = rotate_refresh(f, &rot("c", "h1", "h3", None, 52));
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
-        let (out, f) = rotate_refresh(f, "c", "h1", "h4", None, 53);
+        let (out, f) = rotate_refresh(f, &rot("c", "h1", "h4", None, 53));
         assert!(
             matches!(out, RefreshRotation::Reused { .. }),
             "the grace is spent"
@@ -310,35 +414,74 @@ mod tests {
 
     #[test]
     fn the_token_orphaned_by_a_grace_retry_revokes_the_family() {
-        let (_, f) = rotate_refresh(Some(family()), "c", "h1", "h2", None, 50);
-        let (_, f) = rotate_refresh(f, "c", "h1", "h3", None, 52);
-        let (out, _) = rotate_refresh(f, "c", "h2", "h4", None, 53);
+        let (_, f) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", None, 50));
+        let (_, f) = rotate_refresh(f, &rot("c", "h1", "h3", None, 52));
+        let (out, _) = rotate_refresh(f, &rot("c", "h2", "h4", None, 53));
+        assert!(matches!(out, RefreshRotation::Reused { .. }));
+    }
+
+    #[test]
+    fn an_old_token_many_rotations_back_is_still_reuse() {
+        let mut f = Some(family());
+        for i in 1..20 {
+            let (_, next) = rotate_refresh(
+                f,
+                &rot(
+                    "c",
+                    &format!("h{i}"),
+                    &format!("h{}", i + 1),
+                    None,
+                    100 + i * 100,
+                ),
+            );
+            f = next;
+        }
+        let f = f.map(|mut f| {
+            f.expires_at = 100_000;
+            f
+        });
+        let (out, _) = rotate_refresh(f, &rot("c", "h3", "hx", None, 5000));
         assert!(matches!(out, RefreshRotation::Reused { .. }));
     }
 
     #[test]
     fn a_wider_scope_is_refused_without_rotating() {
-        let (out, f) = rotate_refresh(Some(family()), "c", "h1", "h2", Some("openid email"), 50);
+        let (out, f) = rotate_refresh(
+            Some(family()),
+            &rot("c", "h1", "h2", Some("openid email"), 50),
+        );
         assert_eq!(out, RefreshRotation::ScopeExceeded);
         assert_eq!(
             f.unwrap().current_hash,
             "h1",
             "the presented token stays current"
         );
-        let (out, _) = rotate_refresh(Some(family()), "c", "h1", "h2", Some("openid"), 50);
+        let (out, _) = rotate_refresh(Some(family()), &rot("c", "h1", "h2", Some("openid"), 50));
         assert!(matches!(out, RefreshRotation::Rotated { .. }));
     }
 
     #[test]
     fn another_clients_token_is_invalid_and_does_not_revoke() {
-        let (out, f) = rotate_refresh(Some(family()), "other", "h1", "h2", None, 50);
+        let (out, f) = rotate_refresh(Some(family()), &rot("other", "h1", "h2", None, 50));
         assert_eq!(out, RefreshRotation::Invalid);
         assert!(!f.unwrap().revoked);
     }
 
     #[test]
-    fn unknown_token_in_a_live_family_is_reuse() {
-        let (out, _) = rotate_refresh(Some(family()), "c", "zzz", "h2", None, 50);
+    fn a_secret_the_family_never_issued_is_invalid_and_does_not_revoke() {
+        let (out, f) = rotate_refresh(Some(family()), &rot("c", "zzz", "h2", None, 50));
+        assert_eq!(out, RefreshRotation::Invalid);
+        assert!(!f.unwrap().revoked);
+    }
+
+    #[test]
+    fn a_family_written_before_retired_hashes_existed_still_loads_and_detects_reuse() {
+        let mut old = serde_json::to_value(family()).unwrap();
+        old.as_object_mut().unwrap().remove("retired");
+        old["current_hash"] = serde_json::json!("h2");
+        old["previous_hash"] = serde_json::json!("h1");
+        let f: RefreshFamily = serde_json::from_value(old).unwrap();
+        let (out, _) = rotate_refresh(Some(f), &rot("c", "h1", "h3", None, 500));
         assert!(matches!(out, RefreshRotation::Reused { .. }));
     }
 }

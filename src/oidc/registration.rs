@@ -34,6 +34,9 @@ impl FieldErrors {
     }
 }
 
+/// The longest refresh-token grace an application may set: a retry comes within seconds.
+pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
+
 /// The editable settings of an application, after validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplicationSettings {
@@ -48,6 +51,7 @@ pub struct ApplicationSettings {
     pub token_endpoint_auth_method: TokenEndpointAuthMethod,
     pub require_pkce: bool,
     pub token_lifetimes: TokenLifetimes,
+    pub refresh_token_grace_seconds: u64,
     pub skip_consent: bool,
     pub permissions: Vec<String>,
 }
@@ -68,6 +72,7 @@ impl Default for ApplicationSettings {
             token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
+            refresh_token_grace_seconds: 0,
             skip_consent: false,
             permissions: vec![],
         }
@@ -151,6 +156,10 @@ pub fn apply_application(
                     "must be {access_token, id_token, refresh_token, authorization_code} in seconds \
                      (60..=86400 for tokens, 30..=600 for codes, refresh up to a year)",
                 ),
+            },
+            "refresh_token_grace_seconds" => match v.as_u64() {
+                Some(n) if n <= MAX_REFRESH_GRACE_SECS => s.refresh_token_grace_seconds = n,
+                _ => errs.add(k, format!("must be a whole number of seconds from 0 (off) to {MAX_REFRESH_GRACE_SECS}")),
             },
             "permissions" => {
                 match v.as_array().map(|a| a.iter().map(|p| p.as_str().filter(|p| parse_permission(p).is_some()).map(str::to_string)).collect::<Option<Vec<_>>>()) {

@@ -8,7 +8,9 @@ use serde_json::Value;
 use worker::Env;
 
 use super::{rpc, StoreError};
-use crate::oidc::records::{CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation};
+use crate::oidc::records::{
+    CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation, RotationRequest,
+};
 
 pub const BINDING: &str = "GRANTS";
 
@@ -39,21 +41,12 @@ pub enum GrantCommand {
     },
     RotateRefresh {
         key: String,
-        client_id: String,
-        presented_hash: String,
-        new_hash: String,
-        requested_scope: Option<String>,
-        now: u64,
+        request: RotationRequest,
     },
     RevokeFamily {
         key: String,
         /// A missing family is written as revoked until then, so it can never be created.
         tombstone_until: u64,
-    },
-    AddFamilyJti {
-        key: String,
-        jti: IssuedJti,
-        now: u64,
     },
 }
 
@@ -204,22 +197,14 @@ impl<'a> Grants<'a> {
     pub async fn rotate_refresh(
         &self,
         family_id: &str,
-        client_id: &str,
-        presented_hash: &str,
-        new_hash: &str,
-        requested_scope: Option<&str>,
-        now: u64,
+        request: RotationRequest,
     ) -> Result<RefreshRotation, StoreError> {
         self.call(
             Kind::Family,
             family_id,
             GrantCommand::RotateRefresh {
                 key: key(Kind::Family, family_id),
-                client_id: client_id.to_string(),
-                presented_hash: presented_hash.to_string(),
-                new_hash: new_hash.to_string(),
-                requested_scope: requested_scope.map(str::to_string),
-                now,
+                request,
             },
         )
         .await
@@ -238,24 +223,6 @@ impl<'a> Grants<'a> {
             GrantCommand::RevokeFamily {
                 key: key(Kind::Family, family_id),
                 tombstone_until,
-            },
-        )
-        .await
-    }
-
-    pub async fn add_family_jti(
-        &self,
-        family_id: &str,
-        jti: IssuedJti,
-        now: u64,
-    ) -> Result<(), StoreError> {
-        self.call(
-            Kind::Family,
-            family_id,
-            GrantCommand::AddFamilyJti {
-                key: key(Kind::Family, family_id),
-                jti,
-                now,
             },
         )
         .await

@@ -111,6 +111,7 @@ fn settings_of(app: &Application) -> ApplicationSettings {
         token_endpoint_auth_method: app.token_endpoint_auth_method,
         require_pkce: app.require_pkce,
         token_lifetimes: app.token_lifetimes,
+        refresh_token_grace_seconds: app.refresh_token_grace_seconds,
         skip_consent: app.skip_consent,
         permissions: app.permissions.clone(),
     }
@@ -128,6 +129,7 @@ fn apply(app: &mut Application, s: ApplicationSettings) {
     app.token_endpoint_auth_method = s.token_endpoint_auth_method;
     app.require_pkce = s.require_pkce;
     app.token_lifetimes = s.token_lifetimes;
+    app.refresh_token_grace_seconds = s.refresh_token_grace_seconds;
     app.skip_consent = s.skip_consent;
     app.permissions = s.permissions;
 }
@@ -179,6 +181,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         token_endpoint_auth_method: settings.token_endpoint_auth_method,
         require_pkce: false,
         token_lifetimes: settings.token_lifetimes,
+        refresh_token_grace_seconds: 0,
         skip_consent: false,
         permissions: vec![],
         created_at: ctx.now,

@@ -1,15 +1,17 @@
 //! `grant_type=refresh_token` (RFC 6749 §6, OAuth 2.0 Security BCP §4.14): rotation with reuse
-//! detection in the family's shard; the scope may only narrow; a new id_token is returned.
+//! detection in the family's shard, which also records the new access token's id in the same
+//! write; the scope may only narrow; a new id_token is returned.
 
+use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::AuthenticatedClient;
 use crate::http::tokens::mint::TokenResponse;
-use crate::http::tokens::user_tokens::{self, new_refresh_token, Issue};
+use crate::http::tokens::user_tokens::{self, new_refresh_token, Issue, Preassigned};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::jws::sha256_b64;
-use crate::oidc::records::RefreshRotation;
+use crate::oidc::records::{is_random_id, IssuedJti, RefreshRotation, RotationRequest};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::Directory;
@@ -32,24 +34,28 @@ pub async fn run(
             "the refresh token is invalid, expired or revoked",
         ))
     };
-    let Some((family_id, _)) = presented.split_once('.') else {
+    let Some((family_id, _)) = presented.split_once('.').filter(|(f, _)| is_random_id(f)) else {
         return Err(invalid());
     };
     let grants = Grants::new(&ctx.env);
     let next = new_refresh_token(family_id)?;
     // Checked by the family's object before it rotates, so a refused request costs nothing.
     let requested = scope.narrower();
-    let family = match grants
-        .rotate_refresh(
-            family_id,
-            &app.client_id,
-            &sha256_b64(presented),
-            &sha256_b64(&next),
-            requested,
-            ctx.now,
-        )
-        .await?
-    {
+    // The access token's id is fixed now and recorded by the rotation itself.
+    let jti = random::id()?;
+    let rotation = RotationRequest {
+        client_id: app.client_id.clone(),
+        presented_hash: sha256_b64(presented),
+        new_hash: sha256_b64(&next),
+        requested_scope: requested.map(str::to_string),
+        new_access_jti: IssuedJti {
+            jti: jti.clone(),
+            exp: ctx.now + app.token_lifetimes.access_token,
+        },
+        grace_secs: app.refresh_token_grace_seconds,
+        now: ctx.now,
+    };
+    let family = match grants.rotate_refresh(family_id, rotation).await? {
         RefreshRotation::Rotated { family } => family,
         RefreshRotation::Reused { family } => {
             grants.revoke_jtis(&family.access_jtis).await?;
@@ -83,13 +89,13 @@ pub async fn run(
             nonce: None,
             session_id: family.session_id.as_deref(),
             new_family: false,
-            preassigned: None,
+            preassigned: Some(Preassigned {
+                jti,
+                family_id: family_id.to_string(),
+            }),
             rotated_refresh: Some(next),
         },
     )
     .await?;
-    grants
-        .add_family_jti(family_id, issued.jti, ctx.now)
-        .await?;
     Ok(issued.body)
 }

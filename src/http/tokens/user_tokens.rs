@@ -109,6 +109,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
                 jti: jti.clone(),
                 exp,
             }],
+            retired: vec![],
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.
