@@ -196,6 +196,7 @@ function configurationCard(app, onAppChanged) {
   const logouts = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
   logouts.value = (app.post_logout_redirect_uris || []).join('\n');
   const perms = h('input', { type: 'text', spellcheck: 'false', class: 'mono', value: (app.permissions || []).join(' ') });
+  const grace = h('input', { type: 'number', min: '0', max: '60', step: '1', inputmode: 'numeric', value: app.refresh_token_grace_seconds ?? 0 });
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', id: 'configuration', 'aria-labelledby': 'config-title', novalidate: true },
     h('h2', { id: 'config-title' }, 'Configuration'),
@@ -214,6 +215,8 @@ function configurationCard(app, onAppChanged) {
       h('legend', {}, 'Token lifetimes (seconds)'),
       h('div', { class: 'grid4' }, LIFETIMES.map(([k, label]) => field(label, `token_lifetimes.${k}`, lifetimeInputs[k]))),
       h('p', { class: 'field-error', dataset: { errorFor: 'token_lifetimes' } })),
+    field('Refresh token reuse grace (seconds)', 'refresh_token_grace_seconds', grace,
+      '0 (recommended): a refresh token used twice revokes its whole family. Up to 60: a client that retried a lost answer is honoured once.'),
     field('Callback URLs', 'redirect_uris', redirects, 'One per line. Matched exactly.'),
     field('Logout URLs', 'post_logout_redirect_uris', logouts, 'One per line: where users may be sent after signing out.'),
     field('Permissions for client credentials', 'permissions', perms, 'resource:action entries, separated by spaces, that the application itself holds.'),
@@ -239,6 +242,7 @@ function configurationCard(app, onAppChanged) {
       require_pkce: form.querySelector('input[name="require_pkce"]').checked,
       skip_consent: form.querySelector('input[name="skip_consent"]').checked,
       token_lifetimes: lifetimes,
+      refresh_token_grace_seconds: grace.value.trim() === '' ? 0 : Number(grace.value),
       redirect_uris: lines(redirects.value),
       post_logout_redirect_uris: lines(logouts.value),
       permissions: words(perms.value),
