@@ -1,8 +1,8 @@
 //! The one signing interface the protocol code's tokens go through: `sign_jwt` for every
 //! algorithm (WebCrypto for RS256/PS256/ES256/EdDSA, HMAC for HS256) and `verify_jwt` for
 //! Doorward's own tokens. Imported `CryptoKey`s are cached per isolate (ARCHITECTURE.md "Tokens and keys"):
-//! signing keys for a minute, so a rotation is picked up quickly; verification keys by `kid`,
-//! which never changes meaning.
+//! signing keys for a minute, so a rotation is picked up quickly; verification keys by pool
+//! and `kid`, used only while the `kid` is in the pool's current JWKS.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -17,10 +17,12 @@ use crate::store::vault::{self, StoredKey, VaultCommand};
 use crate::store::StoreError;
 
 const SIGNING_KEY_TTL_MS: f64 = 60_000.0;
+/// Imported verification keys kept per isolate, at most.
+const VERIFYING_MAX: usize = 256;
 
 thread_local! {
     static SIGNING: RefCell<HashMap<String, (String, CryptoKey, f64)>> = RefCell::new(HashMap::new());
-    static VERIFYING: RefCell<HashMap<String, (SigningAlg, CryptoKey)>> = RefCell::new(HashMap::new());
+    static VERIFYING: RefCell<HashMap<String, CryptoKey>> = RefCell::new(HashMap::new());
 }
 
 fn now_ms() -> f64 {
@@ -119,22 +121,32 @@ pub async fn verify_jwt(
     let Some(kid) = jws.header.kid.clone() else {
         return Ok(None);
     };
-    let cached = VERIFYING.with(|c| c.borrow().get(&kid).cloned());
+    // The key must be in the pool's current set (KV, through the isolate's short cache), so a
+    // key rotated out of the JWKS stops verifying as soon as that cache does, and one pool's
+    // key never verifies at another pool.
+    let Some(jwks) = Kv::new(env)?.jwks(pool).await? else {
+        return Ok(None);
+    };
+    let Some(jwk) = jwks["keys"].as_array().and_then(|ks| {
+        ks.iter()
+            .find(|k| k["kid"] == kid.as_str() && k["alg"] == alg.as_str())
+    }) else {
+        return Ok(None);
+    };
+    let cache_key = format!("{pool}|{kid}|{}", alg.as_str());
+    let cached = VERIFYING.with(|c| c.borrow().get(&cache_key).cloned());
     let key = match cached {
-        Some((a, k)) if a == alg => k,
-        Some(_) => return Ok(None),
+        Some(k) => k,
         None => {
-            let Some(jwks) = Kv::new(env)?.jwks(pool).await? else {
-                return Ok(None);
-            };
-            let found = jwks["keys"].as_array().and_then(|ks| {
-                ks.iter()
-                    .find(|k| k["kid"] == kid.as_str() && k["alg"] == alg.as_str())
-                    .cloned()
+            let key = webcrypto::import_jwk(alg, jwk, false).await?;
+            VERIFYING.with(|c| {
+                let mut c = c.borrow_mut();
+                // Bounded: keys of pools no longer used here are dropped wholesale.
+                if c.len() >= VERIFYING_MAX {
+                    c.clear();
+                }
+                c.insert(cache_key, key.clone())
             });
-            let Some(jwk) = found else { return Ok(None) };
-            let key = webcrypto::import_jwk(alg, &jwk, false).await?;
-            VERIFYING.with(|c| c.borrow_mut().insert(kid.clone(), (alg, key.clone())));
             key
         }
     };

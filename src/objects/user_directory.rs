@@ -26,6 +26,9 @@ const SCHEMA: &[&str] = &[
      data TEXT NOT NULL, created_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
      key_hash TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)",
+    // Added after the first release: `IF NOT EXISTS` creates it in objects that predate it.
+    "CREATE TABLE IF NOT EXISTS families (family_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
+     client_id TEXT NOT NULL, expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
 ];
 
@@ -402,6 +405,75 @@ impl UserDirectory {
                     .map(|r| serde_json::from_str(&r.data))
                     .collect::<std::result::Result<_, _>>()?;
                 Value::Array(items)
+            }
+            C::GetUserForTokens { id, family, now } => match self.get_user(&id)? {
+                Some((u, _)) => {
+                    if let Some(f) = family.filter(|_| !u.blocked) {
+                        self.sql.exec(
+                            "DELETE FROM families WHERE expires_at <= ?",
+                            vec![(now as i64).into()],
+                        )?;
+                        self.sql.exec(
+                            "REPLACE INTO families (family_id, user_id, client_id, expires_at) VALUES (?, ?, ?, ?)",
+                            vec![
+                                s(&f.family_id),
+                                s(&u.id),
+                                s(&f.client_id),
+                                (f.expires_at as i64).into(),
+                            ],
+                        )?;
+                    }
+                    serde_json::to_value(u)?
+                }
+                None => Value::Null,
+            },
+            C::TakeUserGrants {
+                user_id,
+                client_id,
+                sessions,
+            } => {
+                #[derive(serde::Deserialize)]
+                struct Family {
+                    family_id: String,
+                }
+                #[derive(serde::Deserialize)]
+                struct Session {
+                    key_hash: String,
+                }
+                let families: Vec<Family> = match &client_id {
+                    Some(c) => self.rows(
+                        "SELECT family_id FROM families WHERE user_id = ? AND client_id = ?",
+                        vec![s(&user_id), s(c)],
+                    )?,
+                    None => self.rows(
+                        "SELECT family_id FROM families WHERE user_id = ?",
+                        vec![s(&user_id)],
+                    )?,
+                };
+                match &client_id {
+                    Some(c) => self.sql.exec(
+                        "DELETE FROM families WHERE user_id = ? AND client_id = ?",
+                        vec![s(&user_id), s(c)],
+                    )?,
+                    None => self
+                        .sql
+                        .exec("DELETE FROM families WHERE user_id = ?", vec![s(&user_id)])?,
+                };
+                let taken_sessions: Vec<Session> = if sessions {
+                    let rows = self.rows(
+                        "SELECT key_hash FROM sessions WHERE user_id = ?",
+                        vec![s(&user_id)],
+                    )?;
+                    self.sql
+                        .exec("DELETE FROM sessions WHERE user_id = ?", vec![s(&user_id)])?;
+                    rows
+                } else {
+                    Vec::new()
+                };
+                serde_json::to_value(crate::store::directory::UserGrants {
+                    family_ids: families.into_iter().map(|f| f.family_id).collect(),
+                    session_key_hashes: taken_sessions.into_iter().map(|x| x.key_hash).collect(),
+                })?
             }
             C::RegisterSession { session } => {
                 self.sql.exec(

@@ -77,6 +77,21 @@ pub enum DirectoryCommand {
         access_key: String,
     },
     ListAccounts,
+    /// The user a token grant is for; when the user exists and is not blocked, the refresh
+    /// family about to be created is indexed under them in the same call (so a password
+    /// reset, a block or a deletion can find and revoke it).
+    GetUserForTokens {
+        id: String,
+        family: Option<FamilyIndex>,
+        now: u64,
+    },
+    /// Removes and returns the index rows of a user's refresh families (of one client, or all)
+    /// and, when `sessions` is set, of their SSO sessions.
+    TakeUserGrants {
+        user_id: String,
+        client_id: Option<String>,
+        sessions: bool,
+    },
     RegisterSession {
         session: SessionIndex,
     },
@@ -135,6 +150,22 @@ pub struct Consent {
     pub granted_at: u64,
 }
 
+/// A refresh family in the index of its user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FamilyIndex {
+    pub family_id: String,
+    pub client_id: String,
+    pub expires_at: u64,
+}
+
+/// What `TakeUserGrants` took out of the index.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserGrants {
+    pub family_ids: Vec<String>,
+    /// The `GrantStore` keys of the sessions (SHA-256 of their cookies).
+    pub session_key_hashes: Vec<String>,
+}
+
 /// The console's view of an SSO session (objects cannot be listed, so the pool keeps an
 /// index; `key_hash` finds the session's record in its `GrantStore` shard).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +214,22 @@ impl<'a> Directory<'a> {
     pub async fn user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.call(DirectoryCommand::GetUser { id: id.to_string() })
             .await
+    }
+
+    /// The user tokens are about to be issued for, indexing the new refresh family (if any)
+    /// under them in the same call.
+    pub async fn user_for_tokens(
+        &self,
+        id: &str,
+        family: Option<FamilyIndex>,
+        now: u64,
+    ) -> Result<Option<User>, StoreError> {
+        self.call(DirectoryCommand::GetUserForTokens {
+            id: id.to_string(),
+            family,
+            now,
+        })
+        .await
     }
 }
 

@@ -10,6 +10,7 @@ use super::{body, conflict, invalid, method_not_allowed, no_content, query};
 use crate::crypto::{password, random};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
+use crate::http::tokens::user_revocation::{revoke_user, Reach};
 use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
 use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
@@ -55,13 +56,14 @@ pub async fn route(
         }
         ([id], Method::Patch) => {
             let b = body(&mut req).await?;
-            update(ctx, &dir, id, b).await
+            update(ctx, &dir, pool, id, b).await
         }
         ([id], Method::Delete) => {
             let existed: bool = dir
                 .call(DirectoryCommand::DeleteUser { id: id.to_string() })
                 .await?;
             if existed {
+                revoke_user(ctx, pool, id, Reach::Everything).await?;
                 no_content()
             } else {
                 Err(HttpError::NotFound)
@@ -83,6 +85,7 @@ pub async fn route(
                     client_id: client_id.to_string(),
                 })
                 .await?;
+            revoke_user(ctx, pool, id, Reach::Client(client_id)).await?;
             no_content()
         }
         ([_], _) | ([], _) => method_not_allowed(),
@@ -147,11 +150,12 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
 
 /// PATCH: any of username, password, email, phone_number, *_verified, blocked,
 /// custom_attributes and the standard claims; `null` clears an optional field.
-async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResult {
+async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) -> HttpResult {
     let current: Option<User> = dir
         .call(DirectoryCommand::GetUser { id: id.to_string() })
         .await?;
     let mut user = current.ok_or(HttpError::NotFound)?;
+    let was_blocked = user.blocked;
     let obj = b.as_object().cloned().unwrap_or_default();
     let mut errs = FieldErrors::default();
     let mut new_password = None;
@@ -205,6 +209,9 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResul
         return invalid(errs);
     }
     user.updated_at = ctx.now;
+    // A new password or a block ends what the user holds (RFC 9700 §4.14: refresh tokens are
+    // revoked when the credentials that earned them change).
+    let revokes = new_password.is_some() || (user.blocked && !was_blocked);
     let password_hash = match new_password {
         Some(p) => Some(password::hash(&p).await?),
         None => None,
@@ -216,7 +223,12 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, id: &str, b: Value) -> HttpResul
         })
         .await?;
     match out {
-        WriteOutcome::Ok { value } => json(200, &value),
+        WriteOutcome::Ok { value } => {
+            if revokes {
+                revoke_user(ctx, pool, id, Reach::Everything).await?;
+            }
+            json(200, &value)
+        }
         WriteOutcome::Conflict { field } => conflict(&field, &field),
         WriteOutcome::NotFound => Err(HttpError::NotFound),
     }

@@ -12,11 +12,12 @@ use crate::http::tokens::mint::TokenResponse;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
+use crate::oidc::model::GrantType;
 use crate::oidc::pkce;
 use crate::oidc::records::{CodeTake, Issued, IssuedJti};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
-use crate::store::directory::Directory;
+use crate::store::directory::{Directory, FamilyIndex};
 use crate::store::grants::Grants;
 
 pub async fn run(
@@ -86,8 +87,14 @@ pub async fn run(
         req.code_verifier.as_deref(),
     )
     .map_err(|m| HttpError::OAuth(OAuthError::invalid_grant(m)))?;
+    let family =
+        (record.offline && app.allows_grant(GrantType::RefreshToken)).then(|| FamilyIndex {
+            family_id: pre.family_id.clone(),
+            client_id: app.client_id.clone(),
+            expires_at: ctx.now + app.token_lifetimes.refresh_token,
+        });
     let user = Directory::new(&ctx.env, &app.pool_id)
-        .user(&record.user_id)
+        .user_for_tokens(&record.user_id, family, ctx.now)
         .await?
         .filter(|u| !u.blocked)
         .ok_or_else(invalid)?;

@@ -2,16 +2,18 @@
 //! page's throttle, lockout and no-enumeration rule: an unknown user and a wrong password get
 //! the same `invalid_grant`.
 
+use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
 use crate::http::sign_in::{check_password, PasswordCheck};
 use crate::http::tokens::client_auth::AuthenticatedClient;
 use crate::http::tokens::mint::TokenResponse;
-use crate::http::tokens::user_tokens::{self, Issue};
+use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
 use crate::oidc::error::OAuthError;
 use crate::oidc::grant_policy::RequestedScope;
+use crate::oidc::model::GrantType;
 use crate::oidc::token_request::TokenRequest;
-use crate::store::directory::Directory;
+use crate::store::directory::{Directory, FamilyIndex};
 
 pub async fn run(
     ctx: &Ctx,
@@ -40,14 +42,23 @@ pub async fn run(
                 return Err(OAuthError::invalid_grant("the account is blocked").into())
             }
         };
+    let scope = scope.known();
+    let offline = scope.contains("offline_access");
+    let pre = Preassigned {
+        jti: random::id()?,
+        family_id: random::id()?,
+    };
+    let family = (offline && app.allows_grant(GrantType::RefreshToken)).then(|| FamilyIndex {
+        family_id: pre.family_id.clone(),
+        client_id: app.client_id.clone(),
+        expires_at: ctx.now + app.token_lifetimes.refresh_token,
+    });
     let user = Directory::new(&ctx.env, &app.pool_id)
-        .user(&user_id)
+        .user_for_tokens(&user_id, family, ctx.now)
         .await?
         .ok_or_else(|| {
             HttpError::OAuth(OAuthError::invalid_grant("invalid username or password"))
         })?;
-    let scope = scope.known();
-    let offline = scope.contains("offline_access");
     let issued = user_tokens::issue(
         ctx,
         Issue {
@@ -59,7 +70,7 @@ pub async fn run(
             nonce: None,
             session_id: None,
             new_family: offline,
-            preassigned: None,
+            preassigned: Some(pre),
             rotated_refresh: None,
         },
     )

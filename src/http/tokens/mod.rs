@@ -7,5 +7,6 @@ pub mod access_keys;
 pub mod client_auth;
 pub mod client_secret;
 pub mod mint;
+pub mod user_revocation;
 pub mod user_tokens;
 pub mod verify;
