@@ -84,7 +84,9 @@ pub async fn revoke(ctx: &Ctx, pool: &str, session_id: &str) -> Result<bool, Htt
         .await?;
     match key_hash {
         Some(h) => {
-            Grants::new(&ctx.env).delete(Kind::Session, &h).await?;
+            Grants::new(&ctx.env)
+                .delete(Kind::session_of_pool(pool), &h)
+                .await?;
             Ok(true)
         }
         None => Ok(false),

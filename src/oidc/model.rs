@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The reserved user pool of the console's administrators.
+pub const ADMIN_POOL: &str = "__admins";
+
 /// The grant types an application may tick (authorization code, implicit, refresh, client credentials, password).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]

@@ -75,6 +75,18 @@ impl Kind {
 }
 
 /// The object that holds `id` of `kind`: the shard key is inside the id itself.
+impl Kind {
+    /// The kind of the sessions a pool's directory indexes: the administrators' pool holds
+    /// console sessions, every other pool SSO sessions.
+    pub fn session_of_pool(pool: &str) -> Kind {
+        if pool == crate::oidc::model::ADMIN_POOL {
+            Kind::AdminSession
+        } else {
+            Kind::Session
+        }
+    }
+}
+
 fn object_name(kind: Kind, id: &str) -> String {
     let shard: String = id.chars().take(2).collect();
     format!("{}-{shard}", kind.prefix())

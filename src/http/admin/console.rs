@@ -17,10 +17,10 @@ use crate::http::sign_in::{check_password, PasswordCheck};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
-use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
+use crate::store::directory::{Directory, DirectoryCommand, SessionIndex, UserPage, WriteOutcome};
 use crate::store::grants::{Grants, Kind};
 
-pub const ADMIN_POOL: &str = "__admins";
+pub use crate::oidc::model::ADMIN_POOL;
 const COOKIE: &str = "dw_admin";
 const SESSION_SECS: u64 = 8 * 3600;
 
@@ -28,16 +28,33 @@ const SESSION_SECS: u64 = 8 * 3600;
 pub struct AdminSession {
     pub username: String,
     pub csrf: String,
+    /// The administrator's user id. Sessions written before it was recorded carry none and
+    /// are no longer accepted: the administrator signs in again.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Its row in the administrators' session index.
+    #[serde(default)]
+    pub session_id: Option<String>,
 }
 
-/// The console session of a request, if its cookie is live.
+/// The console session of a request, if its cookie is live and its administrator still
+/// exists and is not blocked — checked on every request, so a block, a deletion or a password
+/// reset (which also ends the indexed sessions) takes effect at once.
 pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, HttpError> {
     let Some(token) = forms::cookie(req, COOKIE) else {
         return Ok(None);
     };
-    Ok(Grants::new(&ctx.env)
+    let session: Option<AdminSession> = Grants::new(&ctx.env)
         .get(Kind::AdminSession, &sha256_b64(&token), ctx.now)
-        .await?)
+        .await?;
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let Some(user_id) = session.user_id.as_deref() else {
+        return Ok(None);
+    };
+    let admin = Directory::new(&ctx.env, ADMIN_POOL).user(user_id).await?;
+    Ok(admin.filter(|a| !a.blocked).map(|_| session))
 }
 
 /// Cookie plus a matching `X-CSRF-Token` header.
@@ -129,9 +146,16 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         },
         (["logout"], Method::Post) => {
             if let Some(token) = forms::cookie(&req, COOKIE) {
-                Grants::new(&ctx.env)
-                    .delete(Kind::AdminSession, &sha256_b64(&token))
-                    .await?;
+                let key_hash = sha256_b64(&token);
+                let grants = Grants::new(&ctx.env);
+                let session: Option<AdminSession> =
+                    grants.get(Kind::AdminSession, &key_hash, ctx.now).await?;
+                grants.delete(Kind::AdminSession, &key_hash).await?;
+                if let Some(session_id) = session.and_then(|s| s.session_id) {
+                    let _: Option<String> = Directory::new(&ctx.env, ADMIN_POOL)
+                        .call(DirectoryCommand::UnregisterSession { session_id })
+                        .await?;
+                }
             }
             let headers = worker::Headers::new();
             headers.set("Set-Cookie", &cookie(&req, "", 0))?;
@@ -161,17 +185,34 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         .await?;
     let Some(admin) = admin else { return refused() };
     let token = random::token()?;
+    let session_id = random::id()?;
     let session = AdminSession {
         username: admin.username.clone(),
         csrf: random::token()?,
+        user_id: Some(admin.id.clone()),
+        session_id: Some(session_id.clone()),
     };
+    let key_hash = sha256_b64(&token);
     Grants::new(&ctx.env)
         .put(
             Kind::AdminSession,
-            &sha256_b64(&token),
+            &key_hash,
             &session,
             ctx.now + SESSION_SECS,
         )
+        .await?;
+    // Indexed like SSO sessions, so `GET /api/v1/sessions?pool_id=__admins` lists them and a
+    // revocation (one session, or all of an administrator's) ends them.
+    let _: Value = Directory::new(&ctx.env, ADMIN_POOL)
+        .call(DirectoryCommand::RegisterSession {
+            session: SessionIndex {
+                session_id,
+                user_id: admin.id.clone(),
+                key_hash,
+                created_at: ctx.now,
+                expires_at: ctx.now + SESSION_SECS,
+            },
+        })
         .await?;
     let mut resp = json_no_store(
         200,

@@ -42,7 +42,7 @@ pub async fn revoke_user(
         }
     }
     for key_hash in &taken.session_key_hashes {
-        grants.delete(Kind::Session, key_hash).await?;
+        grants.delete(Kind::session_of_pool(pool), key_hash).await?;
     }
     Ok((taken.family_ids.len(), taken.session_key_hashes.len()))
 }
