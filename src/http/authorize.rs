@@ -8,7 +8,7 @@ use super::authorization::response::deliver;
 use super::authorization::{self, SignInState};
 use super::context::Ctx;
 use super::error_page::error_page;
-use super::respond::HttpResult;
+use super::respond::{HttpError, HttpResult};
 use super::tokens::verify;
 use super::{forms, session};
 use crate::oidc::authorize::{self, AuthorizeError, Params, SignedIn};
@@ -17,10 +17,15 @@ use crate::oidc::model::Application;
 use crate::oidc::response;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let pairs = if req.method() == worker::Method::Post {
+    let read = if req.method() == worker::Method::Post {
         forms::form_pairs(&mut req).await
     } else {
         forms::query_pairs(&req)
+    };
+    let pairs = match read {
+        Ok(p) => p,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
     };
     // OIDC Core §3.1.2.1 / RFC 6749 §3.1: parameters must not repeat.
     let mut params = Params::new();

@@ -169,7 +169,11 @@ pub async fn login(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = forms::form_pairs(&mut req).await;
+    let form = match forms::form_pairs(&mut req).await {
+        Ok(f) => f,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
+    };
     let Some(mut rec) = load(ctx, &req, app, uid).await? else {
         return expired(ctx, &req, app, issuer).await;
     };
@@ -253,7 +257,11 @@ pub async fn consent(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = forms::form_pairs(&mut req).await;
+    let form = match forms::form_pairs(&mut req).await {
+        Ok(f) => f,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
+    };
     let Some(rec) = load(ctx, &req, app, uid).await? else {
         return expired(ctx, &req, app, issuer).await;
     };

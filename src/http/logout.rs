@@ -18,7 +18,7 @@ use crate::oidc::model::Application;
 
 const CSRF_COOKIE: &str = "dw_logout";
 
-async fn params(req: &mut Request) -> Vec<(String, String)> {
+async fn params(req: &mut Request) -> Result<Vec<(String, String)>, HttpError> {
     if req.method() == Method::Post {
         forms::form_pairs(req).await
     } else {
@@ -41,7 +41,11 @@ fn checked_redirect(
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let pairs = params(&mut req).await;
+    let pairs = match params(&mut req).await {
+        Ok(p) => p,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
+    };
     let redirect = match checked_redirect(app, &pairs) {
         Ok(r) => r,
         Err(e) => return error_page(ctx, &req, app, issuer, &e, 400).await,
@@ -90,7 +94,11 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
 }
 
 pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let pairs = forms::form_pairs(&mut req).await;
+    let pairs = match forms::form_pairs(&mut req).await {
+        Ok(p) => p,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
+    };
     let sent = forms::first(&pairs, "csrf").unwrap_or("");
     let cookie = forms::cookie(&req, CSRF_COOKIE).unwrap_or_default();
     if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
@@ -129,7 +137,7 @@ async fn page_style(
         app,
         issuer,
         i18n::negotiate(
-            forms::first(&forms::query_pairs(req), "ui_locales"),
+            forms::first(&forms::query_pairs(req).unwrap_or_default(), "ui_locales"),
             accept.as_deref(),
         ),
     )

@@ -18,6 +18,9 @@ pub enum HttpError {
     Admin(AdminError),
     #[error("not found")]
     NotFound,
+    /// A body past the endpoint's limit (bytes): 413.
+    #[error("request body over {0} bytes")]
+    TooLarge(usize),
     #[error("configuration: {0}")]
     Config(String),
     #[error("store: {0}")]
@@ -187,6 +190,11 @@ pub fn failure(err: HttpError) -> worker::Result<Response> {
         HttpError::OAuth(e) => oauth_error(&e, false),
         HttpError::Admin(e) => admin_error(&e),
         HttpError::NotFound => json(404, &serde_json::json!({"error": "not_found"})),
+        HttpError::TooLarge(limit) => json_no_store(
+            413,
+            &OAuthError::invalid_request(format!("the request body is larger than {limit} bytes"))
+                .body(),
+        ),
         HttpError::Config(_) | HttpError::Store(_) | HttpError::Runtime(_) => {
             worker::console_error!("internal error: {err}");
             json_no_store(500, &OAuthError::server_error("").body())

@@ -21,6 +21,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let authorization = req.headers().get("Authorization").ok().flatten();
     let basic = forms::is_basic(authorization.as_deref());
     let result = async {
+        let (body, query) = (body?, query?);
         let request = TokenRequest::parse(
             &body,
             &query,

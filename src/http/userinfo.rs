@@ -7,7 +7,7 @@ use worker::Request;
 
 use super::context::Ctx;
 use super::forms;
-use super::respond::{bearer_error, json_no_store, HttpResult};
+use super::respond::{bearer_error, json_no_store, HttpError, HttpResult};
 use super::tokens::verify;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
@@ -33,7 +33,12 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let header = req.headers().get("Authorization").ok().flatten();
     let from_header = header.as_deref().and_then(bearer_token);
     let from_form = if req.method() == worker::Method::Post {
-        forms::first(&forms::form_pairs(&mut req).await, "access_token").map(str::to_string)
+        let form = match forms::form_pairs(&mut req).await {
+            Ok(f) => f,
+            Err(HttpError::OAuth(e)) => return bearer_error(&e, true),
+            Err(other) => return Err(other),
+        };
+        forms::first(&form, "access_token").map(str::to_string)
     } else {
         None
     };

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grant_policy;
 pub mod issuer;
 pub mod jws;
+pub mod limits;
 pub mod model;
 pub mod pkce;
 pub mod records;

@@ -8,13 +8,16 @@ use serde::{Deserialize, Serialize};
 pub struct ScopeSet(Vec<String>);
 
 impl ScopeSet {
+    /// Linear in the input: duplicates are found through a set, not by rescanning the list
+    /// (a scope is parsed before the caller is authenticated, and inside a refresh family's
+    /// Durable Object, where a slow parse would block the whole shard).
     pub fn parse(s: &str) -> ScopeSet {
-        let mut out: Vec<String> = Vec::new();
-        for t in s.split(' ').filter(|t| !t.is_empty()) {
-            if !out.iter().any(|o| o == t) {
-                out.push(t.to_string());
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let out = s
+            .split(' ')
+            .filter(|t| !t.is_empty() && seen.insert(*t))
+            .map(str::to_string)
+            .collect();
         ScopeSet(out)
     }
 
@@ -41,7 +44,8 @@ impl ScopeSet {
 
     /// True when every scope here is also in `other` (a refresh may only narrow).
     pub fn is_subset_of(&self, other: &ScopeSet) -> bool {
-        self.0.iter().all(|s| other.contains(s))
+        let theirs: std::collections::HashSet<&str> = other.iter().collect();
+        self.iter().all(|s| theirs.contains(s))
     }
 }
 

@@ -98,8 +98,8 @@ pub fn query(url: &Url, key: &str) -> Option<String> {
 
 /// Reads a JSON object body, or a 400 naming `body`.
 pub async fn body(req: &mut Request) -> Result<Value, HttpError> {
-    let text = req.text().await.unwrap_or_default();
-    match serde_json::from_str::<Value>(&text) {
+    let bytes = super::forms::body_bytes(req, crate::oidc::limits::MAX_JSON_BODY).await?;
+    match serde_json::from_slice::<Value>(&bytes) {
         Ok(v) if v.is_object() => Ok(v),
         _ => Err(AdminError::field("body", "must be a JSON object").into()),
     }

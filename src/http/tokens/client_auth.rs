@@ -152,6 +152,11 @@ pub async fn authenticated_token_param(
     let authorization = req.headers().get("Authorization").ok().flatten();
     let basic = forms::is_basic(authorization.as_deref());
     let fail = |e: OAuthError| Err(oauth_error(&e, basic));
+    let body = match body {
+        Ok(b) => b,
+        Err(HttpError::OAuth(e)) => return fail(e),
+        Err(other) => return Err(Err(other)),
+    };
     let params = match merge_params(&body, &[]) {
         Ok(p) => p,
         Err(e) => return fail(e),
