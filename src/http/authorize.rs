@@ -57,9 +57,9 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         fresh: false,
     });
     if let Some(hint) = &request.id_token_hint {
-        match verify::id_token_hint_subject(ctx, app, issuer, hint).await? {
-            Some(sub) => {
-                if signed_in.as_ref().is_some_and(|s| s.user_id != sub) {
+        match verify::id_token_hint(ctx, app, issuer, hint).await? {
+            Some(hinted) => {
+                if signed_in.as_ref().is_some_and(|s| s.user_id != hinted.sub) {
                     signed_in = None;
                 }
             }

@@ -34,7 +34,8 @@ async fn load(
     let rec: Option<Interaction> = Grants::new(&ctx.env)
         .get(Kind::Interaction, uid, ctx.now)
         .await?;
-    let cookie = forms::cookie(req, CSRF_COOKIE).unwrap_or_default();
+    let cookie =
+        forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).unwrap_or_default();
     Ok(rec.filter(|r| {
         r.client_id == app.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))
     }))

@@ -1,5 +1,6 @@
 //! `{issuer}/session/end` (OpenID Connect RP-Initiated Logout 1.0). A valid `id_token_hint`
-//! ends the SSO session at once; without one the user confirms on a page (CSRF double submit,
+//! that names the signed-in user (and session) ends the SSO session at once; otherwise the
+//! user confirms on a page (CSRF double submit,
 //! as on the login page). `post_logout_redirect_uri` must be registered for the application,
 //! exactly; otherwise an error page and never a redirect (§3).
 
@@ -52,27 +53,35 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     };
     let state = forms::first(&pairs, "state").unwrap_or("").to_string();
     if let Some(hint) = forms::first(&pairs, "id_token_hint").filter(|h| !h.is_empty()) {
-        if verify::id_token_hint_subject(ctx, app, issuer, hint)
-            .await?
-            .is_some()
-        {
+        let hinted = verify::id_token_hint(ctx, app, issuer, hint).await?;
+        let current = session::current(ctx, &req, &app.pool_id).await?;
+        // Without asking only when the hint names the very user (and session, when it says
+        // which) signed in here: otherwise any valid hint — an attacker's own, say — would
+        // sign out whoever is signed in (a logout CSRF).
+        let names_this_session = match (&hinted, &current) {
+            (Some(h), Some(s)) => {
+                h.sub == s.user_id && h.sid.as_ref().is_none_or(|sid| *sid == s.session_id)
+            }
+            _ => false,
+        };
+        if names_this_session {
+            let clear = session::end(ctx, &req, &app.pool_id).await?;
+            return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
+        }
+        if hinted.is_some() && current.is_none() {
+            // Nobody is signed in here: there is nothing to end and nothing to ask.
             let clear = session::end(ctx, &req, &app.pool_id).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if redirect.is_some() {
-            // §2: the RP asked for a redirect, but the hint is not ours: confirm instead.
-            worker::console_warn!("logout: id_token_hint did not verify; asking the user");
+            // §2: the RP asked for a redirect, but the hint does not name this session.
+            worker::console_warn!(
+                "logout: id_token_hint does not name the session; asking the user"
+            );
         }
     }
     let csrf = random::token()?;
-    let cookie = session::set_cookie(
-        ctx,
-        &req,
-        CSRF_COOKIE,
-        &csrf,
-        600,
-        &session::issuer_path(issuer),
-    );
+    let cookie = session::set_csrf_cookie(ctx, &req, CSRF_COOKIE, &csrf, 600, issuer);
     let style = page_style(ctx, &req, app, issuer).await?;
     let form_target = redirect.as_deref().and_then(redirect_source);
     let body = assets::render(
@@ -100,7 +109,8 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
         Err(other) => return Err(other),
     };
     let sent = forms::first(&pairs, "csrf").unwrap_or("");
-    let cookie = forms::cookie(&req, CSRF_COOKIE).unwrap_or_default();
+    let cookie =
+        forms::cookie(&req, &session::csrf_cookie_name(&req, CSRF_COOKIE)).unwrap_or_default();
     if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
         return error_page(
             ctx,

@@ -63,5 +63,18 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         } => tenant::route(&ctx, req, &subdomain, &issuer, &path).await,
         Site::Unknown => Err(respond::HttpError::NotFound),
     };
-    result.or_else(failure)
+    let https = url.scheme() == "https";
+    result.or_else(failure).map(|r| transport_headers(r, https))
+}
+
+/// Headers every answer carries: `nosniff` (a JSON error must never be sniffed into a page)
+/// and, over https, HSTS (RFC 6797), so a browser never again asks an issuer over plain http.
+/// Answers whose headers are immutable (passed through from the assets binding) keep theirs.
+fn transport_headers(mut resp: Response, https: bool) -> Response {
+    let h = resp.headers_mut();
+    let _ = h.set("X-Content-Type-Options", "nosniff");
+    if https {
+        let _ = h.set("Strict-Transport-Security", "max-age=31536000");
+    }
+    resp
 }

@@ -71,7 +71,15 @@ pub async fn start(
         .await?;
     Ok((
         rec,
-        set_cookie(ctx, req, &cookie_name(pool), &token, SESSION_SECS, "/"),
+        set_cookie(
+            ctx,
+            req,
+            &cookie_name(pool),
+            &token,
+            SESSION_SECS,
+            "/",
+            CookieScope::Pool,
+        ),
     ))
 }
 
@@ -108,7 +116,15 @@ pub async fn end(ctx: &Ctx, req: &Request, pool: &str) -> Result<String, HttpErr
                 .await?;
         }
     }
-    Ok(set_cookie(ctx, req, &cookie_name(pool), "", 0, "/"))
+    Ok(set_cookie(
+        ctx,
+        req,
+        &cookie_name(pool),
+        "",
+        0,
+        "/",
+        CookieScope::Pool,
+    ))
 }
 
 /// The path part of an issuer: the `Path` of cookies that belong to one application's pages.
@@ -118,6 +134,16 @@ pub fn issuer_path(issuer: &str) -> String {
         .unwrap_or_else(|_| "/".into())
 }
 
+/// Who may see a cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieScope {
+    /// Every application of the pool: in subdomain style, the whole base domain (the SSO
+    /// session, which is what single sign-on shares).
+    Pool,
+    /// Only the host that set it (CSRF cookies of one page of one tenant).
+    Host,
+}
+
 pub fn set_cookie(
     ctx: &Ctx,
     req: &Request,
@@ -125,13 +151,50 @@ pub fn set_cookie(
     value: &str,
     max_age: u64,
     path: &str,
+    scope: CookieScope,
 ) -> String {
     let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
     if forms::is_https(req) {
         c.push_str("; Secure");
     }
-    if let Some(base) = &ctx.settings.base_domain {
+    if let (CookieScope::Pool, Some(base)) = (scope, &ctx.settings.base_domain) {
         c.push_str(&format!("; Domain=.{base}"));
     }
     c
+}
+
+/// A CSRF cookie's name: over https with the `__Host-` prefix, which browsers accept only
+/// from that very host, Secure, with `Path=/` and no `Domain` — so no sibling subdomain can
+/// plant or overwrite it. Plain http (local development) cannot carry the prefix.
+pub fn csrf_cookie_name(req: &Request, base: &str) -> String {
+    if forms::is_https(req) {
+        format!("__Host-{base}")
+    } else {
+        base.to_string()
+    }
+}
+
+/// Sets a CSRF cookie scoped to this host (and, over plain http, to the issuer's path).
+pub fn set_csrf_cookie(
+    ctx: &Ctx,
+    req: &Request,
+    base: &str,
+    value: &str,
+    max_age: u64,
+    issuer: &str,
+) -> String {
+    let path = if forms::is_https(req) {
+        "/".to_string()
+    } else {
+        issuer_path(issuer)
+    };
+    set_cookie(
+        ctx,
+        req,
+        &csrf_cookie_name(req, base),
+        value,
+        max_age,
+        &path,
+        CookieScope::Host,
+    )
 }

@@ -15,7 +15,7 @@ use crate::oidc::records::Interaction;
 use crate::store::grants::{Grants, Kind};
 
 pub const INTERACTION_SECS: u64 = 600;
-/// The cookie that carries the pending request's CSRF token.
+/// The cookie that carries the pending request's CSRF token (`__Host-` prefixed over https).
 pub const CSRF_COOKIE: &str = "dw_interaction";
 
 /// Who the page is for: nobody yet (login), or a signed-in user (consent).
@@ -46,14 +46,7 @@ pub async fn park(
     Grants::new(&ctx.env)
         .put(Kind::Interaction, &uid, &record, record.expires_at)
         .await?;
-    let cookie = session::set_cookie(
-        ctx,
-        req,
-        CSRF_COOKIE,
-        &csrf,
-        INTERACTION_SECS,
-        &session::issuer_path(issuer),
-    );
+    let cookie = session::set_csrf_cookie(ctx, req, CSRF_COOKIE, &csrf, INTERACTION_SECS, issuer);
     let headers = worker::Headers::new();
     headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
     headers.set("Set-Cookie", &cookie)?;

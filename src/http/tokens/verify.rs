@@ -42,26 +42,53 @@ pub async fn access_token(
     Ok(Some(VerifiedAccessToken { claims }))
 }
 
-/// The subject of an `id_token_hint` that this issuer signed for this client, or None.
-/// An expired hint is still a valid hint (OIDC Core §3.1.2.1): issuer and audience only.
-pub async fn id_token_hint_subject(
+/// Who an `id_token_hint` names: its subject and, when it carries one, its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HintedUser {
+    pub sub: String,
+    pub sid: Option<String>,
+}
+
+/// The user named by an `id_token_hint` that this issuer signed for this client, or None.
+/// It must be an id_token (`typ` is not the access token's `at+jwt`), and an HS256 one only
+/// from an application whose id_tokens are HS256 — anyone holding the client secret of an
+/// RS256 application must not be able to mint hints. An expired hint is still a valid hint
+/// (OIDC Core §3.1.2.1): issuer and audience only.
+pub async fn id_token_hint(
     ctx: &Ctx,
     app: &Application,
     issuer: &str,
     hint: &str,
-) -> Result<Option<String>, HttpError> {
-    let claims = match jws::parse(hint) {
-        Some((j, SigningAlg::HS256)) => {
+) -> Result<Option<HintedUser>, HttpError> {
+    let Some((j, alg)) = jws::parse(hint) else {
+        return Ok(None);
+    };
+    if j.header
+        .typ
+        .as_deref()
+        .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
+    {
+        return Ok(None);
+    }
+    let claims = match alg {
+        SigningAlg::HS256 if app.id_token_signed_response_alg == SigningAlg::HS256 => {
             let secret = client_secret::open(ctx, app).await?;
             jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
                 .then_some(j.payload)
         }
-        Some(_) => keys::verify_jwt(&ctx.env, &app.pool_id, hint).await?,
-        None => None,
+        SigningAlg::HS256 => None,
+        SigningAlg::RS256 | SigningAlg::ES256 | SigningAlg::PS256 | SigningAlg::EdDSA => {
+            keys::verify_jwt(&ctx.env, &app.pool_id, hint).await?
+        }
     };
     Ok(claims
         .filter(|c| c["iss"] == issuer && c["aud"] == app.client_id.as_str())
-        .and_then(|c| c["sub"].as_str().map(str::to_string)))
+        .and_then(|c| {
+            Some(HintedUser {
+                sub: c["sub"].as_str()?.to_string(),
+                sid: c["sid"].as_str().map(str::to_string),
+            })
+        }))
 }
 
 /// A presented token's shape: a JWS (two dots) is an access token, `{family}.{secret}` a
