@@ -38,6 +38,18 @@ pub async fn check_password(
     if !gate.allowed {
         return Ok(PasswordCheck::Locked(gate.retry_after));
     }
+    // A blocked account is refused before its password is checked: answering "blocked" only
+    // to the right password would tell a guesser that the guess was right.
+    if found.as_ref().is_some_and(|f| f.user.blocked) {
+        let _: serde_json::Value = dir
+            .call(DirectoryCommand::EndAttempt {
+                keys,
+                success: false,
+                now: ctx.now,
+            })
+            .await?;
+        return Ok(PasswordCheck::Blocked);
+    }
     let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
     let _: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
@@ -47,7 +59,6 @@ pub async fn check_password(
         })
         .await?;
     match found {
-        Some(f) if ok && f.user.blocked => Ok(PasswordCheck::Blocked),
         Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),
         _ => {
             let delay = throttle::failure_delay_ms(gate.failures + 1);

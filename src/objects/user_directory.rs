@@ -406,6 +406,22 @@ impl UserDirectory {
                     .collect::<std::result::Result<_, _>>()?;
                 Value::Array(items)
             }
+            C::GetLock { user_id, now } => {
+                let c = self.counter(&throttle_keys(Some(&user_id), "", "")[0])?;
+                let locked = c.locked_until > now;
+                serde_json::to_value(crate::store::directory::LockState {
+                    locked,
+                    retry_after: c.locked_until.saturating_sub(now),
+                    failures: c.failures,
+                })?
+            }
+            C::ClearLock { user_id } => {
+                self.sql.exec(
+                    "DELETE FROM throttle WHERE key = ?",
+                    vec![s(&throttle_keys(Some(&user_id), "", "")[0])],
+                )?;
+                Value::Null
+            }
             C::GetUserForTokens { id, family, now } => match self.get_user(&id)? {
                 Some((u, _)) => {
                     if let Some(f) = family.filter(|_| !u.blocked) {

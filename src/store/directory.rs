@@ -92,6 +92,15 @@ pub enum DirectoryCommand {
         client_id: Option<String>,
         sessions: bool,
     },
+    /// The sign-in lock of a user (their per-account throttle counter).
+    GetLock {
+        user_id: String,
+        now: u64,
+    },
+    /// Clears it (an administrator unlocks the account).
+    ClearLock {
+        user_id: String,
+    },
     RegisterSession {
         session: SessionIndex,
     },
@@ -148,6 +157,16 @@ pub struct Consent {
     pub client_id: String,
     pub scope: String,
     pub granted_at: u64,
+}
+
+/// What an administrator sees of a user's sign-in lock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LockState {
+    pub locked: bool,
+    /// Seconds until the lock ends (0 when not locked).
+    pub retry_after: u64,
+    /// Failed attempts in the current window.
+    pub failures: u32,
 }
 
 /// A refresh family in the index of its user.

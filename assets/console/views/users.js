@@ -1,5 +1,5 @@
 // Users of the selected pool: search and paginate, create, and a user's page (claims, password
-// reset, block/unblock, delete, SSO sessions with revoke).
+// reset, block/unblock, the sign-in lock with unlock, delete, SSO sessions with revoke).
 
 import { h, replace, field, checkbox, formError, showErrors, clearErrors, flash, describe, when } from '../dom.js';
 import { get, post, patch, del, enc, pooled, currentPool } from '../api.js';
@@ -94,6 +94,8 @@ export async function userView(el, ctx, id) {
   try {
     sessions = (await get(pooled(`/api/v1/sessions?user_id=${enc(id)}`))).items || [];
   } catch (e) { sessionsError = e; }
+  let lock = null;
+  try { lock = await get(pooled(`/api/v1/users/${enc(id)}/lock`)); } catch (e) { lock = null; }
   replace(el,
     h('div', { class: 'page-head' },
       h('div', {}, h('p', { class: 'crumb' }, h('a', { href: '#/users' }, 'Users')), h('h1', {}, user.username)),
@@ -110,6 +112,14 @@ export async function userView(el, ctx, id) {
     h('p', { id: 'user-status' }, user.blocked
       ? h('span', { class: 'pill bad' }, 'Blocked: sign-in is refused')
       : h('span', { class: 'pill good' }, 'Active'),
+    ' ', lock && lock.locked
+      ? h('span', { id: 'user-lock' },
+        h('span', { class: 'pill bad' }, `Locked for ${Math.max(1, Math.ceil(lock.retry_after / 60))} min after ${lock.failures} failed sign-ins`), ' ',
+        h('button', { type: 'button', id: 'unlock-user', class: 'secondary', onclick: async (ev) => {
+          ev.target.disabled = true;
+          try { await del(pooled(`/api/v1/users/${enc(id)}/lock`)); ctx.rerender(); } catch (e) { ev.target.disabled = false; window.alert(describe(e)); }
+        } }, 'Unlock'))
+      : null,
     ' ', h('span', { class: 'muted small' }, `id ${user.id} · created ${when(user.created_at)} · updated ${when(user.updated_at)}`)),
     h('div', { class: 'columns' },
       claimsCard(user, ctx),

@@ -73,6 +73,7 @@ pub fn document() -> Value {
             "/api/v1/applications/{client_id}/secret": {"get": op("Show the current client secret", "200", None), "post": op("Rotate the client secret (returns the new one)", "200", None)},
             "/api/v1/users": {"parameters": [pool.clone(), {"name": "q", "in": "query", "schema": {"type": "string"}}], "get": op("Search users", "200", None), "post": op("Create a user", "201", Some("User"))},
             "/api/v1/users/{id}": {"parameters": [pool.clone()], "get": op("Get a user", "200", None), "patch": op("Change claims, password or blocked flag", "200", Some("User")), "delete": op("Delete a user", "204", None)},
+            "/api/v1/users/{id}/lock": {"parameters": [pool.clone()], "get": op("See a user's sign-in lock (locked, retry_after, failures)", "200", None), "delete": op("Clear a user's sign-in lock", "204", None)},
             "/api/v1/users/{id}/consents": {"parameters": [pool.clone()], "get": op("List the consents a user has given", "200", None)},
             "/api/v1/users/{id}/consents/{client_id}": {"parameters": [pool.clone()], "delete": op("Withdraw a user's consent to an application", "204", None)},
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},

@@ -13,7 +13,7 @@ use crate::http::respond::{json, HttpError, HttpResult};
 use crate::http::tokens::user_revocation::{revoke_user, Reach};
 use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
-use crate::store::directory::{Directory, DirectoryCommand, UserPage, WriteOutcome};
+use crate::store::directory::{Directory, DirectoryCommand, LockState, UserPage, WriteOutcome};
 
 pub async fn route(
     ctx: &Ctx,
@@ -88,7 +88,25 @@ pub async fn route(
             revoke_user(ctx, pool, id, Reach::Client(client_id)).await?;
             no_content()
         }
-        ([_], _) | ([], _) => method_not_allowed(),
+        // The sign-in lock (5 failures lock an account for 15 minutes): see it, clear it.
+        ([id, "lock"], Method::Get) => {
+            let lock: LockState = dir
+                .call(DirectoryCommand::GetLock {
+                    user_id: id.to_string(),
+                    now: ctx.now,
+                })
+                .await?;
+            json(200, &lock)
+        }
+        ([id, "lock"], Method::Delete) => {
+            let _: Value = dir
+                .call(DirectoryCommand::ClearLock {
+                    user_id: id.to_string(),
+                })
+                .await?;
+            no_content()
+        }
+        ([_], _) | ([], _) | ([_, "lock"], _) => method_not_allowed(),
         _ => Err(HttpError::NotFound),
     }
 }
