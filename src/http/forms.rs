@@ -78,14 +78,16 @@ pub fn cookie(req: &Request, name: &str) -> Option<String> {
     })
 }
 
-/// The caller's IP as the edge reports it (`CF-Connecting-IP`); locally there is none, and
-/// every request shares one per-IP throttle bucket.
+/// The caller's throttle bucket from the IP the edge reports (`CF-Connecting-IP`; IPv6 by
+/// its /64); locally there is none, and every request shares one per-IP bucket.
 pub fn client_ip(req: &Request) -> String {
-    req.headers()
+    let ip = req
+        .headers()
         .get("CF-Connecting-IP")
         .ok()
         .flatten()
-        .unwrap_or_else(|| "local".into())
+        .unwrap_or_else(|| "local".into());
+    crate::oidc::throttle::ip_bucket(&ip)
 }
 
 /// Whether an `Authorization` header attempts HTTP Basic (RFC 7617), which decides whether an

@@ -14,6 +14,23 @@ pub const WINDOW_SECS: u64 = 15 * 60;
 /// ...and a lock lasts this long.
 pub const LOCK_SECS: u64 = 15 * 60;
 
+/// The bucket an address is counted in: an IPv4 address alone, an IPv6 address by its /64 —
+/// one subscriber usually holds a whole /64, so counting single IPv6 addresses would give
+/// each of them 2^64 budgets.
+pub fn ip_bucket(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.trim().to_string(),
+    }
+}
+
 pub fn limit_for(key: &str) -> u32 {
     if key.starts_with("ip:") {
         IP_LIMIT
@@ -81,6 +98,15 @@ pub fn failure_delay_ms(failures: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_are_counted_by_their_64() {
+        assert_eq!(ip_bucket("2001:db8:1:2:aaaa::1"), ip_bucket("2001:db8:1:2:ffff:1:2:3"));
+        assert_ne!(ip_bucket("2001:db8:1:2::1"), ip_bucket("2001:db8:1:3::1"));
+        assert_eq!(ip_bucket("203.0.113.7"), "203.0.113.7");
+        assert_eq!(ip_bucket("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(ip_bucket("local"), "local");
+    }
 
     #[test]
     fn five_failures_lock_the_account() {
