@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn ipv6_addresses_are_counted_by_their_64() {
-        assert_eq!(ip_bucket("2001:db8:1:2:aaaa::1"), ip_bucket("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(
+            ip_bucket("2001:db8:1:2:aaaa::1"),
+            ip_bucket("2001:db8:1:2:ffff:1:2:3")
+        );
         assert_ne!(ip_bucket("2001:db8:1:2::1"), ip_bucket("2001:db8:1:3::1"));
         assert_eq!(ip_bucket("203.0.113.7"), "203.0.113.7");
         assert_eq!(ip_bucket("::ffff:203.0.113.7"), "203.0.113.7");
