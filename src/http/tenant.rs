@@ -90,6 +90,31 @@ async fn dispatch(
         (Method::Get, ["assets", file]) if !file.is_empty() => {
             assets::serve(ctx, &format!("/pages/{file}")).await
         }
-        _ => Err(HttpError::NotFound),
+        (_, segments) => match allowed_methods(segments) {
+            Some(allow) => method_not_allowed(allow),
+            None => Err(HttpError::NotFound),
+        },
     }
+}
+
+/// The methods a known path serves, for the 405 answer (RFC 9110 §15.5.6) to any other.
+fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
+    match segments {
+        [".well-known", "openid-configuration"] | [".well-known", "jwks.json"] => Some("GET"),
+        ["interaction", _] | ["assets", _] => Some("GET"),
+        ["auth"] | ["me"] | ["session", "end"] => Some("GET, POST"),
+        ["token"]
+        | ["token", "introspection"]
+        | ["token", "revocation"]
+        | ["interaction", _, "login" | "consent"]
+        | ["session", "end", "confirm"] => Some("POST"),
+        _ => None,
+    }
+}
+
+fn method_not_allowed(allow: &str) -> HttpResult {
+    let body = crate::oidc::error::OAuthError::invalid_request("this method is not allowed here");
+    let mut resp = worker::Response::from_json(&body.body())?.with_status(405);
+    resp.headers_mut().set("Allow", allow)?;
+    Ok(resp)
 }

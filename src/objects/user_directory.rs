@@ -293,6 +293,7 @@ impl UserDirectory {
                     "found": found.map(|(user, password_hash)| json!({"user": user, "password_hash": password_hash})),
                 })
             }
+            C::BeginAttempt { keys, now } => serde_json::to_value(self.charge(&keys, now)?)?,
             C::EndAttempt { keys, success, now } => {
                 for k in &keys {
                     let mut c = self.counter(k)?;

@@ -41,6 +41,11 @@ pub enum DirectoryCommand {
         ip: String,
         now: u64,
     },
+    /// Starts a throttled attempt on `keys` that names no account (the admin token).
+    BeginAttempt {
+        keys: Vec<String>,
+        now: u64,
+    },
     EndAttempt {
         keys: Vec<String>,
         success: bool,

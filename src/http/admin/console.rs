@@ -93,9 +93,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         (["setup"], Method::Post) => {
             let b = body(&mut req).await?;
             let token = b["admin_token"].as_str().unwrap_or("");
-            if token.is_empty()
-                || !bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
-            {
+            if !super::admin_token_presented(ctx, &req, token).await? {
                 return Err(AdminError::Unauthorized("the admin token is wrong").into());
             }
             if initialized(ctx).await? {

@@ -20,8 +20,11 @@ use worker::Request;
 
 use super::api_error::AdminError;
 use super::context::Ctx;
+use super::forms;
 use super::respond::{json, HttpError, HttpResult};
+use crate::oidc::model::ADMIN_POOL;
 use crate::oidc::registration::FieldErrors;
+use crate::store::directory::{AttemptGate, Directory, DirectoryCommand};
 
 /// Default user pool (created on first use).
 pub const DEFAULT_POOL: &str = "default";
@@ -42,7 +45,11 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         let method = req.method();
         return console::route(ctx, req, method, &segments).await;
     }
-    if !authorized(ctx, &req) && !console::authorized(ctx, &req).await? {
+    let by_token = match bearer(&req) {
+        Some(t) => admin_token_presented(ctx, &req, &t).await?,
+        None => false,
+    };
+    if !by_token && !console::authorized(ctx, &req).await? {
         return Err(AdminError::Unauthorized("a valid admin bearer token is required").into());
     }
     let segments: Vec<&str> = rest
@@ -76,18 +83,41 @@ fn console_asset(path: &str) -> String {
     }
 }
 
-/// `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time.
-fn authorized(ctx: &Ctx, req: &Request) -> bool {
-    let header = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
-        return false;
-    };
-    !token.is_empty() && bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()))
+/// `Authorization: Bearer {ADMIN_TOKEN}`, compared in constant time, and throttled per client
+/// address like a password (20 failures in 15 minutes lock that address out for 15 minutes):
+/// a lock answers 429 whatever the token, so guessing cannot go on behind it.
+pub async fn admin_token_presented(
+    ctx: &Ctx,
+    req: &Request,
+    token: &str,
+) -> Result<bool, HttpError> {
+    let dir = Directory::new(&ctx.env, ADMIN_POOL);
+    let keys = vec![format!("ip:admin-token:{}", forms::client_ip(req))];
+    let gate: AttemptGate = dir
+        .call(DirectoryCommand::BeginAttempt {
+            keys: keys.clone(),
+            now: ctx.now,
+        })
+        .await?;
+    if !gate.allowed {
+        return Err(AdminError::TooManyAttempts.into());
+    }
+    let ok = !token.is_empty()
+        && bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()));
+    let _: Value = dir
+        .call(DirectoryCommand::EndAttempt {
+            keys,
+            success: ok,
+            now: ctx.now,
+        })
+        .await?;
+    Ok(ok)
+}
+
+/// The bearer token of the request, if it sent one.
+fn bearer(req: &Request) -> Option<String> {
+    let header = req.headers().get("Authorization").ok().flatten()?;
+    header.strip_prefix("Bearer ").map(|t| t.trim().to_string())
 }
 
 pub fn query(url: &Url, key: &str) -> Option<String> {
