@@ -137,6 +137,7 @@ pub(crate) mod tests {
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
             refresh_token_grace_seconds: 0,
+            token_params_in_query: true,
             skip_consent: false,
             permissions: vec![],
             created_at: 0,

@@ -274,6 +274,12 @@ pub struct Application {
     /// is strict replay protection: any reuse revokes the family.
     #[serde(default)]
     pub refresh_token_grace_seconds: u64,
+    /// Accept token-endpoint parameters in the query string of the POST, as the hosted
+    /// service's guide documents (on by default, so existing integrations keep working). A
+    /// query string is logged by proxies and by the platform's request logs, secrets and all:
+    /// turn it off once every client sends the form body.
+    #[serde(default = "yes")]
+    pub token_params_in_query: bool,
     /// Skip the consent page for this (first-party) application.
     #[serde(default)]
     pub skip_consent: bool,
@@ -282,6 +288,10 @@ pub struct Application {
     pub permissions: Vec<String>,
     pub created_at: u64,
     pub updated_at: u64,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_access_token_alg() -> SigningAlg {

@@ -52,6 +52,7 @@ pub struct ApplicationSettings {
     pub require_pkce: bool,
     pub token_lifetimes: TokenLifetimes,
     pub refresh_token_grace_seconds: u64,
+    pub token_params_in_query: bool,
     pub skip_consent: bool,
     pub permissions: Vec<String>,
 }
@@ -73,6 +74,7 @@ impl Default for ApplicationSettings {
             require_pkce: false,
             token_lifetimes: TokenLifetimes::default(),
             refresh_token_grace_seconds: 0,
+            token_params_in_query: true,
             skip_consent: false,
             permissions: vec![],
         }
@@ -144,8 +146,9 @@ pub fn apply_application(
                     ),
                 }
             }
-            "require_pkce" | "skip_consent" => match v.as_bool() {
+            "require_pkce" | "skip_consent" | "token_params_in_query" => match v.as_bool() {
                 Some(b) if k == "require_pkce" => s.require_pkce = b,
+                Some(b) if k == "token_params_in_query" => s.token_params_in_query = b,
                 Some(b) => s.skip_consent = b,
                 None => errs.add(k, "must be true or false"),
             },

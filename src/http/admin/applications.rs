@@ -112,6 +112,7 @@ fn settings_of(app: &Application) -> ApplicationSettings {
         require_pkce: app.require_pkce,
         token_lifetimes: app.token_lifetimes,
         refresh_token_grace_seconds: app.refresh_token_grace_seconds,
+        token_params_in_query: app.token_params_in_query,
         skip_consent: app.skip_consent,
         permissions: app.permissions.clone(),
     }
@@ -130,6 +131,7 @@ fn apply(app: &mut Application, s: ApplicationSettings) {
     app.require_pkce = s.require_pkce;
     app.token_lifetimes = s.token_lifetimes;
     app.refresh_token_grace_seconds = s.refresh_token_grace_seconds;
+    app.token_params_in_query = s.token_params_in_query;
     app.skip_consent = s.skip_consent;
     app.permissions = s.permissions;
 }
@@ -182,6 +184,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         require_pkce: false,
         token_lifetimes: settings.token_lifetimes,
         refresh_token_grace_seconds: 0,
+        token_params_in_query: true,
         skip_consent: false,
         permissions: vec![],
         created_at: ctx.now,

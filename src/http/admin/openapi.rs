@@ -53,6 +53,8 @@ pub fn document() -> Value {
                     "access_token_signed_response_alg": {"enum": key_algs.clone()},
                     "token_endpoint_auth_method": {"enum": auth_methods},
                     "require_pkce": {"type": "boolean"}, "skip_consent": {"type": "boolean"},
+                    "token_params_in_query": {"type": "boolean", "default": true,
+                        "description": "Accept token-endpoint parameters in the query string (the legacy form; secrets in URLs reach logs)"},
                     "refresh_token_grace_seconds": {"type": "integer", "minimum": 0, "maximum": 60, "default": 0,
                         "description": "How long a rotated-out refresh token is honoured once more (0: any reuse revokes the family)"},
                     "token_lifetimes": {"type": "object", "properties": {"access_token": {"type": "integer"}, "id_token": {"type": "integer"}, "refresh_token": {"type": "integer"}, "authorization_code": {"type": "integer"}}},
