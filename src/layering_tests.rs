@@ -3,6 +3,9 @@
 //! endpoints nor the admin API; the token layer imports no endpoint, grant or admin module.
 //! A failure names the file and the import, so the fix is to move code, not to silence this.
 
+// Test code reading the project's own sources: a bad slice is a failed test, not an outage.
+#![allow(clippy::string_slice)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -100,12 +100,15 @@ pub async fn render(
     let template = resp.text().await?;
     let mut html = String::with_capacity(template.len() + 512);
     let mut rest = template.as_str();
-    while let Some(start) = rest.find("{{msg:") {
-        html.push_str(&rest[..start]);
-        let after = &rest[start + 6..];
-        let Some(end) = after.find("}}") else { break };
-        html.push_str(&html_escape(&style.msg(&after[..end])));
-        rest = &after[end + 2..];
+    while let Some((before, after)) = rest.split_once("{{msg:") {
+        html.push_str(before);
+        let Some((key, tail)) = after.split_once("}}") else {
+            html.push_str("{{msg:");
+            rest = after;
+            break;
+        };
+        html.push_str(&html_escape(&style.msg(key)));
+        rest = tail;
     }
     html.push_str(rest);
     let logo = style

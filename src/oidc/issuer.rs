@@ -71,7 +71,7 @@ pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) 
                     path: path.to_string(),
                 };
             }
-            let after_sub = &trimmed[first.len()..];
+            let after_sub = trimmed.strip_prefix(first).unwrap_or("");
             let Some(rest) = strip_segment(after_sub, "oidc") else {
                 return Site::Unknown;
             };

@@ -18,7 +18,8 @@ fn valid_id(id: &str) -> bool {
 fn parse_branding(v: &Value, e: &mut FieldErrors) -> Branding {
     let mut b = Branding::default();
     let color = |s: &str| {
-        s.len() == 7 && s.starts_with('#') && s[1..].bytes().all(|c| c.is_ascii_hexdigit())
+        s.strip_prefix('#')
+            .is_some_and(|hex| hex.len() == 6 && hex.bytes().all(|c| c.is_ascii_hexdigit()))
     };
     if let Some(c) = v.get("primary_color").and_then(Value::as_str) {
         if color(c) {
