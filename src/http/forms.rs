@@ -90,15 +90,7 @@ pub fn client_ip(req: &Request) -> String {
     crate::oidc::throttle::ip_bucket(&ip)
 }
 
-/// Whether an `Authorization` header attempts HTTP Basic (RFC 7617), which decides whether an
-/// `invalid_client` answer carries a `WWW-Authenticate` challenge (RFC 6749 §5.2).
-pub fn is_basic(authorization: Option<&str>) -> bool {
-    authorization.is_some_and(|h| {
-        h.as_bytes()
-            .get(..6)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"basic "))
-    })
-}
+pub use crate::oidc::token_request::is_basic;
 
 /// Whether the request came over https (decides the `Secure` cookie flag).
 pub fn is_https(req: &Request) -> bool {

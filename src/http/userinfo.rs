@@ -12,21 +12,12 @@ use super::tokens::verify;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::scope::ScopeSet;
+use crate::oidc::token_request::bearer_token;
 use crate::oidc::tokens::user_claims;
 use crate::store::directory::Directory;
 
 fn invalid_token(description: &str) -> HttpResult {
     bearer_error(&OAuthError::new(ErrorCode::InvalidToken, description), true)
-}
-
-/// The token of a `Bearer` Authorization header (RFC 6750 §2.1), if it is one.
-/// Compared as bytes: a header that is not ASCII there is simply not a Bearer header (slicing
-/// the `&str` at a byte offset could split a character and panic).
-fn bearer_token(header: &str) -> Option<String> {
-    if header.len() <= 7 || !header.as_bytes()[..7].eq_ignore_ascii_case(b"bearer ") {
-        return None;
-    }
-    header.get(7..).map(|t| t.trim().to_string())
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {

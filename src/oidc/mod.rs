@@ -11,6 +11,8 @@ pub mod issuer;
 pub mod jws;
 pub mod limits;
 pub mod model;
+#[cfg(test)]
+mod parser_props;
 pub mod pkce;
 pub mod records;
 pub mod registration;

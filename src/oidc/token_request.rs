@@ -109,6 +109,26 @@ pub fn merge_params(
     Ok(out)
 }
 
+/// The token of a `Bearer` Authorization header (RFC 6750 §2.1), if it is one. Compared as
+/// bytes and split with `get`: a header that is not ASCII there is simply not a Bearer header.
+pub fn bearer_token(header: &str) -> Option<String> {
+    let scheme = header.as_bytes().get(..7)?;
+    if header.len() == 7 || !scheme.eq_ignore_ascii_case(b"bearer ") {
+        return None;
+    }
+    header.get(7..).map(|t| t.trim().to_string())
+}
+
+/// Whether an `Authorization` header attempts HTTP Basic (RFC 7617), which decides whether an
+/// `invalid_client` answer carries a `WWW-Authenticate` challenge (RFC 6749 §5.2).
+pub fn is_basic(authorization: Option<&str>) -> bool {
+    authorization.is_some_and(|h| {
+        h.as_bytes()
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"basic "))
+    })
+}
+
 /// How the client presented itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientCredentials {
