@@ -9,6 +9,7 @@ import { usersView, userView } from './views/users.js';
 import { resourcesView, accountsView } from './views/resources.js';
 import { keysView } from './views/keys.js';
 import { poolsView } from './views/pools.js';
+import { adminsView } from './views/admins.js';
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
@@ -23,6 +24,7 @@ const ROUTES = [
   [/^\/accounts$/, accountsView, 'accounts'],
   [/^\/keys$/, keysView, 'keys'],
   [/^\/pools$/, poolsView, 'pools'],
+  [/^\/admins$/, adminsView, 'admins'],
 ];
 
 let renderSeq = 0;
