@@ -16,6 +16,10 @@ use crate::store::{rpc, StoreError};
 pub struct GrantStore {
     state: State,
     sql: SqlStorage,
+    /// The alarm this instance knows is set (ms), so a put does not read it from storage
+    /// each time; a fresh instance reads it once. Only ever earlier than or equal to the
+    /// stored alarm's time, never later, so a sweep is never missed.
+    alarm_at: std::cell::Cell<Option<i64>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -68,10 +72,20 @@ impl GrantStore {
     /// Makes sure an alarm will sweep the earliest expiry.
     async fn schedule_sweep(&self, expires_at: u64) -> std::result::Result<(), StoreError> {
         let at_ms = (expires_at as i64) * 1000 + 1000;
+        if self.alarm_at.get().is_some_and(|known| known <= at_ms) {
+            return Ok(());
+        }
         let storage = self.state.storage();
         match storage.get_alarm().await? {
-            Some(existing) if existing <= at_ms => Ok(()),
-            _ => Ok(storage.set_alarm(at_ms).await?),
+            Some(existing) if existing <= at_ms => {
+                self.alarm_at.set(Some(existing));
+                Ok(())
+            }
+            _ => {
+                storage.set_alarm(at_ms).await?;
+                self.alarm_at.set(Some(at_ms));
+                Ok(())
+            }
         }
     }
 
@@ -161,7 +175,11 @@ impl DurableObject for GrantStore {
             "CREATE INDEX IF NOT EXISTS records_expiry ON records (expires_at)",
             None,
         );
-        GrantStore { state, sql }
+        GrantStore {
+            state,
+            sql,
+            alarm_at: std::cell::Cell::new(None),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
@@ -182,11 +200,12 @@ impl DurableObject for GrantStore {
             .sql
             .exec("SELECT MIN(expires_at) AS next FROM records", None)?
             .to_array()?;
+        // The alarm that fired is gone; what this instance knew is stale either way.
+        self.alarm_at.set(None);
         if let Some(n) = next.into_iter().next().and_then(|n| n.next) {
-            self.state
-                .storage()
-                .set_alarm((n as i64) * 1000 + 1000)
-                .await?;
+            let at = (n as i64) * 1000 + 1000;
+            self.state.storage().set_alarm(at).await?;
+            self.alarm_at.set(Some(at));
         }
         Response::ok("swept")
     }

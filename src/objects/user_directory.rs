@@ -84,6 +84,18 @@ impl UserDirectory {
         Ok(None)
     }
 
+    fn consent(&self, user_id: &str, client_id: &str) -> R<Option<String>> {
+        #[derive(serde::Deserialize)]
+        struct Row {
+            scope: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT scope FROM consents WHERE user_id = ? AND client_id = ?",
+            vec![s(user_id), s(client_id)],
+        )?;
+        Ok(rows.into_iter().next().map(|r| r.scope))
+    }
+
     fn get_user(&self, id: &str) -> R<Option<(User, String)>> {
         #[derive(serde::Deserialize)]
         struct Row {
@@ -308,19 +320,17 @@ impl UserDirectory {
                 }
                 Value::Null
             }
-            C::GetConsent { user_id, client_id } => {
-                #[derive(serde::Deserialize)]
-                struct Row {
-                    scope: String,
-                }
-                let rows: Vec<Row> = self.rows(
-                    "SELECT scope FROM consents WHERE user_id = ? AND client_id = ?",
-                    vec![s(&user_id), s(&client_id)],
-                )?;
-                rows.into_iter()
-                    .next()
-                    .map(|r| Value::String(r.scope))
-                    .unwrap_or(Value::Null)
+            C::GetConsent { user_id, client_id } => self
+                .consent(&user_id, &client_id)?
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+            C::GetUserAndConsent { id, client_id } => {
+                let user = self.get_user(&id)?.map(|(u, _)| u);
+                let consent = match &user {
+                    Some(_) => self.consent(&id, &client_id)?,
+                    None => None,
+                };
+                json!({"user": user, "consent": consent})
             }
             C::PutConsent {
                 user_id,

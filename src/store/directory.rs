@@ -55,6 +55,12 @@ pub enum DirectoryCommand {
         user_id: String,
         client_id: String,
     },
+    /// A user and the scope they consented to for a client, in one call (the `/auth` of a
+    /// signed-in user needs both).
+    GetUserAndConsent {
+        id: String,
+        client_id: String,
+    },
     PutConsent {
         user_id: String,
         client_id: String,
@@ -172,6 +178,13 @@ pub struct LockState {
     pub retry_after: u64,
     /// Failed attempts in the current window.
     pub failures: u32,
+}
+
+/// What `GetUserAndConsent` answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserAndConsent {
+    pub user: Option<User>,
+    pub consent: Option<String>,
 }
 
 /// A refresh family in the index of its user.

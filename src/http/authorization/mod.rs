@@ -14,7 +14,7 @@ use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
-use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::directory::{Directory, DirectoryCommand, UserAndConsent};
 use pending::Pending;
 
 /// Who is signed in for this request, and the cookie a fresh sign-in must set.
@@ -39,10 +39,23 @@ pub async fn finish(
         session_id,
         set_cookie,
     } = state;
-    // A first-party application never asks, so its consent is not even looked up.
-    let consented = match &signed_in {
-        Some(s) if !app.skip_consent => has_consent(ctx, app, &s.user_id, &request.scope).await?,
-        _ => false,
+    // One directory call for the user and their consent; a first-party application never
+    // asks, so its consent is not even looked up.
+    let dir = Directory::new(&ctx.env, &app.pool_id);
+    let (user, consented) = match &signed_in {
+        Some(s) if !app.skip_consent => {
+            let both: UserAndConsent = dir
+                .call(DirectoryCommand::GetUserAndConsent {
+                    id: s.user_id.clone(),
+                    client_id: app.client_id.clone(),
+                })
+                .await?;
+            let consented = both
+                .consent
+                .is_some_and(|g| request.scope.is_subset_of(&ScopeSet::parse(&g)));
+            (Some(both.user), consented)
+        }
+        _ => (None, false),
     };
     let step = authorize::next_step(
         &request,
@@ -56,9 +69,10 @@ pub async fn finish(
             let Some(s) = signed_in else {
                 return Err(HttpError::Runtime("issue without a user".into()));
             };
-            let user = Directory::new(&ctx.env, &app.pool_id)
-                .user(&s.user_id)
-                .await?;
+            let user = match user {
+                Some(known) => known,
+                None => dir.user(&s.user_id).await?,
+            };
             match user {
                 Some(u) if !u.blocked => response::deliver(
                     response::issue(
@@ -106,19 +120,4 @@ pub async fn finish(
         }
         None => resp,
     })
-}
-
-async fn has_consent(
-    ctx: &Ctx,
-    app: &Application,
-    user_id: &str,
-    scope: &ScopeSet,
-) -> Result<bool, HttpError> {
-    let granted: Option<String> = Directory::new(&ctx.env, &app.pool_id)
-        .call(DirectoryCommand::GetConsent {
-            user_id: user_id.to_string(),
-            client_id: app.client_id.clone(),
-        })
-        .await?;
-    Ok(granted.is_some_and(|g| scope.is_subset_of(&ScopeSet::parse(&g))))
 }
