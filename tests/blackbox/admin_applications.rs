@@ -4,7 +4,7 @@
 //! rotation; unknown ids), black-box against the real worker under `wrangler dev`. Talks HTTP
 //! only; knows nothing of the crate's internals.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -5,8 +5,7 @@
 //! only a confirmed POST with its CSRF token and cookie ends the session. Talks HTTP only; knows
 //! nothing of the crate's internals. Each test spawns its own worker (STYLE.md habit 11).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use common::oauth::{basic, create_user, s, token, PASSWORD};
 use common::{Reply, TestApp};

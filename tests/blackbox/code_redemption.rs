@@ -10,8 +10,7 @@
 //! Each test spawns its own worker (STYLE.md habit 11). Depends on `common` (harness) and
 //! `flows` (browser, `flows::rp`).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use futures::future::join_all;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};

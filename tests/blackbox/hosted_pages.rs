@@ -4,8 +4,7 @@
 //! logo), and a consent the user gave being withdrawn (the next sign-in asks again). Each test
 //! spawns its own worker (STYLE.md habit 11). Depends on `common` and `flows`.
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use flows::rp::setup;
 use flows::{code_params, with, Browser, Consent, Outcome};

@@ -4,8 +4,7 @@
 //! the client, and narrowing but not widening the scope. Each test spawns its own worker
 //! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! searched and deleted; resources are created and listed; an access account's secret is shown
 //! only at creation. Talks HTTP only; knows nothing of the crate's internals.
 
-mod common;
+use crate::common;
 
 use common::admin_api::{assert_invalid_field, items};
 use common::{unique, TestApp};

@@ -4,8 +4,7 @@
 //! check goes back to the client with `state` and `iss`. Each test spawns its own worker
 //! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use reqwest::header::LOCATION;
 use reqwest::Method;

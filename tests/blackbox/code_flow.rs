@@ -6,8 +6,7 @@
 //! header or a form. Each test spawns its own worker (STYLE.md habit 11). Depends on `common`
 //! (harness) and `flows` (browser; `flows::rp` for the application's calls).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

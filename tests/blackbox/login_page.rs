@@ -5,8 +5,7 @@
 //! CSRF check of the form. Each test spawns its own worker (STYLE.md habit 11). Depends on
 //! `common` (harness) and `flows` (browser, `flows::rp`).
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use futures::future::join_all;
 use reqwest::Method;

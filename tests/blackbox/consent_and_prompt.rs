@@ -5,8 +5,7 @@
 //! login page despite a session. Each test spawns its own worker (STYLE.md habit 11). Depends
 //! on `common` (harness) and `flows` (browser, `flows::rp`).
 
-mod common;
-mod flows;
+use crate::flows;
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@
 //! lifetime an application may set is 60 s, too long for a test; revoked, unknown and foreign
 //! tokens are covered instead.
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -8,7 +8,7 @@
 //! Not covered, on purpose: an *expired* access key. AK/SK accounts have no expiry yet, so the
 //! refused-key table uses a *disabled* account instead.
 
-mod common;
+use crate::common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -5,8 +5,7 @@
 //! the independent RP crate `openidconnect` (fosite's habit: an outside client is the oracle).
 //! Talks HTTP only, through `common` and the `flows` browser; knows nothing of the crate.
 
-mod common;
-mod flows;
+use crate::{common, flows};
 
 use std::collections::BTreeSet;
 

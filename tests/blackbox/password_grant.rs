@@ -5,7 +5,7 @@
 //! the lock that 20 parallel wrong passwords cannot outrun. Talks HTTP only; knows nothing of the
 //! crate's internals. Each test spawns its own worker (STYLE.md habit 11).
 
-mod common;
+use crate::common;
 
 use common::oauth::{
     assert_oauth_error, audiences, create_app, create_user, jwt_claims, password_tokens, s, token,

@@ -8,7 +8,7 @@
 //!
 //! Talks HTTP only; knows nothing of the crate's internals.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 
