@@ -4,15 +4,15 @@
 //! rotation; unknown ids), black-box against the real worker under `wrangler dev`. Talks HTTP
 //! only; knows nothing of the crate's internals.
 
-use crate::common;
-
 use std::collections::BTreeSet;
 
-use common::admin_api::{assert_invalid_field, items, str_list};
-use common::{send, unique, TestApp};
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+
+use crate::support::applications::application_body;
+use crate::support::json::{assert_invalid_field, items, set, str_list, str_set};
+use crate::support::worker::{send, unique, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Health and admin authentication
@@ -89,14 +89,15 @@ async fn admin_api_serves_its_openapi_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_application_gets_credentials_issuer_and_documented_defaults() {
     let app = TestApp::spawn().await;
-    let body = app.application_body("shop");
+    let body = application_body();
     let sub = body["subdomain"].as_str().unwrap_or_default().to_string();
     let created = app.create_application(body.clone()).await;
 
     for k in ["client_id", "client_secret"] {
         assert!(
             created[k].as_str().is_some_and(|s| s.len() >= 16),
-            "{k} missing or short: {created}"
+            "{k} missing or short: {}",
+            created.created
         );
     }
     assert_ne!(created["client_id"], created["client_secret"]);
@@ -112,15 +113,18 @@ async fn new_application_gets_credentials_issuer_and_documented_defaults() {
     assert_eq!(created["id_token_signed_response_alg"], "RS256");
     assert!(
         created["token_endpoint_auth_method"].as_str().is_some(),
-        "no token_endpoint_auth_method: {created}"
+        "no token_endpoint_auth_method: {}",
+        created.created
     );
 
     // Explicit choices are kept.
-    let mut chosen = app.application_body("explicit");
-    chosen["grant_types"] = json!(["authorization_code", "implicit"]);
-    chosen["response_types"] = json!(["code", "id_token"]);
-    chosen["id_token_signed_response_alg"] = json!("ES256");
-    let created = app.create_application(chosen).await;
+    let created = app
+        .create_application(json!({
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "id_token"],
+            "id_token_signed_response_alg": "ES256",
+        }))
+        .await;
     assert_eq!(
         created["grant_types"],
         json!(["authorization_code", "implicit"])
@@ -132,7 +136,7 @@ async fn new_application_gets_credentials_issuer_and_documented_defaults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_application_input_is_400_naming_the_field() {
     let app = TestApp::spawn().await;
-    let valid = app.application_body("valid");
+    let valid = application_body();
     let with = |k: &str, v: Value| {
         let mut b = valid.clone();
         b[k] = v;
@@ -215,10 +219,9 @@ async fn invalid_application_input_is_400_naming_the_field() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taken_subdomain_is_409() {
     let app = TestApp::spawn().await;
-    let body = app.application_body("dup");
-    app.create_application(body.clone()).await;
-    let mut again = app.application_body("other");
-    again["subdomain"] = body["subdomain"].clone();
+    let first = app.create_application(json!({})).await;
+    let mut again = application_body();
+    again["subdomain"] = json!(first.subdomain);
     let r = app.admin().post("/api/v1/applications", &again).await;
     r.expect_status(409);
 }
@@ -226,9 +229,8 @@ async fn taken_subdomain_is_409() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_an_application_never_shows_its_secret() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("read")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let secret = created["client_secret"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, secret) = (created.client_id.as_str(), created.client_secret.as_str());
 
     let r = app.admin().get(&format!("/api/v1/applications/{id}")).await;
     r.expect_status(200);
@@ -257,8 +259,8 @@ async fn reading_an_application_never_shows_its_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applications_are_listed() {
     let app = TestApp::spawn().await;
-    let a = app.create_application(app.application_body("lista")).await;
-    let b = app.create_application(app.application_body("listb")).await;
+    let a = app.create_application(json!({})).await;
+    let b = app.create_application(json!({})).await;
     let r = app.admin().get("/api/v1/applications").await;
     r.expect_status(200);
     let ids: BTreeSet<&str> = items(&r)
@@ -267,9 +269,9 @@ async fn applications_are_listed() {
         .collect();
     for x in [&a, &b] {
         assert!(
-            ids.contains(x["client_id"].as_str().unwrap_or_default()),
+            ids.contains(x.client_id.as_str()),
             "{} not in {}",
-            x["client_id"],
+            x.client_id,
             r.excerpt()
         );
     }
@@ -278,9 +280,8 @@ async fn applications_are_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patched_application_is_seen_by_discovery_on_the_next_request() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("patch")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let issuer = created["issuer"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, issuer) = (created.client_id.as_str(), created.issuer.as_str());
     let discovery = format!("{issuer}/.well-known/openid-configuration");
 
     let before = app.get_url(&discovery).await;
@@ -319,12 +320,9 @@ async fn patched_application_is_seen_by_discovery_on_the_next_request() {
 
     let after = app.get_url(&discovery).await;
     after.expect_status(200);
-    let rts: BTreeSet<String> = str_list(&after.json["response_types_supported"])
-        .into_iter()
-        .collect();
     assert_eq!(
-        rts,
-        BTreeSet::from(["code".to_string(), "id_token".to_string()]),
+        str_set(&after.json["response_types_supported"]),
+        set(&["code", "id_token"]),
         "{}",
         after.excerpt()
     );
@@ -350,9 +348,8 @@ async fn patched_application_is_seen_by_discovery_on_the_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_application_disappears_from_its_issuer() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("gone")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let issuer = created["issuer"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, issuer) = (created.client_id.as_str(), created.issuer.as_str());
     app.get_url(&format!("{issuer}/.well-known/openid-configuration"))
         .await
         .expect_status(200);
@@ -377,8 +374,8 @@ async fn deleted_application_disappears_from_its_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_secret_returns_a_new_one() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("rotate")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let id = created.client_id.as_str();
     let r = app
         .admin()
         .post(&format!("/api/v1/applications/{id}/secret"), &json!({}))
@@ -388,7 +385,7 @@ async fn rotating_the_secret_returns_a_new_one() {
         .as_str()
         .unwrap_or_else(|| panic!("no client_secret: {}", r.excerpt()));
     assert!(new.len() >= 16, "short secret {new}");
-    assert_ne!(Some(new), created["client_secret"].as_str());
+    assert_ne!(new, created.client_secret);
     let again = app
         .admin()
         .post(&format!("/api/v1/applications/{id}/secret"), &json!({}))

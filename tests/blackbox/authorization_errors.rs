@@ -4,15 +4,14 @@
 //! check goes back to the client with `state` and `iss`. Each test spawns its own worker
 //! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
 
-use crate::{common, flows};
-
 use reqwest::header::LOCATION;
 use reqwest::Method;
 use serde_json::json;
 
-use common::{send, TestApp};
-use flows::rp::{describe, new_rp, setup};
-use flows::{code_params, with, without, Browser, Outcome, Pkce};
+use crate::support::applications::setup;
+use crate::support::authorize::{code_params, param, with, without, Pkce};
+use crate::support::browser::{authorize_url, Browser, Outcome};
+use crate::support::worker::{send, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Redirect URI: exact match, else an error page and never a redirect
@@ -20,11 +19,9 @@ use flows::{code_params, with, without, Browser, Outcome, Pkce};
 #[tokio::test]
 async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_redirect() {
     let app = TestApp::spawn().await;
-    let rp = new_rp(
-        &app,
-        json!({"redirect_uris": ["https://rp.example/cb/done"]}),
-    )
-    .await;
+    let rp = app
+        .create_application(json!({"redirect_uris": ["https://rp.example/cb/done"]}))
+        .await;
     let cases = [
         ("unregistered", "https://evil.example/cb/done"),
         ("trailing slash", "https://rp.example/cb/done/"),
@@ -48,7 +45,7 @@ async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_red
         } else {
             params
         };
-        let url = flows::authorize_url(&rp.issuer, &params);
+        let url = authorize_url(&rp.issuer, &params);
         let r = send(app.at(Method::GET, &url)).await;
         let ok = r.status == 400
             && r.headers.get(LOCATION).is_none()
@@ -84,7 +81,7 @@ async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_red
 #[tokio::test]
 async fn a_client_of_another_issuer_gets_an_error_page_and_no_redirect() {
     let (app, rp, _) = setup().await;
-    let other = new_rp(&app, json!({})).await;
+    let other = app.create_application(json!({})).await;
     let cases = [
         (
             "another issuer's client",
@@ -94,7 +91,7 @@ async fn a_client_of_another_issuer_gets_an_error_page_and_no_redirect() {
         ("unknown client", "no-such-client", rp.redirect_uri.as_str()),
     ];
     for (case, client_id, redirect_uri) in cases {
-        let url = flows::authorize_url(&rp.issuer, &code_params(client_id, redirect_uri, "openid"));
+        let url = authorize_url(&rp.issuer, &code_params(client_id, redirect_uri, "openid"));
         let r = send(app.at(Method::GET, &url)).await;
         assert_eq!(r.status, 400, "{case}: {}", r.excerpt());
         assert!(r.headers.get(LOCATION).is_none(), "{case}: no redirect");
@@ -153,21 +150,17 @@ async fn invalid_requests_after_the_redirect_uri_check_go_back_to_the_client_wit
         if key == "code_challenge_method" {
             params = with(params, "code_challenge", &Pkce::s256().challenge);
         }
-        let state = params
-            .iter()
-            .find(|(k, _)| *k == "state")
-            .map(|(_, v)| v.clone());
         match Browser::new(&app).authorize(&rp.issuer, &params).await {
             Outcome::Callback(cb) => {
                 let ok = cb.get("error").is_some_and(|e| want.contains(&e))
-                    && cb.get("state") == state.as_deref()
+                    && cb.get("state") == param(&params, "state")
                     && cb.get("iss") == Some(rp.issuer.as_str())
                     && cb.get("code").is_none();
                 if !ok {
                     failures.push(format!("{case}: {:?}", cb.params));
                 }
             }
-            other => failures.push(format!("{case}: {}", describe(&other))),
+            other => failures.push(format!("{case}: {}", other.describe())),
         }
     }
     assert!(

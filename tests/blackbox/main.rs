@@ -1,8 +1,7 @@
 //! The black-box tests: one binary whose every test starts the real worker under `wrangler dev`
 //! (own port, own state, own secrets) and talks to it over HTTP like any client would.
 
-mod common;
-mod flows;
+mod support;
 
 mod admin_applications;
 mod admin_users_and_access;

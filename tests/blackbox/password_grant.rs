@@ -5,14 +5,14 @@
 //! the lock that 20 parallel wrong passwords cannot outrun. Talks HTTP only; knows nothing of the
 //! crate's internals. Each test spawns its own worker (STYLE.md habit 11).
 
-use crate::common;
-
-use common::oauth::{
-    assert_oauth_error, audiences, create_app, create_user, jwt_claims, password_tokens, s, token,
-    userinfo, Auth, PASSWORD,
-};
-use common::{unique, TestApp};
 use serde_json::json;
+
+use crate::support::json::field;
+use crate::support::jwt;
+use crate::support::tokens::{
+    assert_oauth_error, audiences, password_grant, password_tokens, refresh, userinfo,
+};
+use crate::support::worker::{unique, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Password mode
@@ -22,23 +22,23 @@ use serde_json::json;
 async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token_for_offline_access(
 ) {
     let app = TestApp::spawn().await;
-    let client = create_app(&app, "legacy", &["password", "refresh_token"], json!({})).await;
-    let (issuer, id, secret) = (
-        s(&client, "issuer"),
-        s(&client, "client_id"),
-        s(&client, "client_secret"),
-    );
+    let client = app
+        .create_application(json!({"grant_types": ["password", "refresh_token"]}))
+        .await;
+    let (issuer, id) = (client.issuer.as_str(), client.client_id.as_str());
     let email = format!("{}@example.com", unique("mail"));
-    let user = create_user(
-        &app,
-        json!({"email": email, "phone_number": "+15555550123"}),
-    )
-    .await;
-    let (user_id, username) = (s(&user, "id"), s(&user, "username"));
+    let user = app
+        .create_user(json!({"email": email, "phone_number": "+15555550123"}))
+        .await;
+    let (user_id, username, password) = (
+        user.id.as_str(),
+        user.username.as_str(),
+        user.password.as_str(),
+    );
 
-    let t = password_tokens(&app, &client, username, "openid offline_access").await;
-    let id_token = s(&t, "id_token");
-    let c = jwt_claims(id_token);
+    let t = password_tokens(&app, &client, username, password, "openid offline_access").await;
+    let id_token = field(&t, "id_token");
+    let c = jwt::claims(id_token);
     assert_eq!(c["sub"], user_id, "id_token sub; claims {c}");
     assert_eq!(
         audiences(&c["aud"]),
@@ -46,24 +46,18 @@ async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token
         "id_token aud; claims {c}"
     );
     assert_eq!(c["iss"], issuer, "id_token iss; claims {c}");
-    let refresh = s(&t, "refresh_token");
+    let refresh_token = field(&t, "refresh_token");
     assert_eq!(
-        userinfo(&app, issuer, s(&t, "access_token"))
+        userinfo(&app, issuer, field(&t, "access_token"))
             .await
             .expect_status(200)
             .json["sub"],
         user_id
     );
 
-    let r = token(
-        &app,
-        issuer,
-        Auth::Basic(id, secret),
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
-    )
-    .await;
+    let r = refresh(&app, &client, refresh_token, None).await;
     r.expect_status(200);
-    let fresh_at = s(&r.json, "access_token");
+    let fresh_at = field(&r.json, "access_token");
     assert_eq!(
         userinfo(&app, issuer, fresh_at)
             .await
@@ -74,13 +68,13 @@ async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token
     );
 
     // No offline_access, no refresh token; no openid, no id_token.
-    let t = password_tokens(&app, &client, username, "openid").await;
+    let t = password_tokens(&app, &client, username, password, "openid").await;
     assert!(t.get("id_token").is_some(), "openid alone: {t}");
     assert!(
         t.get("refresh_token").is_none(),
         "refresh token without offline_access: {t}"
     );
-    let t = password_tokens(&app, &client, username, "offline_access").await;
+    let t = password_tokens(&app, &client, username, password, "offline_access").await;
     assert!(t.get("id_token").is_none(), "id_token without openid: {t}");
     assert!(
         t.get("refresh_token").is_some(),
@@ -89,9 +83,9 @@ async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token
 
     // Email and phone number name the user too.
     for login in [email.as_str(), "+15555550123"] {
-        let t = password_tokens(&app, &client, login, "openid").await;
+        let t = password_tokens(&app, &client, login, password, "openid").await;
         assert_eq!(
-            jwt_claims(s(&t, "id_token"))["sub"],
+            jwt::claims(field(&t, "id_token"))["sub"],
             user_id,
             "signed in as {login}"
         );
@@ -101,32 +95,14 @@ async fn password_mode_issues_an_id_token_for_openid_and_a_working_refresh_token
 #[tokio::test]
 async fn password_mode_at_an_application_that_has_not_ticked_it_is_unauthorized_client() {
     let app = TestApp::spawn().await;
-    let client = create_app(
-        &app,
-        "web",
-        &["authorization_code", "refresh_token", "client_credentials"],
-        json!({}),
-    )
-    .await;
-    let (issuer, id, secret) = (
-        s(&client, "issuer"),
-        s(&client, "client_id"),
-        s(&client, "client_secret"),
-    );
-    let user = create_user(&app, json!({})).await;
+    let client = app
+        .create_application(json!({
+            "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
+        }))
+        .await;
+    let user = app.create_user(json!({})).await;
 
-    let r = token(
-        &app,
-        issuer,
-        Auth::Basic(id, secret),
-        &[
-            ("grant_type", "password"),
-            ("username", s(&user, "username")),
-            ("password", PASSWORD),
-            ("scope", "openid"),
-        ],
-    )
-    .await;
+    let r = password_grant(&app, &client, &user.username, &user.password, "openid").await;
     assert_oauth_error("password grant not ticked", &r, 400, "unauthorized_client");
     assert!(r.json.get("access_token").is_none(), "{}", r.text);
 }
@@ -134,33 +110,20 @@ async fn password_mode_at_an_application_that_has_not_ticked_it_is_unauthorized_
 #[tokio::test]
 async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    let client = create_app(&app, "legacy", &["password"], json!({})).await;
-    let (issuer, id, secret) = (
-        s(&client, "issuer"),
-        s(&client, "client_id"),
-        s(&client, "client_secret"),
-    );
-    let user = create_user(&app, json!({})).await;
+    let client = app
+        .create_application(json!({"grant_types": ["password"]}))
+        .await;
+    let user = app.create_user(json!({})).await;
 
-    let attempt = |username: String, password: &'static str| {
-        let app = &app;
-        async move {
-            token(
-                app,
-                issuer,
-                Auth::Basic(id, secret),
-                &[
-                    ("grant_type", "password"),
-                    ("username", &username),
-                    ("password", password),
-                    ("scope", "openid"),
-                ],
-            )
-            .await
-        }
-    };
-    let wrong = attempt(s(&user, "username").to_string(), "not the password").await;
-    let unknown = attempt(unique("nobody"), "not the password").await;
+    let wrong = password_grant(&app, &client, &user.username, "not the password", "openid").await;
+    let unknown = password_grant(
+        &app,
+        &client,
+        &unique("nobody"),
+        "not the password",
+        "openid",
+    )
+    .await;
     assert_oauth_error("wrong password", &wrong, 400, "invalid_grant");
     assert_oauth_error("unknown user", &unknown, 400, "invalid_grant");
     assert_eq!(
@@ -181,35 +144,21 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
 #[tokio::test]
 async fn a_blocked_user_is_refused_in_password_mode() {
     let app = TestApp::spawn().await;
-    let client = create_app(&app, "legacy", &["password"], json!({})).await;
-    let user = create_user(&app, json!({})).await;
-    let (issuer, id, secret) = (
-        s(&client, "issuer"),
-        s(&client, "client_id"),
-        s(&client, "client_secret"),
-    );
-    password_tokens(&app, &client, s(&user, "username"), "openid").await; // control
+    let client = app
+        .create_application(json!({"grant_types": ["password"]}))
+        .await;
+    let user = app.create_user(json!({})).await;
+    password_tokens(&app, &client, &user.username, &user.password, "openid").await; // control
 
     let r = app
         .admin()
         .patch(
-            &format!("/api/v1/users/{}", s(&user, "id")),
+            &format!("/api/v1/users/{}", user.id),
             &json!({"blocked": true}),
         )
         .await;
     r.expect_status(200);
-    let r = token(
-        &app,
-        issuer,
-        Auth::Basic(id, secret),
-        &[
-            ("grant_type", "password"),
-            ("username", s(&user, "username")),
-            ("password", PASSWORD),
-            ("scope", "openid"),
-        ],
-    )
-    .await;
+    let r = password_grant(&app, &client, &user.username, &user.password, "openid").await;
     assert_oauth_error(
         "blocked user with the right password",
         &r,
@@ -222,32 +171,15 @@ async fn a_blocked_user_is_refused_in_password_mode() {
 #[tokio::test]
 async fn twenty_parallel_wrong_passwords_still_lock_the_account() {
     let app = TestApp::spawn().await;
-    let client = create_app(&app, "legacy", &["password"], json!({})).await;
-    let user = create_user(&app, json!({})).await;
-    let (issuer, id, secret) = (
-        s(&client, "issuer"),
-        s(&client, "client_id"),
-        s(&client, "client_secret"),
-    );
-    let username = s(&user, "username");
+    let client = app
+        .create_application(json!({"grant_types": ["password"]}))
+        .await;
+    let user = app.create_user(json!({})).await;
+    let (app, client, username) = (&app, &client, user.username.as_str());
 
-    let guesses = (0..20).map(|i| {
+    let guesses = (0..20).map(|i| async move {
         let guess = format!("wrong guess {i}");
-        let app = &app;
-        async move {
-            token(
-                app,
-                issuer,
-                Auth::Basic(id, secret),
-                &[
-                    ("grant_type", "password"),
-                    ("username", username),
-                    ("password", &guess),
-                    ("scope", "openid"),
-                ],
-            )
-            .await
-        }
+        password_grant(app, client, username, &guess, "openid").await
     });
     let replies = futures::future::join_all(guesses).await;
     for (i, r) in replies.iter().enumerate() {
@@ -259,18 +191,7 @@ async fn twenty_parallel_wrong_passwords_still_lock_the_account() {
         );
     }
 
-    let r = token(
-        &app,
-        issuer,
-        Auth::Basic(id, secret),
-        &[
-            ("grant_type", "password"),
-            ("username", username),
-            ("password", PASSWORD),
-            ("scope", "openid"),
-        ],
-    )
-    .await;
+    let r = password_grant(app, client, username, &user.password, "openid").await;
     assert_oauth_error(
         "the right password on a locked account",
         &r,

@@ -4,22 +4,20 @@
 //! the client, and narrowing but not widening the scope. Each test spawns its own worker
 //! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
 
-use crate::{common, flows};
-
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use common::TestApp;
-use flows::rp::{
-    claims, expect_oauth_error, fresh_code, new_rp, redeem, refresh, setup, userinfo, Rp,
-};
-use flows::TestUser;
+use crate::support::applications::{setup, Application, TestUser};
+use crate::support::authorize::fresh_code;
+use crate::support::jwt;
+use crate::support::tokens::{assert_oauth_error, introspect, redeem, refresh, userinfo};
+use crate::support::worker::TestApp;
 
 // ---------------------------------------------------------------------------------------------
 // Refresh tokens (RFC 6749 §6, OAuth 2.0 Security BCP §4.14)
 
-async fn offline_tokens(app: &TestApp, rp: &Rp, user: &TestUser, scope: &str) -> Value {
+async fn offline_tokens(app: &TestApp, rp: &Application, user: &TestUser, scope: &str) -> Value {
     let code = fresh_code(app, rp, user, scope, &[("prompt", "consent".into())]).await;
     let r = redeem(app, rp, &code, None).await;
     r.expect_status(200);
@@ -49,14 +47,21 @@ async fn refresh_rotates_the_token_and_returns_a_new_id_token() {
         .as_str()
         .unwrap_or_else(|| panic!("no id_token on refresh: {}", r.text));
     assert_ne!(Some(id1), t0["id_token"].as_str(), "a new id_token");
-    let (c0, c1) = (claims(t0["id_token"].as_str().unwrap_or("")), claims(id1));
+    let (c0, c1) = (
+        jwt::claims(t0["id_token"].as_str().unwrap_or("")),
+        jwt::claims(id1),
+    );
     assert_eq!(
         (&c1["sub"], &c1["aud"], &c1["iss"]),
         (&c0["sub"], &c0["aud"], &c0["iss"])
     );
-    userinfo(&app, &rp, r.json["access_token"].as_str().unwrap_or(""))
-        .await
-        .expect_status(200);
+    userinfo(
+        &app,
+        &rp.issuer,
+        r.json["access_token"].as_str().unwrap_or(""),
+    )
+    .await
+    .expect_status(200);
     refresh(&app, &rp, rt1, None).await.expect_status(200);
 }
 
@@ -108,9 +113,16 @@ async fn reusing_a_rotated_refresh_token_after_the_grace_window_revokes_the_fami
     let at1 = r1.json["access_token"].as_str().unwrap_or("").to_string();
 
     tokio::time::sleep(Duration::from_secs(11)).await;
-    expect_oauth_error(&refresh(&app, &rp, &rt0, None).await, 400, "invalid_grant");
-    expect_oauth_error(&refresh(&app, &rp, &rt1, None).await, 400, "invalid_grant");
-    let me = userinfo(&app, &rp, &at1).await;
+    let r = refresh(&app, &rp, &rt0, None).await;
+    assert_oauth_error(
+        "the rotated token after the window",
+        &r,
+        400,
+        "invalid_grant",
+    );
+    let r = refresh(&app, &rp, &rt1, None).await;
+    assert_oauth_error("the newest token of the family", &r, 400, "invalid_grant");
+    let me = userinfo(&app, &rp.issuer, &at1).await;
     assert_eq!(
         me.status, 401,
         "the family's access token is revoked: {}",
@@ -121,10 +133,11 @@ async fn reusing_a_rotated_refresh_token_after_the_grace_window_revokes_the_fami
 #[tokio::test]
 async fn a_refresh_token_sent_by_another_client_is_invalid_grant() {
     let (app, rp, user) = setup().await;
-    let other = new_rp(&app, json!({})).await;
+    let other = app.create_application(json!({})).await;
     let t = offline_tokens(&app, &rp, &user, "openid offline_access").await;
     let rt = t["refresh_token"].as_str().unwrap_or("");
-    expect_oauth_error(&refresh(&app, &other, rt, None).await, 400, "invalid_grant");
+    let r = refresh(&app, &other, rt, None).await;
+    assert_oauth_error("another client's refresh token", &r, 400, "invalid_grant");
     // The theft attempt did not consume it for its rightful client.
     refresh(&app, &rp, rt, None).await.expect_status(200);
 }
@@ -134,14 +147,10 @@ async fn refresh_may_narrow_the_scope_but_not_widen_it() {
     let (app, rp, user) = setup().await;
     let t = offline_tokens(&app, &rp, &user, "openid email offline_access").await;
     let rt = t["refresh_token"].as_str().unwrap_or("");
-    expect_oauth_error(
-        &refresh(&app, &rp, rt, Some("openid email phone offline_access")).await,
-        400,
-        "invalid_scope",
-    );
+    let r = refresh(&app, &rp, rt, Some("openid email phone offline_access")).await;
+    assert_oauth_error("a wider scope", &r, 400, "invalid_scope");
     // The refusal rotated nothing: the presented token is still the family's current one.
-    let auth = common::oauth::Auth::Basic(&rp.client_id, &rp.client_secret);
-    let seen = common::oauth::introspect(&app, &rp.issuer, auth, rt, None).await;
+    let seen = introspect(&app, &rp.issuer, rp.basic(), rt, None).await;
     assert_eq!(seen.json["active"], true, "{}", seen.text);
     let narrow = refresh(&app, &rp, rt, Some("openid offline_access")).await;
     narrow.expect_status(200);

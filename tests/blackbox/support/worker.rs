@@ -1,19 +1,14 @@
-//! Test harness: starts the REAL worker under `wrangler dev` for one test (own port, own fresh
-//! state directory, own secrets) and talks to it over HTTP like any client would. Depends only
-//! on the built bundle (`build/index.js`), never on the crate's internals.
+//! The worker under test: starts the REAL worker under `wrangler dev` for one test (own port,
+//! own fresh state directory, own secrets), reaches it over HTTP as any client would
+//! ([`TestApp`], [`Reply`]) and holds the admin API's credentials ([`Admin`]). Depends only on
+//! the built bundle (`build/index.js`), never on the crate's internals, and on no other support
+//! module: the benchmarks under `bench/` compile it too (through `tests/common/mod.rs`).
 //!
 //! Every test calls [`TestApp::spawn`] (or [`TestApp::spawn_with`]) itself: no shared fixture,
 //! no order between tests (STYLE.md habit 11). Dropping the `TestApp` kills `wrangler dev` and
 //! its `workerd` children (the whole process group) and removes the state directory.
 //!
 //! A worker that cannot be started is a failure, never a skip: under `CI=true` and locally.
-//!
-//! Helpers of one family of tests live in submodules: [`admin_api`] (reading the admin API's
-//! answers) and [`oauth`] (clients of the token-side endpoints, machine and legacy set-up).
-#![allow(dead_code)] // Each test binary uses a different subset of the helpers.
-
-pub mod admin_api;
-pub mod oauth;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -298,14 +293,6 @@ impl TestApp {
         format!("{}{path}", self.origin)
     }
 
-    /// The console host: the origin's host in path style, the base domain in subdomain style.
-    pub fn console_host(&self) -> String {
-        match &self.base_domain {
-            Some(base) => base.clone(),
-            None => format!("127.0.0.1:{}", self.port),
-        }
-    }
-
     /// The issuer a new application with `subdomain` should get.
     pub fn expected_issuer(&self, subdomain: &str) -> String {
         match &self.base_domain {
@@ -361,41 +348,6 @@ impl TestApp {
     /// The admin API with the bootstrap admin token.
     pub fn admin(&self) -> Admin<'_> {
         Admin { app: self }
-    }
-
-    /// `POST /api/v1/applications`; panics unless 201. Returns the created application (with
-    /// `client_id`, `client_secret`, `issuer`, ...).
-    pub async fn create_application(&self, body: Value) -> Value {
-        let r = self.admin().post("/api/v1/applications", &body).await;
-        assert_eq!(
-            r.status,
-            StatusCode::CREATED,
-            "creating application {body}: {}",
-            r.text
-        );
-        r.json
-    }
-
-    /// A minimal valid application body on a fresh subdomain.
-    pub fn application_body(&self, prefix: &str) -> Value {
-        let sub = unique(prefix);
-        serde_json::json!({
-            "name": format!("App {sub}"),
-            "subdomain": sub,
-            "redirect_uris": [format!("https://{sub}.rp.example/callback")],
-        })
-    }
-
-    /// `POST /api/v1/users`; panics unless 201.
-    pub async fn create_user(&self, body: Value) -> Value {
-        let r = self.admin().post("/api/v1/users", &body).await;
-        assert_eq!(
-            r.status,
-            StatusCode::CREATED,
-            "creating user {body}: {}",
-            r.text
-        );
-        r.json
     }
 }
 
