@@ -1,8 +1,8 @@
-//! Issue 2: health, admin API authentication and its OpenAPI document, and applications (create
-//! with credentials, issuer and documented defaults; input validation naming the field; taken
-//! subdomains; read without the secret; list; patch seen by discovery at once; delete; secret
-//! rotation; unknown ids), black-box against the real worker under `wrangler dev`. Talks HTTP
-//! only; knows nothing of the crate's internals.
+//! The admin API's front door and its applications: health, authentication by the admin token,
+//! the OpenAPI document; an application is created with credentials, its issuer and the
+//! documented defaults, refused by field when the input is invalid, refused when its subdomain
+//! is taken; it is read and listed without its secret, patched (and discovery sees the change
+//! on the next request), deleted, its secret rotated; unknown ids are 404.
 
 use std::collections::BTreeSet;
 

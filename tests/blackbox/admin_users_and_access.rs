@@ -1,8 +1,7 @@
-//! Issue 2: users, resources and programmatic access accounts through the admin API, black-box
-//! against the real worker under `wrangler dev`: users are never returned with their password
-//! or hash, usernames are unique, input is validated by field, users can be read, changed,
-//! searched and deleted; resources are created and listed; an access account's secret is shown
-//! only at creation. Talks HTTP only; knows nothing of the crate's internals.
+//! Users, resources and programmatic access accounts through the admin API: a user is never
+//! returned with its password or hash, usernames are unique, input is refused by field, users
+//! can be read, changed, searched and deleted; resources are created and listed; an access
+//! account's secret is shown only at creation.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};

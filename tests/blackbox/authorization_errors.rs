@@ -1,8 +1,7 @@
-//! Issue 3: errors at the authorization endpoint, black-box against the real worker under
-//! `wrangler dev`. A redirect URI that is not exactly a registered one, or a client that is not
-//! this issuer's, gets an error page and never a redirect; anything wrong after the redirect URI
-//! check goes back to the client with `state` and `iss`. Each test spawns its own worker
-//! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
+//! Errors at the authorization endpoint (OIDC Core §3.1.2.6): a redirect URI that is not exactly
+//! a registered one, or a client that is not this issuer's, gets an error page and never a
+//! redirect; anything wrong after the redirect URI check goes back to the client with `state`
+//! and `iss` (RFC 9207).
 
 use reqwest::header::LOCATION;
 use reqwest::Method;

@@ -1,9 +1,8 @@
-//! Issue 5: the client credentials grant, black-box against the real worker under `wrangler dev`:
-//! programmatic access accounts (AK/SK) get exactly the subset of the requested permissions they
-//! hold (by scope, wildcard or RFC 8707 `resource`), one audience per token; forged, unknown,
-//! disabled, wrong-secret and other-pool keys are refused; an application gets a token for its
-//! own permissions only, and only if it ticked the grant. Talks HTTP only; knows nothing of the
-//! crate's internals. Each test spawns its own worker (STYLE.md habit 11).
+//! The client credentials grant (RFC 6749 §4.4): programmatic access accounts (AK/SK) get exactly
+//! the subset of the requested permissions they hold (by scope, wildcard or RFC 8707
+//! `resource`), one audience per token; forged, unknown, disabled, wrong-secret and other-pool
+//! keys are refused; an application gets a token for its own permissions only, and only if it
+//! ticked the grant.
 //!
 //! Not covered, on purpose: an *expired* access key. AK/SK accounts have no expiry yet, so the
 //! refused-key table uses a *disabled* account instead.

@@ -1,10 +1,8 @@
-//! Issue 3: authorization code mode on its happy paths, black-box against the real worker under
-//! `wrangler dev`. An independent relying-party library (`openidconnect`) discovers the issuer,
-//! signs in with PKCE and verifies the id_token in every signing algorithm; the hosted service's
-//! guide works verbatim; the id_token carries the nonce and the claims of the granted scopes; a
-//! code delivered by form_post or asked for by POST is redeemed; userinfo takes the token in a
-//! header or a form. Each test spawns its own worker (STYLE.md habit 11). Depends on `common`
-//! (harness) and `flows` (browser; `flows::rp` for the application's calls).
+//! The authorization code flow on its happy paths. An independent relying-party library
+//! (`openidconnect`) discovers the issuer, signs in with PKCE and verifies the id_token in every
+//! signing algorithm; the hosted service's guide works verbatim; the id_token carries the nonce
+//! and the claims of the granted scopes; a code delivered by form_post or asked for by POST is
+//! redeemed; userinfo takes the token in a header or a form.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

@@ -1,14 +1,8 @@
-//! Redeeming authorization codes at the token endpoint, black-box against the real worker under
-//! `wrangler dev`:
-//! - issue 3: a code is single use (a replay revokes what it gave, 20 parallel redemptions give
-//!   one success), bound to its client and redirect URI, and to its PKCE challenge (RFC 7636);
-//!   a public client must use PKCE; wrong client credentials are `invalid_client` (RFC 6749
-//!   §2.3, §5.2); query and body parameters must not conflict;
-//! - issue 2: the atomic single-use take of a code in its Durable Object (25 concurrent takes,
-//!   one winner), through the admin-only debug API.
-//!
-//! Each test spawns its own worker (STYLE.md habit 11). Depends on `common` (harness) and
-//! `flows` (browser, `flows::rp`).
+//! Redeeming authorization codes at the token endpoint (RFC 6749 §4.1.3): a code is single use (a
+//! replay revokes what it gave, 20 parallel redemptions give one success, and its Durable Object
+//! lets exactly one of 25 concurrent takes win), bound to its client and redirect URI, and to
+//! its PKCE challenge (RFC 7636); a public client must use PKCE; wrong client credentials are
+//! `invalid_client` (RFC 6749 §2.3, §5.2); query and body parameters must not conflict.
 
 use futures::future::join_all;
 use reqwest::header::WWW_AUTHENTICATE;

@@ -1,9 +1,7 @@
-//! Issue 3: the consent page and the `prompt` and `max_age` parameters (OIDC Core §3.1.2.1,
-//! §3.1.2.6), black-box against the real worker under `wrangler dev`: denied consent answers
-//! `access_denied`, consent is remembered until `prompt=consent` or a wider scope, `prompt=none`
-//! answers `login_required` or `consent_required`, and `max_age=0` or `prompt=login` show the
-//! login page despite a session. Each test spawns its own worker (STYLE.md habit 11). Depends
-//! on `common` (harness) and `flows` (browser, `flows::rp`).
+//! The consent page and the `prompt` and `max_age` parameters (OIDC Core §3.1.2.1, §3.1.2.6):
+//! denied consent answers `access_denied`, consent is remembered until `prompt=consent` or a
+//! wider scope, `prompt=none` answers `login_required` or `consent_required`, and `max_age=0` or
+//! `prompt=login` show the login page despite a session.
 
 use std::time::Duration;
 

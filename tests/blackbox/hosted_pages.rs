@@ -1,8 +1,7 @@
-//! Issues 3 and 6: the hosted pages as a user meets them, black-box against the real worker
-//! under `wrangler dev` — the language (English or Simplified Chinese, from `ui_locales`
-//! first, then `Accept-Language`), the user pool's branding (colours through `brand.css`, a
-//! logo), and a consent the user gave being withdrawn (the next sign-in asks again). Each test
-//! spawns its own worker (STYLE.md habit 11). Depends on `common` and `flows`.
+//! The hosted pages as a user meets them: the language (English or Simplified Chinese, from
+//! `ui_locales` first, then `Accept-Language`), the user pool's branding (colours through
+//! `brand.css`, a logo), and a consent the user gave being withdrawn (the next sign-in asks
+//! again).
 
 use serde_json::json;
 

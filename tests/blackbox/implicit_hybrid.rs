@@ -1,9 +1,7 @@
-//! Black-box tests of issue 4 against the real worker under `wrangler dev`: the implicit
-//! (`id_token`, `id_token token`) and hybrid (`code id_token`, `code token`,
+//! The implicit (`id_token`, `id_token token`) and hybrid (`code id_token`, `code token`,
 //! `code id_token token`) response types (OIDC Core §3.2, §3.3), the fragment and form_post
 //! response modes, the nonce and the `at_hash`/`c_hash` bindings. Every id_token is checked by
 //! the independent RP crate `openidconnect` (fosite's habit: an outside client is the oracle).
-//! Talks HTTP only, through `common` and the `flows` browser; knows nothing of the crate.
 
 use std::collections::BTreeSet;
 

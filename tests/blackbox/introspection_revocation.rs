@@ -1,10 +1,8 @@
-//! Issue 5: token introspection (RFC 7662) and token revocation (RFC 7009), black-box against the
-//! real worker under `wrangler dev`: a client sees its own tokens with their fields and nothing of
-//! foreign, unknown or forged ones, only after authenticating; revoking a refresh token revokes
-//! its family and the access tokens issued from it, revoking an access token makes userinfo and
-//! introspection refuse it, unknown tokens answer 200, and another client's tokens are left
-//! alone. Talks HTTP only; knows nothing of the crate's internals. Each test spawns its own
-//! worker (STYLE.md habit 11).
+//! Token introspection (RFC 7662) and token revocation (RFC 7009): a client sees its own tokens
+//! with their fields and nothing of foreign, unknown or forged ones, only after authenticating;
+//! revoking a refresh token revokes its family and the access tokens issued from it, revoking an
+//! access token makes userinfo and introspection refuse it, unknown tokens answer 200, and
+//! another client's tokens are left alone.
 //!
 //! Not covered, on purpose: an *expired* token at introspection. The shortest access-token
 //! lifetime an application may set is 60 s, too long for a test; revoked, unknown and foreign

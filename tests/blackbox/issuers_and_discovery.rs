@@ -1,12 +1,9 @@
-//! Issuers, discovery and JWKS, black-box against the real worker under `wrangler dev`:
-//! - issue 2: both issuer styles (path and subdomain) serve truthful discovery and public-only
-//!   JWKS; a rotated signing key is published beside the old one; unknown subdomains and hosts
-//!   are 404, the admin API is served only on the console host, and each application only on
-//!   its own issuer;
-//! - issue 5: discovery advertises the introspection, revocation and end-session endpoints and
-//!   exactly the grants the application ticked.
-//!
-//! Talks HTTP only; knows nothing of the crate's internals.
+//! Issuers, discovery and JWKS: both issuer styles (path and subdomain) serve truthful discovery
+//! and public-only JWKS; a rotated signing key is published beside the old one; unknown
+//! subdomains and hosts are 404, the admin API is served only on the console host, and each
+//! application only on its own issuer; discovery lists only the response types and modes an
+//! application can use, the introspection, revocation and end-session endpoints, and exactly
+//! the grants it ticked.
 
 use std::collections::BTreeSet;
 
@@ -372,7 +369,7 @@ async fn rotated_key_is_published_beside_the_old_one() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery of the machine and legacy endpoints (issue 5)
+// Discovery of the machine and legacy endpoints
 
 #[tokio::test]
 async fn discovery_advertises_the_machine_and_legacy_endpoints_and_the_ticked_grants() {

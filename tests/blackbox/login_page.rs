@@ -1,9 +1,7 @@
-//! Issue 3: the hosted login page, black-box against the real worker under `wrangler dev`: one
-//! message for a wrong password and an unknown user, the per-account lock after five failures
-//! (whichever login names the account, and under 20 parallel guesses), blocked users, sign-in
-//! by username, email or phone, the session cookie's attributes, anti-framing headers and the
-//! CSRF check of the form. Each test spawns its own worker (STYLE.md habit 11). Depends on
-//! `common` (harness) and `flows` (browser, `flows::rp`).
+//! The hosted login page: one message for a wrong password and an unknown user, the per-account
+//! lock after five failures (whichever login names the account, and under 20 parallel guesses),
+//! blocked users, sign-in by username, email or phone, the session cookie's attributes,
+//! anti-framing headers and the CSRF check of the form.
 
 use futures::future::join_all;
 use reqwest::Method;

@@ -1,9 +1,8 @@
-//! Issue 5: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), black-box against the
-//! real worker under `wrangler dev`: an unregistered post-logout URI gets an error page and no
-//! redirect; a valid `id_token_hint` ends the session (redirecting with `state`, or showing the
-//! signed-out page) and kills the old cookie server-side; without a hint the user is asked, and
-//! only a confirmed POST with its CSRF token and cookie ends the session. Talks HTTP only; knows
-//! nothing of the crate's internals. Each test spawns its own worker (STYLE.md habit 11).
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an unregistered post-logout URI
+//! gets an error page and no redirect; a valid `id_token_hint` ends the session (redirecting
+//! with `state`, or showing the signed-out page) and kills the old cookie server-side; without
+//! a hint the user is asked, and only a confirmed POST with its CSRF token and cookie ends the
+//! session.
 
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;

@@ -1,5 +1,8 @@
-//! The black-box tests: one binary whose every test starts the real worker under `wrangler dev`
-//! (own port, own state, own secrets) and talks to it over HTTP like any client would.
+//! The black-box tests, one binary: every test starts the real worker under `wrangler dev` (own
+//! port, own fresh state, own secrets) and talks to it over HTTP as any client would, so tests
+//! share no fixture and run in any order, in parallel. The modules below `support` are named
+//! after the behaviour they cover; `support` holds what they share. Depends only on the built
+//! bundle (`build/index.js`), never on the crate's internals.
 
 mod support;
 

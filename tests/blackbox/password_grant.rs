@@ -1,9 +1,8 @@
-//! Issue 5: password mode (the legacy resource owner password grant), black-box against the real
-//! worker under `wrangler dev`: an id_token for `openid` and a working refresh token for
-//! `offline_access`, sign-in by username, email or phone, `unauthorized_client` where the grant
-//! is not ticked, the same answer for an unknown user and a wrong password, blocked users, and
-//! the lock that 20 parallel wrong passwords cannot outrun. Talks HTTP only; knows nothing of the
-//! crate's internals. Each test spawns its own worker (STYLE.md habit 11).
+//! The password grant (RFC 6749 §4.3, the legacy resource owner password credentials): an
+//! id_token for `openid` and a working refresh token for `offline_access`, sign-in by username,
+//! email or phone, `unauthorized_client` where the grant is not ticked, the same answer for an
+//! unknown user and a wrong password, blocked users, and the lock that 20 parallel wrong
+//! passwords cannot outrun.
 
 use serde_json::json;
 

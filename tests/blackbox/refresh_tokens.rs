@@ -1,8 +1,7 @@
-//! Issue 3: refresh tokens of the authorization code mode (RFC 6749 §6, OAuth 2.0 Security BCP
-//! §4.14), black-box against the real worker under `wrangler dev`: rotation with a new id_token,
-//! a grace window honoured once and not sliding, family revocation on reuse after it, binding to
-//! the client, and narrowing but not widening the scope. Each test spawns its own worker
-//! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
+//! Refresh tokens of the authorization code flow (RFC 6749 §6, OAuth 2.0 Security BCP §4.14):
+//! rotation with a new id_token, a grace window honoured once and not sliding, family
+//! revocation on reuse after it, binding to the client, and narrowing but not widening the
+//! scope.
 
 use std::time::Duration;
 
