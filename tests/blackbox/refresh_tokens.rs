@@ -1,9 +1,7 @@
 //! Refresh tokens of the authorization code flow (RFC 6749 §6, OAuth 2.0 Security BCP §4.14):
-//! rotation with a new id_token, a grace window honoured once and not sliding, family
-//! revocation on reuse after it, binding to the client, and narrowing but not widening the
-//! scope.
-
-use std::time::Duration;
+//! rotation with a new id_token, a just-rotated token honoured once more (the grace window)
+//! and the family revoked when it comes back again, binding to the client, and narrowing but
+//! not widening the scope.
 
 use serde_json::{json, Value};
 
@@ -64,69 +62,53 @@ async fn refresh_rotates_the_token_and_returns_a_new_id_token() {
     refresh(&app, &rp, rt1, None).await.expect_status(200);
 }
 
-/// OAuth 2.0 Security BCP §4.14.2: the grace window is for one lost response, so an old token
-/// is honoured once, within 10 s of its rotation; it must not become a sliding window that a
-/// thief can keep alive by replaying the old token every few seconds.
+/// OAuth 2.0 Security BCP §4.14.2: the grace window is for one lost response, so a token just
+/// rotated is honoured once more; presented again it is reuse, and the whole family (its newest
+/// refresh token and the access tokens issued from it) is revoked, so the window cannot become a
+/// sliding one that a thief keeps alive. That the window closes 10 s after the rotation is
+/// proven with a fixed clock by the native tests of the rotation rule.
 #[tokio::test]
-async fn a_rotated_refresh_token_is_honoured_only_once_inside_the_grace_window() {
-    let (app, rp, user) = setup().await;
-    // (case, pause before each replay of the old token)
-    let cases = [
-        ("immediate replays", Duration::from_millis(0)),
-        (
-            "replays 6 s apart (12 s after the rotation)",
-            Duration::from_secs(6),
-        ),
-    ];
-    let mut failures = Vec::new();
-    for (case, pause) in cases {
-        let t0 = offline_tokens(&app, &rp, &user, "openid offline_access").await;
-        let rt0 = t0["refresh_token"].as_str().unwrap_or("").to_string();
-        refresh(&app, &rp, &rt0, None).await.expect_status(200);
-        tokio::time::sleep(pause).await;
-        let retry = refresh(&app, &rp, &rt0, None).await;
-        if retry.status != 200 {
-            failures.push(format!(
-                "{case}: the first retry in the window was refused: {}",
-                retry.text
-            ));
-            continue;
-        }
-        tokio::time::sleep(pause).await;
-        let again = refresh(&app, &rp, &rt0, None).await;
-        if again.status == 200 {
-            failures.push(format!("{case}: the old token was honoured a second time"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[tokio::test]
-async fn reusing_a_rotated_refresh_token_after_the_grace_window_revokes_the_family() {
+async fn a_just_rotated_refresh_token_is_honoured_once_and_its_reuse_revokes_the_family() {
     let (app, rp, user) = setup().await;
     let t0 = offline_tokens(&app, &rp, &user, "openid offline_access").await;
     let rt0 = t0["refresh_token"].as_str().unwrap_or("").to_string();
     let r1 = refresh(&app, &rp, &rt0, None).await;
     r1.expect_status(200);
-    let rt1 = r1.json["refresh_token"].as_str().unwrap_or("").to_string();
     let at1 = r1.json["access_token"].as_str().unwrap_or("").to_string();
 
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    let r = refresh(&app, &rp, &rt0, None).await;
+    // The client lost the answer and retries with the token it still has.
+    let retry = refresh(&app, &rp, &rt0, None).await;
+    assert_eq!(
+        retry.status, 200,
+        "the first retry in the window was refused: {}",
+        retry.text
+    );
+    let rt2 = retry.json["refresh_token"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    let at2 = retry.json["access_token"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+
+    let again = refresh(&app, &rp, &rt0, None).await;
     assert_oauth_error(
-        "the rotated token after the window",
-        &r,
+        "the rotated token a second time",
+        &again,
         400,
         "invalid_grant",
     );
-    let r = refresh(&app, &rp, &rt1, None).await;
+    let r = refresh(&app, &rp, &rt2, None).await;
     assert_oauth_error("the newest token of the family", &r, 400, "invalid_grant");
-    let me = userinfo(&app, &rp.issuer, &at1).await;
-    assert_eq!(
-        me.status, 401,
-        "the family's access token is revoked: {}",
-        me.text
-    );
+    for (case, at) in [("first", &at1), ("second", &at2)] {
+        let me = userinfo(&app, &rp.issuer, at).await;
+        assert_eq!(
+            me.status, 401,
+            "the family's {case} access token is revoked: {}",
+            me.text
+        );
+    }
 }
 
 #[tokio::test]
