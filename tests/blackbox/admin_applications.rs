@@ -1,8 +1,9 @@
 //! The admin API's front door and its applications: health, authentication by the admin token,
 //! the OpenAPI document; an application is created with credentials, its issuer and the
-//! documented defaults, refused by field when the input is invalid, refused when its subdomain
-//! is taken; it is read and listed without its secret, patched (and discovery sees the change
-//! on the next request), deleted, its secret rotated; unknown ids are 404.
+//! documented defaults, refused by field when the input is invalid (a public application may not
+//! tick client_credentials, at creation or by a PATCH), refused when its subdomain is taken; it
+//! is read and listed without its secret, patched (and discovery sees the change on the next
+//! request), deleted, its secret rotated; unknown ids are 404.
 
 use std::collections::BTreeSet;
 
@@ -214,6 +215,68 @@ async fn invalid_application_input_is_400_naming_the_field() {
         "refused input created applications: {}",
         list.text
     );
+}
+
+/// RFC 6749 §4.4: the client credentials grant is for confidential clients; a public client
+/// (`token_endpoint_auth_method: none`) has no secret to authenticate with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_public_application_that_ticks_client_credentials_is_400_naming_grant_types() {
+    let app = TestApp::spawn().await;
+    let mut body = application_body();
+    body["token_endpoint_auth_method"] = json!("none");
+    body["grant_types"] = json!(["authorization_code", "client_credentials"]);
+    let r = app.admin().post("/api/v1/applications", &body).await;
+    assert_invalid_field(
+        "public application with client_credentials",
+        &r,
+        Some("grant_types"),
+    );
+    let list = app.admin().get("/api/v1/applications").await;
+    list.expect_status(200);
+    assert!(
+        items(&list).is_empty(),
+        "the refused application was created: {}",
+        list.text
+    );
+}
+
+/// The same rule holds whichever half of it a PATCH changes, and a refused PATCH changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patching_an_application_into_a_public_one_with_client_credentials_is_400_naming_grant_types(
+) {
+    let app = TestApp::spawn().await;
+    let public = app
+        .create_application(json!({"token_endpoint_auth_method": "none"}))
+        .await;
+    let machine = app
+        .create_application(json!({"grant_types": ["client_credentials"]}))
+        .await;
+    // (case, application, PATCH body, the field it must leave as it was)
+    let cases = [
+        (
+            "a public application adding client_credentials",
+            &public,
+            json!({"grant_types": ["authorization_code", "refresh_token", "client_credentials"]}),
+            "grant_types",
+        ),
+        (
+            "a client_credentials application becoming public",
+            &machine,
+            json!({"token_endpoint_auth_method": "none"}),
+            "token_endpoint_auth_method",
+        ),
+    ];
+    for (case, client, patch, kept) in cases {
+        let path = format!("/api/v1/applications/{}", client.client_id);
+        let r = app.admin().patch(&path, &patch).await;
+        assert_invalid_field(case, &r, Some("grant_types"));
+        let got = app.admin().get(&path).await;
+        got.expect_status(200);
+        assert_eq!(
+            got.json[kept], client[kept],
+            "{case}: {kept} after the refusal"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
