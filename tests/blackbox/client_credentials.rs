@@ -2,7 +2,7 @@
 //! the subset of the requested permissions they hold (by scope, wildcard or RFC 8707
 //! `resource`), one audience per token; forged, unknown, disabled, wrong-secret and other-pool
 //! keys are refused; an application gets a token for its own permissions only, and only if it
-//! ticked the grant.
+//! ticked the grant and is a confidential client.
 //!
 //! Not covered, on purpose: an *expired* access key. AK/SK accounts have no expiry yet, so the
 //! refused-key table uses a *disabled* account instead.
@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::support::applications::Application;
-use crate::support::json::{field, set};
+use crate::support::json::{field, set, str_list};
 use crate::support::jwt;
 use crate::support::tokens::{assert_oauth_error, audiences, client_credentials, scope_set, Auth};
 use crate::support::worker::{random_b64, TestApp};
@@ -468,6 +468,63 @@ async fn client_credentials_at_an_application_that_did_not_tick_it_is_unauthoriz
         ("an access account", Auth::Basic(&ak, &sk)),
     ] {
         let r = client_credentials(&app, &client.issuer, auth, &form).await;
+        assert_oauth_error(case, &r, 400, "unauthorized_client");
+        assert!(r.json.get("access_token").is_none(), "{case}: {}", r.text);
+    }
+}
+
+/// RFC 6749 §4.4: only a confidential client may use the grant. A public application whose
+/// stored record ticks client_credentials (records written before the admin API refused that
+/// combination can) authenticates with its client id alone and must get no token, even for a
+/// permission it holds. The record is written as it is through the admin-only debug probe.
+#[tokio::test]
+async fn a_public_application_stored_with_client_credentials_is_unauthorized_client() {
+    let app = TestApp::spawn().await;
+    create_resources(&app, None).await;
+    let client = app
+        .create_application(json!({"token_endpoint_auth_method": "none"}))
+        .await;
+    let path = format!("/api/v1/applications/{}", client.client_id);
+    let view = app.admin().get(&path).await;
+    view.expect_status(200);
+
+    // The stored record: the admin view without its view-only `issuer`, with the sealed secret
+    // the view leaves out, ticking the grant and holding a permission.
+    let mut record = view.json.clone();
+    if let Some(o) = record.as_object_mut() {
+        o.remove("issuer");
+    }
+    let mut grants = str_list(&view.json["grant_types"]);
+    grants.push("client_credentials".into());
+    record["grant_types"] = json!(grants);
+    record["token_endpoint_auth_method"] = json!("none");
+    record["client_secret_encrypted"] = json!("");
+    record["permissions"] = json!(["orders:read"]);
+    let r = app
+        .admin()
+        .put("/api/v1/debug/raw-application", &record)
+        .await;
+    assert!(
+        r.status.is_success(),
+        "PUT /api/v1/debug/raw-application: {} {}",
+        r.status,
+        r.excerpt()
+    );
+    let stored = app.admin().get(&path).await;
+    stored.expect_status(200);
+    assert!(
+        str_list(&stored.json["grant_types"]).contains(&"client_credentials".to_string()),
+        "the record was stored as written: {}",
+        stored.text
+    );
+
+    let cases: [(&str, &[(&str, &str)]); 2] = [
+        ("no scope", &[]),
+        ("a permission it holds", &[("scope", "orders:read")]),
+    ];
+    for (case, params) in cases {
+        let auth = Auth::Id(&client.client_id);
+        let r = client_credentials(&app, &client.issuer, auth, params).await;
         assert_oauth_error(case, &r, 400, "unauthorized_client");
         assert!(r.json.get("access_token").is_none(), "{case}: {}", r.text);
     }

@@ -414,6 +414,10 @@ impl Admin<'_> {
         .await
     }
 
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        send(self.request(Method::PUT, path).json(body)).await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Reply {
         send(self.request(Method::PATCH, path).json(body)).await
     }
