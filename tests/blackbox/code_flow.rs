@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::support::applications::{setup, Application};
-use crate::support::authorize::{code_for, code_params, fresh_code, param, with};
+use crate::support::authorize::{code_params, fresh_code, param, sign_in, with};
 use crate::support::browser::{Browser, Consent, Delivered};
 use crate::support::jwt;
 use crate::support::tokens::{redeem, refresh, userinfo};
@@ -329,8 +329,9 @@ async fn the_id_token_carries_the_nonce_and_the_claims_of_the_granted_scopes() {
     let (app, rp, user) = setup().await;
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid profile email");
     let nonce = param(&params, "nonce").unwrap_or_default();
-    let code = code_for(&mut Browser::new(&app), &rp, &user, &params).await;
-    let t = redeem(&app, &rp, &code, None).await;
+    let cb = sign_in(&app, &rp, &user, &params).await;
+    let code = cb.param("code");
+    let t = redeem(&app, &rp, code, None).await;
     t.expect_status(200);
     let c = jwt::claims(t.json["id_token"].as_str().unwrap_or(""));
     assert_eq!(c["nonce"], nonce);

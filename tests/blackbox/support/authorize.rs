@@ -107,20 +107,6 @@ pub async fn sign_in(
         .callback()
 }
 
-/// Signs `user` in through `browser` with `params` (allowing consent) and returns the code.
-pub async fn code_for(
-    browser: &mut Browser,
-    client: &Application,
-    user: &TestUser,
-    params: &[(&str, String)],
-) -> String {
-    let cb = browser
-        .sign_in(&client.issuer, params, user, Consent::Allow)
-        .await
-        .callback();
-    cb.param("code").to_string()
-}
-
 /// A code for the standard request plus `extra` parameters, through a fresh browser.
 pub async fn fresh_code(
     app: &TestApp,
@@ -133,5 +119,8 @@ pub async fn fresh_code(
     for (k, v) in extra {
         params = with(params, k, v);
     }
-    code_for(&mut Browser::new(app), client, user, &params).await
+    sign_in(app, client, user, &params)
+        .await
+        .param("code")
+        .to_string()
 }
