@@ -1,23 +1,21 @@
-//! Issuers, discovery and JWKS, black-box against the real worker under `wrangler dev`:
-//! - issue 2: both issuer styles (path and subdomain) serve truthful discovery and public-only
-//!   JWKS; a rotated signing key is published beside the old one; unknown subdomains and hosts
-//!   are 404, the admin API is served only on the console host, and each application only on
-//!   its own issuer;
-//! - issue 5: discovery advertises the introspection, revocation and end-session endpoints and
-//!   exactly the grants the application ticked.
-//!
-//! Talks HTTP only; knows nothing of the crate's internals.
-
-mod common;
+//! Issuers, discovery and JWKS: both issuer styles (path and subdomain) serve truthful discovery
+//! and public-only JWKS; a rotated signing key is published beside the old one; unknown
+//! subdomains and hosts are 404, the admin API is served only on the console host, and each
+//! application only on its own issuer; discovery lists only the response types and modes an
+//! application can use, the introspection, revocation and end-session endpoints, and exactly
+//! the grants it ticked.
 
 use std::collections::BTreeSet;
 
-use common::admin_api::{assert_invalid_field, items, str_list};
-use common::oauth::{create_app, s, set};
-use common::{send, unique, Options, Reply, TestApp};
+use openidconnect::core::CoreProviderMetadata;
+use openidconnect::IssuerUrl;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
+
+use crate::support::applications::Application;
+use crate::support::json::{assert_invalid_field, items, set, str_set};
+use crate::support::worker::{send, unique, Options, Reply, TestApp};
 
 const BASE: &str = "id.example.test";
 
@@ -29,10 +27,8 @@ fn subdomain_style() -> Options {
 
 /// The checks every issuer must pass: discovery names the issuer exactly, hangs every endpoint
 /// off it, advertises the ticked response types, and the JWKS holds public signing keys only.
-async fn assert_discovery_and_jwks_are_truthful(app: &TestApp, created: &Value) {
-    let issuer = created["issuer"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no issuer in {created}"));
+async fn assert_discovery_and_jwks_are_truthful(app: &TestApp, created: &Application) {
+    let issuer = created.issuer.as_str();
     let d = app
         .get_url(&format!("{issuer}/.well-known/openid-configuration"))
         .await;
@@ -67,12 +63,9 @@ async fn assert_discovery_and_jwks_are_truthful(app: &TestApp, created: &Value) 
     for k in ["authorization_endpoint", "token_endpoint"] {
         assert!(obj.contains_key(k), "discovery lacks {k}: {}", d.text);
     }
-    let advertised: BTreeSet<String> = str_list(&d.json["response_types_supported"])
-        .into_iter()
-        .collect();
-    let ticked: BTreeSet<String> = str_list(&created["response_types"]).into_iter().collect();
     assert_eq!(
-        advertised, ticked,
+        str_set(&d.json["response_types_supported"]),
+        str_set(&created["response_types"]),
         "response_types_supported vs the application's response types"
     );
 
@@ -111,22 +104,18 @@ async fn assert_discovery_and_jwks_are_truthful(app: &TestApp, created: &Value) 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn path_style_issuer_serves_truthful_discovery_and_public_jwks() {
     let app = TestApp::spawn().await;
-    let created = app
-        .create_application(app.application_body("pathstyle"))
-        .await;
-    let sub = created["subdomain"].as_str().unwrap_or_default();
-    assert_eq!(created["issuer"], format!("{}/{sub}/oidc", app.origin));
+    let created = app.create_application(json!({})).await;
+    let sub = &created.subdomain;
+    assert_eq!(created.issuer, format!("{}/{sub}/oidc", app.origin));
     assert_discovery_and_jwks_are_truthful(&app, &created).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subdomain_style_issuer_serves_truthful_discovery_and_public_jwks() {
     let app = TestApp::spawn_with(subdomain_style()).await;
-    let created = app
-        .create_application(app.application_body("substyle"))
-        .await;
-    let sub = created["subdomain"].as_str().unwrap_or_default();
-    assert_eq!(created["issuer"], format!("http://{sub}.{BASE}/oidc"));
+    let created = app.create_application(json!({})).await;
+    let sub = &created.subdomain;
+    assert_eq!(created.issuer, format!("http://{sub}.{BASE}/oidc"));
     assert_discovery_and_jwks_are_truthful(&app, &created).await;
 }
 
@@ -135,13 +124,8 @@ async fn unknown_subdomain_or_host_is_404_in_both_styles() {
     let (path_app, sub_app) =
         tokio::join!(TestApp::spawn(), TestApp::spawn_with(subdomain_style()));
     // Some application exists, so a 404 is about the name, not an empty store.
-    path_app
-        .create_application(path_app.application_body("exists"))
-        .await;
-    let known = sub_app
-        .create_application(sub_app.application_body("exists"))
-        .await;
-    let known_sub = known["subdomain"].as_str().unwrap_or_default().to_string();
+    path_app.create_application(json!({})).await;
+    let known_sub = sub_app.create_application(json!({})).await.subdomain;
     let nosuch = unique("nosuch");
 
     for suffix in [
@@ -191,11 +175,8 @@ async fn unknown_subdomain_or_host_is_404_in_both_styles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_api_is_served_only_on_the_console_host() {
     let app = TestApp::spawn_with(subdomain_style()).await;
-    let created = app.create_application(app.application_body("tenant")).await;
-    let host = format!(
-        "{}.{BASE}",
-        created["subdomain"].as_str().unwrap_or_default()
-    );
+    let created = app.create_application(json!({})).await;
+    let host = format!("{}.{BASE}", created.subdomain);
     for path in ["/api/v1/applications", "/oidc/api/v1/applications"] {
         let r = send(
             app.with_host(Method::GET, &host, path)
@@ -216,16 +197,18 @@ async fn each_application_is_served_only_on_its_own_issuer() {
     let (path_app, sub_app) =
         tokio::join!(TestApp::spawn(), TestApp::spawn_with(subdomain_style()));
     for app in [&path_app, &sub_app] {
-        let mut first = app.application_body("first");
-        first["response_types"] = json!(["code"]);
-        let mut second = app.application_body("second");
-        second["grant_types"] = json!(["authorization_code", "implicit"]);
-        second["response_types"] = json!(["code", "id_token"]);
-        let a = app.create_application(first).await;
-        let b = app.create_application(second).await;
-        assert_ne!(a["issuer"], b["issuer"]);
+        let a = app
+            .create_application(json!({"response_types": ["code"]}))
+            .await;
+        let b = app
+            .create_application(json!({
+                "grant_types": ["authorization_code", "implicit"],
+                "response_types": ["code", "id_token"],
+            }))
+            .await;
+        assert_ne!(a.issuer, b.issuer);
         for created in [&a, &b] {
-            let issuer = created["issuer"].as_str().unwrap_or_default();
+            let issuer = created.issuer.as_str();
             let d = app
                 .get_url(&format!("{issuer}/.well-known/openid-configuration"))
                 .await;
@@ -234,16 +217,74 @@ async fn each_application_is_served_only_on_its_own_issuer() {
                 d.json["issuer"], issuer,
                 "discovery served for the wrong application"
             );
-            let advertised: BTreeSet<String> = str_list(&d.json["response_types_supported"])
-                .into_iter()
-                .collect();
-            let ticked: BTreeSet<String> =
-                str_list(&created["response_types"]).into_iter().collect();
             assert_eq!(
-                advertised, ticked,
+                str_set(&d.json["response_types_supported"]),
+                str_set(&created["response_types"]),
                 "{issuer} advertises another application's types"
             );
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response types and modes
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_lists_only_usable_response_types_and_the_modes_they_need() {
+    let app = TestApp::spawn().await;
+    let all = &[
+        "code",
+        "id_token",
+        "id_token token",
+        "code id_token",
+        "code token",
+        "code id_token token",
+    ][..];
+    let code = &["code"][..];
+    let (with_fragment, without) = (
+        &["query", "fragment", "form_post"][..],
+        &["query", "form_post"][..],
+    );
+    let implicit = &["id_token", "id_token token"][..];
+    // (grants, ticked types, listed types, listed modes)
+    let cases = [
+        (json!(["authorization_code"]), code, code, without),
+        (
+            json!(["authorization_code", "implicit"]),
+            all,
+            all,
+            with_fragment,
+        ),
+        (json!(["authorization_code"]), all, code, without),
+        (json!(["implicit"]), all, implicit, with_fragment),
+    ];
+    for (grants, ticked, listed, modes) in cases {
+        let case = format!("grants {grants}, ticked {ticked:?}");
+        let settings = json!({"grant_types": grants, "response_types": ticked});
+        let issuer = app.create_application(settings).await.issuer;
+        let d = app
+            .get_url(&format!("{issuer}/.well-known/openid-configuration"))
+            .await;
+        d.expect_status(200);
+        assert_eq!(
+            str_set(&d.json["response_types_supported"]),
+            set(listed),
+            "{case}"
+        );
+        assert_eq!(
+            str_set(&d.json["response_modes_supported"]),
+            set(modes),
+            "{case}"
+        );
+        // The RP library reads the same document.
+        let url = IssuerUrl::new(issuer.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let md = CoreProviderMetadata::discover_async(url, &app.client).await;
+        let md = md.unwrap_or_else(|e| panic!("{case}: openidconnect cannot read it: {e:?}"));
+        assert_eq!(
+            md.response_types_supported().len(),
+            listed.len(),
+            "{case}: as the RP reads it"
+        );
     }
 }
 
@@ -253,11 +294,8 @@ async fn each_application_is_served_only_on_its_own_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotated_key_is_published_beside_the_old_one() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("keys")).await;
-    let jwks_uri = format!(
-        "{}/.well-known/jwks.json",
-        created["issuer"].as_str().unwrap_or_default()
-    );
+    let created = app.create_application(json!({})).await;
+    let jwks_uri = format!("{}/.well-known/jwks.json", created.issuer);
     let kids = |r: &Reply| -> BTreeSet<String> {
         r.json["keys"]
             .as_array()
@@ -331,7 +369,7 @@ async fn rotated_key_is_published_beside_the_old_one() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Discovery of the machine and legacy endpoints (issue 5)
+// Discovery of the machine and legacy endpoints
 
 #[tokio::test]
 async fn discovery_advertises_the_machine_and_legacy_endpoints_and_the_ticked_grants() {
@@ -341,8 +379,8 @@ async fn discovery_advertises_the_machine_and_legacy_endpoints_and_the_ticked_gr
         ("legacy", &["password", "refresh_token"]),
     ];
     for (prefix, grants) in cases {
-        let client = create_app(&app, prefix, grants, json!({})).await;
-        let issuer = s(&client, "issuer");
+        let client = app.create_application(json!({"grant_types": grants})).await;
+        let issuer = client.issuer.as_str();
         let d = app
             .get_url(&format!("{issuer}/.well-known/openid-configuration"))
             .await;
@@ -354,15 +392,8 @@ async fn discovery_advertises_the_machine_and_legacy_endpoints_and_the_ticked_gr
         ] {
             assert_eq!(d.json[key], format!("{issuer}{path}"), "{prefix}: {key}");
         }
-        let advertised: BTreeSet<String> = d.json["grant_types_supported"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{prefix}: no grant_types_supported: {}", d.text))
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
         assert_eq!(
-            advertised,
+            str_set(&d.json["grant_types_supported"]),
             set(grants),
             "{prefix}: grant_types_supported vs the ticked grants"
         );

@@ -1,79 +1,32 @@
 //! A small scripted browser for the front channel: follows the worker's redirects, keeps its
 //! cookies in a jar the test can read and change, fills in the hosted login and consent pages,
 //! and stops at the client's redirect URI (query, fragment or form_post) or at the first page it
-//! cannot handle. Depends only on `common` (HTTP helpers), never on the crate's internals.
+//! cannot handle. Depends on `worker` (HTTP), `html` (reading pages) and `applications` (the
+//! user who signs in), never on the crate's internals.
 //!
 //! Typical use:
 //!
 //! ```ignore
 //! let mut browser = Browser::new(&app);
-//! let done = browser.sign_in(&issuer, &params, "alice", "pw", Consent::Allow).await;
+//! let done = browser.sign_in(&issuer, &params, &user, Consent::Allow).await;
 //! let code = done.callback().param("code");
 //! ```
-#![allow(dead_code)] // Each test binary uses a different subset of the helpers.
-
-pub mod rp;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use reqwest::header::{COOKIE, HOST, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ACCEPT_LANGUAGE, COOKIE, HOST, LOCATION, SET_COOKIE,
+};
 use reqwest::{Client, Method, RequestBuilder, Url};
-use sha2::{Digest, Sha256};
+use serde::Serialize;
 
-use crate::common::{random_b64, send, Reply, TestApp};
+use super::applications::TestUser;
+use super::html::{tags, Form};
+use super::worker::{send, Reply, TestApp};
 
 /// How many redirects the browser follows before giving up (a loop is a bug).
 const MAX_HOPS: usize = 10;
-
-// ---------------------------------------------------------------------------------------------
-// PKCE (RFC 7636)
-
-/// A PKCE verifier and its challenge.
-#[derive(Debug, Clone)]
-pub struct Pkce {
-    pub verifier: String,
-    pub challenge: String,
-    /// `S256` or `plain`.
-    pub method: &'static str,
-}
-
-impl Pkce {
-    /// RFC 7636 §4.2: `BASE64URL(SHA256(verifier))`; a 43-character verifier from 32 random bytes.
-    pub fn s256() -> Pkce {
-        let verifier = random_b64(32);
-        let challenge = s256_challenge(&verifier);
-        Pkce {
-            verifier,
-            challenge,
-            method: "S256",
-        }
-    }
-
-    /// The `plain` method: the challenge is the verifier.
-    pub fn plain() -> Pkce {
-        let verifier = random_b64(32);
-        Pkce {
-            challenge: verifier.clone(),
-            verifier,
-            method: "plain",
-        }
-    }
-
-    /// `code_challenge` and `code_challenge_method` for an authorization request.
-    pub fn params(&self) -> [(&'static str, String); 2] {
-        [
-            ("code_challenge", self.challenge.clone()),
-            ("code_challenge_method", self.method.to_string()),
-        ]
-    }
-}
-
-pub fn s256_challenge(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Cookies (RFC 6265, the parts the worker uses: Path, Domain, Max-Age)
@@ -134,115 +87,6 @@ fn parse_set_cookie(raw: &str, host: &str, request_path: &str) -> Option<(Cookie
         }
     }
     Some((cookie, expired))
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTML (just enough to read the hosted pages and form_post pages)
-
-/// Undoes the escapes `html_escape` and common HTML writers produce.
-pub fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
-/// The attributes of a start tag body (`input type="hidden" name="a" value="b"`).
-fn attributes(tag: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut rest = tag;
-    while let Some(eq) = rest.find('=') {
-        let name = rest[..eq]
-            .split_whitespace()
-            .last()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let after = rest[eq + 1..].trim_start();
-        let (value, tail) = match after.chars().next() {
-            Some(q @ ('"' | '\'')) => match after[1..].find(q) {
-                Some(end) => (&after[1..1 + end], &after[2 + end..]),
-                None => (&after[1..], ""),
-            },
-            _ => {
-                let end = after.find(char::is_whitespace).unwrap_or(after.len());
-                (&after[..end], &after[end..])
-            }
-        };
-        if !name.is_empty() {
-            out.insert(name, html_unescape(value));
-        }
-        rest = tail;
-    }
-    out
-}
-
-/// Every start tag `<{name} ...>` in `html`, as attribute maps.
-pub fn tags(html: &str, name: &str) -> Vec<BTreeMap<String, String>> {
-    let open = format!("<{name}");
-    let lower = html.to_ascii_lowercase();
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(&open) {
-        let start = from + i + open.len();
-        let next = lower[start..].chars().next();
-        if next.is_some_and(|c| c.is_whitespace() || c == '>' || c == '/') {
-            let end = html[start..]
-                .find('>')
-                .map(|e| start + e)
-                .unwrap_or(html.len());
-            out.push(attributes(&html[start..end]));
-            from = end;
-        } else {
-            from = start;
-        }
-    }
-    out
-}
-
-/// The first `<form>` of a page: its action and its hidden inputs (a form_post response, or a
-/// hosted page's CSRF field).
-#[derive(Debug, Clone)]
-pub struct Form {
-    pub action: String,
-    pub method: String,
-    pub hidden: Vec<(String, String)>,
-}
-
-impl Form {
-    pub fn parse(html: &str) -> Option<Form> {
-        let form = tags(html, "form").into_iter().next()?;
-        let hidden = tags(html, "input")
-            .into_iter()
-            .filter(|a| {
-                a.get("type")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("hidden"))
-            })
-            .filter_map(|a| {
-                Some((
-                    a.get("name")?.clone(),
-                    a.get("value").cloned().unwrap_or_default(),
-                ))
-            })
-            .collect();
-        Some(Form {
-            action: form.get("action").cloned().unwrap_or_default(),
-            method: form
-                .get("method")
-                .cloned()
-                .unwrap_or_else(|| "get".into())
-                .to_ascii_lowercase(),
-            hidden,
-        })
-    }
-
-    pub fn field(&self, name: &str) -> Option<&str> {
-        self.hidden
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -330,7 +174,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn describe(&self) -> String {
+    /// Where the browser stopped, for failure messages.
+    pub fn describe(&self) -> String {
         match self {
             Outcome::Callback(c) => format!("callback {}", c.url),
             Outcome::Login(p) => format!(
@@ -413,9 +258,21 @@ pub struct Browser {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Browser {
+        Browser::with_headers(app, HeaderMap::new())
+    }
+
+    /// A browser whose every request says `Accept-Language: {languages}`.
+    pub fn speaking(app: &TestApp, languages: &str) -> Browser {
+        let value = HeaderValue::from_str(languages)
+            .unwrap_or_else(|e| panic!("Accept-Language `{languages}`: {e}"));
+        Browser::with_headers(app, HeaderMap::from_iter([(ACCEPT_LANGUAGE, value)]))
+    }
+
+    fn with_headers(app: &TestApp, headers: HeaderMap) -> Browser {
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))
+            .default_headers(headers)
             .build()
             .unwrap_or_else(|e| panic!("building the browser client: {e}"));
         Browser {
@@ -527,7 +384,7 @@ impl Browser {
         self.send(url, rb).await
     }
 
-    pub async fn post_form(&mut self, url: &str, form: &[(String, String)]) -> Reply {
+    pub async fn post_form<F: Serialize + ?Sized>(&mut self, url: &str, form: &F) -> Reply {
         let rb = self.request(Method::POST, url).form(form);
         self.send(url, rb).await
     }
@@ -593,32 +450,31 @@ impl Browser {
         self.follow(issuer, action, reply).await
     }
 
-    /// Authorize, sign in on the login page if it is shown, answer the consent page if it is
-    /// shown (unless `consent` is `Stop`), and return where the browser ended up.
+    /// Authorize, sign `user` in on the login page if it is shown, answer the consent page if
+    /// it is shown (unless `consent` is `Stop`), and return where the browser ended up.
     pub async fn sign_in(
         &mut self,
         issuer: &str,
         params: &[(&str, String)],
-        login: &str,
-        password: &str,
+        user: &TestUser,
         consent: Consent,
     ) -> Outcome {
         let first = self.authorize(issuer, params).await;
-        self.complete(issuer, first, login, password, consent).await
+        self.complete(issuer, first, user, consent).await
     }
 
-    /// Carries an outcome on through the login and consent pages.
+    /// Carries an outcome on through the login (as `user`) and consent pages.
     pub async fn complete(
         &mut self,
         issuer: &str,
         at: Outcome,
-        login: &str,
-        password: &str,
+        user: &TestUser,
         consent: Consent,
     ) -> Outcome {
         let at = match at {
             Outcome::Login(page) if page.reply.status.is_success() => {
-                self.submit_login(issuer, &page, login, password).await
+                self.submit_login(issuer, &page, &user.username, &user.password)
+                    .await
             }
             other => other,
         };
@@ -726,86 +582,4 @@ fn classify(issuer: &str, url: String, reply: Reply) -> Outcome {
         return Outcome::Consent(Page { url, form, reply });
     }
     Outcome::Stopped { url, reply }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Set-up shortcuts shared by the flow tests
-
-/// A user with a known password on the default pool.
-#[derive(Debug, Clone)]
-pub struct TestUser {
-    pub id: String,
-    pub username: String,
-    pub password: String,
-    pub email: String,
-    pub phone: String,
-}
-
-/// Creates a user with a unique username, an email, a phone number and a name.
-pub async fn create_user(app: &TestApp) -> TestUser {
-    let username = crate::common::unique("user");
-    let password = format!("pw-{}", random_b64(12));
-    let email = format!("{username}@example.com");
-    let phone = format!("+1555{:07}", u32::from_le_bytes(rand4()) % 10_000_000);
-    let v = app
-        .create_user(serde_json::json!({
-            "username": username,
-            "password": password,
-            "email": email,
-            "email_verified": true,
-            "phone_number": phone,
-            "name": format!("Test {username}"),
-        }))
-        .await;
-    let id = v["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("user without id: {v}"))
-        .to_string();
-    TestUser {
-        id,
-        username,
-        password,
-        email,
-        phone,
-    }
-}
-
-fn rand4() -> [u8; 4] {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).unwrap_or_else(|e| panic!("getrandom: {e}"));
-    b
-}
-
-/// The standard code-flow parameters (`response_type=code`, `scope`, a random `state` and
-/// `nonce`) for `client_id` and `redirect_uri`; add or override with [`with`].
-pub fn code_params(
-    client_id: &str,
-    redirect_uri: &str,
-    scope: &str,
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("client_id", client_id.to_string()),
-        ("response_type", "code".to_string()),
-        ("scope", scope.to_string()),
-        ("redirect_uri", redirect_uri.to_string()),
-        ("state", random_b64(12)),
-        ("nonce", random_b64(12)),
-    ]
-}
-
-/// `params` with `key` set to `value` (replaced if present).
-pub fn with(
-    mut params: Vec<(&'static str, String)>,
-    key: &'static str,
-    value: &str,
-) -> Vec<(&'static str, String)> {
-    params.retain(|(k, _)| *k != key);
-    params.push((key, value.to_string()));
-    params
-}
-
-/// `params` without `key`.
-pub fn without(mut params: Vec<(&'static str, String)>, key: &str) -> Vec<(&'static str, String)> {
-    params.retain(|(k, _)| *k != key);
-    params
 }

@@ -1,20 +1,16 @@
-//! Issue 3: the hosted login page, black-box against the real worker under `wrangler dev`: one
-//! message for a wrong password and an unknown user, the per-account lock after five failures
-//! (whichever login names the account, and under 20 parallel guesses), blocked users, sign-in
-//! by username, email or phone, the session cookie's attributes, anti-framing headers and the
-//! CSRF check of the form. Each test spawns its own worker (STYLE.md habit 11). Depends on
-//! `common` (harness) and `flows` (browser, `flows::rp`).
-
-mod common;
-mod flows;
+//! The hosted login page: one message for a wrong password and an unknown user, the per-account
+//! lock after five failures (whichever login names the account, and under 20 parallel guesses),
+//! blocked users, sign-in by username, email or phone, the session cookie's attributes,
+//! anti-framing headers and the CSRF check of the form.
 
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::json;
 
-use common::{send, TestApp};
-use flows::rp::{describe, new_rp, setup};
-use flows::{code_params, create_user, Browser, Outcome};
+use crate::support::applications::setup;
+use crate::support::authorize::code_params;
+use crate::support::browser::{resolve, Browser, Outcome};
+use crate::support::worker::{send, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // The hosted login page
@@ -115,7 +111,7 @@ async fn the_lock_holds_whichever_login_names_the_account() {
     let mut failures = Vec::new();
     for (case, guesses, then) in cases {
         // A fresh account per case, so one case's lock does not decide the next.
-        let user = create_user(&app).await;
+        let user = app.create_user(json!({})).await;
         let swap = |l: &str| {
             if l == name {
                 user.username.clone()
@@ -146,7 +142,7 @@ async fn the_lock_holds_whichever_login_names_the_account() {
             Outcome::Login(p) if p.reply.status == 429 && !signed_in => {}
             other => failures.push(format!(
                 "{case}: signed in = {signed_in}, {}",
-                describe(&other)
+                other.describe()
             )),
         }
     }
@@ -170,7 +166,7 @@ async fn parallel_wrong_passwords_cannot_outrun_the_lock() {
         )
         .await
         .login();
-    let action = flows::resolve(&page.url, &page.form.action);
+    let action = resolve(&page.url, &page.form.action);
     let mut form = page.form.hidden.clone();
     form.push(("login".into(), user.username.clone()));
     form.push(("password".into(), "wrong-password".into()));
@@ -222,17 +218,16 @@ async fn a_blocked_user_cannot_sign_in() {
 #[tokio::test]
 async fn users_sign_in_with_username_email_or_phone_and_get_a_session_cookie() {
     let app = TestApp::spawn().await;
-    let rp = new_rp(&app, json!({})).await;
+    let rp = app.create_application(json!({})).await;
     let user = app
-        .create_user(json!({"username": common::unique("u"), "password": "correct horse", "email": "p@example.com", "phone_number": "+15551234567"}))
+        .create_user(json!({"email": "p@example.com", "phone_number": "+15551234567"}))
         .await;
-    let username = user["username"].as_str().unwrap_or("").to_string();
-    for login in [username.as_str(), "p@example.com", "+15551234567"] {
+    for login in [user.username.as_str(), "p@example.com", "+15551234567"] {
         let mut browser = Browser::new(&app);
         let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
         let page = browser.authorize(&rp.issuer, &params).await.login();
         let after = browser
-            .submit_login(&rp.issuer, &page, login, "correct horse")
+            .submit_login(&rp.issuer, &page, login, &user.password)
             .await;
         assert!(
             matches!(after, Outcome::Consent(_) | Outcome::Callback(_)),

@@ -1,14 +1,24 @@
-//! Reading the admin API's answers (issue 2): the `items` of a list, a 400 that names the
-//! offending field, and a JSON list of strings (applications' and discovery's lists alike).
-//! Shared by `admin_applications`, `admin_users_and_access` and `issuers_and_discovery`; depends
-//! only on the harness.
-#![allow(dead_code)] // Each test binary uses a different subset of the helpers.
+//! Reading the worker's JSON answers: a string field, a list of strings (an application's lists
+//! and discovery's alike), the `items` of a list page, and the admin API's 400 that names the
+//! offending field. Depends only on `worker`.
+
+use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::Reply;
+use super::worker::Reply;
 
+/// The string `key` of `v`; panics, showing `v`, when it is not there.
+#[track_caller]
+pub fn field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string `{key}` in {v}"))
+}
+
+/// A JSON list of strings.
+#[track_caller]
 pub fn str_list(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("expected a list, got {v}"))
@@ -21,6 +31,18 @@ pub fn str_list(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A JSON list of strings, as a set (for lists whose order means nothing).
+#[track_caller]
+pub fn str_set(v: &Value) -> BTreeSet<String> {
+    str_list(v).into_iter().collect()
+}
+
+pub fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+/// The `items` of a list answer (`GET /api/v1/applications`, `/users`, ...).
+#[track_caller]
 pub fn items(r: &Reply) -> &Vec<Value> {
     r.json["items"]
         .as_array()

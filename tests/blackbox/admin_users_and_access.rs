@@ -1,15 +1,13 @@
-//! Issue 2: users, resources and programmatic access accounts through the admin API, black-box
-//! against the real worker under `wrangler dev`: users are never returned with their password
-//! or hash, usernames are unique, input is validated by field, users can be read, changed,
-//! searched and deleted; resources are created and listed; an access account's secret is shown
-//! only at creation. Talks HTTP only; knows nothing of the crate's internals.
+//! Users, resources and programmatic access accounts through the admin API: a user is never
+//! returned with its password or hash, usernames are unique, input is refused by field, users
+//! can be read, changed, searched and deleted; resources are created and listed; an access
+//! account's secret is shown only at creation.
 
-mod common;
-
-use common::admin_api::{assert_invalid_field, items};
-use common::{unique, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+use crate::support::json::{assert_invalid_field, items};
+use crate::support::worker::{unique, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Users
@@ -21,7 +19,8 @@ async fn new_user_is_returned_without_password_or_hash() {
     let password = "correct horse battery staple";
     let u = app
         .create_user(json!({"username": username, "password": password, "email": "alice@example.com", "name": "Alice"}))
-        .await;
+        .await
+        .created;
     assert!(
         u["id"].as_str().is_some_and(|s| !s.is_empty()),
         "no id: {u}"
@@ -108,7 +107,8 @@ async fn user_can_be_read_changed_searched_and_deleted() {
     let other = unique("dave");
     let u = app
         .create_user(json!({"username": username, "password": "longenough1", "name": "Carol"}))
-        .await;
+        .await
+        .created;
     app.create_user(json!({"username": other, "password": "longenough1"}))
         .await;
     let id = u["id"].as_str().unwrap_or_default();

@@ -1,26 +1,25 @@
-//! Issue 5: token introspection (RFC 7662) and token revocation (RFC 7009), black-box against the
-//! real worker under `wrangler dev`: a client sees its own tokens with their fields and nothing of
-//! foreign, unknown or forged ones, only after authenticating; revoking a refresh token revokes
-//! its family and the access tokens issued from it, revoking an access token makes userinfo and
-//! introspection refuse it, unknown tokens answer 200, and another client's tokens are left
-//! alone. Talks HTTP only; knows nothing of the crate's internals. Each test spawns its own
-//! worker (STYLE.md habit 11).
+//! Token introspection (RFC 7662) and token revocation (RFC 7009): a client sees its own tokens
+//! with their fields and nothing of foreign, unknown or forged ones, only after authenticating;
+//! revoking a refresh token revokes its family and the access tokens issued from it, revoking an
+//! access token makes userinfo and introspection refuse it, unknown tokens answer 200, and
+//! another client's tokens are left alone.
 //!
 //! Not covered, on purpose: an *expired* token at introspection. The shortest access-token
 //! lifetime an application may set is 60 s, too long for a test; revoked, unknown and foreign
 //! tokens are covered instead.
 
-mod common;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::oauth::{
-    assert_oauth_error, basic, create_app, create_user, introspect, jwt_claims, password_tokens,
-    revoke, s, scope_set, token, userinfo, Auth,
-};
-use common::TestApp;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+
+use crate::support::applications::{Application, TestUser};
+use crate::support::json::field;
+use crate::support::jwt;
+use crate::support::tokens::{
+    assert_oauth_error, introspect, password_tokens, refresh, revoke, scope_set, userinfo, Auth,
+};
+use crate::support::worker::TestApp;
 
 // ---------------------------------------------------------------------------------------------
 // Introspection (RFC 7662)
@@ -28,24 +27,29 @@ use serde_json::{json, Value};
 
 /// Two confidential applications of the default pool ticking password + refresh_token, and a
 /// user: the setting of the cross-client introspection and revocation tests.
-async fn two_clients_and_a_user(app: &TestApp) -> (Value, Value, Value) {
-    let a = create_app(app, "rp-a", &["password", "refresh_token"], json!({})).await;
-    let b = create_app(app, "rp-b", &["password", "refresh_token"], json!({})).await;
-    let user = create_user(app, json!({})).await;
+async fn two_clients_and_a_user(app: &TestApp) -> (Application, Application, TestUser) {
+    let grants = json!({"grant_types": ["password", "refresh_token"]});
+    let a = app.create_application(grants.clone()).await;
+    let b = app.create_application(grants).await;
+    let user = app.create_user(json!({})).await;
     (a, b, user)
+}
+
+/// `user`'s tokens from `client` by the password grant.
+async fn tokens_of(app: &TestApp, client: &Application, user: &TestUser, scope: &str) -> Value {
+    password_tokens(app, client, &user.username, &user.password, scope).await
 }
 
 #[tokio::test]
 async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
     let app = TestApp::spawn().await;
     let (a, _, user) = two_clients_and_a_user(&app).await;
-    let issuer = s(&a, "issuer");
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
-    let at = s(&t, "access_token");
+    let issuer = a.issuer.as_str();
+    let t = tokens_of(&app, &a, &user, "openid offline_access").await;
+    let at = field(&t, "access_token");
 
     // Basic and post authentication both work.
-    let post = Auth::Post(s(&a, "client_id"), s(&a, "client_secret"));
-    for (how, auth) in [("basic", basic(&a)), ("post", post)] {
+    for (how, auth) in [("basic", a.basic()), ("post", a.post())] {
         let r = introspect(&app, issuer, auth, at, None).await;
         r.expect_status(200);
         let j = &r.json;
@@ -54,16 +58,16 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
             "{how}: own access token; body {}",
             r.text
         );
-        assert_eq!(j["client_id"], s(&a, "client_id"), "{how}: {}", r.text);
-        assert_eq!(j["sub"], s(&user, "id"), "{how}: {}", r.text);
+        assert_eq!(j["client_id"], a.client_id.as_str(), "{how}: {}", r.text);
+        assert_eq!(j["sub"], user.id.as_str(), "{how}: {}", r.text);
         assert_eq!(j["iss"], issuer, "{how}: {}", r.text);
         assert_eq!(j["token_type"], "access_token", "{how}: {}", r.text);
         assert!(
-            scope_set(s(j, "scope")).contains("openid"),
+            scope_set(field(j, "scope")).contains("openid"),
             "{how}: scope {}",
             r.text
         );
-        let claims = jwt_claims(at);
+        let claims = jwt::claims(at);
         assert_eq!(
             j["exp"], claims["exp"],
             "{how}: exp matches the token; {}",
@@ -87,9 +91,9 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
 
     // The refresh token, with the right hint, the wrong hint (RFC 7662 §2.1: the server must
     // search further) and none.
-    let rt = s(&t, "refresh_token");
+    let rt = field(&t, "refresh_token");
     for hint in [Some("refresh_token"), Some("access_token"), None] {
-        let r = introspect(&app, issuer, basic(&a), rt, hint).await;
+        let r = introspect(&app, issuer, a.basic(), rt, hint).await;
         r.expect_status(200);
         assert_eq!(
             r.json["active"], true,
@@ -103,11 +107,11 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
         );
         assert_eq!(
             r.json["client_id"],
-            s(&a, "client_id"),
+            a.client_id.as_str(),
             "hint {hint:?}: {}",
             r.text
         );
-        assert_eq!(r.json["sub"], s(&user, "id"), "hint {hint:?}: {}", r.text);
+        assert_eq!(r.json["sub"], user.id.as_str(), "hint {hint:?}: {}", r.text);
         assert!(
             r.json["exp"].as_u64().is_some(),
             "hint {hint:?}: exp missing: {}",
@@ -120,9 +124,9 @@ async fn introspection_shows_the_callers_own_tokens_with_their_fields() {
 async fn introspection_of_foreign_unknown_or_malformed_tokens_is_inactive() {
     let app = TestApp::spawn().await;
     let (a, b, user) = two_clients_and_a_user(&app).await;
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
-    let at = s(&t, "access_token");
-    let rt = s(&t, "refresh_token");
+    let t = tokens_of(&app, &a, &user, "openid offline_access").await;
+    let at = field(&t, "access_token");
+    let rt = field(&t, "refresh_token");
     // A well-formed JWT from this issuer, with its signature cut off and replaced.
     let mut parts: Vec<&str> = at.split('.').collect();
     let bogus_sig = URL_SAFE_NO_PAD.encode([0u8; 64]);
@@ -137,7 +141,7 @@ async fn introspection_of_foreign_unknown_or_malformed_tokens_is_inactive() {
         ("an access token with a forged signature", &tampered),
     ];
     for (case, tok) in cases {
-        let r = introspect(&app, s(&b, "issuer"), basic(&b), tok, None).await;
+        let r = introspect(&app, &b.issuer, b.basic(), tok, None).await;
         r.expect_status(200);
         assert_eq!(
             r.json,
@@ -146,7 +150,7 @@ async fn introspection_of_foreign_unknown_or_malformed_tokens_is_inactive() {
         );
     }
     // The forged signature is inactive even for the client it names.
-    let r = introspect(&app, s(&a, "issuer"), basic(&a), &tampered, None).await;
+    let r = introspect(&app, &a.issuer, a.basic(), &tampered, None).await;
     assert_eq!(
         r.json,
         json!({"active": false}),
@@ -159,11 +163,11 @@ async fn introspection_of_foreign_unknown_or_malformed_tokens_is_inactive() {
 async fn introspection_without_client_authentication_is_refused() {
     let app = TestApp::spawn().await;
     let (a, _, user) = two_clients_and_a_user(&app).await;
-    let issuer = s(&a, "issuer");
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid").await;
-    let at = s(&t, "access_token");
+    let issuer = a.issuer.as_str();
+    let t = tokens_of(&app, &a, &user, "openid").await;
+    let at = field(&t, "access_token");
 
-    let id = s(&a, "client_id");
+    let id = a.client_id.as_str();
     let cases = [
         ("no authentication", Auth::Nothing),
         ("wrong secret (basic)", Auth::Basic(id, "wrong")),
@@ -189,27 +193,21 @@ async fn introspection_without_client_authentication_is_refused() {
 async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issued_from_it() {
     let app = TestApp::spawn().await;
     let (a, _, user) = two_clients_and_a_user(&app).await;
-    let issuer = s(&a, "issuer");
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
-    let first_at = s(&t, "access_token");
-    let rt = s(&t, "refresh_token");
+    let issuer = a.issuer.as_str();
+    let t = tokens_of(&app, &a, &user, "openid offline_access").await;
+    let first_at = field(&t, "access_token");
+    let rt = field(&t, "refresh_token");
     // A second generation of the family: the rotated refresh token (if rotation is on) and a
     // second access token.
-    let r = token(
-        &app,
-        issuer,
-        basic(&a),
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
+    let r = refresh(&app, &a, rt, None).await;
     r.expect_status(200);
-    let second_at = s(&r.json, "access_token").to_string();
+    let second_at = field(&r.json, "access_token").to_string();
     let second_rt = r.json["refresh_token"].as_str().unwrap_or(rt).to_string();
     // An unrelated grant of the same user and client survives.
-    let other = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
+    let other = tokens_of(&app, &a, &user, "openid offline_access").await;
 
     // Revoke the newest refresh token of the family.
-    let r = revoke(&app, issuer, basic(&a), &second_rt, Some("refresh_token")).await;
+    let r = revoke(&app, issuer, a.basic(), &second_rt, Some("refresh_token")).await;
     r.expect_status(200);
     assert!(
         r.text.trim().is_empty() || r.text.trim() == "{}",
@@ -221,20 +219,14 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
         ("first refresh token", rt),
         ("newest refresh token", second_rt.as_str()),
     ] {
-        let r = token(
-            &app,
-            issuer,
-            basic(&a),
-            &[("grant_type", "refresh_token"), ("refresh_token", tok)],
-        )
-        .await;
+        let r = refresh(&app, &a, tok, None).await;
         assert_oauth_error(
             &format!("refresh with the {case} after revocation"),
             &r,
             400,
             "invalid_grant",
         );
-        let r = introspect(&app, issuer, basic(&a), tok, None).await;
+        let r = introspect(&app, issuer, a.basic(), tok, None).await;
         assert_eq!(r.json, json!({"active": false}), "{case} after revocation");
     }
     for (case, tok) in [
@@ -248,7 +240,7 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
             "/me with the {case} of a revoked family; body {}",
             r.excerpt()
         );
-        let r = introspect(&app, issuer, basic(&a), tok, None).await;
+        let r = introspect(&app, issuer, a.basic(), tok, None).await;
         assert_eq!(
             r.json,
             json!({"active": false}),
@@ -257,19 +249,10 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
     }
 
     // The other family is untouched.
-    userinfo(&app, issuer, s(&other, "access_token"))
+    userinfo(&app, issuer, field(&other, "access_token"))
         .await
         .expect_status(200);
-    let r = token(
-        &app,
-        issuer,
-        basic(&a),
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", s(&other, "refresh_token")),
-        ],
-    )
-    .await;
+    let r = refresh(&app, &a, field(&other, "refresh_token"), None).await;
     r.expect_status(200);
 }
 
@@ -277,13 +260,13 @@ async fn revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issue
 async fn revoking_an_access_token_makes_userinfo_and_introspection_reject_it() {
     let app = TestApp::spawn().await;
     let (a, _, user) = two_clients_and_a_user(&app).await;
-    let issuer = s(&a, "issuer");
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
-    let at = s(&t, "access_token");
-    let other = password_tokens(&app, &a, s(&user, "username"), "openid").await;
+    let issuer = a.issuer.as_str();
+    let t = tokens_of(&app, &a, &user, "openid offline_access").await;
+    let at = field(&t, "access_token");
+    let other = tokens_of(&app, &a, &user, "openid").await;
     userinfo(&app, issuer, at).await.expect_status(200); // control
 
-    let r = revoke(&app, issuer, basic(&a), at, Some("access_token")).await;
+    let r = revoke(&app, issuer, a.basic(), at, Some("access_token")).await;
     r.expect_status(200);
 
     let r = userinfo(&app, issuer, at).await;
@@ -298,7 +281,7 @@ async fn revoking_an_access_token_makes_userinfo_and_introspection_reject_it() {
         "challenge: {}",
         r.header("www-authenticate")
     );
-    let r = introspect(&app, issuer, basic(&a), at, None).await;
+    let r = introspect(&app, issuer, a.basic(), at, None).await;
     assert_eq!(
         r.json,
         json!({"active": false}),
@@ -306,7 +289,7 @@ async fn revoking_an_access_token_makes_userinfo_and_introspection_reject_it() {
     );
 
     // Only that token: another access token of the user still works.
-    userinfo(&app, issuer, s(&other, "access_token"))
+    userinfo(&app, issuer, field(&other, "access_token"))
         .await
         .expect_status(200);
 }
@@ -315,7 +298,7 @@ async fn revoking_an_access_token_makes_userinfo_and_introspection_reject_it() {
 async fn revoking_an_unknown_token_answers_200() {
     let app = TestApp::spawn().await;
     let (a, _, _) = two_clients_and_a_user(&app).await;
-    let issuer = s(&a, "issuer");
+    let issuer = a.issuer.as_str();
     for (case, tok, hint) in [
         ("unknown opaque token", "never-issued", None),
         (
@@ -326,7 +309,7 @@ async fn revoking_an_unknown_token_answers_200() {
         ("malformed JWT", "a.b.c", Some("access_token")),
         ("unsupported hint", "never-issued", Some("something_else")),
     ] {
-        let r = revoke(&app, issuer, basic(&a), tok, hint).await;
+        let r = revoke(&app, issuer, a.basic(), tok, hint).await;
         assert_eq!(
             r.status,
             StatusCode::OK,
@@ -337,7 +320,7 @@ async fn revoking_an_unknown_token_answers_200() {
     let r = revoke(
         &app,
         issuer,
-        Auth::Basic(s(&a, "client_id"), "wrong"),
+        Auth::Basic(a.client_id.as_str(), "wrong"),
         "never-issued",
         None,
     )
@@ -354,11 +337,11 @@ async fn revoking_an_unknown_token_answers_200() {
 async fn another_clients_token_is_not_revoked() {
     let app = TestApp::spawn().await;
     let (a, b, user) = two_clients_and_a_user(&app).await;
-    let t = password_tokens(&app, &a, s(&user, "username"), "openid offline_access").await;
-    let (at, rt) = (s(&t, "access_token"), s(&t, "refresh_token"));
+    let t = tokens_of(&app, &a, &user, "openid offline_access").await;
+    let (at, rt) = (field(&t, "access_token"), field(&t, "refresh_token"));
 
     for (case, tok) in [("access token", at), ("refresh token", rt)] {
-        let r = revoke(&app, s(&b, "issuer"), basic(&b), tok, None).await;
+        let r = revoke(&app, &b.issuer, b.basic(), tok, None).await;
         assert_eq!(
             r.status,
             StatusCode::OK,
@@ -367,26 +350,20 @@ async fn another_clients_token_is_not_revoked() {
         );
     }
 
-    let issuer = s(&a, "issuer");
+    let issuer = a.issuer.as_str();
     userinfo(&app, issuer, at).await.expect_status(200);
-    let r = introspect(&app, issuer, basic(&a), at, None).await;
+    let r = introspect(&app, issuer, a.basic(), at, None).await;
     assert_eq!(
         r.json["active"], true,
         "A's access token after B tried to revoke it: {}",
         r.text
     );
-    let r = introspect(&app, issuer, basic(&a), rt, None).await;
+    let r = introspect(&app, issuer, a.basic(), rt, None).await;
     assert_eq!(
         r.json["active"], true,
         "A's refresh token after B tried to revoke it: {}",
         r.text
     );
-    let r = token(
-        &app,
-        issuer,
-        basic(&a),
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
+    let r = refresh(&app, &a, rt, None).await;
     r.expect_status(200);
 }

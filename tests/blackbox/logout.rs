@@ -1,32 +1,26 @@
-//! Issue 5: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), black-box against the
-//! real worker under `wrangler dev`: an unregistered post-logout URI gets an error page and no
-//! redirect; a valid `id_token_hint` ends the session (redirecting with `state`, or showing the
-//! signed-out page) and kills the old cookie server-side; without a hint the user is asked, and
-//! only a confirmed POST with its CSRF token and cookie ends the session. Talks HTTP only; knows
-//! nothing of the crate's internals. Each test spawns its own worker (STYLE.md habit 11).
+//! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): an unregistered post-logout URI
+//! gets an error page and no redirect; a valid `id_token_hint` ends the session (redirecting
+//! with `state`, or showing the signed-out page) and kills the old cookie server-side; without
+//! a hint the user is asked, and only a confirmed POST with its CSRF token and cookie ends the
+//! session.
 
-mod common;
-mod flows;
-
-use common::oauth::{basic, create_user, s, token, PASSWORD};
-use common::{Reply, TestApp};
-use flows::{Browser, Consent, Form};
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
+
+use crate::support::applications::{application_body, Application, TestUser};
+use crate::support::authorize::{code_params, with};
+use crate::support::browser::{Browser, Consent};
+use crate::support::html::Form;
+use crate::support::json::field;
+use crate::support::tokens::redeem;
+use crate::support::worker::{Reply, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0)
 // ---------------------------------------------------------------------------------------------
 
 const SESSION_COOKIE: &str = "dw_session_default";
-
-/// The first string of the list `key` of `v`.
-fn first<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key][0]
-        .as_str()
-        .unwrap_or_else(|| panic!("no `{key}[0]` in {v}"))
-}
 
 fn query_param(url: &str, key: &str) -> Option<String> {
     reqwest::Url::parse(url)
@@ -41,49 +35,34 @@ fn csrf_of(r: &Reply) -> Option<String> {
     Form::parse(&r.text).and_then(|f| f.field("csrf").map(str::to_string))
 }
 
-fn owned(form: &[(&str, &str)]) -> Vec<(String, String)> {
-    form.iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
 /// A code-flow application with skip_consent and a registered post-logout URI.
-async fn logout_app(app: &TestApp) -> Value {
-    let mut body = app.application_body("rp");
-    let sub = s(&body, "subdomain").to_string();
+async fn logout_app(app: &TestApp) -> Application {
+    let mut body = application_body();
+    let sub = field(&body, "subdomain").to_string();
     body["post_logout_redirect_uris"] = json!([format!("https://{sub}.rp.example/signed-out")]);
     body["skip_consent"] = json!(true);
     app.create_application(body).await
 }
 
-fn authorize_params(client: &Value, prompt: Option<&str>) -> Vec<(&'static str, String)> {
-    let mut p = vec![
-        ("response_type", "code".to_string()),
-        ("client_id", s(client, "client_id").to_string()),
-        ("redirect_uri", first(&client, "redirect_uris").to_string()),
-        ("scope", "openid".to_string()),
-        ("state", "st-1".to_string()),
-        ("nonce", "n-1".to_string()),
-    ];
-    if let Some(prompt) = prompt {
-        p.push(("prompt", prompt.to_string()));
-    }
-    p
+/// The application's registered post-logout redirect URI.
+fn post_logout_uri(client: &Application) -> String {
+    client["post_logout_redirect_uris"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("no post-logout URI: {}", client.created))
+        .to_string()
 }
 
 /// Signs `user` in through the hosted login page and exchanges the code; returns the id_token.
 /// The browser then holds the SSO session cookie.
-async fn sign_in(app: &TestApp, browser: &mut Browser, client: &Value, user: &Value) -> String {
-    let issuer = s(client, "issuer");
-    let params = authorize_params(client, None);
+async fn sign_in(
+    app: &TestApp,
+    browser: &mut Browser,
+    client: &Application,
+    user: &TestUser,
+) -> String {
+    let params = code_params(&client.client_id, &client.redirect_uri, "openid");
     let done = browser
-        .sign_in(
-            issuer,
-            &params,
-            s(user, "username"),
-            PASSWORD,
-            Consent::Allow,
-        )
+        .sign_in(&client.issuer, &params, user, Consent::Allow)
         .await
         .callback();
     let code = done.param("code").to_string();
@@ -92,26 +71,16 @@ async fn sign_in(app: &TestApp, browser: &mut Browser, client: &Value, user: &Va
         "no {SESSION_COOKIE} cookie after signing in: {:?}",
         browser.jar
     );
-    let t = token(
-        app,
-        issuer,
-        basic(client),
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", first(&client, "redirect_uris")),
-        ],
-    )
-    .await;
+    let t = redeem(app, client, &code, None).await;
     t.expect_status(200);
-    s(&t.json, "id_token").to_string()
+    field(&t.json, "id_token").to_string()
 }
 
 /// `prompt=none` answers with a code while the session lives, `login_required` once it ended.
-async fn session_is_alive(browser: &mut Browser, client: &Value) -> bool {
-    let issuer = s(client, "issuer");
+async fn session_is_alive(browser: &mut Browser, client: &Application) -> bool {
+    let params = code_params(&client.client_id, &client.redirect_uri, "openid");
     let cb = browser
-        .authorize(issuer, &authorize_params(client, Some("none")))
+        .authorize(&client.issuer, &with(params, "prompt", "none"))
         .await
         .callback();
     if cb.get("code").is_some() {
@@ -126,12 +95,12 @@ async fn session_is_alive(browser: &mut Browser, client: &Value) -> bool {
     false
 }
 
-fn session_end(client: &Value, params: &[(&str, &str)]) -> String {
+fn session_end(client: &Application, params: &[(&str, &str)]) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in params {
         q.append_pair(k, v);
     }
-    format!("{}/session/end?{}", s(client, "issuer"), q.finish())
+    format!("{}/session/end?{}", client.issuer, q.finish())
 }
 
 #[tokio::test]
@@ -139,10 +108,10 @@ async fn logout_with_an_unregistered_post_logout_redirect_uri_shows_an_error_pag
 ) {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
-    let user = create_user(&app, json!({})).await;
+    let user = app.create_user(json!({})).await;
     let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
-    let registered = first(&client, "post_logout_redirect_uris").to_string();
+    let registered = post_logout_uri(&client);
 
     let cases = [
         (
@@ -159,7 +128,7 @@ async fn logout_with_an_unregistered_post_logout_redirect_uri_shows_an_error_pag
         ),
         (
             "the login redirect_uri (not a post-logout URI)",
-            first(&client, "redirect_uris").to_string(),
+            client.redirect_uri.clone(),
         ),
     ];
     for (case, uri) in &cases {
@@ -214,14 +183,14 @@ async fn logout_with_an_unregistered_post_logout_redirect_uri_shows_an_error_pag
 async fn logout_with_a_valid_hint_ends_the_session_and_redirects_with_state() {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
-    let user = create_user(&app, json!({})).await;
+    let user = app.create_user(json!({})).await;
     let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
     assert!(
         session_is_alive(&mut browser, &client).await,
         "control: the session lives before logout"
     );
-    let registered = first(&client, "post_logout_redirect_uris").to_string();
+    let registered = post_logout_uri(&client);
 
     let r = browser
         .get(&session_end(
@@ -265,7 +234,7 @@ async fn logout_with_a_valid_hint_and_no_redirect_shows_the_signed_out_page_and_
 ) {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
-    let user = create_user(&app, json!({})).await;
+    let user = app.create_user(json!({})).await;
     let mut browser = Browser::new(&app);
     let id_token = sign_in(&app, &mut browser, &client, &user).await;
 
@@ -274,9 +243,9 @@ async fn logout_with_a_valid_hint_and_no_redirect_shows_the_signed_out_page_and_
         .cookie_full(SESSION_COOKIE)
         .cloned()
         .unwrap_or_else(|| panic!("no session cookie"));
-    let url = format!("{}/session/end", s(&client, "issuer"));
+    let url = format!("{}/session/end", client.issuer);
     let r = browser
-        .post_form(&url, &owned(&[("id_token_hint", &id_token)]))
+        .post_form(&url, &[("id_token_hint", &id_token)])
         .await;
     r.expect_status(200);
     assert!(
@@ -309,11 +278,11 @@ async fn logout_with_a_valid_hint_and_no_redirect_shows_the_signed_out_page_and_
 async fn logout_without_a_hint_asks_for_confirmation_and_only_a_confirmed_post_ends_the_session() {
     let app = TestApp::spawn().await;
     let client = logout_app(&app).await;
-    let user = create_user(&app, json!({})).await;
+    let user = app.create_user(json!({})).await;
     let mut browser = Browser::new(&app);
     sign_in(&app, &mut browser, &client, &user).await;
-    let issuer = s(&client, "issuer");
-    let registered = first(&client, "post_logout_redirect_uris").to_string();
+    let issuer = &client.issuer;
+    let registered = post_logout_uri(&client);
     let confirm = format!("{issuer}/session/end/confirm");
     let ask = session_end(
         &client,
@@ -352,7 +321,7 @@ async fn logout_without_a_hint_asks_for_confirmation_and_only_a_confirmed_post_e
     // A forged confirmation (wrong CSRF) ends nothing.
     browser.get(&ask).await.expect_status(200);
     let r = browser
-        .post_form(&confirm, &owned(&[("csrf", "forged"), ("logout", "yes")]))
+        .post_form(&confirm, &[("csrf", "forged"), ("logout", "yes")])
         .await;
     assert!(
         r.status.is_client_error(),
@@ -374,7 +343,7 @@ async fn logout_without_a_hint_asks_for_confirmation_and_only_a_confirmed_post_e
         .unwrap_or_else(|| panic!("no dw_logout cookie"));
     browser.remove_cookie("dw_logout");
     let r = browser
-        .post_form(&confirm, &owned(&[("csrf", &csrf), ("logout", "yes")]))
+        .post_form(&confirm, &[("csrf", csrf.as_str()), ("logout", "yes")])
         .await;
     assert!(
         r.status.is_client_error(),

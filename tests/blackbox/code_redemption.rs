@@ -1,28 +1,20 @@
-//! Redeeming authorization codes at the token endpoint, black-box against the real worker under
-//! `wrangler dev`:
-//! - issue 3: a code is single use (a replay revokes what it gave, 20 parallel redemptions give
-//!   one success), bound to its client and redirect URI, and to its PKCE challenge (RFC 7636);
-//!   a public client must use PKCE; wrong client credentials are `invalid_client` (RFC 6749
-//!   §2.3, §5.2); query and body parameters must not conflict;
-//! - issue 2: the atomic single-use take of a code in its Durable Object (25 concurrent takes,
-//!   one winner), through the admin-only debug API.
-//!
-//! Each test spawns its own worker (STYLE.md habit 11). Depends on `common` (harness) and
-//! `flows` (browser, `flows::rp`).
-
-mod common;
-mod flows;
+//! Redeeming authorization codes at the token endpoint (RFC 6749 §4.1.3): a code is single use (a
+//! replay revokes what it gave, 20 parallel redemptions give one success, and its Durable Object
+//! lets exactly one of 25 concurrent takes win), bound to its client and redirect URI, and to
+//! its PKCE challenge (RFC 7636); a public client must use PKCE; wrong client credentials are
+//! `invalid_client` (RFC 6749 §2.3, §5.2); query and body parameters must not conflict.
 
 use futures::future::join_all;
-use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use reqwest::Method;
+use reqwest::header::WWW_AUTHENTICATE;
 use serde_json::json;
 
-use common::{send, unique, TestApp};
-use flows::rp::{
-    basic, expect_oauth_error, fresh_code, new_rp, redeem, refresh, setup, token, userinfo,
+use crate::support::applications::setup;
+use crate::support::authorize::{code_params, fresh_code, param, Pkce};
+use crate::support::browser::Browser;
+use crate::support::tokens::{
+    assert_oauth_error, code_form, post_form, redeem, refresh, token, userinfo, Auth,
 };
-use flows::{code_params, create_user, Browser, Pkce};
+use crate::support::worker::{unique, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Codes: single use, bound to the client, concurrent redemption
@@ -48,12 +40,12 @@ async fn reused_code_is_rejected_and_its_tokens_revoked() {
         .as_str()
         .unwrap_or_else(|| panic!("no refresh token: {}", first.text))
         .to_string();
-    userinfo(&app, &rp, &at).await.expect_status(200);
+    userinfo(&app, &rp.issuer, &at).await.expect_status(200);
 
     let second = redeem(&app, &rp, &code, None).await;
-    expect_oauth_error(&second, 400, "invalid_grant");
+    assert_oauth_error("the replayed code", &second, 400, "invalid_grant");
 
-    let me = userinfo(&app, &rp, &at).await;
+    let me = userinfo(&app, &rp.issuer, &at).await;
     assert_eq!(
         me.status, 401,
         "the first access token is revoked after the replay: {}",
@@ -64,7 +56,13 @@ async fn reused_code_is_rejected_and_its_tokens_revoked() {
         "WWW-Authenticate: {}",
         me.header("www-authenticate")
     );
-    expect_oauth_error(&refresh(&app, &rp, &rt, None).await, 400, "invalid_grant");
+    let r = refresh(&app, &rp, &rt, None).await;
+    assert_oauth_error(
+        "the replayed code's refresh token",
+        &r,
+        400,
+        "invalid_grant",
+    );
 }
 
 #[tokio::test]
@@ -76,14 +74,14 @@ async fn twenty_parallel_redemptions_of_one_code_give_exactly_one_success() {
     let statuses: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     assert_eq!(ok, 1, "exactly one success among {statuses:?}");
     for r in replies.iter().filter(|r| r.status != 200) {
-        expect_oauth_error(r, 400, "invalid_grant");
+        assert_oauth_error("a losing redemption", r, 400, "invalid_grant");
     }
 }
 
 #[tokio::test]
 async fn a_code_presented_by_another_client_is_rejected() {
     let (app, rp, user) = setup().await;
-    let other = new_rp(&app, json!({})).await;
+    let other = app.create_application(json!({})).await;
     // (case, token endpoint's issuer, authenticating client, expected error)
     let cases = [
         (
@@ -101,17 +99,8 @@ async fn a_code_presented_by_another_client_is_rejected() {
     ];
     for (case, at, who, want) in cases {
         let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", rp.redirect_uri.as_str()),
-        ];
-        let r = send(
-            app.at(Method::POST, &format!("{}/token", at.issuer))
-                .header(AUTHORIZATION, basic(&who.client_id, &who.client_secret))
-                .form(&form),
-        )
-        .await;
+        let form = code_form(&code, &rp.redirect_uri);
+        let r = token(&app, &at.issuer, who.basic(), &form).await;
         assert_eq!(r.json["error"].as_str(), Some(want), "{case}: {}", r.text);
         assert_ne!(r.status, 200, "{case}");
         // The rightful client can still redeem it (the failed attempt did not consume it), or at
@@ -122,19 +111,16 @@ async fn a_code_presented_by_another_client_is_rejected() {
 #[tokio::test]
 async fn a_code_redeemed_with_another_redirect_uri_is_rejected() {
     let app = TestApp::spawn().await;
-    let rp = new_rp(
-        &app,
-        json!({"redirect_uris": ["https://rp.example/a", "https://rp.example/b"]}),
-    )
-    .await;
-    let user = create_user(&app).await;
+    let rp = app
+        .create_application(
+            json!({"redirect_uris": ["https://rp.example/a", "https://rp.example/b"]}),
+        )
+        .await;
+    let user = app.create_user(json!({})).await;
     let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", "https://rp.example/b"),
-    ];
-    expect_oauth_error(&token(&app, &rp, &form).await, 400, "invalid_grant");
+    let form = code_form(&code, "https://rp.example/b");
+    let r = token(&app, &rp.issuer, rp.basic(), &form).await;
+    assert_oauth_error("another registered redirect URI", &r, 400, "invalid_grant");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,8 +233,10 @@ async fn wrong_missing_or_downgraded_pkce_verifiers_are_invalid_grant() {
 #[tokio::test]
 async fn public_client_must_use_pkce_and_then_redeems_without_a_secret() {
     let app = TestApp::spawn().await;
-    let rp = new_rp(&app, json!({"token_endpoint_auth_method": "none"})).await;
-    let user = create_user(&app).await;
+    let rp = app
+        .create_application(json!({"token_endpoint_auth_method": "none"}))
+        .await;
+    let user = app.create_user(json!({})).await;
 
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
     let cb = Browser::new(&app)
@@ -261,35 +249,25 @@ async fn public_client_must_use_pkce_and_then_redeems_without_a_secret() {
         "no PKCE: {:?}",
         cb.params
     );
-    assert_eq!(
-        cb.get("state"),
-        params
-            .iter()
-            .find(|(k, _)| *k == "state")
-            .map(|(_, v)| v.as_str())
-    );
+    assert_eq!(cb.get("state"), param(&params, "state"));
     assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
 
     let pkce = Pkce::s256();
     let code = fresh_code(&app, &rp, &user, "openid", &pkce.params()).await;
-    let public = |code: &str, verifier: Option<&str>| {
-        let mut form = vec![
-            ("grant_type", "authorization_code".to_string()),
-            ("code", code.to_string()),
-            ("redirect_uri", rp.redirect_uri.clone()),
-            ("client_id", rp.client_id.clone()),
-        ];
-        if let Some(v) = verifier {
-            form.push(("code_verifier", v.to_string()));
-        }
-        send(
-            app.at(Method::POST, &format!("{}/token", rp.issuer))
-                .form(&form),
-        )
-    };
-    expect_oauth_error(&public(&code, None).await, 400, "invalid_grant");
+    let form = code_form(&code, &rp.redirect_uri);
+    let r = token(&app, &rp.issuer, Auth::Id(&rp.client_id), &form).await;
+    assert_oauth_error(
+        "a public client without its verifier",
+        &r,
+        400,
+        "invalid_grant",
+    );
     let code = fresh_code(&app, &rp, &user, "openid", &pkce.params()).await;
-    public(&code, Some(&pkce.verifier)).await.expect_status(200);
+    let mut form = code_form(&code, &rp.redirect_uri).to_vec();
+    form.push(("code_verifier", &pkce.verifier));
+    token(&app, &rp.issuer, Auth::Id(&rp.client_id), &form)
+        .await
+        .expect_status(200);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,53 +277,34 @@ async fn public_client_must_use_pkce_and_then_redeems_without_a_secret() {
 async fn wrong_client_credentials_are_invalid_client_401_with_www_authenticate_for_basic() {
     let (app, rp, user) = setup().await;
     let wrong = format!("{}x", rp.client_secret);
-    // (case, Authorization header, extra form fields, WWW-Authenticate expected)
-    let cases: Vec<(&str, Option<String>, Vec<(&str, String)>, bool)> = vec![
+    // (case, client authentication, WWW-Authenticate expected)
+    let cases = [
         (
             "basic, wrong secret",
-            Some(basic(&rp.client_id, &wrong)),
-            vec![],
+            Auth::Basic(&rp.client_id, &wrong),
             true,
         ),
         (
             "basic, unknown client",
-            Some(basic("nobody", &rp.client_secret)),
-            vec![],
+            Auth::Basic("nobody", &rp.client_secret),
             true,
         ),
         (
             "post, wrong secret",
-            None,
-            vec![
-                ("client_id", rp.client_id.clone()),
-                ("client_secret", wrong.clone()),
-            ],
+            Auth::Post(&rp.client_id, &wrong),
             false,
         ),
         (
             "post, no secret for a confidential client",
-            None,
-            vec![("client_id", rp.client_id.clone())],
+            Auth::Id(&rp.client_id),
             false,
         ),
-        ("no credentials at all", None, vec![], false),
+        ("no credentials at all", Auth::Nothing, false),
     ];
     let mut failures = Vec::new();
-    for (case, auth, extra, www) in cases {
+    for (case, auth, www) in cases {
         let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
-        let mut form = vec![
-            ("grant_type", "authorization_code".to_string()),
-            ("code", code),
-            ("redirect_uri", rp.redirect_uri.clone()),
-        ];
-        form.extend(extra);
-        let mut rb = app
-            .at(Method::POST, &format!("{}/token", rp.issuer))
-            .form(&form);
-        if let Some(a) = auth {
-            rb = rb.header(AUTHORIZATION, a);
-        }
-        let r = send(rb).await;
+        let r = token(&app, &rp.issuer, auth, &code_form(&code, &rp.redirect_uri)).await;
         let challenge = r
             .headers
             .get(WWW_AUTHENTICATE)
@@ -369,16 +328,11 @@ async fn wrong_client_credentials_are_invalid_client_401_with_www_authenticate_f
 
     // Control: client_secret_post with the right secret works.
     let code = fresh_code(&app, &rp, &user, "openid", &[]).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", rp.redirect_uri.as_str()),
-        ("client_id", rp.client_id.as_str()),
-        ("client_secret", rp.client_secret.as_str()),
-    ];
-    send(
-        app.at(Method::POST, &format!("{}/token", rp.issuer))
-            .form(&form),
+    token(
+        &app,
+        &rp.issuer,
+        rp.post(),
+        &code_form(&code, &rp.redirect_uri),
     )
     .await
     .expect_status(200);
@@ -395,30 +349,16 @@ async fn token_parameters_in_query_and_body_that_conflict_are_invalid_request() 
         "{}/token?grant_type=authorization_code&code={code}x",
         rp.issuer
     );
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", rp.redirect_uri.as_str()),
-    ];
-    let r = send(
-        app.at(Method::POST, &url)
-            .header(AUTHORIZATION, basic(&rp.client_id, &rp.client_secret))
-            .form(&form),
-    )
-    .await;
-    expect_oauth_error(&r, 400, "invalid_request");
+    let form = code_form(&code, &rp.redirect_uri);
+    let r = post_form(&app, &url, rp.basic(), &form).await;
+    assert_oauth_error("a conflicting code", &r, 400, "invalid_request");
 
     // The same value in both places is fine.
     let url = format!(
         "{}/token?grant_type=authorization_code&code={code}",
         rp.issuer
     );
-    let r = send(
-        app.at(Method::POST, &url)
-            .header(AUTHORIZATION, basic(&rp.client_id, &rp.client_secret))
-            .form(&form),
-    )
-    .await;
+    let r = post_form(&app, &url, rp.basic(), &form).await;
     r.expect_status(200);
     assert_eq!(
         (r.header("cache-control"), r.header("pragma")),

@@ -1,13 +1,8 @@
-//! Issue 3: authorization code mode on its happy paths, black-box against the real worker under
-//! `wrangler dev`. An independent relying-party library (`openidconnect`) discovers the issuer,
-//! signs in with PKCE and verifies the id_token in every signing algorithm; the hosted service's
-//! guide works verbatim; the id_token carries the nonce and the claims of the granted scopes; a
-//! code delivered by form_post or asked for by POST is redeemed; userinfo takes the token in a
-//! header or a form. Each test spawns its own worker (STYLE.md habit 11). Depends on `common`
-//! (harness) and `flows` (browser; `flows::rp` for the application's calls).
-
-mod common;
-mod flows;
+//! The authorization code flow on its happy paths. An independent relying-party library
+//! (`openidconnect`) discovers the issuer, signs in with PKCE and verifies the id_token in every
+//! signing algorithm; the hosted service's guide works verbatim; the id_token carries the nonce
+//! and the claims of the granted scopes; a code delivered by form_post or asked for by POST is
+//! redeemed; userinfo takes the token in a header or a form.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -23,9 +18,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use common::{send, Reply, TestApp};
-use flows::rp::{claims, code_for, fresh_code, new_rp, redeem, refresh, setup, userinfo, Rp};
-use flows::{code_params, create_user, with, Browser, Consent};
+use crate::support::applications::{setup, Application};
+use crate::support::authorize::{code_params, fresh_code, param, sign_in, with};
+use crate::support::browser::{Browser, Consent, Delivered};
+use crate::support::jwt;
+use crate::support::tokens::{redeem, refresh, userinfo};
+use crate::support::worker::{send, Reply, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Happy paths, verified by the openidconnect crate
@@ -43,8 +41,10 @@ fn rp_http_client() -> openidconnect::reqwest::Client {
 /// calls userinfo.
 async fn independent_rp_signs_in(alg: &str, expected: CoreJwsSigningAlgorithm) {
     let app = TestApp::spawn().await;
-    let rp = new_rp(&app, json!({"id_token_signed_response_alg": alg})).await;
-    let user = create_user(&app).await;
+    let rp = app
+        .create_application(json!({"id_token_signed_response_alg": alg}))
+        .await;
+    let user = app.create_user(json!({})).await;
     let http = rp_http_client();
 
     let issuer = IssuerUrl::new(rp.issuer.clone()).unwrap_or_else(|e| panic!("issuer URL: {e}"));
@@ -75,13 +75,7 @@ async fn independent_rp_signs_in(alg: &str, expected: CoreJwsSigningAlgorithm) {
     let mut browser = Browser::new(&app);
     let first = browser.open(&rp.issuer, auth_url.as_str()).await;
     let cb = browser
-        .complete(
-            &rp.issuer,
-            first,
-            &user.username,
-            &user.password,
-            Consent::Allow,
-        )
+        .complete(&rp.issuer, first, &user, Consent::Allow)
         .await
         .callback();
     assert_eq!(
@@ -166,7 +160,7 @@ async fn independent_rp_signs_in(alg: &str, expected: CoreJwsSigningAlgorithm) {
         "email scope releases email"
     );
 
-    let at = claims(tokens.access_token().secret());
+    let at = jwt::claims(tokens.access_token().secret());
     for k in ["jti", "sub", "iat", "exp", "scope", "iss", "aud"] {
         assert!(!at[k].is_null(), "access token claim `{k}` missing: {at}");
     }
@@ -207,7 +201,7 @@ async fn independent_rp_signs_in_with_pkce_and_verifies_an_hs256_id_token_with_t
 const GUIDE_SCOPE: &str = "openid%20profile%20email%20phone%20address%20offline_access";
 
 /// `GET {issuer}/auth?...` exactly as the guide writes it (only the host changed).
-fn guide_authorize_url(rp: &Rp, prompt_consent: bool) -> String {
+fn guide_authorize_url(rp: &Application, prompt_consent: bool) -> String {
     let mut url = format!(
         "{}/auth?client_id={}&response_type=code&scope={GUIDE_SCOPE}&redirect_uri={}&state=4756806",
         rp.issuer, rp.client_id, rp.redirect_uri
@@ -219,7 +213,7 @@ fn guide_authorize_url(rp: &Rp, prompt_consent: bool) -> String {
 }
 
 /// `POST {issuer}/token?...` with every parameter in the query string and an empty body.
-async fn guide_token_request(app: &TestApp, rp: &Rp, code: &str) -> Reply {
+async fn guide_token_request(app: &TestApp, rp: &Application, code: &str) -> Reply {
     let url = format!(
         "{}/token?grant_type=authorization_code&redirect_uri={}&code={code}&client_id={}&client_secret={}",
         rp.issuer, rp.redirect_uri, rp.client_id, rp.client_secret
@@ -241,13 +235,7 @@ async fn the_guides_two_requests_work_verbatim_and_earn_a_refresh_token_with_pro
         .open(&rp.issuer, &guide_authorize_url(&rp, true))
         .await;
     let cb = browser
-        .complete(
-            &rp.issuer,
-            first,
-            &user.username,
-            &user.password,
-            Consent::Allow,
-        )
+        .complete(&rp.issuer, first, &user, Consent::Allow)
         .await
         .callback();
     assert_eq!(cb.get("state"), Some("4756806"));
@@ -303,13 +291,7 @@ async fn without_prompt_consent_offline_access_is_dropped_and_no_refresh_token_i
         .open(&rp.issuer, &guide_authorize_url(&rp, false))
         .await;
     let consent = browser
-        .complete(
-            &rp.issuer,
-            first,
-            &user.username,
-            &user.password,
-            Consent::Stop,
-        )
+        .complete(&rp.issuer, first, &user, Consent::Stop)
         .await
         .consent();
     assert!(
@@ -346,16 +328,13 @@ async fn without_prompt_consent_offline_access_is_dropped_and_no_refresh_token_i
 async fn the_id_token_carries_the_nonce_and_the_claims_of_the_granted_scopes() {
     let (app, rp, user) = setup().await;
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid profile email");
-    let nonce = params
-        .iter()
-        .find(|(k, _)| *k == "nonce")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let code = code_for(&mut Browser::new(&app), &rp, &user, &params).await;
-    let t = redeem(&app, &rp, &code, None).await;
+    let nonce = param(&params, "nonce").unwrap_or_default();
+    let cb = sign_in(&app, &rp, &user, &params).await;
+    let code = cb.param("code");
+    let t = redeem(&app, &rp, code, None).await;
     t.expect_status(200);
-    let c = claims(t.json["id_token"].as_str().unwrap_or(""));
-    assert_eq!(c["nonce"], nonce.as_str());
+    let c = jwt::claims(t.json["id_token"].as_str().unwrap_or(""));
+    assert_eq!(c["nonce"], nonce);
     assert_eq!(c["email"], user.email.as_str());
     assert!(c["phone_number"].is_null(), "phone not granted: {c}");
     let hash = Sha256::digest(t.json["access_token"].as_str().unwrap_or("").as_bytes());
@@ -382,16 +361,10 @@ async fn a_code_delivered_by_form_post_or_a_posted_request_is_redeemed() {
     );
     let mut browser = Browser::new(&app);
     let cb = browser
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Allow,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Allow)
         .await
         .callback();
-    assert_eq!(cb.delivered, flows::Delivered::FormPost);
+    assert_eq!(cb.delivered, Delivered::FormPost);
     assert_eq!(cb.target(), rp.redirect_uri);
     assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
     assert!(cb
@@ -405,7 +378,7 @@ async fn a_code_delivered_by_form_post_or_a_posted_request_is_redeemed() {
     // POST /auth (OIDC Core §3.1.2.1), same browser: SSO and remembered consent.
     let posted = code_params(&rp.client_id, &rp.redirect_uri, "openid");
     let cb = browser.authorize_post(&rp.issuer, &posted).await.callback();
-    assert_eq!(cb.delivered, flows::Delivered::Query);
+    assert_eq!(cb.delivered, Delivered::Query);
     redeem(&app, &rp, cb.param("code"), None)
         .await
         .expect_status(200);
@@ -430,11 +403,11 @@ async fn userinfo_takes_the_token_in_a_header_or_a_form_and_refuses_bad_tokens()
     posted.expect_status(200);
     assert_eq!(posted.json["sub"], user.id.as_str());
     assert_eq!(posted.json["email"], user.email.as_str());
-    let got = userinfo(&app, &rp, &at).await;
+    let got = userinfo(&app, &rp.issuer, &at).await;
     got.expect_status(200);
     assert_eq!(
         got.json["sub"],
-        claims(t.json["id_token"].as_str().unwrap_or(""))["sub"]
+        jwt::claims(t.json["id_token"].as_str().unwrap_or(""))["sub"]
     );
 
     let mut tampered = at.clone();
@@ -443,12 +416,12 @@ async fn userinfo_takes_the_token_in_a_header_or_a_form_and_refuses_bad_tokens()
         .map(|c| if c == 'A' { 'B' } else { 'A' })
         .unwrap_or('A');
     tampered.push(last);
-    let other = new_rp(&app, json!({})).await;
+    let other = app.create_application(json!({})).await;
     for (case, token) in [
         ("garbage", "not-a-token".to_string()),
         ("bad signature", tampered),
     ] {
-        let r = userinfo(&app, &rp, &token).await;
+        let r = userinfo(&app, &rp.issuer, &token).await;
         assert_eq!(r.status, 401, "{case}: {}", r.text);
         let www = r.header("www-authenticate");
         assert!(
@@ -457,6 +430,6 @@ async fn userinfo_takes_the_token_in_a_header_or_a_form_and_refuses_bad_tokens()
         );
     }
     // The token is this issuer's: another application's userinfo does not take it.
-    let r = userinfo(&app, &other, &at).await;
+    let r = userinfo(&app, &other.issuer, &at).await;
     assert_eq!(r.status, 401, "another issuer's /me: {}", r.text);
 }

@@ -1,12 +1,7 @@
-//! Black-box tests of issue 4 against the real worker under `wrangler dev`: the implicit
-//! (`id_token`, `id_token token`) and hybrid (`code id_token`, `code token`,
+//! The implicit (`id_token`, `id_token token`) and hybrid (`code id_token`, `code token`,
 //! `code id_token token`) response types (OIDC Core §3.2, §3.3), the fragment and form_post
 //! response modes, the nonce and the `at_hash`/`c_hash` bindings. Every id_token is checked by
 //! the independent RP crate `openidconnect` (fosite's habit: an outside client is the oracle).
-//! Talks HTTP only, through `common` and the `flows` browser; knows nothing of the crate.
-
-mod common;
-mod flows;
 
 use std::collections::BTreeSet;
 
@@ -20,13 +15,16 @@ use openidconnect::{
     AccessToken, AccessTokenHash, AuthorizationCode, AuthorizationCodeHash, ClientId, ClientSecret,
     IssuerUrl, JsonWebKey, Nonce,
 };
-use reqwest::header::AUTHORIZATION;
-use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-use common::{send, Reply, TestApp};
-use flows::{Browser, Callback, Consent, Delivered, Outcome, TestUser};
+use crate::support::applications::{Application, TestUser};
+use crate::support::authorize::{self, code_params, param, with, without, Params};
+use crate::support::browser::{Browser, Callback, Consent, Delivered, Outcome};
+use crate::support::html::tags;
+use crate::support::jwt;
+use crate::support::tokens::{code_form, redeem, token, userinfo, Auth};
+use crate::support::worker::TestApp;
 use Delivered::{FormPost, Fragment};
 
 /// Every response type an application can tick.
@@ -56,8 +54,6 @@ const ID_TOKEN_TYPES: [&str; 4] = [
 const SCOPE: &str = "openid email profile";
 const RS256: CoreJwsSigningAlgorithm = CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256;
 
-type Params = Vec<(&'static str, String)>;
-
 fn has(rt: &str, part: &str) -> bool {
     rt.split(' ').any(|p| p == part)
 }
@@ -68,10 +64,7 @@ fn has(rt: &str, part: &str) -> bool {
 /// One worker with one application and one user.
 struct Rp {
     app: TestApp,
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-    redirect_uri: String,
+    client: Application,
     user: TestUser,
 }
 
@@ -79,21 +72,9 @@ impl Rp {
     /// An application with `settings` laid over a minimal body.
     async fn start(settings: Value) -> Rp {
         let app = TestApp::spawn().await;
-        let created = create_app(&app, settings).await;
-        let user = flows::create_user(&app).await;
-        let s = |v: &Value| {
-            v.as_str()
-                .unwrap_or_else(|| panic!("in {created}"))
-                .to_string()
-        };
-        Rp {
-            issuer: s(&created["issuer"]),
-            client_id: s(&created["client_id"]),
-            client_secret: s(&created["client_secret"]),
-            redirect_uri: s(&created["redirect_uris"][0]),
-            user,
-            app,
-        }
+        let client = app.create_application(settings).await;
+        let user = app.create_user(json!({})).await;
+        Rp { app, client, user }
     }
 
     /// An application ticking every response type and both grants, signing with `alg`.
@@ -108,45 +89,20 @@ impl Rp {
 
     /// Authorization parameters for `rt` with a fresh `state` and `nonce`.
     fn params(&self, rt: &str) -> Params {
-        let p = flows::code_params(&self.client_id, &self.redirect_uri, SCOPE);
-        flows::with(p, "response_type", rt)
+        let p = code_params(&self.client.client_id, &self.client.redirect_uri, SCOPE);
+        with(p, "response_type", rt)
     }
 
     /// A real sign-in in a fresh browser (login and consent pages) to the redirect URI.
     async fn sign_in(&self, params: &[(&'static str, String)]) -> Callback {
-        let (login, pw) = (&self.user.username, &self.user.password);
-        let mut browser = Browser::new(&self.app);
-        browser
-            .sign_in(&self.issuer, params, login, pw, Consent::Allow)
-            .await
-            .callback()
+        authorize::sign_in(&self.app, &self.client, &self.user, params).await
     }
 
     /// Sends `params` to `/auth` with no session: for requests refused before any page.
     async fn authorize(&self, params: &[(&'static str, String)]) -> Outcome {
         Browser::new(&self.app)
-            .authorize(&self.issuer, params)
+            .authorize(&self.client.issuer, params)
             .await
-    }
-
-    /// `grant_type=authorization_code` with `client_secret_basic`.
-    async fn redeem(&self, code: &str, redirect_uri: &str, secret: &str) -> Reply {
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-        ];
-        let url = format!("{}/token", self.issuer);
-        let rb = self
-            .app
-            .at(Method::POST, &url)
-            .basic_auth(&self.client_id, Some(secret));
-        send(rb.form(&form)).await
-    }
-
-    async fn userinfo(&self, access_token: &str) -> Reply {
-        let rb = self.app.at(Method::GET, &format!("{}/me", self.issuer));
-        send(rb.header(AUTHORIZATION, format!("Bearer {access_token}"))).await
     }
 
     /// Asserts an error answer at the redirect URI in `mode`, with `state` and `iss`, and
@@ -169,66 +125,17 @@ impl Rp {
         if mode != Delivered::Query {
             assert_eq!(cb.url.query(), None, "the query must stay empty; {what}");
         }
-        assert_eq!(cb.target(), self.redirect_uri, "target; {what}");
+        assert_eq!(cb.target(), self.client.redirect_uri, "target; {what}");
         assert_eq!(cb.get("error"), Some(error), "{what}");
         let described = cb.get("error_description").is_some_and(|d| !d.is_empty());
         assert!(described, "{what}");
-        assert_eq!(cb.get("state"), Some(&*value(p, "state")), "state; {what}");
-        assert_eq!(cb.get("iss"), Some(&*self.issuer), "iss; {what}");
+        assert_eq!(cb.get("state"), param(p, "state"), "state; {what}");
+        assert_eq!(cb.get("iss"), Some(&*self.client.issuer), "iss; {what}");
         for token in ["code", "access_token", "id_token"] {
             assert_eq!(cb.get(token), None, "{token} in an error; {what}");
         }
         cb
     }
-}
-
-async fn create_app(app: &TestApp, settings: Value) -> Value {
-    let mut body = app.application_body("ih");
-    if let (Some(b), Some(s)) = (body.as_object_mut(), settings.as_object()) {
-        b.extend(s.clone());
-    }
-    app.create_application(body).await
-}
-
-/// The value of `key` in authorization parameters ("" when absent).
-fn value(params: &[(&'static str, String)], key: &str) -> String {
-    params
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default()
-}
-
-fn str_set(v: &Value) -> BTreeSet<String> {
-    let list = v
-        .as_array()
-        .unwrap_or_else(|| panic!("expected a list, got {v}"));
-    list.iter()
-        .map(|s| s.as_str().unwrap_or_else(|| panic!("in {v}")).to_string())
-        .collect()
-}
-
-fn set(items: &[&str]) -> BTreeSet<String> {
-    items.iter().map(|s| s.to_string()).collect()
-}
-
-/// Part `index` of a compact JWS, decoded without verification (for the header, or claims
-/// after the oracle verified them).
-fn jwt_part(token: &str, index: usize) -> Value {
-    let part = token
-        .split('.')
-        .nth(index)
-        .unwrap_or_else(|| panic!("not a JWS: {token}"));
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap_or_else(|e| panic!("part {index}: {e}"));
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("JWS part {index}: {e}"))
-}
-
-/// `exp - iat` of a JWT.
-fn lifetime(token: &str) -> Option<u64> {
-    let c = jwt_part(token, 1);
-    c["exp"].as_u64().zip(c["iat"].as_u64()).map(|(e, i)| e - i)
 }
 
 fn b64_left_half(digest: &[u8]) -> String {
@@ -266,7 +173,7 @@ async fn verify(
     at: Bound<'_>,
     c: Bound<'_>,
 ) -> Value {
-    let secret = &rp.client_secret;
+    let secret = &rp.client.client_secret;
     let r = verify_with_secret(rp, secret, alg, id_token, nonce, at, c).await;
     r.unwrap_or_else(|e| panic!("{e}"))
 }
@@ -280,11 +187,12 @@ async fn verify_with_secret(
     at: Bound<'_>,
     c: Bound<'_>,
 ) -> Result<Value, String> {
-    let issuer = IssuerUrl::new(rp.issuer.clone()).map_err(|e| format!("issuer URL: {e}"))?;
+    let issuer =
+        IssuerUrl::new(rp.client.issuer.clone()).map_err(|e| format!("issuer URL: {e}"))?;
     let metadata = CoreProviderMetadata::discover_async(issuer, &rp.app.client)
         .await
-        .map_err(|e| format!("openidconnect discovery of {}: {e:?}", rp.issuer))?;
-    let client_id = ClientId::new(rp.client_id.clone());
+        .map_err(|e| format!("openidconnect discovery of {}: {e:?}", rp.client.issuer))?;
+    let client_id = ClientId::new(rp.client.client_id.clone());
     let secret_ = Some(ClientSecret::new(secret.to_string()));
     let client = CoreClient::from_provider_metadata(metadata, client_id, secret_);
     let verifier: CoreIdTokenVerifier<'_> =
@@ -295,7 +203,7 @@ async fn verify_with_secret(
     let claims = token
         .claims(&verifier, &Nonce::new(nonce.to_string()))
         .map_err(|e| {
-            let (h, c) = (jwt_part(id_token, 0), jwt_part(id_token, 1));
+            let (h, c) = (jwt::header(id_token), jwt::claims(id_token));
             format!("openidconnect rejected the id_token: {e:?}; header {h}, claims {c}")
         })?;
     let symmetric;
@@ -316,7 +224,7 @@ async fn verify_with_secret(
         let code = AuthorizationCode::new(t.into());
         AuthorizationCodeHash::from_code(&code, &alg, key).map(|h| h.to_string())
     })?;
-    Ok(jwt_part(id_token, 1))
+    Ok(jwt::claims(id_token))
 }
 
 fn check_binding<E: std::fmt::Debug>(
@@ -347,17 +255,21 @@ fn check_binding<E: std::fmt::Debug>(
 async fn assert_response_type_round_trip(rt: &str) {
     let rp = Rp::with_alg("RS256").await;
     let params = rp.params(rt);
-    let nonce = value(&params, "nonce");
+    let nonce = param(&params, "nonce").unwrap_or_default();
     let cb = rp.sign_in(&params).await;
     let what = format!("{rt}: {:?} at {}", cb.params, cb.url);
 
     assert_eq!(cb.delivered, Fragment, "default response mode; {what}");
     assert_eq!(cb.url.query(), None, "query must be empty; {what}");
-    assert_eq!(cb.target(), rp.redirect_uri, "{what}");
+    assert_eq!(cb.target(), rp.client.redirect_uri, "{what}");
     assert_eq!(cb.get("error"), None, "{what}");
-    let state = value(&params, "state");
-    assert_eq!(cb.get("state"), Some(&*state), "state; {what}");
-    assert_eq!(cb.get("iss"), Some(&*rp.issuer), "iss (RFC 9207); {what}");
+    let state = param(&params, "state").unwrap_or_default();
+    assert_eq!(cb.get("state"), Some(state), "state; {what}");
+    assert_eq!(
+        cb.get("iss"),
+        Some(&*rp.client.issuer),
+        "iss (RFC 9207); {what}"
+    );
     assert_eq!(cb.get("refresh_token"), None, "{what}");
     let present = ["code", "access_token", "id_token"].map(|k| cb.get(k).is_some());
     let expected = ["code", "token", "id_token"].map(|p| has(rt, p));
@@ -373,7 +285,7 @@ async fn assert_response_type_round_trip(rt: &str) {
             granted.is_superset(&BTreeSet::from(["openid", "email"])),
             "{what}"
         );
-        let me = rp.userinfo(at).await;
+        let me = userinfo(&rp.app, &rp.client.issuer, at).await;
         me.expect_status(200);
         assert_eq!(me.json["sub"], rp.user.id.as_str(), "{rt}: userinfo sub");
         assert_eq!(me.json["email"], *rp.user.email, "{rt}: userinfo email");
@@ -382,7 +294,7 @@ async fn assert_response_type_round_trip(rt: &str) {
     let mut front = None;
     if let Some(id_token) = cb.get("id_token") {
         let (at, c) = (Bound::to(access_token), Bound::to(code));
-        let claims = verify(&rp, RS256, id_token, &nonce, at, c).await;
+        let claims = verify(&rp, RS256, id_token, nonce, at, c).await;
         assert_eq!(claims["sub"], rp.user.id.as_str(), "{rt}: sub");
         if access_token.is_some() {
             // OIDC Core §5.4: with an access token beside it, profile claims come from userinfo.
@@ -396,7 +308,7 @@ async fn assert_response_type_round_trip(rt: &str) {
     }
 
     if let Some(code) = code {
-        let r = rp.redeem(code, &rp.redirect_uri, &rp.client_secret).await;
+        let r = redeem(&rp.app, &rp.client, code, None).await;
         r.expect_status(200);
         let get = |k: &str| {
             r.json[k]
@@ -408,13 +320,13 @@ async fn assert_response_type_round_trip(rt: &str) {
             &rp,
             RS256,
             get("id_token"),
-            &nonce,
+            nonce,
             at,
             Bound::IfPresent(code),
         )
         .await;
         assert_eq!(r.json.get("refresh_token"), None, "{rt}: {}", r.text);
-        let (sub, iss, aud) = (&*rp.user.id, &*rp.issuer, &*rp.client_id);
+        let (sub, iss, aud) = (&*rp.user.id, &*rp.client.issuer, &*rp.client.client_id);
         assert_eq!(
             [&back["sub"], &back["iss"], &back["aud"]],
             [sub, iss, aud],
@@ -428,7 +340,7 @@ async fn assert_response_type_round_trip(rt: &str) {
                 );
             }
         }
-        let again = rp.redeem(code, &rp.redirect_uri, &rp.client_secret).await;
+        let again = redeem(&rp.app, &rp.client, code, None).await;
         again.expect_status(400);
         assert_eq!(again.json["error"], "invalid_grant", "{rt}: {}", again.text);
     }
@@ -465,7 +377,9 @@ async fn hybrid_code_is_redeemed_only_with_the_client_secret_and_redirect_uri() 
     let cb = rp.sign_in(&rp.params("code id_token")).await;
     let code = cb.param("code");
 
-    let wrong_secret = rp.redeem(code, &rp.redirect_uri, "not-the-secret").await;
+    let wrong = Auth::Basic(&rp.client.client_id, "not-the-secret");
+    let form = code_form(code, &rp.client.redirect_uri);
+    let wrong_secret = token(&rp.app, &rp.client.issuer, wrong, &form).await;
     wrong_secret.expect_status(401);
     assert_eq!(
         wrong_secret.json["error"], "invalid_client",
@@ -473,8 +387,9 @@ async fn hybrid_code_is_redeemed_only_with_the_client_secret_and_redirect_uri() 
         wrong_secret.text
     );
 
-    let other_uri = format!("{}/other", rp.redirect_uri);
-    let wrong_uri = rp.redeem(code, &other_uri, &rp.client_secret).await;
+    let other_uri = format!("{}/other", rp.client.redirect_uri);
+    let form = code_form(code, &other_uri);
+    let wrong_uri = token(&rp.app, &rp.client.issuer, rp.client.basic(), &form).await;
     wrong_uri.expect_status(400);
     assert_eq!(
         wrong_uri.json["error"], "invalid_grant",
@@ -492,17 +407,17 @@ async fn hs256_application_signs_id_tokens_with_its_client_secret_in_every_mode(
     let hs256 = CoreJwsSigningAlgorithm::HmacSha256;
     for rt in ALL_TYPES {
         let params = rp.params(rt);
-        let nonce = value(&params, "nonce");
+        let nonce = param(&params, "nonce").unwrap_or_default();
         let cb = rp.sign_in(&params).await;
         assert_eq!(cb.get("error"), None, "{rt}: {:?}", cb.params);
         let mut id_tokens = Vec::new();
         if let Some(id_token) = cb.get("id_token") {
             let (at, c) = (Bound::to(cb.get("access_token")), Bound::to(cb.get("code")));
-            verify(&rp, hs256.clone(), id_token, &nonce, at, c).await;
+            verify(&rp, hs256.clone(), id_token, nonce, at, c).await;
             id_tokens.push(id_token.to_string());
         }
         if let Some(code) = cb.get("code") {
-            let r = rp.redeem(code, &rp.redirect_uri, &rp.client_secret).await;
+            let r = redeem(&rp.app, &rp.client, code, None).await;
             r.expect_status(200);
             let get = |k: &str| {
                 r.json[k]
@@ -513,20 +428,20 @@ async fn hs256_application_signs_id_tokens_with_its_client_secret_in_every_mode(
                 Bound::IfPresent(get("access_token")),
                 Bound::IfPresent(code),
             );
-            verify(&rp, hs256.clone(), get("id_token"), &nonce, at, c).await;
+            verify(&rp, hs256.clone(), get("id_token"), nonce, at, c).await;
             id_tokens.push(get("id_token").to_string());
         }
         assert!(!id_tokens.is_empty(), "{rt}: no id_token at all");
         for t in &id_tokens {
             assert_eq!(
-                jwt_part(t, 0)["alg"],
+                jwt::header(t)["alg"],
                 "HS256",
                 "{rt}: header {}",
-                jwt_part(t, 0)
+                jwt::header(t)
             );
             // The oracle really checks the MAC: another secret must fail on the signature.
             let (any, other) = (Bound::IfPresent(""), "some-other-secret");
-            let forged = verify_with_secret(&rp, other, hs256.clone(), t, &nonce, any, any).await;
+            let forged = verify_with_secret(&rp, other, hs256.clone(), t, nonce, any, any).await;
             let err = forged
                 .err()
                 .unwrap_or_else(|| panic!("{rt}: verified with another secret"));
@@ -546,9 +461,9 @@ async fn eddsa_id_tokens_hash_the_code_and_access_token_with_sha512() {
         cb.param("id_token"),
     );
     let eddsa = CoreJwsSigningAlgorithm::EdDsa;
-    let nonce = value(&params, "nonce");
-    let claims = verify(&rp, eddsa, id_token, &nonce, Bound::To(at), Bound::To(code)).await;
-    assert_eq!(jwt_part(id_token, 0)["alg"], "EdDSA");
+    let nonce = param(&params, "nonce").unwrap_or_default();
+    let claims = verify(&rp, eddsa, id_token, nonce, Bound::To(at), Bound::To(code)).await;
+    assert_eq!(jwt::header(id_token)["alg"], "EdDSA");
     // Ed25519 hashes with SHA-512: the left 32 bytes, base64url (OIDC Core §3.3.2.11).
     let sha512 = |v: &str| b64_left_half(&Sha512::digest(v.as_bytes()));
     assert_eq!(claims["c_hash"], sha512(code), "c_hash with SHA-512");
@@ -564,7 +479,7 @@ async fn eddsa_id_tokens_hash_the_code_and_access_token_with_sha512() {
 async fn missing_nonce_is_invalid_request_whenever_the_auth_endpoint_returns_an_id_token() {
     let rp = Rp::with_alg("RS256").await;
     for rt in ID_TOKEN_TYPES {
-        let params = flows::without(rp.params(rt), "nonce");
+        let params = without(rp.params(rt), "nonce");
         let at = rp.authorize(&params).await;
         rp.expect_error(
             &format!("{rt} without nonce"),
@@ -575,7 +490,7 @@ async fn missing_nonce_is_invalid_request_whenever_the_auth_endpoint_returns_an_
     }
     // No id_token from /auth, no nonce needed: the login page opens.
     for rt in ["code", "code token"] {
-        let at = rp.authorize(&flows::without(rp.params(rt), "nonce")).await;
+        let at = rp.authorize(&without(rp.params(rt), "nonce")).await;
         assert!(
             at.is_login(),
             "{rt} without nonce should reach the login page: {at:?}"
@@ -611,11 +526,7 @@ async fn response_type_the_application_has_not_ticked_is_unsupported_response_ty
             "{rt}: {:?}",
             cb.params
         );
-        assert_eq!(
-            cb.get("state"),
-            Some(&*value(&params, "state")),
-            "{rt}: state"
-        );
+        assert_eq!(cb.get("state"), param(&params, "state"), "{rt}: state");
     }
     // The ticked implicit type is still usable.
     assert!(
@@ -649,7 +560,7 @@ async fn ticked_type_without_its_grant_is_unauthorized_client() {
 async fn query_response_mode_is_refused_for_token_bearing_types_in_the_fragment() {
     let rp = Rp::with_alg("RS256").await;
     for rt in FRONT_TYPES {
-        let params = flows::with(rp.params(rt), "response_mode", "query");
+        let params = with(rp.params(rt), "response_mode", "query");
         let at = rp.authorize(&params).await;
         // Multiple Response Types §5: tokens never travel in the query, so neither does this.
         let case = format!("{rt} with response_mode=query");
@@ -680,7 +591,7 @@ async fn errors_of_fragment_requests_are_returned_in_the_fragment() {
         ("code id_token token", "nonce", "", "invalid_request"),
     ];
     for (rt, key, val, error) in cases {
-        let params = flows::with(rp.params(rt), key, val);
+        let params = with(rp.params(rt), key, val);
         let at = rp.authorize(&params).await;
         rp.expect_error(
             &format!("{rt} with {key}={val}"),
@@ -691,9 +602,8 @@ async fn errors_of_fragment_requests_are_returned_in_the_fragment() {
     }
     // A denied consent also comes back in the fragment.
     let params = rp.params("id_token token");
-    let (login, pw) = (&rp.user.username, &rp.user.password);
     let at = Browser::new(&rp.app)
-        .sign_in(&rp.issuer, &params, login, pw, Consent::Deny)
+        .sign_in(&rp.client.issuer, &params, &rp.user, Consent::Deny)
         .await;
     rp.expect_error("consent denied", at, (Fragment, "access_denied"), &params);
 }
@@ -722,14 +632,14 @@ fn assert_form_post_page(case: &str, rp: &Rp, cb: &Callback) {
         header("cache-control").contains("no-store"),
         "{case}: {r:?}"
     );
-    assert_eq!(cb.target(), rp.redirect_uri, "{case}: form action");
+    assert_eq!(cb.target(), rp.client.redirect_uri, "{case}: form action");
     assert_eq!(
         cb.get("iss"),
-        Some(&*rp.issuer),
+        Some(&*rp.client.issuer),
         "{case}: iss field; {:?}",
         cb.params
     );
-    let form = flows::tags(&r.text, "form");
+    let form = tags(&r.text, "form");
     assert_eq!(form.len(), 1, "{case}: one form expected: {}", r.excerpt());
     let method = form[0].get("method").map(|m| m.to_ascii_lowercase());
     assert_eq!(method.as_deref(), Some("post"), "{case}: form method");
@@ -759,13 +669,14 @@ fn assert_form_post_page(case: &str, rp: &Rp, cb: &Callback) {
         !script_src.iter().any(|s| too_open.contains(&s.as_str())),
         "{case}: {csp}"
     );
-    let origin = reqwest::Url::parse(&rp.redirect_uri).map(|u| u.origin().ascii_serialization());
+    let origin =
+        reqwest::Url::parse(&rp.client.redirect_uri).map(|u| u.origin().ascii_serialization());
     let origin = origin.unwrap_or_default();
     assert!(
         directive("form-action").contains(&origin),
         "{case}: form-action {origin}: {csp}"
     );
-    let scripts = flows::tags(&r.text, "script");
+    let scripts = tags(&r.text, "script");
     assert!(
         !scripts.is_empty(),
         "{case}: no auto-submitting script: {}",
@@ -785,13 +696,13 @@ fn assert_form_post_page(case: &str, rp: &Rp, cb: &Callback) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn form_post_delivers_tokens_in_an_auto_submitting_page_with_a_csp_nonce() {
     let rp = Rp::with_alg("RS256").await;
-    let params = flows::with(
+    let params = with(
         rp.params("code id_token token"),
         "response_mode",
         "form_post",
     );
     // A state that must be escaped in an attribute value and come back unchanged.
-    let params = flows::with(params, "state", "s\"><script>alert(1)</script>&'x");
+    let params = with(params, "state", "s\"><script>alert(1)</script>&'x");
     let cb = rp.sign_in(&params).await;
     assert_form_post_page("success", &rp, &cb);
     let text = &cb.reply.text;
@@ -799,11 +710,7 @@ async fn form_post_delivers_tokens_in_an_auto_submitting_page_with_a_csp_nonce()
         !text.contains("<script>alert(1)"),
         "the state is not escaped: {text}"
     );
-    assert_eq!(
-        cb.get("state"),
-        Some(&*value(&params, "state")),
-        "state field"
-    );
+    assert_eq!(cb.get("state"), param(&params, "state"), "state field");
     for field in [
         "code",
         "access_token",
@@ -828,9 +735,9 @@ async fn form_post_delivers_tokens_in_an_auto_submitting_page_with_a_csp_nonce()
         cb.param("access_token"),
         cb.param("id_token"),
     );
-    let nonce = value(&params, "nonce");
-    verify(&rp, RS256, id_token, &nonce, Bound::To(at), Bound::To(code)).await;
-    rp.redeem(code, &rp.redirect_uri, &rp.client_secret)
+    let nonce = param(&params, "nonce").unwrap_or_default();
+    verify(&rp, RS256, id_token, nonce, Bound::To(at), Bound::To(code)).await;
+    redeem(&rp.app, &rp.client, code, None)
         .await
         .expect_status(200);
 }
@@ -845,7 +752,7 @@ async fn form_post_errors_come_back_in_the_same_kind_of_page() {
     let cases: [(&str, Params, &str); 3] = [
         (
             "missing nonce",
-            flows::without(rp.params("id_token"), "nonce"),
+            without(rp.params("id_token"), "nonce"),
             "invalid_request",
         ),
         (
@@ -855,12 +762,12 @@ async fn form_post_errors_come_back_in_the_same_kind_of_page() {
         ),
         (
             "no session",
-            flows::with(rp.params("id_token token"), "prompt", "none"),
+            with(rp.params("id_token token"), "prompt", "none"),
             "login_required",
         ),
     ];
     for (case, params, error) in cases {
-        let params = flows::with(params, "response_mode", "form_post");
+        let params = with(params, "response_mode", "form_post");
         let at = rp.authorize(&params).await;
         let cb = rp.expect_error(case, at, (FormPost, error), &params);
         assert_form_post_page(case, &rp, &cb);
@@ -874,8 +781,8 @@ async fn form_post_errors_come_back_in_the_same_kind_of_page() {
 async fn implicit_never_issues_a_refresh_token_even_with_offline_access_and_consent() {
     let rp = Rp::with_alg("RS256").await;
     for rt in ["id_token token", "id_token"] {
-        let params = flows::with(rp.params(rt), "scope", "openid email offline_access");
-        let cb = rp.sign_in(&flows::with(params, "prompt", "consent")).await;
+        let params = with(rp.params(rt), "scope", "openid email offline_access");
+        let cb = rp.sign_in(&with(params, "prompt", "consent")).await;
         assert_eq!(cb.get("error"), None, "{rt}: {:?}", cb.params);
         assert_eq!(
             cb.get("refresh_token"),
@@ -896,7 +803,7 @@ async fn implicit_never_issues_a_refresh_token_even_with_offline_access_and_cons
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fragment_tokens_expire_as_configured_for_the_application() {
     let rp = Rp::with_alg("RS256").await;
-    let path = format!("/api/v1/applications/{}", rp.client_id);
+    let path = format!("/api/v1/applications/{}", rp.client.client_id);
     let lifetimes = json!({"access_token": 900, "id_token": 1800, "refresh_token": 86400, "authorization_code": 600});
     let r = rp
         .app
@@ -918,69 +825,16 @@ async fn fragment_tokens_expire_as_configured_for_the_application() {
             cb.params
         );
         assert_eq!(
-            lifetime(cb.param("access_token")),
+            jwt::lifetime(cb.param("access_token")),
             Some(900),
             "{rt}: access token exp-iat"
         );
         if let Some(id_token) = cb.get("id_token") {
-            assert_eq!(lifetime(id_token), Some(1800), "{rt}: id_token exp-iat");
+            assert_eq!(
+                jwt::lifetime(id_token),
+                Some(1800),
+                "{rt}: id_token exp-iat"
+            );
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Discovery
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn discovery_lists_only_usable_response_types_and_the_modes_they_need() {
-    let app = TestApp::spawn().await;
-    let (all, code) = (&ALL_TYPES[..], &["code"][..]);
-    let (with_fragment, without) = (
-        &["query", "fragment", "form_post"][..],
-        &["query", "form_post"][..],
-    );
-    let implicit = &["id_token", "id_token token"][..];
-    // (grants, ticked types, listed types, listed modes)
-    let cases = [
-        (json!(["authorization_code"]), code, code, without),
-        (
-            json!(["authorization_code", "implicit"]),
-            all,
-            all,
-            with_fragment,
-        ),
-        (json!(["authorization_code"]), all, code, without),
-        (json!(["implicit"]), all, implicit, with_fragment),
-    ];
-    for (grants, ticked, listed, modes) in cases {
-        let case = format!("grants {grants}, ticked {ticked:?}");
-        let settings = json!({"grant_types": grants, "response_types": ticked});
-        let issuer = create_app(&app, settings).await["issuer"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        let d = app
-            .get_url(&format!("{issuer}/.well-known/openid-configuration"))
-            .await;
-        d.expect_status(200);
-        assert_eq!(
-            str_set(&d.json["response_types_supported"]),
-            set(listed),
-            "{case}"
-        );
-        assert_eq!(
-            str_set(&d.json["response_modes_supported"]),
-            set(modes),
-            "{case}"
-        );
-        // The RP library reads the same document.
-        let url = IssuerUrl::new(issuer.clone()).unwrap_or_else(|e| panic!("{e}"));
-        let md = CoreProviderMetadata::discover_async(url, &app.client).await;
-        let md = md.unwrap_or_else(|e| panic!("{case}: openidconnect cannot read it: {e:?}"));
-        assert_eq!(
-            md.response_types_supported().len(),
-            listed.len(),
-            "{case}: as the RP reads it"
-        );
     }
 }

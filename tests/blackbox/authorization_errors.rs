@@ -1,19 +1,16 @@
-//! Issue 3: errors at the authorization endpoint, black-box against the real worker under
-//! `wrangler dev`. A redirect URI that is not exactly a registered one, or a client that is not
-//! this issuer's, gets an error page and never a redirect; anything wrong after the redirect URI
-//! check goes back to the client with `state` and `iss`. Each test spawns its own worker
-//! (STYLE.md habit 11). Depends on `common` (harness) and `flows` (browser, `flows::rp`).
-
-mod common;
-mod flows;
+//! Errors at the authorization endpoint (OIDC Core §3.1.2.6): a redirect URI that is not exactly
+//! a registered one, or a client that is not this issuer's, gets an error page and never a
+//! redirect; anything wrong after the redirect URI check goes back to the client with `state`
+//! and `iss` (RFC 9207).
 
 use reqwest::header::LOCATION;
 use reqwest::Method;
 use serde_json::json;
 
-use common::{send, TestApp};
-use flows::rp::{describe, new_rp, setup};
-use flows::{code_params, with, without, Browser, Outcome, Pkce};
+use crate::support::applications::setup;
+use crate::support::authorize::{code_params, param, with, without, Pkce};
+use crate::support::browser::{authorize_url, Browser, Outcome};
+use crate::support::worker::{send, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Redirect URI: exact match, else an error page and never a redirect
@@ -21,11 +18,9 @@ use flows::{code_params, with, without, Browser, Outcome, Pkce};
 #[tokio::test]
 async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_redirect() {
     let app = TestApp::spawn().await;
-    let rp = new_rp(
-        &app,
-        json!({"redirect_uris": ["https://rp.example/cb/done"]}),
-    )
-    .await;
+    let rp = app
+        .create_application(json!({"redirect_uris": ["https://rp.example/cb/done"]}))
+        .await;
     let cases = [
         ("unregistered", "https://evil.example/cb/done"),
         ("trailing slash", "https://rp.example/cb/done/"),
@@ -49,7 +44,7 @@ async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_red
         } else {
             params
         };
-        let url = flows::authorize_url(&rp.issuer, &params);
+        let url = authorize_url(&rp.issuer, &params);
         let r = send(app.at(Method::GET, &url)).await;
         let ok = r.status == 400
             && r.headers.get(LOCATION).is_none()
@@ -85,7 +80,7 @@ async fn unregistered_or_mutated_redirect_uris_get_an_error_page_and_never_a_red
 #[tokio::test]
 async fn a_client_of_another_issuer_gets_an_error_page_and_no_redirect() {
     let (app, rp, _) = setup().await;
-    let other = new_rp(&app, json!({})).await;
+    let other = app.create_application(json!({})).await;
     let cases = [
         (
             "another issuer's client",
@@ -95,7 +90,7 @@ async fn a_client_of_another_issuer_gets_an_error_page_and_no_redirect() {
         ("unknown client", "no-such-client", rp.redirect_uri.as_str()),
     ];
     for (case, client_id, redirect_uri) in cases {
-        let url = flows::authorize_url(&rp.issuer, &code_params(client_id, redirect_uri, "openid"));
+        let url = authorize_url(&rp.issuer, &code_params(client_id, redirect_uri, "openid"));
         let r = send(app.at(Method::GET, &url)).await;
         assert_eq!(r.status, 400, "{case}: {}", r.excerpt());
         assert!(r.headers.get(LOCATION).is_none(), "{case}: no redirect");
@@ -154,21 +149,17 @@ async fn invalid_requests_after_the_redirect_uri_check_go_back_to_the_client_wit
         if key == "code_challenge_method" {
             params = with(params, "code_challenge", &Pkce::s256().challenge);
         }
-        let state = params
-            .iter()
-            .find(|(k, _)| *k == "state")
-            .map(|(_, v)| v.clone());
         match Browser::new(&app).authorize(&rp.issuer, &params).await {
             Outcome::Callback(cb) => {
                 let ok = cb.get("error").is_some_and(|e| want.contains(&e))
-                    && cb.get("state") == state.as_deref()
+                    && cb.get("state") == param(&params, "state")
                     && cb.get("iss") == Some(rp.issuer.as_str())
                     && cb.get("code").is_none();
                 if !ok {
                     failures.push(format!("{case}: {:?}", cb.params));
                 }
             }
-            other => failures.push(format!("{case}: {}", describe(&other))),
+            other => failures.push(format!("{case}: {}", other.describe())),
         }
     }
     assert!(

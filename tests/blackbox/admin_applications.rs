@@ -1,18 +1,19 @@
-//! Issue 2: health, admin API authentication and its OpenAPI document, and applications (create
-//! with credentials, issuer and documented defaults; input validation naming the field; taken
-//! subdomains; read without the secret; list; patch seen by discovery at once; delete; secret
-//! rotation; unknown ids), black-box against the real worker under `wrangler dev`. Talks HTTP
-//! only; knows nothing of the crate's internals.
-
-mod common;
+//! The admin API's front door and its applications: health, authentication by the admin token,
+//! the OpenAPI document; an application is created with credentials, its issuer and the
+//! documented defaults, refused by field when the input is invalid (a public application may not
+//! tick client_credentials, at creation or by a PATCH), refused when its subdomain is taken; it
+//! is read and listed without its secret, patched (and discovery sees the change on the next
+//! request), deleted, its secret rotated; unknown ids are 404.
 
 use std::collections::BTreeSet;
 
-use common::admin_api::{assert_invalid_field, items, str_list};
-use common::{send, unique, TestApp};
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+
+use crate::support::applications::application_body;
+use crate::support::json::{assert_invalid_field, items, set, str_list, str_set};
+use crate::support::worker::{send, unique, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Health and admin authentication
@@ -89,14 +90,15 @@ async fn admin_api_serves_its_openapi_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_application_gets_credentials_issuer_and_documented_defaults() {
     let app = TestApp::spawn().await;
-    let body = app.application_body("shop");
+    let body = application_body();
     let sub = body["subdomain"].as_str().unwrap_or_default().to_string();
     let created = app.create_application(body.clone()).await;
 
     for k in ["client_id", "client_secret"] {
         assert!(
             created[k].as_str().is_some_and(|s| s.len() >= 16),
-            "{k} missing or short: {created}"
+            "{k} missing or short: {}",
+            created.created
         );
     }
     assert_ne!(created["client_id"], created["client_secret"]);
@@ -112,15 +114,18 @@ async fn new_application_gets_credentials_issuer_and_documented_defaults() {
     assert_eq!(created["id_token_signed_response_alg"], "RS256");
     assert!(
         created["token_endpoint_auth_method"].as_str().is_some(),
-        "no token_endpoint_auth_method: {created}"
+        "no token_endpoint_auth_method: {}",
+        created.created
     );
 
     // Explicit choices are kept.
-    let mut chosen = app.application_body("explicit");
-    chosen["grant_types"] = json!(["authorization_code", "implicit"]);
-    chosen["response_types"] = json!(["code", "id_token"]);
-    chosen["id_token_signed_response_alg"] = json!("ES256");
-    let created = app.create_application(chosen).await;
+    let created = app
+        .create_application(json!({
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "id_token"],
+            "id_token_signed_response_alg": "ES256",
+        }))
+        .await;
     assert_eq!(
         created["grant_types"],
         json!(["authorization_code", "implicit"])
@@ -132,7 +137,7 @@ async fn new_application_gets_credentials_issuer_and_documented_defaults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_application_input_is_400_naming_the_field() {
     let app = TestApp::spawn().await;
-    let valid = app.application_body("valid");
+    let valid = application_body();
     let with = |k: &str, v: Value| {
         let mut b = valid.clone();
         b[k] = v;
@@ -212,13 +217,74 @@ async fn invalid_application_input_is_400_naming_the_field() {
     );
 }
 
+/// RFC 6749 §4.4: the client credentials grant is for confidential clients; a public client
+/// (`token_endpoint_auth_method: none`) has no secret to authenticate with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_public_application_that_ticks_client_credentials_is_400_naming_grant_types() {
+    let app = TestApp::spawn().await;
+    let mut body = application_body();
+    body["token_endpoint_auth_method"] = json!("none");
+    body["grant_types"] = json!(["authorization_code", "client_credentials"]);
+    let r = app.admin().post("/api/v1/applications", &body).await;
+    assert_invalid_field(
+        "public application with client_credentials",
+        &r,
+        Some("grant_types"),
+    );
+    let list = app.admin().get("/api/v1/applications").await;
+    list.expect_status(200);
+    assert!(
+        items(&list).is_empty(),
+        "the refused application was created: {}",
+        list.text
+    );
+}
+
+/// The same rule holds whichever half of it a PATCH changes, and a refused PATCH changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patching_an_application_into_a_public_one_with_client_credentials_is_400_naming_grant_types(
+) {
+    let app = TestApp::spawn().await;
+    let public = app
+        .create_application(json!({"token_endpoint_auth_method": "none"}))
+        .await;
+    let machine = app
+        .create_application(json!({"grant_types": ["client_credentials"]}))
+        .await;
+    // (case, application, PATCH body, the field it must leave as it was)
+    let cases = [
+        (
+            "a public application adding client_credentials",
+            &public,
+            json!({"grant_types": ["authorization_code", "refresh_token", "client_credentials"]}),
+            "grant_types",
+        ),
+        (
+            "a client_credentials application becoming public",
+            &machine,
+            json!({"token_endpoint_auth_method": "none"}),
+            "token_endpoint_auth_method",
+        ),
+    ];
+    for (case, client, patch, kept) in cases {
+        let path = format!("/api/v1/applications/{}", client.client_id);
+        let r = app.admin().patch(&path, &patch).await;
+        assert_invalid_field(case, &r, Some("grant_types"));
+        let got = app.admin().get(&path).await;
+        got.expect_status(200);
+        assert_eq!(
+            got.json[kept], client[kept],
+            "{case}: {kept} after the refusal"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn taken_subdomain_is_409() {
     let app = TestApp::spawn().await;
-    let body = app.application_body("dup");
-    app.create_application(body.clone()).await;
-    let mut again = app.application_body("other");
-    again["subdomain"] = body["subdomain"].clone();
+    let first = app.create_application(json!({})).await;
+    let mut again = application_body();
+    again["subdomain"] = json!(first.subdomain);
     let r = app.admin().post("/api/v1/applications", &again).await;
     r.expect_status(409);
 }
@@ -226,9 +292,8 @@ async fn taken_subdomain_is_409() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reading_an_application_never_shows_its_secret() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("read")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let secret = created["client_secret"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, secret) = (created.client_id.as_str(), created.client_secret.as_str());
 
     let r = app.admin().get(&format!("/api/v1/applications/{id}")).await;
     r.expect_status(200);
@@ -257,8 +322,8 @@ async fn reading_an_application_never_shows_its_secret() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applications_are_listed() {
     let app = TestApp::spawn().await;
-    let a = app.create_application(app.application_body("lista")).await;
-    let b = app.create_application(app.application_body("listb")).await;
+    let a = app.create_application(json!({})).await;
+    let b = app.create_application(json!({})).await;
     let r = app.admin().get("/api/v1/applications").await;
     r.expect_status(200);
     let ids: BTreeSet<&str> = items(&r)
@@ -267,9 +332,9 @@ async fn applications_are_listed() {
         .collect();
     for x in [&a, &b] {
         assert!(
-            ids.contains(x["client_id"].as_str().unwrap_or_default()),
+            ids.contains(x.client_id.as_str()),
             "{} not in {}",
-            x["client_id"],
+            x.client_id,
             r.excerpt()
         );
     }
@@ -278,9 +343,8 @@ async fn applications_are_listed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patched_application_is_seen_by_discovery_on_the_next_request() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("patch")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let issuer = created["issuer"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, issuer) = (created.client_id.as_str(), created.issuer.as_str());
     let discovery = format!("{issuer}/.well-known/openid-configuration");
 
     let before = app.get_url(&discovery).await;
@@ -319,12 +383,9 @@ async fn patched_application_is_seen_by_discovery_on_the_next_request() {
 
     let after = app.get_url(&discovery).await;
     after.expect_status(200);
-    let rts: BTreeSet<String> = str_list(&after.json["response_types_supported"])
-        .into_iter()
-        .collect();
     assert_eq!(
-        rts,
-        BTreeSet::from(["code".to_string(), "id_token".to_string()]),
+        str_set(&after.json["response_types_supported"]),
+        set(&["code", "id_token"]),
         "{}",
         after.excerpt()
     );
@@ -350,9 +411,8 @@ async fn patched_application_is_seen_by_discovery_on_the_next_request() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleted_application_disappears_from_its_issuer() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("gone")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
-    let issuer = created["issuer"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let (id, issuer) = (created.client_id.as_str(), created.issuer.as_str());
     app.get_url(&format!("{issuer}/.well-known/openid-configuration"))
         .await
         .expect_status(200);
@@ -377,8 +437,8 @@ async fn deleted_application_disappears_from_its_issuer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_secret_returns_a_new_one() {
     let app = TestApp::spawn().await;
-    let created = app.create_application(app.application_body("rotate")).await;
-    let id = created["client_id"].as_str().unwrap_or_default();
+    let created = app.create_application(json!({})).await;
+    let id = created.client_id.as_str();
     let r = app
         .admin()
         .post(&format!("/api/v1/applications/{id}/secret"), &json!({}))
@@ -388,7 +448,7 @@ async fn rotating_the_secret_returns_a_new_one() {
         .as_str()
         .unwrap_or_else(|| panic!("no client_secret: {}", r.excerpt()));
     assert!(new.len() >= 16, "short secret {new}");
-    assert_ne!(Some(new), created["client_secret"].as_str());
+    assert_ne!(new, created.client_secret);
     let again = app
         .admin()
         .post(&format!("/api/v1/applications/{id}/secret"), &json!({}))

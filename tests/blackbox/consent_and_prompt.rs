@@ -1,17 +1,15 @@
-//! Issue 3: the consent page and the `prompt` and `max_age` parameters (OIDC Core §3.1.2.1,
-//! §3.1.2.6), black-box against the real worker under `wrangler dev`: denied consent answers
-//! `access_denied`, consent is remembered until `prompt=consent` or a wider scope, `prompt=none`
-//! answers `login_required` or `consent_required`, and `max_age=0` or `prompt=login` show the
-//! login page despite a session. Each test spawns its own worker (STYLE.md habit 11). Depends
-//! on `common` (harness) and `flows` (browser, `flows::rp`).
-
-mod common;
-mod flows;
+//! The consent page and the `prompt` and `max_age` parameters (OIDC Core §3.1.2.1, §3.1.2.6):
+//! denied consent answers `access_denied`, consent is remembered until `prompt=consent` or a
+//! wider scope, `prompt=none` answers `login_required` or `consent_required`, and `max_age=0` or
+//! `prompt=login` show the login page despite a session.
 
 use std::time::Duration;
 
-use flows::rp::{claims, redeem, setup};
-use flows::{code_params, with, Browser, Consent, Outcome};
+use crate::support::applications::setup;
+use crate::support::authorize::{code_params, param, with};
+use crate::support::browser::{Browser, Consent, Outcome};
+use crate::support::jwt;
+use crate::support::tokens::redeem;
 
 // ---------------------------------------------------------------------------------------------
 // Consent
@@ -21,23 +19,11 @@ async fn denying_consent_returns_access_denied_with_state_and_iss() {
     let (app, rp, user) = setup().await;
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid email");
     let cb = Browser::new(&app)
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Deny,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Deny)
         .await
         .callback();
     assert_eq!(cb.get("error"), Some("access_denied"), "{:?}", cb.params);
-    assert_eq!(
-        cb.get("state"),
-        params
-            .iter()
-            .find(|(k, _)| *k == "state")
-            .map(|(_, v)| v.as_str())
-    );
+    assert_eq!(cb.get("state"), param(&params, "state"));
     assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
     assert!(cb.get("code").is_none());
 }
@@ -48,13 +34,7 @@ async fn consent_is_remembered_and_prompt_consent_asks_again() {
     let mut browser = Browser::new(&app);
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid email");
     let first = browser
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Stop,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Stop)
         .await
         .consent();
     assert_eq!(
@@ -83,13 +63,7 @@ async fn consent_is_remembered_and_prompt_consent_asks_again() {
 
     // A new browser signs in again but is not asked again.
     let other = Browser::new(&app)
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Stop,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Stop)
         .await;
     assert!(
         matches!(other, Outcome::Callback(_)),
@@ -128,13 +102,7 @@ async fn prompt_none_without_a_session_answers_login_required_with_state_and_iss
         .await
         .callback();
     assert_eq!(cb.get("error"), Some("login_required"), "{:?}", cb.params);
-    assert_eq!(
-        cb.get("state"),
-        params
-            .iter()
-            .find(|(k, _)| *k == "state")
-            .map(|(_, v)| v.as_str())
-    );
+    assert_eq!(cb.get("state"), param(&params, "state"));
     assert_eq!(cb.get("iss"), Some(rp.issuer.as_str()));
     assert_eq!(cb.target(), rp.redirect_uri);
 }
@@ -146,13 +114,7 @@ async fn prompt_none_with_a_session_but_no_consent_answers_consent_required() {
     // Sign in but stop at the consent page: a session, no consent.
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid email");
     browser
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Stop,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Stop)
         .await
         .consent();
     let cb = browser
@@ -185,16 +147,10 @@ async fn max_age_zero_or_prompt_login_shows_the_login_page_despite_a_session() {
     let mut browser = Browser::new(&app);
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
     let first = browser
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Allow,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Allow)
         .await
         .callback();
-    let first_auth_time = claims(
+    let first_auth_time = jwt::claims(
         redeem(&app, &rp, first.param("code"), None).await.json["id_token"]
             .as_str()
             .unwrap_or(""),
@@ -220,14 +176,13 @@ async fn max_age_zero_or_prompt_login_shows_the_login_page_despite_a_session() {
         .sign_in(
             &rp.issuer,
             &with(params, "max_age", "0"),
-            &user.username,
-            &user.password,
+            &user,
             Consent::Allow,
         )
         .await
         .callback();
     let t = redeem(&app, &rp, out.param("code"), None).await;
-    let c = claims(t.json["id_token"].as_str().unwrap_or(""));
+    let c = jwt::claims(t.json["id_token"].as_str().unwrap_or(""));
     assert!(
         c["auth_time"].as_u64() > first_auth_time.as_u64(),
         "re-authentication moves auth_time: {c} vs {first_auth_time}"

@@ -1,53 +1,36 @@
-//! Issues 3 and 6: the hosted pages as a user meets them, black-box against the real worker
-//! under `wrangler dev` — the language (English or Simplified Chinese, from `ui_locales`
-//! first, then `Accept-Language`), the user pool's branding (colours through `brand.css`, a
-//! logo), and a consent the user gave being withdrawn (the next sign-in asks again). Each test
-//! spawns its own worker (STYLE.md habit 11). Depends on `common` and `flows`.
+//! The hosted pages as a user meets them: the language (English or Simplified Chinese, from
+//! `ui_locales` first, then `Accept-Language`), the user pool's branding (colours through
+//! `brand.css`, a logo), and a consent the user gave being withdrawn (the next sign-in asks
+//! again).
 
-mod common;
-mod flows;
-
-use flows::rp::setup;
-use flows::{code_params, with, Browser, Consent, Outcome};
-use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 
-/// The login page a fresh browser is sent to, fetched with `accept_language` (if any).
+use crate::support::applications::{setup, Application};
+use crate::support::authorize::{code_params, with, Params};
+use crate::support::browser::{authorize_url, Browser, Consent, Outcome};
+use crate::support::worker::TestApp;
+
+/// The login page a fresh browser (saying `accept_language`, if any) is sent to by `params`.
 async fn login_page_with(
-    app: &common::TestApp,
-    url: &str,
+    app: &TestApp,
+    rp: &Application,
+    params: &Params,
     accept_language: Option<&str>,
 ) -> String {
-    let mut rb = app.client.get(url);
-    if let Some(al) = accept_language {
-        rb = rb.header(ACCEPT_LANGUAGE, al);
-    }
-    let first = rb.send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let mut browser = match accept_language {
+        Some(al) => Browser::speaking(app, al),
+        None => Browser::new(app),
+    };
+    let url = authorize_url(&rp.issuer, params);
+    let first = browser.get(&url).await;
     assert_eq!(
-        first.status().as_u16(),
+        first.status.as_u16(),
         303,
         "authorize should send the browser to the login page"
     );
-    let location = first.headers()[LOCATION]
-        .to_str()
-        .unwrap_or_default()
-        .to_string();
-    let cookie: Vec<String> = first
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .collect();
-    let mut rb = app.client.get(&location).header(COOKIE, cookie.join("; "));
-    if let Some(al) = accept_language {
-        rb = rb.header(ACCEPT_LANGUAGE, al);
-    }
-    let page = rb
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {location}: {e}"));
-    assert_eq!(page.status().as_u16(), 200);
-    page.text().await.unwrap_or_default()
+    let page = browser.follow(&rp.issuer, url, first).await.login();
+    assert_eq!(page.reply.status.as_u16(), 200);
+    page.reply.text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,7 +52,7 @@ async fn login_page_language_follows_ui_locales_then_accept_language() {
             Some(u) => with(base.clone(), "ui_locales", u),
             None => base.clone(),
         };
-        let html = login_page_with(&app, &flows::authorize_url(&rp.issuer, &params), *al).await;
+        let html = login_page_with(&app, &rp, &params, *al).await;
         assert!(
             html.contains(&format!("<html lang=\"{lang}\">")),
             "ui_locales={ui:?} Accept-Language={al:?}: lang"
@@ -102,7 +85,7 @@ async fn pool_branding_reaches_the_hosted_pages() {
     assert!(css.text.contains("--dw-primary: #aa2200;"), "{}", css.text);
     assert!(css.text.contains("--dw-bg: #fafafa;"), "{}", css.text);
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
-    let html = login_page_with(&app, &flows::authorize_url(&rp.issuer, &params), None).await;
+    let html = login_page_with(&app, &rp, &params, None).await;
     assert!(
         html.contains(&format!("<img class=\"logo\" src=\"{logo}\"")),
         "logo on the login page"
@@ -135,13 +118,7 @@ async fn withdrawn_consent_is_asked_for_again() {
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid email");
     let mut browser = Browser::new(&app);
     browser
-        .sign_in(
-            &rp.issuer,
-            &params,
-            &user.username,
-            &user.password,
-            Consent::Allow,
-        )
+        .sign_in(&rp.issuer, &params, &user, Consent::Allow)
         .await
         .callback();
 

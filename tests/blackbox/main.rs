@@ -1,0 +1,23 @@
+//! The black-box tests, one binary: every test starts the real worker under `wrangler dev` (own
+//! port, own fresh state, own secrets) and talks to it over HTTP as any client would, so tests
+//! share no fixture and run in any order, in parallel. The modules below `support` are named
+//! after the behaviour they cover; `support` holds what they share. Depends only on the built
+//! bundle (`build/index.js`), never on the crate's internals.
+
+mod support;
+
+mod admin_applications;
+mod admin_users_and_access;
+mod authorization_errors;
+mod client_credentials;
+mod code_flow;
+mod code_redemption;
+mod consent_and_prompt;
+mod hosted_pages;
+mod implicit_hybrid;
+mod introspection_revocation;
+mod issuers_and_discovery;
+mod login_page;
+mod logout;
+mod password_grant;
+mod refresh_tokens;

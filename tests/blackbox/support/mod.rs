@@ -1,0 +1,15 @@
+//! What the black-box tests share, one concept per module: [`worker`] (starting the real worker,
+//! reaching it, the admin API's credentials), [`applications`] (applications and users made
+//! through the admin API), [`json`] (reading answers), [`tokens`] (the token-side endpoints as
+//! clients call them), [`jwt`] (reading tokens), [`html`] and [`browser`] (the front channel as
+//! a user's browser walks it) and [`authorize`] (authorization requests and the codes they
+//! earn). Knows nothing of the crate's internals: everything goes over HTTP.
+
+pub mod applications;
+pub mod authorize;
+pub mod browser;
+pub mod html;
+pub mod json;
+pub mod jwt;
+pub mod tokens;
+pub mod worker;
