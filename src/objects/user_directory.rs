@@ -305,7 +305,16 @@ impl UserDirectory {
                     "found": found.map(|(user, password_hash)| json!({"user": user, "password_hash": password_hash})),
                 })
             }
-            C::BeginAttempt { keys, now } => serde_json::to_value(self.charge(&keys, now)?)?,
+            C::CheckLock { key, now } => {
+                let mut c = self.counter(&key)?;
+                json!(throttle::locked_for(&mut c, now))
+            }
+            C::RecordFailure { key, now } => {
+                let mut c = self.counter(&key)?;
+                throttle::record_failure(&mut c, throttle::limit_for(&key), now);
+                self.save_counter(&key, &c)?;
+                Value::Null
+            }
             C::EndAttempt { keys, success, now } => {
                 for k in &keys {
                     let mut c = self.counter(k)?;

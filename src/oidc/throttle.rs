@@ -89,6 +89,23 @@ pub fn end(c: &mut Counter, success: bool, limit: u32, now: u64) {
     }
 }
 
+/// For secrets that name no account (the admin token): whether the key is locked now, and
+/// the seconds left. Nothing is charged, so any number of parallel right answers passes;
+/// wrong ones are counted afterwards with `record_failure`.
+pub fn locked_for(c: &mut Counter, now: u64) -> Option<u64> {
+    c.refresh(now);
+    (c.locked_until > now).then(|| c.locked_until - now)
+}
+
+/// Counts one wrong answer; the limit locks the key.
+pub fn record_failure(c: &mut Counter, limit: u32, now: u64) {
+    c.refresh(now);
+    c.failures += 1;
+    if c.failures >= limit {
+        c.locked_until = now + LOCK_SECS;
+    }
+}
+
 /// The growing delay before answering a failed attempt (milliseconds): slows online guessing
 /// without holding CPU (the Worker awaits a timer).
 pub fn failure_delay_ms(failures: u32) -> u64 {
@@ -98,6 +115,18 @@ pub fn failure_delay_ms(failures: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_without_an_account_locks_after_its_limit_of_failures_only() {
+        let mut c = Counter::default();
+        for _ in 0..IP_LIMIT - 1 {
+            record_failure(&mut c, IP_LIMIT, 100);
+        }
+        assert_eq!(locked_for(&mut c, 100), None);
+        record_failure(&mut c, IP_LIMIT, 100);
+        assert_eq!(locked_for(&mut c, 100), Some(LOCK_SECS));
+        assert_eq!(locked_for(&mut c, 100 + LOCK_SECS + WINDOW_SECS + 1), None);
+    }
 
     #[test]
     fn ipv6_addresses_are_counted_by_their_64() {

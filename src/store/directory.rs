@@ -41,9 +41,14 @@ pub enum DirectoryCommand {
         ip: String,
         now: u64,
     },
-    /// Starts a throttled attempt on `keys` that names no account (the admin token).
-    BeginAttempt {
-        keys: Vec<String>,
+    /// For a secret that names no account (the admin token): is `key` locked? Charges nothing.
+    CheckLock {
+        key: String,
+        now: u64,
+    },
+    /// Counts one wrong answer against `key`.
+    RecordFailure {
+        key: String,
         now: u64,
     },
     EndAttempt {

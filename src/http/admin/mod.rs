@@ -24,7 +24,7 @@ use super::forms;
 use super::respond::{json, HttpError, HttpResult};
 use crate::oidc::model::ADMIN_POOL;
 use crate::oidc::registration::FieldErrors;
-use crate::store::directory::{AttemptGate, Directory, DirectoryCommand};
+use crate::store::directory::{Directory, DirectoryCommand};
 
 /// Default user pool (created on first use).
 pub const DEFAULT_POOL: &str = "default";
@@ -92,25 +92,23 @@ pub async fn admin_token_presented(
     token: &str,
 ) -> Result<bool, HttpError> {
     let dir = Directory::new(&ctx.env, ADMIN_POOL);
-    let keys = vec![format!("ip:admin-token:{}", forms::client_ip(req))];
-    let gate: AttemptGate = dir
-        .call(DirectoryCommand::BeginAttempt {
-            keys: keys.clone(),
+    let key = format!("ip:admin-token:{}", forms::client_ip(req));
+    let locked: Option<u64> = dir
+        .call(DirectoryCommand::CheckLock {
+            key: key.clone(),
             now: ctx.now,
         })
         .await?;
-    if !gate.allowed {
+    if locked.is_some() {
         return Err(AdminError::TooManyAttempts.into());
     }
     let ok = !token.is_empty()
         && bool::from(token.as_bytes().ct_eq(ctx.settings.admin_token.as_bytes()));
-    let _: Value = dir
-        .call(DirectoryCommand::EndAttempt {
-            keys,
-            success: ok,
-            now: ctx.now,
-        })
-        .await?;
+    if !ok {
+        let _: Value = dir
+            .call(DirectoryCommand::RecordFailure { key, now: ctx.now })
+            .await?;
+    }
     Ok(ok)
 }
 
