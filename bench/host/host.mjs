@@ -2,7 +2,7 @@
 // Durable Object and assets code as `wrangler dev`, without its proxy workerd, entry worker,
 // trace collector or per-request log relay — plus the two floors, each in its own workerd.
 //
-//   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors]
+//   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT]
 //
 // Prints one JSON line {"ready": {...}} with every socket and workerd PID, then serves until
 // stdin closes or SIGTERM/SIGINT arrives (then disposes every Miniflare and exits).
@@ -30,6 +30,9 @@ import { fileURLToPath } from "node:url";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
+// No network: the `Request.cf` placeholder instead of a lookup (as scripts/env.sh sets it).
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BENCH = path.dirname(HERE);
 
@@ -40,6 +43,9 @@ function arg(name, fallback) {
 const root = path.resolve(arg("--root", path.dirname(BENCH)));
 const state = path.resolve(arg("--state", fs.mkdtempSync("/tmp/doorward-host-")));
 const floors = !process.argv.includes("--no-floors");
+// --inspect PORT: Doorward's workerd also serves the V8 inspector there (for bench/host/profile.mjs;
+// never during the measured runs).
+const inspectPort = arg("--inspect") ? Number(arg("--inspect")) : undefined;
 const HOST = "127.0.0.1";
 const b64 = (n) => crypto.randomBytes(n).toString("base64url");
 
@@ -122,6 +128,7 @@ const ready = { host_pid: process.pid, state };
   const { mf, pid } = await start({
     rootPath: root,
     resourcePersistencePath: path.join(state, "v3"),
+    ...(inspectPort === undefined ? {} : { inspectorPort: inspectPort }),
     workers: [doorward, direct],
   });
   ready.doorward = {

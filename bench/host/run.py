@@ -221,6 +221,29 @@ def doorward_setup(origin, token):
     return apps
 
 
+def is_ok(r):
+    return r == {"status": "ok"}
+
+
+def doorward_targets(apps, origin):
+    """{name: (url, form body or None, Authorization, check of the JSON answer)} on `origin`."""
+    rs, es = apps["RS256"], apps["ES256"]
+    iss = issuer_at(rs, origin)
+    rs_auth = machine.basic(rs["client_id"], rs["client_secret"])
+    es_auth = machine.basic(es["client_id"], es["client_secret"])
+    tok = mint(iss + "/token", rs_auth)["access_token"]
+    return {
+        "healthz": (origin + "/healthz", None, None, is_ok),
+        "discovery": (iss + "/.well-known/openid-configuration", None, None, lambda r: r.get("issuer") == iss),
+        "jwks": (iss + "/.well-known/jwks.json", None, None, lambda r: len(r["keys"]) > 0),
+        "cc_rs256": (iss + "/token", CC_BODY, rs_auth, lambda r: alg_of(r) == "RS256"),
+        "cc_es256": (issuer_at(es, origin) + "/token", CC_BODY, es_auth, lambda r: alg_of(r) == "ES256"),
+        "introspection": (iss + "/token/introspection",
+                          urllib.parse.urlencode({"token": tok, "token_type_hint": "access_token"}), rs_auth,
+                          lambda r: r.get("active") is True),
+    }
+
+
 def issuer_at(app, origin):
     """An application's path-style issuer as seen through `origin`."""
     path = urllib.parse.urlsplit(app["issuer"]).path
@@ -324,6 +347,55 @@ def faithfulness(origin, token, state_dir):
     return obs, apps
 
 
+def reference_sign_in(R):
+    """node-oidc-provider's password sign-in works end to end (for later sign-in benchmarks):
+    authorize → login page → wrong password refused → right password → code → tokens."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    op = urllib.request.build_opener(urllib.request.ProxyHandler({}),
+                                     urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+
+    def go(method, url, form=None, auth=None):
+        data = None if form is None else urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(urllib.parse.urljoin(R["issuer"], url), data=data, method=method)
+        if auth:
+            req.add_header("Authorization", auth)
+        try:
+            with op.open(req, timeout=10) as x:
+                return x.status, x.headers, x.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    c = R["clients"]["RS256"]
+    q = urllib.parse.urlencode({"client_id": c["client_id"], "response_type": "code", "scope": "openid profile email",
+                                "redirect_uri": R["callback"], "state": "s", "nonce": "n"})
+    steps = []
+    s, h, _ = go("GET", f"/auth?{q}")
+    steps.append(s)
+    inter = h["location"]
+    s, _, _ = go("GET", inter)
+    steps.append(s)
+    s, _, _ = go("POST", inter + "/login", {"login": R["user"]["login"], "password": "wrong password"})
+    steps.append(s)
+    s, h, _ = go("POST", inter + "/login", {"login": R["user"]["login"], "password": R["user"]["password"]})
+    steps.append(s)
+    s, h, _ = go("GET", h["location"])
+    steps.append(s)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(h["location"]).query)["code"][0]
+    s, _, body = go("POST", "/token", {"grant_type": "authorization_code", "code": code, "redirect_uri": R["callback"]},
+                    machine.basic(c["client_id"], c["client_secret"]))
+    steps.append(s)
+    got = sorted(json.loads(body)) if s == 200 else body[:200]
+    return (f"authorize {steps[0]} → login page {steps[1]} → wrong password {steps[2]} → password "
+            f"{steps[3]} → code {steps[4]} → token {steps[5]} {got}")
+
+
 def _walk(d):
     for dirpath, _, files in os.walk(d):
         for f in files:
@@ -332,8 +404,17 @@ def _walk(d):
 
 # ---------------------------------------------------------------- load
 
+def cpu_stat():
+    """(busy, steal) jiffies of the whole machine, all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v[:8]
+    return user + nice + system + irq + softirq, steal
+
+
 def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
-    """One wrk run; CPU ms per request of each pid (and process group) over the run."""
+    """One wrk run: its figures, CPU ms per request of each pid (and process group) over the
+    run, and how much CPU everything else on the machine used meanwhile (in cores)."""
     args = list(wrk_args)
     env = dict(os.environ)
     if body is not None:
@@ -341,15 +422,24 @@ def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
         env["WRK_AUTH"] = auth or ""
         args += ["-s", machine.LUA]
     before = [cpu_ticks(p) for p in pids] + [group_ticks(g) for g in pgids]
-    out = subprocess.run(["wrk", *args, "--latency", url], capture_output=True, text=True,
-                         env=env, check=True).stdout
+    busy0, steal0 = cpu_stat()
+    t0 = time.monotonic()
+    proc = subprocess.Popen(["wrk", *args, "--latency", url], stdout=subprocess.PIPE, env=env, text=True)
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    secs = time.monotonic() - t0
+    busy1, steal1 = cpu_stat()
     after = [cpu_ticks(p) for p in pids] + [group_ticks(g) for g in pgids]
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}")
     m, n = foundation.WRK_RPS.search(out), machine.WRK_REQUESTS.search(out)
     if not m or not n:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     bad = foundation.WRK_NON2XX.search(out)
     errs = foundation.WRK_ERRORS.search(out)
     requests = max(1, int(n.group(1)))
+    ours = sum(a - b for a, b in zip(after, before)) / CLK_TCK + ru.ru_utime + ru.ru_stime
     return {
         "rps": float(m.group(1)),
         "requests": requests,
@@ -358,6 +448,9 @@ def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
         "p50": (foundation.WRK_P50.search(out) or [None, "?"])[1],
         "p99": (foundation.WRK_P99.search(out) or [None, "?"])[1],
         "cpu": [(a - b) * 1000 / CLK_TCK / requests for a, b in zip(after, before)],
+        "wrk_cores": (ru.ru_utime + ru.ru_stime) / secs,
+        "other_cores": max(0.0, ((busy1 - busy0) / CLK_TCK - ours) / secs),
+        "steal_cores": (steal1 - steal0) / CLK_TCK / secs,
     }
 
 
@@ -388,6 +481,53 @@ def alg_of(res):
     return jwt_parts(res["access_token"])[0]["alg"]
 
 
+def profile_mode(names, wrk_args):
+    """CPU profiles of Doorward (straight to the worker) under load, one per target."""
+    scratch = tempfile.mkdtemp(prefix="doorward-bench-profile-")
+    port = foundation.free_port()
+    out_dir = os.path.join(BENCH, "results")
+    os.makedirs(out_dir, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H%M")
+    host = None
+    try:
+        state = os.path.join(scratch, "state")
+        os.makedirs(state)
+        host = Child("host", ["bench/host/host.mjs", "--state", state, "--root", ROOT, "--no-floors",
+                              "--inspect", str(port)], scratch)
+        d = host.ready["doorward"]
+        apps = doorward_setup(d["router"], d["admin_token"])
+        targets = doorward_targets(apps, d["direct"])
+        for name in names:
+            url, body, auth, check = targets[name]
+            warm(url, body, auth, check, count=200)
+            env = dict(os.environ)
+            cmd = ["wrk", *wrk_args, "--latency"]
+            if body is not None:
+                env.update(WRK_BODY=body, WRK_AUTH=auth or "")
+                cmd += ["-s", machine.LUA]
+            prof = os.path.join(out_dir, f"profile-{name}-{stamp}.cpuprofile")
+            print(f"profiling {name} ({url}):", flush=True)
+            res = subprocess.run([NODE, os.path.join(HERE, "profile.mjs"), "--inspect", str(port),
+                                  "--out", prof, "--", *cmd, url],
+                                 env=env, capture_output=True, text=True)
+            if res.returncode != 0:
+                raise RuntimeError(f"profile of {name} failed:\n{res.stdout}\n{res.stderr}")
+            wrk_out, _, table = res.stdout.partition("Profile of ")
+            rps = foundation.WRK_RPS.search(wrk_out)
+            report = (f"# Profile of Doorward, {name}, {stamp}\n\nwrk `{' '.join(wrk_args)}` against {url} "
+                      f"with the inspector attached ({rps.group(1) if rps else '?'} req/s; slower than unprofiled). "
+                      f"Load average {' '.join(open('/proc/loadavg').read().split()[:3])}.\n\nProfile of {table}")
+            print(report, flush=True)
+            md = prof.replace(".cpuprofile", ".md")
+            with open(md, "w") as f:
+                f.write(report)
+            print(f"written to {os.path.relpath(md, ROOT)} and {os.path.relpath(prof, ROOT)}", flush=True)
+    finally:
+        if host:
+            host.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", 3)))
@@ -397,8 +537,13 @@ def main():
     ap.add_argument("--wrangler-load", action="store_true",
                     default=os.environ.get("WRANGLER_LOAD") == "1",
                     help="also load `wrangler dev` (a reference column; ~400 req/s, adds ~1.5 min)")
+    ap.add_argument("--profile", metavar="TARGETS",
+                    help="instead of the benchmark: CPU profiles of Doorward under load, e.g. "
+                         "cc_rs256,introspection (healthz, discovery, jwks, cc_rs256, cc_es256, introspection)")
     args = ap.parse_args()
     wrk_args = args.wrk.split()
+    if args.profile:
+        return profile_mode(args.profile.split(","), wrk_args)
     t_start = time.monotonic()
 
     load_start = open("/proc/loadavg").read().split()[:3]
@@ -433,7 +578,7 @@ def main():
             wr_dir = os.path.join(scratch, "wrangler")
             os.makedirs(wr_dir)
             wrangler = start_wrangler(wr_dir)
-            obs_wr, _ = faithfulness(wrangler.origin, wrangler.token, wr_dir)
+            obs_wr, wr_apps = faithfulness(wrangler.origin, wrangler.token, wr_dir)
             if not args.wrangler_load:
                 wrangler.stop()
                 wrangler = None
@@ -444,6 +589,9 @@ def main():
             print(f"  {'same' if same else 'DIFFERENT' if same is False else '    '}  {k}: {v}"
                   + (f"\n        wrangler dev: {obs_wr.get(k)}" if same is False else ""), flush=True)
 
+        ref_login = reference_sign_in(R)
+        print(f"  node-oidc-provider password sign-in: {ref_login}", flush=True)
+
         # Targets. Each host mints its own tokens (the issuer is the origin it is reached at).
         targets = {}  # name -> list of (column, url, body, auth, check, pids, pgids)
         cols = []
@@ -453,38 +601,21 @@ def main():
             if col not in cols:
                 cols.append(col)
 
-        is_ok = lambda r: r == {"status": "ok"}  # noqa: E731
         dw_pids = (d["pid"], H["host_pid"])
         origins = [("Doorward, assets router", d["router"], dw_pids, ()),
                    ("Doorward, direct", d["direct"], dw_pids, ())]
         if wrangler:
             origins.append(("Doorward, wrangler dev", wrangler.origin, (), (wrangler.proc.pid,)))
-            wr_apps = doorward_setup(wrangler.origin, wrangler.token)
-        for col, origin, pids, pgids in origins:
-            add("healthz", col, origin + "/healthz", check=is_ok, pids=pids, pgids=pgids)
-        add("healthz", "JS hello world", H["hello_js"]["url"] + "/", check=is_ok, pids=(H["hello_js"]["pid"],))
-        add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
-            pids=(H["rust_hello"]["pid"],))
-        add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
         for col, origin, pids, pgids in origins:
             a = wr_apps if "wrangler" in col else apps
-            for alg, app in a.items():
-                iss = issuer_at(app, origin)
-                auth = machine.basic(app["client_id"], app["client_secret"])
-                if alg == "RS256":
-                    add("discovery", col, iss + "/.well-known/openid-configuration",
-                        check=lambda r, iss=iss: r.get("issuer") == iss, pids=pids, pgids=pgids)
-                    add("jwks", col, iss + "/.well-known/jwks.json", check=lambda r: len(r["keys"]) > 0,
-                        pids=pids, pgids=pgids)
-                add(f"cc_{alg.lower()}", col, iss + "/token", CC_BODY, auth,
-                    check=lambda r, alg=alg: alg_of(r) == alg, pids=pids, pgids=pgids)
-            rs = a["RS256"]
-            iss = issuer_at(rs, origin)
-            auth = machine.basic(rs["client_id"], rs["client_secret"])
-            tok = mint(iss + "/token", auth)["access_token"]
-            add("introspection", col, iss + "/token/introspection",
-                urllib.parse.urlencode({"token": tok, "token_type_hint": "access_token"}), auth,
-                check=lambda r: r.get("active") is True, pids=pids, pgids=pgids)
+            for name, (url, body, auth, check) in doorward_targets(a, origin).items():
+                add(name, col, url, body, auth, check, pids, pgids)
+                if name == "healthz" and col == origins[-1][0]:
+                    add("healthz", "JS hello world", H["hello_js"]["url"] + "/", check=is_ok,
+                        pids=(H["hello_js"]["pid"],))
+                    add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
+                        pids=(H["rust_hello"]["pid"],))
+                    add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
         col = "node-oidc-provider"
         iss, rp = R["issuer"], (R["pid"],)
         add("discovery", col, iss + "/.well-known/openid-configuration",
@@ -518,7 +649,8 @@ def main():
                     results[(name, col)].append(res)
                     extra = f", Miniflare's Node {res['cpu'][1]:.3f}" if len(pids) > 1 else ""
                     print(f"  {name:13} {col:24} {res['rps']:8.0f} req/s  p50 {res['p50']:>8}  "
-                          f"CPU/req {res['cpu'][0]:.3f} ms{extra}"
+                          f"CPU/req {res['cpu'][0]:.3f} ms{extra}; wrk {res['wrk_cores']:.2f} cores, "
+                          f"others {res['other_cores']:.2f}"
                           + (f"  NON-2xx {res['non2xx']}" if res["non2xx"] else "")
                           + (f"  socket errors {res['socket_errors']}" if res["socket_errors"] else ""),
                           flush=True)
@@ -534,7 +666,7 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
 
     report = render(results, targets, cols, checks, obs_wr is not None, wrk_args, args.rounds,
-                    load_start, loads, wasm_kb, time.monotonic() - t_start)
+                    load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login)
     print()
     print(report)
     out_dir = os.path.join(BENCH, "results")
@@ -555,7 +687,8 @@ LABELS = {
 }
 
 
-def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs):
+def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs,
+           ref_login):
     def med(name, col):
         runs = results.get((name, col))
         if not runs:
@@ -570,19 +703,28 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
             "raw": ", ".join(f"{r['rps']:.0f}" for r in runs),
         }
 
-    busy = float(load_start[0]) > 0.5 or any(float(x) > 1.0 for x in loads)
+    all_runs = [r for runs in results.values() for r in runs]
+    other = statistics.mean(r["other_cores"] for r in all_runs)
+    other_max = max(r["other_cores"] for r in all_runs)
+    steal = statistics.mean(r["steal_cores"] for r in all_runs)
+    wrk_cores = statistics.median(r["wrk_cores"] for r in all_runs)
+    busy = float(load_start[0]) > 0.5 or other > 0.1
     lines = [
         f"# Doorward on the Miniflare host, {datetime.datetime.now().isoformat(timespec='seconds')}",
         "",
         f"commit `{foundation.git_rev()}`, build/index_bg.wasm {wasm_kb:,.0f} KiB, {os.cpu_count()} CPUs, "
         f"loopback, wrk `{' '.join(wrk_args)} --latency` on the same machine; median of {rounds} "
         f"interleaved rounds; load average {' '.join(load_start)} before the run, "
-        f"{', '.join(loads)} at the start of each round; whole run {secs / 60:.1f} min.",
+        f"{', '.join(loads)} at the start of each round (the benchmark's own load included); whole run "
+        f"{secs / 60:.1f} min. CPU used by other processes during the load runs (machine busy time minus "
+        f"the measured servers and wrk): {other:.2f} cores on average, {other_max:.2f} at most; steal "
+        f"{steal:.2f} cores; wrk itself {wrk_cores:.2f} cores (median).",
         "",
     ]
     if busy:
-        lines += ["⚠ The machine was not idle (load average above 0.5 before the run or above 1 during "
-                  "it): the absolute figures are low; the ratios within the run are the useful part.", ""]
+        lines += ["⚠ The machine was not idle (load average above 0.5 before the run, or other processes "
+                  "used more than 0.1 core during the load runs): the absolute figures are low; the ratios "
+                  "within the run are the useful part.", ""]
     lines += ["| endpoint | server | req/s | CPU ms/req | p50 | p99 | × node-oidc-provider req/s | "
               "× its CPU/req |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name in targets:
@@ -629,6 +771,8 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
         cell = "" if same is None else ("yes" if same else f"**no**: {esc(w)}")
         lines.append(f"| {esc(k)} | {esc(v)} | {cell}" + (" |" if compared else ""))
+    lines += ["", f"The reference's password sign-in (PBKDF2-SHA256, 100,000 rounds; for later sign-in "
+              f"benchmarks): {ref_login}."]
     lines += [
         "",
         "CPU per request: utime+stime of the server process (all threads) from /proc/PID/stat, before "
