@@ -244,6 +244,29 @@ def doorward_targets(apps, origin):
     }
 
 
+def signing_cost(origin, token, pid, alg, count=1000, rounds=3):
+    """(wall ms, workerd CPU ms) of one signature inside workerd, through the debug probe
+    `POST /api/v1/debug/sign {alg, count}`: count=N minus count=0, over N; medians."""
+    def timed(n):
+        before = cpu_ticks(pid)
+        t0 = time.perf_counter()
+        status, body = foundation.request("POST", origin + "/api/v1/debug/sign", {"alg": alg, "count": n},
+                                          token=token)
+        wall = time.perf_counter() - t0
+        if status != 200:
+            raise RuntimeError(f"debug/sign {alg}: {status} {body}")
+        return wall, cpu_ticks(pid) - before
+
+    timed(count)
+    walls, cpus = [], []
+    for _ in range(rounds):
+        w0, c0 = timed(0)
+        w1, c1 = timed(count)
+        walls.append((w1 - w0) * 1000 / count)
+        cpus.append((c1 - c0) * 1000 / CLK_TCK / count)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def issuer_at(app, origin):
     """An application's path-style issuer as seen through `origin`."""
     path = urllib.parse.urlsplit(app["issuer"]).path
@@ -589,6 +612,10 @@ def main():
             print(f"  {'same' if same else 'DIFFERENT' if same is False else '    '}  {k}: {v}"
                   + (f"\n        wrangler dev: {obs_wr.get(k)}" if same is False else ""), flush=True)
 
+        signing = {alg: signing_cost(d["direct"], d["admin_token"], d["pid"], alg) for alg in ("RS256", "ES256")}
+        for alg, (wall, cpu) in signing.items():
+            print(f"  one {alg} signature inside workerd (debug probe): {wall:.3f} ms wall, {cpu:.3f} ms CPU",
+                  flush=True)
         ref_login = reference_sign_in(R)
         print(f"  node-oidc-provider password sign-in: {ref_login}", flush=True)
 
@@ -666,7 +693,7 @@ def main():
         shutil.rmtree(scratch, ignore_errors=True)
 
     report = render(results, targets, cols, checks, obs_wr is not None, wrk_args, args.rounds,
-                    load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login)
+                    load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login, signing, R.get("signing", {}))
     print()
     print(report)
     out_dir = os.path.join(BENCH, "results")
@@ -688,7 +715,7 @@ LABELS = {
 
 
 def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs,
-           ref_login):
+           ref_login, signing, ref_signing):
     def med(name, col):
         runs = results.get((name, col))
         if not runs:
@@ -759,6 +786,14 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
             if m:
                 lines.append(f"| Doorward's own work, {LABELS[name]} (direct − `/healthz` direct) | "
                              f"{m['cpu'] - hz_d['cpu']:+.3f} |")
+            alg = {"cc_rs256": "RS256", "cc_es256": "ES256"}.get(name)
+            if m and alg in signing:
+                lines.append(f"| … of which one {alg} signature through WebCrypto (debug probe: 1,000 in one "
+                             f"request minus none, wall; workerd CPU {signing[alg][1]:.3f} ms at 10 ms ticks) | "
+                             f"{signing[alg][0]:.3f} |")
+                if alg in ref_signing:
+                    lines.append(f"| (node-oidc-provider: one {alg} signature with Node's crypto.sign, in its "
+                                 f"process) | {ref_signing[alg]:.3f} |")
         host_cpu = [med(n, "Doorward, direct")["host_cpu"] for n in targets if med(n, "Doorward, direct")]
         lines.append(f"| Miniflare's own Node process during the Doorward runs (not in the request path) | "
                      f"{max(host_cpu):.3f} (max) |")
