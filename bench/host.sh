@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Doorward on a faithful benchmark host (issue 13): the built worker on Miniflare's API (one
+# workerd, no `wrangler dev` proxy), through the assets router and straight to the worker,
+# beside node-oidc-provider (the reference) and a JavaScript and a workers-rs hello world (the
+# floors), all in one run. Not a test: prints a table (req/s, CPU ms per request, p50) and
+# writes it to bench/results/host-<date>.md (gitignored).
+#
+#   bash bench/host.sh                                  # 3 rounds of wrk -t2 -c16 -d5s, ~6 minutes
+#   ROUNDS=1 WRK_ARGS="-t2 -c16 -d3s" bash bench/host.sh  # quick look
+#   bash bench/host.sh --wrangler-load                  # also load `wrangler dev` (a third column)
+#   bash bench/host.sh --no-wrangler                    # skip the side-by-side checks under wrangler dev
+#
+# Expects the full release build in build/ (bash scripts/build-worker.sh); it does not build
+# Doorward. It installs what only the benchmark needs: wrk (Debian), bench/node_modules
+# (npm ci --prefix bench: the pinned node-oidc-provider) and the workers-rs floor
+# (bench/floors/rust-hello, worker-build --release, rebuilt when its sources change).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# PATH with the project's Node 22 and wrangler first; wrangler kept offline.
+source "$ROOT/scripts/env.sh"
+cd "$ROOT"
+
+if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ]; then
+  echo "bench: build/index.js is missing; build the worker first: bash scripts/build-worker.sh" >&2
+  exit 1
+fi
+if ! command -v wrk >/dev/null; then
+  echo "bench: installing wrk (Debian package)" >&2
+  if [ "$(id -u)" = 0 ]; then
+    apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
+  else
+    sudo apt-get install -y wrk || { sudo apt-get update && sudo apt-get install -y wrk; }
+  fi
+fi
+if [ ! -f bench/node_modules/oidc-provider/package.json ] \
+   || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
+  echo "bench: installing the reference (npm ci --prefix bench)" >&2
+  npm ci --prefix bench --no-audit --no-fund
+fi
+RUST_HELLO=bench/floors/rust-hello
+if [ ! -f "$RUST_HELLO/build/index_bg.wasm" ] \
+   || [ -n "$(find "$RUST_HELLO/src" "$RUST_HELLO/Cargo.toml" "$RUST_HELLO/Cargo.lock" -newer "$RUST_HELLO/build/index_bg.wasm")" ]; then
+  echo "bench: building the workers-rs floor ($RUST_HELLO, worker-build --release)" >&2
+  (cd "$RUST_HELLO" && worker-build --release)
+fi
+exec python3 bench/host/run.py "$@"

@@ -1,0 +1,181 @@
+// The benchmark host: the built worker on Miniflare's API — one workerd, the same KV, SQLite
+// Durable Object and assets code as `wrangler dev`, without its proxy workerd, entry worker,
+// trace collector or per-request log relay — plus the two floors, each in its own workerd.
+//
+//   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT]
+//
+// Prints one JSON line {"ready": {...}} with every socket and workerd PID, then serves until
+// stdin closes or SIGTERM/SIGINT arrives (then disposes every Miniflare and exits).
+//
+// Doorward is configured from wrangler.toml by wrangler's own unstable_getMiniflareWorkerOptions
+// (KV, the three SQLite-backed Durable Object classes, assets with run_worker_first, vars), plus
+// what `.dev.vars` gives it under `wrangler dev`: MASTER_KEY (32 random bytes, base64url) and
+// ADMIN_TOKEN, generated here, and ENABLE_DEBUG_API=true for the setup probes. State lives on
+// disk under DIR/v3 as with `wrangler dev --persist-to DIR`.
+//
+// Two sockets reach Doorward:
+//   router  Doorward's own direct socket. For a worker with [assets] Miniflare points it at the
+//           assets proxy → router workers, which (run_worker_first) call the user worker: the
+//           same chain as the entry worker of `wrangler dev` takes.
+//   direct  a direct socket declared on a second, trivial worker with serviceName "doorward":
+//           workerd routes it to Doorward's user worker itself; the trivial worker never runs.
+// The floors: bench/floors/hello.js (JavaScript) and bench/floors/rust-hello (workers-rs), each
+// a worker without assets on its own direct socket in its own Miniflare (own workerd process).
+
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+// No network: the `Request.cf` placeholder instead of a lookup (as scripts/env.sh sets it).
+process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BENCH = path.dirname(HERE);
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const root = path.resolve(arg("--root", path.dirname(BENCH)));
+const state = path.resolve(arg("--state", fs.mkdtempSync("/tmp/doorward-host-")));
+const floors = !process.argv.includes("--no-floors");
+// --inspect PORT: Doorward's workerd also serves the V8 inspector there (for bench/host/profile.mjs;
+// never during the measured runs).
+const inspectPort = arg("--inspect") ? Number(arg("--inspect")) : undefined;
+const HOST = "127.0.0.1";
+const b64 = (n) => crypto.randomBytes(n).toString("base64url");
+
+// The workerd processes this Node started (children named workerd), for /proc CPU accounting.
+function workerdChildren() {
+  const out = new Set();
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (ppid === process.pid && comm.startsWith("workerd")) out.add(Number(pid));
+  }
+  return out;
+}
+
+const log = new Log(LogLevel.WARN);
+const instances = [];
+
+// Starts one Miniflare and returns it with the PID of the workerd it spawned.
+async function start(options) {
+  const before = workerdChildren();
+  // The options in the shape wrangler itself builds, converted as wrangler converts them.
+  const mf = new Miniflare(convertV4MiniflareOptions({ host: HOST, port: 0, log, logRequests: false, ...options }));
+  instances.push(mf);
+  await mf.ready;
+  const pids = [...workerdChildren()].filter((p) => !before.has(p));
+  if (pids.length !== 1) throw new Error(`expected one new workerd process, found ${pids.join(",") || "none"}`);
+  return { mf, pid: pids[0] };
+}
+
+// A worker-build output as modules: build/index.js imports ./index_bg.wasm (what wrangler's
+// CompiledWasm rule makes of it).
+function workerBuildModules(main) {
+  return {
+    modulesRoot: path.dirname(main),
+    modules: [
+      { type: "ESModule", path: main },
+      { type: "CompiledWasm", path: path.join(path.dirname(main), "index_bg.wasm") },
+    ],
+  };
+}
+
+async function socket(mf, worker) {
+  return (await mf.unsafeGetDirectURL(worker)).origin;
+}
+
+const ready = { host_pid: process.pid, state };
+
+// Doorward.
+{
+  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  if (!fs.existsSync(main)) throw new Error(`${main} is missing: build the worker first`);
+  const adminToken = b64(32);
+  const { modulesRules: _rules, ...bindingOptions } = workerOptions;
+  const doorward = {
+    ...bindingOptions,
+    name: "doorward",
+    ...workerBuildModules(main),
+    bindings: {
+      ...workerOptions.bindings,
+      ENABLE_DEBUG_API: "true",
+      MASTER_KEY: b64(32),
+      ADMIN_TOKEN: adminToken,
+    },
+    unsafeDirectSockets: [{ host: HOST, port: 0 }],
+  };
+  const direct = {
+    name: "doorward-direct",
+    modules: true,
+    script: 'export default { fetch() { return new Response("not reached", { status: 500 }); } };',
+    compatibilityDate: workerOptions.compatibilityDate,
+    unsafeDirectSockets: [{ host: HOST, port: 0, serviceName: "doorward" }],
+  };
+  const { mf, pid } = await start({
+    rootPath: root,
+    resourcePersistencePath: path.join(state, "v3"),
+    ...(inspectPort === undefined ? {} : { inspectorPort: inspectPort }),
+    workers: [doorward, direct],
+  });
+  ready.doorward = {
+    pid,
+    router: await socket(mf, "doorward"),
+    direct: await socket(mf, "doorward-direct"),
+    admin_token: adminToken,
+    wasm: path.join(path.dirname(main), "index_bg.wasm"),
+  };
+}
+
+if (floors) {
+  const hello = await start({
+    workers: [{
+      name: "hello-js",
+      modules: true,
+      scriptPath: path.join(BENCH, "floors", "hello.js"),
+      compatibilityDate: "2025-09-01",
+      unsafeDirectSockets: [{ host: HOST, port: 0 }],
+    }],
+  });
+  ready.hello_js = { pid: hello.pid, url: await socket(hello.mf, "hello-js") };
+
+  const rustMain = path.join(BENCH, "floors", "rust-hello", "build", "index.js");
+  if (!fs.existsSync(rustMain)) throw new Error(`${rustMain} is missing: bench/host.sh builds it`);
+  const rust = await start({
+    rootPath: path.dirname(rustMain),
+    workers: [{
+      name: "rust-hello",
+      ...workerBuildModules(rustMain),
+      compatibilityDate: "2025-09-01",
+      unsafeDirectSockets: [{ host: HOST, port: 0 }],
+    }],
+  });
+  ready.rust_hello = { pid: rust.pid, url: await socket(rust.mf, "rust-hello") };
+}
+
+console.log(JSON.stringify({ ready }));
+
+let stopping = false;
+async function stop() {
+  if (stopping) return;
+  stopping = true;
+  await Promise.allSettled(instances.map((mf) => mf.dispose()));
+  process.exit(0);
+}
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+process.stdin.on("end", stop);
+process.stdin.resume();
