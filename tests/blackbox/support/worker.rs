@@ -5,7 +5,7 @@
 //! module: the benchmarks under `bench/` compile it too (through `tests/common/mod.rs`).
 //!
 //! Every test calls [`TestApp::spawn`] (or [`TestApp::spawn_with`]) itself: no shared fixture,
-//! no order between tests (STYLE.md habit 11). Dropping the `TestApp` kills `wrangler dev` and
+//! no order between tests. Dropping the `TestApp` kills `wrangler dev` and
 //! its `workerd` children (the whole process group) and removes the state directory.
 //!
 //! A worker that cannot be started is a failure, never a skip: under `CI=true` and locally.
