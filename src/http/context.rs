@@ -1,6 +1,8 @@
 //! The per-request context: settings read from `Env` once, the clock, and the resolved site.
 //! No global state: handlers get everything from here (and the protocol code takes the clock as a value, so tests can fix it).
 
+use std::rc::Rc;
+
 use worker::Env;
 
 use super::respond::HttpError;
@@ -15,7 +17,26 @@ pub struct Settings {
     pub admin_token: String,
 }
 
+thread_local! {
+    /// Vars and secrets are fixed for an isolate's life (a change deploys a new version), so
+    /// they are read and checked once per isolate, not on every request.
+    static SETTINGS: std::cell::OnceCell<Rc<Settings>> = const { std::cell::OnceCell::new() };
+}
+
 impl Settings {
+    /// The isolate's settings, read from `Env` on its first request. A configuration problem
+    /// is not cached: every request reports it until the secrets are set.
+    pub fn of_isolate(env: &Env) -> Result<Rc<Settings>, HttpError> {
+        if let Some(s) = SETTINGS.with(|c| c.get().cloned()) {
+            return Ok(s);
+        }
+        let s = Rc::new(Settings::from_env(env)?);
+        SETTINGS.with(|c| {
+            let _ = c.set(s.clone());
+        });
+        Ok(s)
+    }
+
     pub fn from_env(env: &Env) -> Result<Settings, HttpError> {
         let mut problems = Vec::new();
         let base_domain = env
@@ -59,6 +80,6 @@ pub fn now() -> u64 {
 
 pub struct Ctx {
     pub env: Env,
-    pub settings: Settings,
+    pub settings: Rc<Settings>,
     pub now: u64,
 }

@@ -5,25 +5,24 @@
 use serde_json::Value;
 
 use super::context::Ctx;
-use super::respond::{json, with_headers, HttpResult};
+use super::documents;
+use super::respond::HttpResult;
 use crate::oidc::discovery;
 use crate::oidc::model::{Application, SigningAlg};
 use crate::store::kv::Kv;
 use crate::store::vault::{self, VaultCommand};
 
-pub fn configuration(issuer: &str, app: &Application) -> HttpResult {
-    let doc = discovery::document(issuer, app);
-    Ok(with_headers(
-        json(200, &doc)?,
-        &[
-            ("Cache-Control", "public, max-age=300"),
-            ("Access-Control-Allow-Origin", "*"),
-        ],
-    ))
+/// Built once per isolate per version of the application (its `updated_at`).
+pub fn configuration(issuer: &str, app: &Application, if_none_match: Option<&str>) -> HttpResult {
+    let key = format!("discovery|{issuer}");
+    let version = format!("{}|{}", app.client_id, app.updated_at);
+    documents::serve(&key, &version, if_none_match, "public, max-age=300", || {
+        serde_json::to_vec(&discovery::document(issuer, app))
+    })
 }
 
 /// The pool's public keys, making sure the keys this application signs with exist.
-pub async fn jwks(ctx: &Ctx, app: &Application) -> HttpResult {
+pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
     let mut needed = vec![SigningAlg::RS256];
     for alg in [
@@ -34,7 +33,22 @@ pub async fn jwks(ctx: &Ctx, app: &Application) -> HttpResult {
             needed.push(alg);
         }
     }
-    let mut set = kv.jwks(&app.pool_id).await?;
+    let text = kv.jwks_text(&app.pool_id).await?;
+    let key = format!("jwks|{}", app.pool_id);
+    // The common case: the published set has every key this application signs with, and this
+    // isolate has served it before — no parse, no serialisation.
+    if let Some(text) = &text {
+        let ready = |alg: SigningAlg| text.contains(&format!("\"alg\":\"{}\"", alg.as_str()));
+        if needed.iter().all(|a| ready(*a)) {
+            return documents::serve(&key, text, if_none_match, "public, max-age=60", || {
+                Ok(text.as_bytes().to_vec())
+            });
+        }
+    }
+    let mut set = text
+        .map(|t| serde_json::from_str::<Value>(&t))
+        .transpose()
+        .map_err(crate::store::StoreError::from)?;
     let has = |set: &Option<Value>, alg: SigningAlg| {
         set.as_ref()
             .and_then(|s| s["keys"].as_array())
@@ -54,12 +68,10 @@ pub async fn jwks(ctx: &Ctx, app: &Application) -> HttpResult {
             set = kv.jwks(&app.pool_id).await?;
         }
     }
-    let body = set.unwrap_or_else(|| serde_json::json!({"keys": []}));
-    Ok(with_headers(
-        json(200, &body)?,
-        &[
-            ("Cache-Control", "public, max-age=60"),
-            ("Access-Control-Allow-Origin", "*"),
-        ],
-    ))
+    let body = serde_json::to_vec(&set.unwrap_or_else(|| serde_json::json!({"keys": []})))
+        .map_err(crate::store::StoreError::from)?;
+    let version = String::from_utf8_lossy(&body).into_owned();
+    documents::serve(&key, &version, if_none_match, "public, max-age=60", || {
+        Ok(body)
+    })
 }

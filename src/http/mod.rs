@@ -8,6 +8,7 @@ pub mod authorization;
 pub mod authorize;
 pub mod context;
 pub mod discovery;
+pub mod documents;
 pub mod error_page;
 pub mod forms;
 pub mod grants;
@@ -35,7 +36,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     if url.path() == "/healthz" {
         return Response::from_json(&serde_json::json!({"status": "ok"}));
     }
-    let settings = match Settings::from_env(&env) {
+    let settings = match Settings::of_isolate(&env) {
         Ok(s) => s,
         Err(e) => return failure(e),
     };

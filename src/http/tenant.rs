@@ -63,9 +63,11 @@ async fn dispatch(
 ) -> HttpResult {
     match (method, segments) {
         (Method::Get, [".well-known", "openid-configuration"]) => {
-            discovery::configuration(issuer, app)
+            discovery::configuration(issuer, app, if_none_match(&req).as_deref())
         }
-        (Method::Get, [".well-known", "jwks.json"]) => discovery::jwks(ctx, app).await,
+        (Method::Get, [".well-known", "jwks.json"]) => {
+            discovery::jwks(ctx, app, if_none_match(&req).as_deref()).await
+        }
         (Method::Get | Method::Post, ["auth"]) => authorize::handle(ctx, req, app, issuer).await,
         (Method::Get, ["interaction", uid]) => interaction::show(ctx, req, app, issuer, uid).await,
         (Method::Post, ["interaction", uid, "login"]) => {
@@ -95,6 +97,10 @@ async fn dispatch(
             None => Err(HttpError::NotFound),
         },
     }
+}
+
+fn if_none_match(req: &Request) -> Option<String> {
+    req.headers().get("If-None-Match").ok().flatten()
 }
 
 /// The methods a known path serves, for the 405 answer (RFC 9110 §15.5.6) to any other.

@@ -14,6 +14,12 @@ use crate::oidc::model::{Application, Pool, Resource};
 
 pub const BINDING: &str = "DOORWARD_KV";
 
+thread_local! {
+    /// Applications parsed from KV text, by key, with the text they were parsed from.
+    static PARSED_APPS: std::cell::RefCell<std::collections::HashMap<String, (String, Application)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 pub struct Kv(KvStore);
 
 impl Kv {
@@ -50,11 +56,39 @@ impl Kv {
         Ok(())
     }
 
+    /// Read on every issuer request: parsed once per isolate per stored text, so a warm
+    /// isolate compares the cached text instead of parsing the record again.
     pub async fn app_by_subdomain(
         &self,
         subdomain: &str,
     ) -> Result<Option<Application>, StoreError> {
-        self.read_cached(&format!("sub:{subdomain}")).await
+        let key = format!("sub:{subdomain}");
+        let text = match cache::get(&key) {
+            Some(t) => t,
+            None => {
+                let t = self.0.get(&key).text().await?;
+                cache::put(&key, t.clone());
+                t
+            }
+        };
+        let Some(text) = text else { return Ok(None) };
+        if let Some(app) = PARSED_APPS.with(|p| {
+            p.borrow()
+                .get(&key)
+                .filter(|(t, _)| *t == text)
+                .map(|(_, a)| a.clone())
+        }) {
+            return Ok(Some(app));
+        }
+        let app: Application = serde_json::from_str(&text)?;
+        PARSED_APPS.with(|p| {
+            let mut map = p.borrow_mut();
+            if map.len() >= 1_000 {
+                map.clear();
+            }
+            map.insert(key, (text, app.clone()));
+        });
+        Ok(Some(app))
     }
 
     pub async fn app_by_client_id(
@@ -160,6 +194,19 @@ impl Kv {
 
     pub async fn list_pools(&self) -> Result<Vec<Pool>, StoreError> {
         self.list_prefix("pool:").await
+    }
+
+    /// The pool's public JWKS as stored (its text is its version).
+    pub async fn jwks_text(&self, pool: &str) -> Result<Option<String>, StoreError> {
+        let key = format!("jwks:{pool}");
+        match cache::get(&key) {
+            Some(t) => Ok(t),
+            None => {
+                let t = self.0.get(&key).text().await?;
+                cache::put(&key, t.clone());
+                Ok(t)
+            }
+        }
     }
 
     /// The pool's public JWKS, mirrored here by the key vault.
