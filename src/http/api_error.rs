@@ -18,9 +18,9 @@ pub enum AdminError {
     /// A unique value is taken: `field` names it.
     #[error("{field} already exists")]
     AlreadyExists { field: String, what: String },
-    /// The method is not one this path serves.
+    /// The method is not one this path serves; the ones it does, for `Allow`.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed(&'static str),
     /// Too many failed sign-in attempts.
     #[error("too many attempts")]
     TooManyAttempts,
@@ -39,7 +39,7 @@ impl AdminError {
             AdminError::InvalidFields(_) => ("invalid_request", 400),
             AdminError::Unauthorized(_) => ("unauthorized", 401),
             AdminError::AlreadyExists { .. } => ("already_exists", 409),
-            AdminError::MethodNotAllowed => ("method_not_allowed", 405),
+            AdminError::MethodNotAllowed(_) => ("method_not_allowed", 405),
             AdminError::TooManyAttempts => ("too_many_attempts", 429),
         }
     }
@@ -59,7 +59,7 @@ impl AdminError {
                 m.insert(field.clone(), json!(text));
                 (text, Some(m))
             }
-            AdminError::MethodNotAllowed => ("this method is not allowed here".into(), None),
+            AdminError::MethodNotAllowed(_) => ("this method is not allowed here".into(), None),
             AdminError::TooManyAttempts => {
                 ("too many failed attempts; try again later".into(), None)
             }
@@ -85,7 +85,7 @@ mod tests {
                 field: "subdomain".into(),
                 what: "subdomain".into(),
             },
-            AdminError::MethodNotAllowed,
+            AdminError::MethodNotAllowed("GET"),
             AdminError::TooManyAttempts,
         ];
         for e in all {

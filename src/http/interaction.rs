@@ -18,7 +18,7 @@ use super::{assets, forms, i18n, session};
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
-use crate::oidc::records::Interaction;
+use crate::oidc::records::{is_random_id, Interaction};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
 use crate::store::directory::{Directory, DirectoryCommand};
@@ -31,6 +31,9 @@ async fn load(
     app: &Application,
     uid: &str,
 ) -> Result<Option<Interaction>, HttpError> {
+    if !is_random_id(uid) {
+        return Ok(None);
+    }
     let rec: Option<Interaction> = Grants::new(&ctx.env)
         .get(Kind::Interaction, uid, ctx.now)
         .await?;

@@ -212,9 +212,9 @@ fn admin_error(e: &AdminError) -> HttpResult {
             resp,
             &[("WWW-Authenticate", "Bearer realm=\"doorward-admin\"")],
         ),
+        AdminError::MethodNotAllowed(allow) => with_headers(resp, &[("Allow", allow)]),
         AdminError::InvalidFields(_)
         | AdminError::AlreadyExists { .. }
-        | AdminError::MethodNotAllowed
         | AdminError::TooManyAttempts => resp,
     })
 }

@@ -128,7 +128,8 @@ pub async fn route(
                 Err(HttpError::NotFound)
             }
         }
-        ([_], _) | ([], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET, POST"),
+        ([_], _) => method_not_allowed("GET, PATCH, DELETE"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -69,7 +69,9 @@ pub async fn route(
             v["client_secret"] = json!(secret);
             json_no_store(200, &v)
         }
-        ([_], _) | ([], _) | ([_, "secret"], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET, POST"),
+        ([_], _) => method_not_allowed("GET, PATCH, DELETE"),
+        ([_, "secret"], _) => method_not_allowed("GET, POST"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -56,7 +56,8 @@ pub async fn route(
             crate::crypto::keys::forget_pool(pool);
             json(201, &info)
         }
-        ([], _) | (["rotate"], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET"),
+        (["rotate"], _) => method_not_allowed("POST"),
         _ => Err(HttpError::NotFound),
     }
 }

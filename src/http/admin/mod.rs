@@ -145,8 +145,9 @@ pub fn conflict(field: &str, what: &str) -> HttpResult {
     .into())
 }
 
-pub fn method_not_allowed() -> HttpResult {
-    Err(AdminError::MethodNotAllowed.into())
+/// 405 naming the methods the path serves (RFC 9110 §15.5.6).
+pub fn method_not_allowed(allow: &'static str) -> HttpResult {
+    Err(AdminError::MethodNotAllowed(allow).into())
 }
 
 pub fn no_content() -> HttpResult {

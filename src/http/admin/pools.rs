@@ -125,7 +125,8 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             kv.put_pool(&pool).await?;
             json(200, &pool)
         }
-        ([], _) | ([_], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET, POST"),
+        ([_], _) => method_not_allowed("GET, PATCH"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -42,7 +42,8 @@ pub async fn route(
             kv.delete_resource(pool, code).await?;
             no_content()
         }
-        ([_], _) | ([], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET, POST"),
+        ([_], _) => method_not_allowed("GET, DELETE"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -29,7 +29,8 @@ pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &s
                 Err(HttpError::NotFound)
             }
         }
-        ([], _) | ([_], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET"),
+        ([_], _) => method_not_allowed("DELETE"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -106,7 +106,11 @@ pub async fn route(
                 .await?;
             no_content()
         }
-        ([_], _) | ([], _) | ([_, "lock"], _) => method_not_allowed(),
+        ([], _) => method_not_allowed("GET, POST"),
+        ([_], _) => method_not_allowed("GET, PATCH, DELETE"),
+        ([_, "lock"], _) => method_not_allowed("GET, DELETE"),
+        ([_, "consents"], _) => method_not_allowed("GET"),
+        ([_, "consents", _], _) => method_not_allowed("DELETE"),
         _ => Err(HttpError::NotFound),
     }
 }

@@ -8,7 +8,7 @@ use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
 use crate::oidc::jws::{self, sha256_b64};
 use crate::oidc::model::{Application, SigningAlg};
-use crate::oidc::records::RefreshFamily;
+use crate::oidc::records::{is_random_id, RefreshFamily};
 use crate::oidc::tokens::AccessTokenClaims;
 use crate::store::grants::{Grants, Kind};
 
@@ -99,11 +99,13 @@ pub enum TokenShape<'a> {
     Unknown,
 }
 
+/// A refresh token's family id must have the exact random shape before it names a shard.
 pub fn shape(token: &str) -> TokenShape<'_> {
     match token.matches('.').count() {
         2 => TokenShape::Access,
-        1 => TokenShape::Refresh {
-            family_id: token.split('.').next().unwrap_or(""),
+        1 => match token.split('.').next() {
+            Some(family_id) if is_random_id(family_id) => TokenShape::Refresh { family_id },
+            _ => TokenShape::Unknown,
         },
         _ => TokenShape::Unknown,
     }
