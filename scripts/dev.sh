@@ -13,4 +13,9 @@ if [ ! -f .dev.vars ]; then
   printf 'MASTER_KEY="%s"\nADMIN_TOKEN="%s"\n' "$master" "$token" > .dev.vars
   echo "Doorward: wrote .dev.vars. Your admin token (shown once): $token"
 fi
+# The quick build for local work (no binaryen pass; DOORWARD_RELEASE=1 for the deployed one).
+# It is skipped when the sources are unchanged, and wrangler rebuilds when src/ changes.
+if [ -z "${DOORWARD_RELEASE:-}" ]; then
+  export DOORWARD_NO_WASM_OPT=1
+fi
 exec wrangler dev --ip "${HOST:-127.0.0.1}" --port "${PORT:-8787}" "$@"
