@@ -14,3 +14,6 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update && apt-get install -y --no-install-recommends chromium
 fi
 node --test tests/browser/*.test.mjs
+# The production bundle against the platform's limits (a dry-run deploy of the full release
+# build; no Cloudflare account needed).
+env -u SKIP_WORKER_BUILD -u DOORWARD_NO_WASM_OPT bash scripts/check-bundle.sh
