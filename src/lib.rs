@@ -5,6 +5,7 @@
 
 pub mod crypto;
 pub mod http;
+pub mod jobs;
 pub mod objects;
 pub mod oidc;
 pub mod store;
@@ -16,9 +17,28 @@ mod layering_tests;
 
 pub use objects::{grant_store::GrantStore, key_vault::KeyVault, user_directory::UserDirectory};
 
-use worker::{event, Context, Env, Request, Response, Result};
+use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     http::handle(req, env).await
+}
+
+/// The cron trigger: scheduled jobs (`jobs`). A failure is logged; the next run retries.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now = (event.schedule() / 1000.0) as u64;
+    match jobs::rotate_keys(&env, now).await {
+        Ok(done) => {
+            for (pool, changes) in done {
+                if changes.as_object().is_some_and(|c| {
+                    c.values()
+                        .any(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+                }) {
+                    worker::console_log!("key rotation in pool {pool}: {changes}");
+                }
+            }
+        }
+        Err(e) => worker::console_error!("key rotation failed: {e}"),
+    }
 }

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use worker::Env;
 
 use super::respond::HttpError;
+use crate::oidc::key_schedule::RotationPolicy;
 
 /// Typed settings with their sources. Every problem is reported at once.
 pub struct Settings {
@@ -15,6 +16,10 @@ pub struct Settings {
     pub master_key: String,
     /// `ADMIN_TOKEN` secret: bearer token of the admin API.
     pub admin_token: String,
+    /// `KEY_ROTATION_DAYS` var (90 by default, 0 turns it off): how often the cron trigger
+    /// rotates each pool's signing keys. `KEY_ROTATION_PERIOD_SECS`, `KEY_PUBLISH_AHEAD_SECS`
+    /// and `KEY_RETIRE_AFTER_SECS` set the schedule to the second (tests use short ones).
+    pub key_rotation: RotationPolicy,
 }
 
 thread_local! {
@@ -61,14 +66,45 @@ impl Settings {
         if admin_token.len() < 16 {
             problems.push("ADMIN_TOKEN must be set to a random string of at least 16 characters");
         }
-        if problems.is_empty() {
+        let number = |name: &str| -> Result<Option<u64>, String> {
+            match env.var(name).map(|v| v.to_string()) {
+                Ok(v) if !v.trim().is_empty() => v
+                    .trim()
+                    .parse::<u64>()
+                    .map(Some)
+                    .map_err(|_| format!("{name} must be a whole number")),
+                _ => Ok(None),
+            }
+        };
+        let mut key_rotation = RotationPolicy::DEFAULT;
+        let mut bad = Vec::new();
+        match number("KEY_ROTATION_DAYS") {
+            Ok(Some(d)) => key_rotation.period = d.saturating_mul(86_400),
+            Ok(None) => {}
+            Err(e) => bad.push(e),
+        }
+        for (name, field) in [
+            ("KEY_ROTATION_PERIOD_SECS", &mut key_rotation.period),
+            ("KEY_PUBLISH_AHEAD_SECS", &mut key_rotation.publish_ahead),
+            ("KEY_RETIRE_AFTER_SECS", &mut key_rotation.retire_after),
+        ] {
+            match number(name) {
+                Ok(Some(n)) => *field = n,
+                Ok(None) => {}
+                Err(e) => bad.push(e),
+            }
+        }
+        if problems.is_empty() && bad.is_empty() {
             Ok(Settings {
                 base_domain,
                 master_key: master_key.trim().to_string(),
                 admin_token,
+                key_rotation,
             })
         } else {
-            Err(HttpError::Config(problems.join("; ")))
+            let mut all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            all.extend(bad);
+            Err(HttpError::Config(all.join("; ")))
         }
     }
 }

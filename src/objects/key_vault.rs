@@ -1,19 +1,23 @@
 //! The `KeyVault` Durable Object: a pool's signing keys. Keys are generated with WebCrypto
 //! inside the object, sealed under `MASTER_KEY` and kept in durable storage (never only in
-//! memory: an object can be evicted at any time). Each alg keeps its active key and the
-//! previous one, which stays in the JWKS so tokens signed before a rotation still verify.
+//! memory: an object can be evicted at any time). Each alg has one active key; the keys it
+//! replaced stay in the JWKS so tokens they signed still verify, and the scheduled rotation
+//! (`oidc::key_schedule`) publishes the next key ahead of its use and removes retired ones
+//! once nothing they signed can still be live.
 
 use serde_json::{json, Value};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::crypto::{random, secretbox, webcrypto};
+use crate::oidc::key_schedule::{self, RotationPolicy};
 use crate::oidc::model::SigningAlg;
 use crate::store::kv::Kv;
 use crate::store::vault::{KeyInfo, StoredKey, VaultCommand};
 use crate::store::{rpc, StoreError};
 
-/// Published keys per algorithm: the active one and the one before it.
-const KEEP_PER_ALG: usize = 2;
+/// Keys per algorithm kept by manual rotations: the active one and the two before it (the
+/// schedule removes retired keys by age instead).
+const KEEP_PER_ALG: usize = 3;
 
 #[durable_object]
 pub struct KeyVault {
@@ -53,41 +57,98 @@ impl KeyVault {
             public_jwk: public,
             created_at: (worker::Date::now().as_millis() / 1000),
             active: true,
+            activated_at: None,
+            activates_at: None,
+            retired_at: None,
         })
     }
 
-    /// Adds `key` as the active key of its alg, drops the oldest beyond `KEEP_PER_ALG`, saves,
-    /// and mirrors the public set to KV.
+    /// Adds `key` as the active key of its alg (the one before it retires now), drops the
+    /// oldest signed-out keys beyond `KEEP_PER_ALG`, saves, and mirrors the public set to KV.
     async fn install(
         &self,
         pool: &str,
         mut keys: Vec<StoredKey>,
-        key: StoredKey,
+        mut key: StoredKey,
     ) -> R<Vec<StoredKey>> {
-        for k in keys.iter_mut().filter(|k| k.alg == key.alg) {
+        let now = key.created_at;
+        for k in keys.iter_mut().filter(|k| k.alg == key.alg && k.active) {
             k.active = false;
+            k.retired_at = Some(now);
         }
+        key.activated_at = Some(now);
         keys.push(key.clone());
-        let mut same: Vec<usize> = keys
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k.alg == key.alg)
-            .map(|(i, _)| i)
-            .collect();
-        while same.len() > KEEP_PER_ALG {
-            let oldest = same.remove(0);
-            keys.remove(oldest);
-            same = keys
+        loop {
+            let published: Vec<usize> = keys
                 .iter()
                 .enumerate()
-                .filter(|(_, k)| k.alg == key.alg)
+                .filter(|(_, k)| k.alg == key.alg && k.activates_at.is_none())
                 .map(|(i, _)| i)
                 .collect();
+            if published.len() <= KEEP_PER_ALG {
+                break;
+            }
+            keys.remove(published[0]);
         }
-        self.state.storage().put("keys", &keys).await?;
+        self.save(pool, &keys).await?;
+        Ok(keys)
+    }
+
+    async fn save(&self, pool: &str, keys: &[StoredKey]) -> R<()> {
+        self.state.storage().put("keys", keys).await?;
         let jwks = json!({"keys": keys.iter().map(|k| k.public_jwk.clone()).collect::<Vec<_>>()});
         Kv::new(&self.env)?.put_jwks(pool, &jwks).await?;
-        Ok(keys)
+        Ok(())
+    }
+
+    /// One run of the schedule over every algorithm; saves only when something changed.
+    async fn maintain(&self, pool: &str, now: u64, policy: RotationPolicy) -> R<Value> {
+        let mut keys = self.keys().await?;
+        let (mut published, mut promoted, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+        let algs: Vec<SigningAlg> = SigningAlg::ASYMMETRIC
+            .into_iter()
+            .filter(|a| keys.iter().any(|k| k.alg == *a))
+            .collect();
+        let mut changed = false;
+        for alg in algs {
+            let idx: Vec<usize> = (0..keys.len()).filter(|i| keys[*i].alg == alg).collect();
+            let times: Vec<_> = idx.iter().map(|i| keys[*i].times()).collect();
+            let plan = key_schedule::plan(&times, now, policy);
+            if plan.is_empty() {
+                continue;
+            }
+            changed = true;
+            for i in &plan.mark_retired {
+                keys[idx[*i]].retired_at = Some(now);
+            }
+            if let Some((next, active)) = plan.promote {
+                let (n, a) = (idx[next], idx[active]);
+                keys[a].active = false;
+                keys[a].retired_at = Some(now);
+                keys[n].active = true;
+                keys[n].activates_at = None;
+                keys[n].activated_at = Some(now);
+                promoted.push(keys[n].kid.clone());
+            }
+            if let Some(at) = plan.publish_next {
+                let mut fresh = self.generate(alg).await?;
+                fresh.active = false;
+                fresh.activates_at = Some(at);
+                published.push(fresh.kid.clone());
+                keys.push(fresh);
+            }
+            let gone: Vec<String> = plan
+                .remove
+                .iter()
+                .map(|i| keys[idx[*i]].kid.clone())
+                .collect();
+            keys.retain(|k| !gone.contains(&k.kid));
+            removed.extend(gone);
+        }
+        if changed {
+            self.save(pool, &keys).await?;
+        }
+        Ok(json!({"published": published, "promoted": promoted, "removed": removed}))
     }
 
     async fn run(&self, cmd: VaultCommand) -> R<Value> {
@@ -117,6 +178,7 @@ impl KeyVault {
                 self.install(&pool, keys, fresh.clone()).await?;
                 Ok(serde_json::to_value(KeyInfo::from(&fresh))?)
             }
+            VaultCommand::Maintain { pool, now, policy } => self.maintain(&pool, now, policy).await,
             VaultCommand::List => {
                 let keys = self.keys().await?;
                 Ok(serde_json::to_value(

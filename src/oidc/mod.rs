@@ -9,6 +9,7 @@ pub mod error;
 pub mod grant_policy;
 pub mod issuer;
 pub mod jws;
+pub mod key_schedule;
 pub mod limits;
 pub mod model;
 #[cfg(test)]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::{rpc, StoreError};
+use crate::oidc::key_schedule::{KeyState, KeyTimes, RotationPolicy};
 use crate::oidc::model::SigningAlg;
 
 pub const BINDING: &str = "KEYS";
@@ -23,6 +24,12 @@ pub enum VaultCommand {
         alg: SigningAlg,
     },
     List,
+    /// The scheduled rotation of every algorithm's keys at `now` (the cron trigger).
+    Maintain {
+        pool: String,
+        now: u64,
+        policy: RotationPolicy,
+    },
 }
 
 /// A key as kept in the vault.
@@ -35,6 +42,35 @@ pub struct StoredKey {
     pub public_jwk: serde_json::Value,
     pub created_at: u64,
     pub active: bool,
+    /// When it started signing (keys written before this existed: `created_at`).
+    #[serde(default)]
+    pub activated_at: Option<u64>,
+    /// A key published ahead of use: it signs from then on.
+    #[serde(default)]
+    pub activates_at: Option<u64>,
+    /// When it stopped signing; it stays published for the schedule's `retire_after`.
+    #[serde(default)]
+    pub retired_at: Option<u64>,
+}
+
+impl StoredKey {
+    pub fn state(&self) -> KeyState {
+        match (self.active, self.activates_at) {
+            (true, _) => KeyState::Active,
+            (false, Some(_)) => KeyState::Next,
+            (false, None) => KeyState::Retired,
+        }
+    }
+
+    pub fn times(&self) -> KeyTimes {
+        KeyTimes {
+            state: self.state(),
+            created_at: self.created_at,
+            activated_at: self.activated_at,
+            activates_at: self.activates_at,
+            retired_at: self.retired_at,
+        }
+    }
 }
 
 /// What the admin API shows of a key (never the private part).
@@ -44,6 +80,11 @@ pub struct KeyInfo {
     pub alg: SigningAlg,
     pub created_at: u64,
     pub active: bool,
+    pub state: KeyState,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub activates_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub retired_at: Option<u64>,
 }
 
 impl From<&StoredKey> for KeyInfo {
@@ -53,6 +94,9 @@ impl From<&StoredKey> for KeyInfo {
             alg: k.alg,
             created_at: k.created_at,
             active: k.active,
+            state: k.state(),
+            activates_at: k.activates_at,
+            retired_at: k.retired_at,
         }
     }
 }

@@ -1,5 +1,6 @@
-// Signing keys of the selected pool: the list (the previous key stays published so tokens it
-// signed still verify) and rotation per algorithm.
+// Signing keys of the selected pool: the list with each key's state (next, active, retired —
+// retired keys stay published so tokens they signed still verify), the rotation schedule, and
+// rotation by hand per algorithm.
 
 import { h, replace, field, select, formError, showErrors, clearErrors, when } from '../dom.js';
 import { get, post, pooled, currentPool } from '../api.js';
@@ -7,7 +8,7 @@ import { get, post, pooled, currentPool } from '../api.js';
 const ALGS = [['RS256', 'RS256'], ['ES256', 'ES256'], ['PS256', 'PS256'], ['EdDSA', 'EdDSA (Ed25519)']];
 
 export async function keysView(el, ctx) {
-  const { items } = await get(pooled('/api/v1/keys'));
+  const { items, schedule } = await get(pooled('/api/v1/keys'));
   const list = items || [];
   const alg = select('alg', ALGS, 'RS256');
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
@@ -44,6 +45,20 @@ export async function keysView(el, ctx) {
               h('td', { class: 'mono break' }, k.kid),
               h('td', {}, k.alg),
               h('td', {}, when(k.created_at)),
-              h('td', {}, k.active ? h('span', { class: 'pill good' }, 'Active') : h('span', { class: 'pill' }, 'Previous')))))))),
-      form));
+              h('td', {}, stateOf(k)))))))),
+      h('div', { class: 'stack' }, scheduleCard(schedule), form)));
+}
+
+function stateOf(k) {
+  if (k.state === 'next') return h('span', { class: 'pill' }, `Next: signs from ${when(k.activates_at)}`);
+  if (k.state === 'retired') return h('span', { class: 'pill' }, k.retired_at ? `Retired ${when(k.retired_at)}` : 'Retired');
+  return h('span', { class: 'pill good' }, 'Active');
+}
+
+function scheduleCard(s) {
+  const days = (secs) => (secs % 86400 === 0 ? `${secs / 86400} days` : `${secs} seconds`);
+  const body = !s || !s.period_secs
+    ? h('p', { id: 'key-schedule' }, 'Scheduled rotation is off (KEY_ROTATION_DAYS is 0): keys rotate only by hand.')
+    : h('p', { id: 'key-schedule' }, `Every ${days(s.period_secs)} the cron trigger rotates each key: the next key is published ${days(s.publish_ahead_secs)} before it signs, and a retired key stays published ${days(s.retire_after_secs)}, until every token it signed has expired.`);
+  return h('section', { class: 'card', 'aria-labelledby': 'schedule-title' }, h('h2', { id: 'schedule-title' }, 'Schedule'), body);
 }

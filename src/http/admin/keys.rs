@@ -21,7 +21,12 @@ pub async fn route(
     match (rest, method) {
         ([], Method::Get) => {
             let items: Vec<KeyInfo> = vault::call(&ctx.env, pool, VaultCommand::List).await?;
-            json(200, &json!({"items": items}))
+            let s = ctx.settings.key_rotation;
+            json(
+                200,
+                &json!({"items": items, "schedule": {"period_secs": s.period,
+                    "publish_ahead_secs": s.publish_ahead, "retire_after_secs": s.retire_after}}),
+            )
         }
         (["rotate"], Method::Post) => {
             let b = body(&mut req).await?;

@@ -1,0 +1,41 @@
+//! Scheduled jobs, run by the cron trigger (`[triggers]` in wrangler.toml): for now the
+//! rotation of every pool's signing keys on the configured schedule. Each pool's key vault
+//! decides from stored times (`oidc::key_schedule`), so a retried or doubled run is harmless.
+
+use serde_json::Value;
+use worker::Env;
+
+use crate::http::admin::DEFAULT_POOL;
+use crate::http::context::Settings;
+use crate::http::respond::HttpError;
+use crate::store::kv::Kv;
+use crate::store::vault::{self, VaultCommand};
+
+/// Runs the key schedule over every pool at `now`; returns what each pool's vault did.
+pub async fn rotate_keys(env: &Env, now: u64) -> Result<Vec<(String, Value)>, HttpError> {
+    let settings = Settings::of_isolate(env)?;
+    let mut pools: Vec<String> = Kv::new(env)?
+        .list_pools()
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    if !pools.iter().any(|p| p == DEFAULT_POOL) {
+        pools.push(DEFAULT_POOL.to_string());
+    }
+    let mut done = Vec::new();
+    for pool in pools {
+        let changes: Value = vault::call(
+            env,
+            &pool,
+            VaultCommand::Maintain {
+                pool: pool.clone(),
+                now,
+                policy: settings.key_rotation,
+            },
+        )
+        .await?;
+        done.push((pool, changes));
+    }
+    Ok(done)
+}
