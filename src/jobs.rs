@@ -35,6 +35,16 @@ pub async fn rotate_keys(env: &Env, now: u64) -> Result<Vec<(String, Value)>, Ht
             },
         )
         .await?;
+        let changed = changes.as_object().is_some_and(|c| {
+            c.values()
+                .any(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+        });
+        if changed {
+            // The vault wrote the new JWKS to KV from its own object: this isolate drops its
+            // copies at once (other isolates within their short cache lifetimes).
+            crate::crypto::keys::forget_pool(&pool);
+            crate::store::cache::forget(&format!("jwks:{pool}"));
+        }
         done.push((pool, changes));
     }
     Ok(done)

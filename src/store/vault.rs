@@ -108,3 +108,24 @@ pub async fn call<R: serde::de::DeserializeOwned>(
 ) -> Result<R, StoreError> {
     rpc::call(env, BINDING, &format!("pool-{pool}"), &cmd).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_stored_before_the_schedule_loads_with_its_state() {
+        // The record as the first release wrote it: no activation or retirement times.
+        let old = r#"{"kid":"k","alg":"RS256","private_sealed":"x","public_jwk":{},"created_at":5,"active":false}"#;
+        let k: StoredKey = serde_json::from_str(old).unwrap();
+        assert_eq!(k.state(), KeyState::Retired);
+        assert_eq!(
+            k.times().retired_at,
+            None,
+            "the schedule retires it from its first run"
+        );
+        let active = old.replace("\"active\":false", "\"active\":true");
+        let k: StoredKey = serde_json::from_str(&active).unwrap();
+        assert_eq!(k.state(), KeyState::Active);
+    }
+}

@@ -22,6 +22,7 @@ const BASE: &str = "id.example.test";
 fn subdomain_style() -> Options {
     Options {
         base_domain: Some(BASE),
+        ..Options::default()
     }
 }
 

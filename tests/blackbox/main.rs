@@ -17,6 +17,7 @@ mod hosted_pages;
 mod implicit_hybrid;
 mod introspection_revocation;
 mod issuers_and_discovery;
+mod key_rotation;
 mod login_page;
 mod logout;
 mod password_grant;

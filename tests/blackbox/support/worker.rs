@@ -33,6 +33,8 @@ pub struct Options {
     /// `BASE_DOMAIN`: `Some` gives subdomain-style issuers (`http://{sub}.{base}/oidc`, found
     /// from the `Host` header, console on the apex); `None` gives path-style issuers.
     pub base_domain: Option<&'static str>,
+    /// More `--var NAME:value` settings (e.g. a short key-rotation schedule).
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// One running worker.
@@ -234,6 +236,11 @@ impl TestApp {
         if let Some(base) = opts.base_domain {
             cmd.args(["--var", &format!("BASE_DOMAIN:{base}")]);
         }
+        for (name, value) in &opts.vars {
+            cmd.args(["--var", &format!("{name}:{value}")]);
+        }
+        // `/__scheduled` runs the cron trigger's handler on demand.
+        cmd.arg("--test-scheduled");
         cmd.env("PATH", path)
             .env("SKIP_WORKER_BUILD", "1")
             .env("WRANGLER_SEND_METRICS", "false")
