@@ -26,6 +26,9 @@ use crate::oidc::model::ADMIN_POOL;
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
 
+/// The longest id or path segment the admin API looks up.
+const MAX_ID: usize = 128;
+
 /// Default user pool (created on first use).
 pub const DEFAULT_POOL: &str = "default";
 
@@ -57,8 +60,18 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         .split('/')
         .filter(|s| !s.is_empty())
         .collect();
+    // No id Doorward makes is this long; a longer one could not even be a store key (KV keys
+    // are at most 512 bytes), so it names nothing.
+    if segments.iter().any(|s| s.len() > MAX_ID) {
+        return Err(HttpError::NotFound);
+    }
     let method = req.method();
     let pool = query(url, "pool_id").unwrap_or_else(|| DEFAULT_POOL.to_string());
+    if pool.len() > MAX_ID || pool.is_empty() {
+        return Err(
+            AdminError::field("pool_id", format!("must be 1 to {MAX_ID} characters")).into(),
+        );
+    }
     match (
         segments.first().copied(),
         &segments[1.min(segments.len())..],
