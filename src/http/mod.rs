@@ -61,7 +61,19 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
             subdomain,
             issuer,
             path,
-        } => tenant::route(&ctx, req, &subdomain, &issuer, &path).await,
+        } => {
+            tenant::route(
+                &ctx,
+                req,
+                tenant::AppAt::Subdomain(&subdomain),
+                &issuer,
+                &path,
+            )
+            .await
+        }
+        Site::CustomHost { host, issuer, path } => {
+            tenant::route(&ctx, req, tenant::AppAt::Host(&host), &issuer, &path).await
+        }
         Site::Unknown => Err(respond::HttpError::NotFound),
     };
     let https = url.scheme() == "https";

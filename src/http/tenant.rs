@@ -1,5 +1,6 @@
-//! Routing inside one application's issuer. The application is found by subdomain (one KV
-//! read); an unknown subdomain is a 404 before anything else runs.
+//! Routing inside one application's issuer. The application is found by subdomain or by a
+//! host of its own (one KV read, cached per isolate); an unknown one is a 404 before anything
+//! else runs.
 
 use worker::{Method, Request};
 
@@ -11,17 +12,25 @@ use super::{
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
 
-pub async fn route(
-    ctx: &Ctx,
-    req: Request,
-    subdomain: &str,
-    issuer: &str,
-    path: &str,
-) -> HttpResult {
-    let app = Kv::new(&ctx.env)?
-        .app_by_subdomain(subdomain)
-        .await?
-        .ok_or(HttpError::NotFound)?;
+/// How the request names its application.
+pub enum AppAt<'a> {
+    /// `{sub}.{base}` or, in path style, `/{sub}/oidc`.
+    Subdomain(&'a str),
+    /// A host the application claimed as its own.
+    Host(&'a str),
+}
+
+pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &str) -> HttpResult {
+    let kv = Kv::new(&ctx.env)?;
+    let app = match at {
+        AppAt::Subdomain(s) => kv.app_by_subdomain(s).await?,
+        // The record must still claim the host: a stale index entry names nothing.
+        AppAt::Host(h) => kv
+            .app_by_host(h)
+            .await?
+            .filter(|a| a.custom_domains.iter().any(|d| d == h)),
+    }
+    .ok_or(HttpError::NotFound)?;
     let method = req.method();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // Browser clients (SPAs, the console's Try-it panel on another host) call these

@@ -126,6 +126,7 @@ pub(crate) mod tests {
             pool_id: "default".into(),
             name: "App".into(),
             subdomain: "app".into(),
+            custom_domains: vec![],
             client_secret_encrypted: String::new(),
             redirect_uris: vec!["https://rp.example/cb".into()],
             post_logout_redirect_uris: vec![],

@@ -12,6 +12,13 @@ pub enum Site {
         issuer: String,
         path: String,
     },
+    /// A host outside the base domain: an application's own host, if one claimed it (a KV
+    /// lookup decides); `path` is relative to the issuer `{scheme}://{host}/oidc`.
+    CustomHost {
+        host: String,
+        issuer: String,
+        path: String,
+    },
     /// An unknown host: a 404, never another application's data.
     Unknown,
 }
@@ -46,7 +53,16 @@ pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) 
                 };
             }
             let Some(sub) = host_no_port.strip_suffix(&format!(".{base}")) else {
-                return Site::Unknown;
+                return match strip_segment(path, "oidc") {
+                    Some(rest) if super::registration::is_valid_host(host_no_port) => {
+                        Site::CustomHost {
+                            host: host_no_port.to_string(),
+                            issuer: format!("{scheme}://{host}/oidc"),
+                            path: rest.to_string(),
+                        }
+                    }
+                    _ => Site::Unknown,
+                };
             };
             if !is_valid_subdomain(sub) {
                 return Site::Unknown;
@@ -190,18 +206,30 @@ mod tests {
     }
 
     #[test]
-    fn subdomain_style_rejects_foreign_and_nested_hosts() {
-        for host in [
-            "evil.com",
-            "a.b.id.example.com",
-            "shopid.example.com",
-            "-x.id.example.com",
-        ] {
+    fn subdomain_style_rejects_nested_hosts_and_leaves_foreign_ones_to_the_host_index() {
+        for host in ["a.b.id.example.com", "-x.id.example.com"] {
             assert_eq!(
                 resolve("https", host, "/oidc/auth", Some("id.example.com")),
                 Site::Unknown
             );
         }
+        // A host outside the base domain can only be an application's own: the KV index of
+        // claimed hosts decides (an unclaimed one is a 404 there).
+        for host in ["evil.com", "shopid.example.com"] {
+            assert_eq!(
+                resolve("https", host, "/oidc/auth", Some("id.example.com")),
+                Site::CustomHost {
+                    host: host.into(),
+                    issuer: format!("https://{host}/oidc"),
+                    path: "/auth".into()
+                }
+            );
+        }
+        assert_eq!(
+            resolve("https", "evil.com", "/api/v1/users", Some("id.example.com")),
+            Site::Unknown,
+            "a foreign host is never the console"
+        );
     }
 
     #[test]

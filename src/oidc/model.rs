@@ -251,6 +251,10 @@ pub struct Application {
     pub pool_id: String,
     pub name: String,
     pub subdomain: String,
+    /// Hosts of its own (e.g. `login.shop.example`), each an issuer `https://{host}/oidc`
+    /// besides the subdomain's (custom hostnames of Cloudflare for SaaS; see the README).
+    #[serde(default)]
+    pub custom_domains: Vec<String>,
     /// The client secret, AES-GCM encrypted under `MASTER_KEY` (it signs HS256 id_tokens, so
     /// it must be recoverable, not just hashed).
     pub client_secret_encrypted: String,

@@ -42,6 +42,7 @@ pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
 pub struct ApplicationSettings {
     pub name: String,
     pub subdomain: String,
+    pub custom_domains: Vec<String>,
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub grant_types: Vec<GrantType>,
@@ -64,6 +65,7 @@ impl Default for ApplicationSettings {
         ApplicationSettings {
             name: String::new(),
             subdomain: String::new(),
+            custom_domains: vec![],
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
@@ -104,6 +106,10 @@ pub fn apply_application(
                     s.subdomain = d.to_string()
                 }
                 _ => errs.add("subdomain", "must be a lower-case DNS label (a-z, 0-9, -), not reserved"),
+            },
+            "custom_domains" => match host_list(v) {
+                Ok(l) => s.custom_domains = l,
+                Err(e) => errs.add("custom_domains", e),
             },
             "redirect_uris" => match uri_list(v, false) {
                 Ok(l) => s.redirect_uris = l,
@@ -244,6 +250,35 @@ fn enum_list<T: PartialEq>(v: &Value, parse: fn(&str) -> Option<T>) -> Option<Ve
 
 /// Absolute http(s) URIs without a fragment (RFC 6749 §3.1.2); at most 20. Custom schemes
 /// (`com.example.app:/cb`) are allowed for native apps, `javascript:`/`data:` never.
+/// At most this many hosts of its own per application.
+pub const MAX_CUSTOM_DOMAINS: usize = 5;
+
+/// Whether `host` is a fully qualified DNS name in lower case: two or more RFC 1035 labels,
+/// no port, no trailing dot, at most 253 characters.
+pub fn is_valid_host(host: &str) -> bool {
+    host.len() <= 253 && host.split('.').count() >= 2 && host.split('.').all(is_valid_subdomain)
+}
+
+fn host_list(v: &Value) -> Result<Vec<String>, String> {
+    let arr = v.as_array().ok_or("must be a list of host names")?;
+    if arr.len() > MAX_CUSTOM_DOMAINS {
+        return Err(format!("at most {MAX_CUSTOM_DOMAINS} hosts"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for item in arr {
+        let h = item.as_str().ok_or("must be a list of strings")?;
+        if !is_valid_host(h) {
+            return Err(format!(
+                "`{h}` is not a host name in lower case (like login.shop.example, no scheme or port)"
+            ));
+        }
+        if !out.iter().any(|o| o == h) {
+            out.push(h.to_string());
+        }
+    }
+    Ok(out)
+}
+
 /// The rules a registered redirect (or post-logout) URI must meet, so that exact matching
 /// means what it says (RFC 9700 §4.1, §2.1; RFC 8252 §7.3, §8.3):
 /// - absolute, no fragment (RFC 6749 §3.1.2), no control characters, no `*` wildcard;
@@ -525,6 +560,47 @@ mod tests {
                 check_redirect_uri(uri).is_ok(),
                 "{uri}: {:?}",
                 check_redirect_uri(uri)
+            );
+        }
+    }
+
+    #[test]
+    fn custom_domains_are_host_names() {
+        let base =
+            json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://x.example/cb"]});
+        let with = |hosts: Value| {
+            let mut b = base.clone();
+            b["custom_domains"] = hosts;
+            apply_application(ApplicationSettings::default(), &b, true)
+        };
+        assert_eq!(
+            with(json!(["login.shop.example", "login.shop.example"]))
+                .unwrap()
+                .custom_domains,
+            vec!["login.shop.example"]
+        );
+        for bad in [
+            json!(["https://login.shop.example"]),
+            json!(["login.shop.example:8443"]),
+            json!(["Login.Shop.Example"]),
+            json!(["localhost"]),
+            json!(["a..b"]),
+            json!([
+                "x.example",
+                "y.example",
+                "z.example",
+                "u.example",
+                "v.example",
+                "w.example"
+            ]),
+            json!("login.shop.example"),
+        ] {
+            assert!(
+                with(bad.clone())
+                    .unwrap_err()
+                    .0
+                    .contains_key("custom_domains"),
+                "{bad}"
             );
         }
     }

@@ -62,7 +62,15 @@ impl Kv {
         &self,
         subdomain: &str,
     ) -> Result<Option<Application>, StoreError> {
-        let key = format!("sub:{subdomain}");
+        self.app_by_index(format!("sub:{subdomain}")).await
+    }
+
+    /// The application that claimed `host` as its own.
+    pub async fn app_by_host(&self, host: &str) -> Result<Option<Application>, StoreError> {
+        self.app_by_index(format!("host:{host}")).await
+    }
+
+    async fn app_by_index(&self, key: String) -> Result<Option<Application>, StoreError> {
         let text = match cache::get(&key) {
             Some(t) => t,
             None => {
@@ -100,8 +108,16 @@ impl Kv {
 
     pub async fn put_app(&self, app: &Application) -> Result<(), StoreError> {
         let json = serde_json::to_string(app)?;
+        for host in &app.custom_domains {
+            self.write(&format!("host:{host}"), json.clone()).await?;
+        }
         self.put_app_json(&app.client_id, &app.subdomain, json)
             .await
+    }
+
+    /// Removes a host an application no longer claims.
+    pub async fn delete_host(&self, host: &str) -> Result<(), StoreError> {
+        self.remove(&format!("host:{host}")).await
     }
 
     /// Writes an application record's JSON as given (the debug probe that recreates records
@@ -118,6 +134,9 @@ impl Kv {
     }
 
     pub async fn delete_app(&self, app: &Application) -> Result<(), StoreError> {
+        for host in &app.custom_domains {
+            self.remove(&format!("host:{host}")).await?;
+        }
         self.remove(&format!("sub:{}", app.subdomain)).await?;
         self.remove(&format!("app:{}", app.client_id)).await
     }

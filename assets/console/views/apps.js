@@ -193,6 +193,8 @@ function configurationCard(app, onAppChanged) {
   const method = select('token_endpoint_auth_method', AUTH_METHODS, app.token_endpoint_auth_method);
   const redirects = h('textarea', { rows: '3', spellcheck: 'false', class: 'mono' });
   redirects.value = (app.redirect_uris || []).join('\n');
+  const hosts = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
+  hosts.value = (app.custom_domains || []).join('\n');
   const logouts = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
   logouts.value = (app.post_logout_redirect_uris || []).join('\n');
   const perms = h('input', { type: 'text', spellcheck: 'false', class: 'mono', value: (app.permissions || []).join(' ') });
@@ -220,6 +222,7 @@ function configurationCard(app, onAppChanged) {
       '0 (recommended): a refresh token used twice revokes its whole family. Up to 60: a client that retried a lost answer is honoured once.'),
     field('Callback URLs', 'redirect_uris', redirects, 'One per line. Matched exactly.'),
     field('Logout URLs', 'post_logout_redirect_uris', logouts, 'One per line: where users may be sent after signing out.'),
+    field('Custom domains', 'custom_domains', hosts, 'One host per line (e.g. login.shop.example): each is an issuer https://{host}/oidc. Point it at Doorward as a custom hostname first (see the README).'),
     field('Permissions for client credentials', 'permissions', perms, 'resource:action entries, separated by spaces, that the application itself holds.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'save-config' }, 'Save')),
     status);
@@ -247,6 +250,7 @@ function configurationCard(app, onAppChanged) {
       refresh_token_grace_seconds: grace.value.trim() === '' ? 0 : Number(grace.value),
       redirect_uris: lines(redirects.value),
       post_logout_redirect_uris: lines(logouts.value),
+      custom_domains: lines(hosts.value),
       permissions: words(perms.value),
     };
     try {

@@ -46,12 +46,10 @@ pub async fn route(
         ([id], Method::Delete) => {
             let app = load(ctx, id).await?;
             Kv::new(&ctx.env)?.delete_app(&app).await?;
-            let _: Value = Directory::registry(&ctx.env)
-                .call(DirectoryCommand::ReleaseSubdomain {
-                    subdomain: app.subdomain.clone(),
-                    client_id: app.client_id.clone(),
-                })
-                .await?;
+            release(ctx, &app.subdomain, &app.client_id).await?;
+            for host in &app.custom_domains {
+                release(ctx, &host_claim(host), &app.client_id).await?;
+            }
             no_content()
         }
         ([id, "secret"], Method::Get) => {
@@ -88,6 +86,13 @@ pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
     let mut v = serde_json::to_value(app).unwrap_or(Value::Null);
     if let Some(o) = v.as_object_mut() {
         o.remove("client_secret_encrypted");
+        // Custom hosts are served over https only (their certificates come from the edge).
+        let custom: Vec<String> = app
+            .custom_domains
+            .iter()
+            .map(|h| format!("https://{h}/oidc"))
+            .collect();
+        o.insert("custom_issuers".into(), json!(custom));
         o.insert(
             "issuer".into(),
             json!(issuer_for(
@@ -104,6 +109,7 @@ fn settings_of(app: &Application) -> ApplicationSettings {
     ApplicationSettings {
         name: app.name.clone(),
         subdomain: app.subdomain.clone(),
+        custom_domains: app.custom_domains.clone(),
         redirect_uris: app.redirect_uris.clone(),
         post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
         grant_types: app.grant_types.clone(),
@@ -123,6 +129,7 @@ fn settings_of(app: &Application) -> ApplicationSettings {
 fn apply(app: &mut Application, s: ApplicationSettings) {
     app.name = s.name;
     app.subdomain = s.subdomain;
+    app.custom_domains = s.custom_domains;
     app.redirect_uris = s.redirect_uris;
     app.post_logout_redirect_uris = s.post_logout_redirect_uris;
     app.grant_types = s.grant_types;
@@ -136,6 +143,56 @@ fn apply(app: &mut Application, s: ApplicationSettings) {
     app.token_params_in_query = s.token_params_in_query;
     app.skip_consent = s.skip_consent;
     app.permissions = s.permissions;
+}
+
+/// A custom host's name in the registry, beside the subdomains (which contain no dot).
+fn host_claim(host: &str) -> String {
+    format!("host:{host}")
+}
+
+async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError> {
+    let _: Value = Directory::registry(&ctx.env)
+        .call(DirectoryCommand::ReleaseSubdomain {
+            subdomain: name.to_string(),
+            client_id: client_id.to_string(),
+        })
+        .await?;
+    Ok(())
+}
+
+/// Claims every host in `hosts` not yet this application's; on a conflict releases what it
+/// claimed here and names the host. A host under the base domain is refused: it is a subdomain.
+async fn claim_hosts(
+    ctx: &Ctx,
+    hosts: &[String],
+    already: &[String],
+    client_id: &str,
+) -> Result<Option<HttpResult>, HttpError> {
+    if let Some(base) = ctx.settings.base_domain.as_deref() {
+        if let Some(h) = hosts
+            .iter()
+            .find(|h| *h == base || h.ends_with(&format!(".{base}")))
+        {
+            let mut e = crate::oidc::registration::FieldErrors::default();
+            e.add(
+                "custom_domains",
+                format!("`{h}` is under the base domain: use the subdomain instead"),
+            );
+            return Ok(Some(invalid(e)));
+        }
+    }
+    let mut claimed = Vec::new();
+    for h in hosts.iter().filter(|h| !already.contains(h)) {
+        if claim(ctx, &host_claim(h), client_id).await? {
+            claimed.push(h.clone());
+        } else {
+            for c in &claimed {
+                release(ctx, &host_claim(c), client_id).await?;
+            }
+            return Ok(Some(conflict("custom_domains", h)));
+        }
+    }
+    Ok(None)
 }
 
 async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
@@ -169,12 +226,17 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
     if !claim(ctx, &settings.subdomain, &client_id).await? {
         return conflict("subdomain", "subdomain");
     }
+    if let Some(refused) = claim_hosts(ctx, &settings.custom_domains, &[], &client_id).await? {
+        release(ctx, &settings.subdomain, &client_id).await?;
+        return refused;
+    }
     let secret = random::token()?;
     let mut app = Application {
         client_id,
         pool_id,
         name: String::new(),
         subdomain: String::new(),
+        custom_domains: vec![],
         client_secret_encrypted: client_secret::seal(ctx, &secret).await?,
         redirect_uris: vec![],
         post_logout_redirect_uris: vec![],
@@ -206,6 +268,12 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         Err(e) => return invalid(e),
     };
     let old_subdomain = app.subdomain.clone();
+    let old_hosts = app.custom_domains.clone();
+    if let Some(refused) =
+        claim_hosts(ctx, &settings.custom_domains, &old_hosts, &app.client_id).await?
+    {
+        return refused;
+    }
     if settings.subdomain != old_subdomain
         && !claim(ctx, &settings.subdomain, &app.client_id).await?
     {
@@ -217,12 +285,11 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
     kv.put_app(&app).await?;
     if app.subdomain != old_subdomain {
         kv.delete_subdomain(&old_subdomain).await?;
-        let _: Value = Directory::registry(&ctx.env)
-            .call(DirectoryCommand::ReleaseSubdomain {
-                subdomain: old_subdomain,
-                client_id: app.client_id.clone(),
-            })
-            .await?;
+        release(ctx, &old_subdomain, &app.client_id).await?;
+    }
+    for gone in old_hosts.iter().filter(|h| !app.custom_domains.contains(h)) {
+        kv.delete_host(gone).await?;
+        release(ctx, &host_claim(gone), &app.client_id).await?;
     }
     json(200, &view(ctx, &app, origin))
 }

@@ -45,6 +45,8 @@ pub fn document() -> Value {
                 "FieldErrors": {"type": "object", "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}, "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
                 "Application": {"type": "object", "required": ["name", "subdomain"], "properties": {
                     "name": {"type": "string"}, "subdomain": {"type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"},
+                    "custom_domains": {"type": "array", "maxItems": 5, "items": {"type": "string", "format": "hostname"},
+                        "description": "Hosts of the application's own, each an issuer https://{host}/oidc (Cloudflare for SaaS custom hostnames)"},
                     "redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
                     "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
                     "grant_types": {"type": "array", "items": {"enum": grant_types}},
