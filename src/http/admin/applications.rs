@@ -214,7 +214,9 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         .and_then(Value::as_str)
         .unwrap_or(DEFAULT_POOL)
         .to_string();
-    if pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none() {
+    if pool_id.len() > 64
+        || (pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none())
+    {
         let mut e = crate::oidc::registration::FieldErrors::default();
         e.add(
             "pool_id",

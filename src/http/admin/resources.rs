@@ -51,8 +51,11 @@ pub async fn route(
 fn parse_resource(b: &Value, pool: &str, now: u64) -> Result<Resource, FieldErrors> {
     let mut e = FieldErrors::default();
     let code = b["code"].as_str().unwrap_or("").to_string();
-    if parse_permission(&format!("{code}:x")).is_none() || code.contains('*') {
-        e.add("code", "is required: letters, digits, '-', '_' or '.'");
+    if parse_permission(&format!("{code}:x")).is_none() || code.contains('*') || code.len() > 64 {
+        e.add(
+            "code",
+            "is required: at most 64 letters, digits, '-', '_' or '.'",
+        );
     }
     let uri = b["uri"].as_str().unwrap_or("").to_string();
     if url::Url::parse(&uri).is_err() {

@@ -32,12 +32,13 @@ pub async fn route(
             let limit = query(url, "limit")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(50);
+            let q = query(url, "q");
+            // A search is a name, an email or a phone number: far below SQLite's LIKE limit.
+            if q.as_ref().is_some_and(|q| q.len() > 256) {
+                return field_error("q", "a search is at most 256 characters");
+            }
             let page: UserPage = dir
-                .call(DirectoryCommand::ListUsers {
-                    q: query(url, "q"),
-                    offset,
-                    limit,
-                })
+                .call(DirectoryCommand::ListUsers { q, offset, limit })
                 .await?;
             json(
                 200,
