@@ -34,7 +34,8 @@ use respond::failure;
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let url = req.url()?;
     if url.path() == "/healthz" {
-        return Response::from_json(&serde_json::json!({"status": "ok"}));
+        return Response::from_json(&serde_json::json!({"status": "ok"}))
+            .map(|r| transport_headers(r, url.scheme() == "https"));
     }
     let settings = match Settings::of_isolate(&env) {
         Ok(s) => s,

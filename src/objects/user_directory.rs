@@ -266,10 +266,14 @@ impl UserDirectory {
                 }
                 let (filter, binds) = match q.filter(|q| !q.trim().is_empty()) {
                     Some(q) => {
-                        let like = format!("%{}%", q.trim().to_lowercase().replace(['%', '_'], ""));
+                        // `instr`, not LIKE: the runtime's SQLite refuses LIKE patterns over 50
+                        // bytes, and a whole email address is longer. Case-insensitive like
+                        // LIKE was for ASCII.
+                        let needle = q.trim().to_lowercase();
                         (
-                            "WHERE username LIKE ? OR email LIKE ? OR phone LIKE ? OR id = ?",
-                            vec![s(&like), s(&like), s(&like), s(q.trim())],
+                            "WHERE instr(lower(username), ?) > 0 OR instr(lower(coalesce(email, '')), ?) > 0 \
+                             OR instr(lower(coalesce(phone, '')), ?) > 0 OR id = ?",
+                            vec![s(&needle), s(&needle), s(&needle), s(q.trim())],
                         )
                     }
                     None => ("", vec![]),

@@ -90,6 +90,9 @@ pub async fn route(
             no_content()
         }
         // The sign-in lock (5 failures lock an account for 15 minutes): see it, clear it.
+        ([id, "lock"], Method::Get | Method::Delete) if dir.user(id).await?.is_none() => {
+            Err(HttpError::NotFound)
+        }
         ([id, "lock"], Method::Get) => {
             let lock: LockState = dir
                 .call(DirectoryCommand::GetLock {
