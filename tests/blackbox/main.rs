@@ -15,6 +15,7 @@ mod code_redemption;
 mod consent_and_prompt;
 mod custom_domains;
 mod hosted_pages;
+mod hostile_input;
 mod implicit_hybrid;
 mod introspection_revocation;
 mod issuers_and_discovery;
