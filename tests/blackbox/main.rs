@@ -25,3 +25,4 @@ mod login_page;
 mod logout;
 mod password_grant;
 mod refresh_tokens;
+mod revocation_at_once;
