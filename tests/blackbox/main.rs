@@ -24,5 +24,6 @@ mod key_rotation;
 mod login_page;
 mod logout;
 mod password_grant;
+mod refresh_rotation;
 mod refresh_tokens;
 mod revocation_at_once;
