@@ -24,6 +24,7 @@ mod key_rotation;
 mod login_page;
 mod logout;
 mod password_grant;
+mod pkce_defaults;
 mod refresh_rotation;
 mod refresh_tokens;
 mod revocation_at_once;
