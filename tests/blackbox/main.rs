@@ -23,6 +23,7 @@ mod issuers_and_discovery;
 mod key_rotation;
 mod login_page;
 mod logout;
+mod logout_hints;
 mod password_grant;
 mod pkce_defaults;
 mod refresh_rotation;
