@@ -13,6 +13,7 @@ mod client_credentials;
 mod code_flow;
 mod code_redemption;
 mod consent_and_prompt;
+mod console_sessions;
 mod cookies_and_transport;
 mod custom_domains;
 mod hosted_pages;
