@@ -9,6 +9,7 @@ mod support;
 mod admin_applications;
 mod admin_users_and_access;
 mod authorization_errors;
+mod blocked_and_locked_accounts;
 mod client_credentials;
 mod code_flow;
 mod code_redemption;
