@@ -7,6 +7,7 @@
 mod support;
 
 mod admin_applications;
+mod admin_hardening;
 mod admin_users_and_access;
 mod authorization_errors;
 mod blocked_and_locked_accounts;

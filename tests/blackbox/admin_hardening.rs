@@ -1,0 +1,160 @@
+//! The admin API's own defences: registered redirect URIs are refused where exact matching
+//! would not mean what it says (RFC 9700 §4.1, §2.1; RFC 8252 §7.3, §8.3) — userinfo,
+//! wildcards, control characters, response parameters in the query, plain http to a host that
+//! is not loopback — while loopback http and private-use schemes for native apps are accepted;
+//! and the admin token is throttled per client address like a password, so a lock answers 429
+//! whatever the token.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::applications::application_body;
+use crate::support::json::{assert_invalid_field, items, str_list};
+use crate::support::worker::{send, TestApp};
+
+/// Redirect URIs that must be refused, each with why.
+fn refused_uris() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("userinfo", "https://user@rp.example/cb"),
+        ("userinfo with a password", "https://user:pw@rp.example/cb"),
+        (
+            "an open-redirect disguise",
+            "https://rp.example@evil.example/cb",
+        ),
+        ("a wildcard host", "https://*.rp.example/cb"),
+        ("a wildcard path", "https://rp.example/*"),
+        ("a newline", "https://rp.example/c\nb"),
+        ("a tab", "https://rp.example/c\tb"),
+        ("a NUL", "https://rp.example/c\u{0}b"),
+        ("a DEL", "https://rp.example/c\u{7f}b"),
+        ("code in the query", "https://rp.example/cb?code=x"),
+        ("state in the query", "https://rp.example/cb?a=1&state=x"),
+        (
+            "iss in the query",
+            "https://rp.example/cb?iss=https://evil.example",
+        ),
+        ("error in the query", "https://rp.example/cb?error=x"),
+        ("http to a public host", "http://rp.example/cb"),
+        (
+            "http to a look-alike of localhost",
+            "http://localhost.evil.example/cb",
+        ),
+        ("http to a private address", "http://10.0.0.1/cb"),
+    ]
+}
+
+#[tokio::test]
+async fn redirect_uris_that_would_weaken_exact_matching_are_refused_naming_the_field() {
+    let app = TestApp::spawn().await;
+    let existing = app.create_application(json!({})).await;
+    let path = format!("/api/v1/applications/{}", existing.client_id);
+    for field in ["redirect_uris", "post_logout_redirect_uris"] {
+        for (case, uri) in refused_uris() {
+            let mut body = application_body();
+            body[field] = json!([uri]);
+            let r = app.admin().post("/api/v1/applications", &body).await;
+            assert_invalid_field(&format!("creating, {field}: {case}"), &r, Some(field));
+            let r = app.admin().patch(&path, &json!({ field: [uri] })).await;
+            assert_invalid_field(&format!("patching, {field}: {case}"), &r, Some(field));
+        }
+    }
+    let list = app.admin().get("/api/v1/applications").await;
+    assert_eq!(
+        items(&list).len(),
+        1,
+        "nothing refused was created: {}",
+        list.text
+    );
+    let got = app.admin().get(&path).await;
+    assert_eq!(
+        got.json["redirect_uris"], existing["redirect_uris"],
+        "nothing refused was patched in"
+    );
+}
+
+#[tokio::test]
+async fn loopback_http_and_private_use_schemes_are_accepted_for_native_apps() {
+    let app = TestApp::spawn().await;
+    let accepted = [
+        "http://localhost:8080/cb",
+        "http://localhost/cb",
+        "http://127.0.0.1:3000/cb",
+        "http://[::1]:8080/cb",
+        "com.example.app:/cb",
+        "https://rp.example/cb?tenant=a",
+        "https://rp.example:8443/cb",
+    ];
+    let mut body = application_body();
+    body["redirect_uris"] = json!(accepted);
+    body["post_logout_redirect_uris"] =
+        json!(["http://127.0.0.1:3000/bye", "com.example.app:/bye"]);
+    let created = app.create_application(body).await;
+    assert_eq!(
+        str_list(&created["redirect_uris"]),
+        accepted.map(String::from)
+    );
+    for uri in accepted {
+        let r = app
+            .admin()
+            .patch(
+                &format!("/api/v1/applications/{}", created.client_id),
+                &json!({"redirect_uris": [uri]}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{uri}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn twenty_one_wrong_admin_tokens_lock_the_address_out_even_for_the_right_token() {
+    let app = TestApp::spawn().await;
+    let rp = app.create_application(json!({})).await;
+    let mut statuses = Vec::new();
+    for i in 0..21 {
+        let r = send(
+            app.console(Method::GET, "/api/v1/applications")
+                .bearer_auth(format!("wrong-token-{i}")),
+        )
+        .await;
+        statuses.push(r.status.as_u16());
+    }
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "wrong tokens: {statuses:?}"
+    );
+    assert_eq!(statuses[0], 401, "{statuses:?}");
+    assert_eq!(
+        statuses.last(),
+        Some(&429),
+        "locked by the end: {statuses:?}"
+    );
+
+    // (case, request) with the right admin token: all refused while the lock lasts.
+    let setup = json!({"admin_token": app.admin_token, "username": "root", "password": "long enough password"});
+    let refused: Vec<(&str, reqwest::RequestBuilder)> = vec![
+        (
+            "a list",
+            app.admin().request(Method::GET, "/api/v1/applications"),
+        ),
+        (
+            "a create",
+            app.admin()
+                .request(Method::POST, "/api/v1/applications")
+                .json(&application_body()),
+        ),
+        (
+            "the console's first-run setup",
+            app.console(Method::POST, "/api/v1/console/setup")
+                .json(&setup),
+        ),
+    ];
+    for (case, rb) in refused {
+        let r = send(rb).await;
+        assert_eq!(r.status, 429, "{case}: {}", r.excerpt());
+        assert_eq!(r.json["error"], "too_many_attempts", "{case}: {}", r.text);
+    }
+    // The issuers are not behind the admin lock.
+    app.get_url(&format!("{}/.well-known/openid-configuration", rp.issuer))
+        .await
+        .expect_status(200);
+}
