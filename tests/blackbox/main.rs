@@ -22,6 +22,7 @@ mod hosted_pages;
 mod hostile_input;
 mod implicit_hybrid;
 mod introspection_revocation;
+mod legacy_query_form;
 mod issuers_and_discovery;
 mod key_rotation;
 mod login_page;
