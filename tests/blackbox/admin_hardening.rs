@@ -158,3 +158,92 @@ async fn twenty_one_wrong_admin_tokens_lock_the_address_out_even_for_the_right_t
         .await
         .expect_status(200);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ids past what the stores take (a KV key is at most 512 bytes)
+
+#[tokio::test]
+async fn ids_and_pools_longer_than_a_store_key_are_refused_as_4xx_never_500() {
+    let app = TestApp::spawn().await;
+    let long = "a".repeat(600);
+    let resource =
+        json!({"code": "r", "name": "R", "uri": "https://api.example/", "actions": ["read"]});
+    // (method, path, body)
+    let cases: Vec<(Method, String, Option<serde_json::Value>)> = vec![
+        (Method::GET, format!("/api/v1/applications/{long}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/applications/{long}"),
+            Some(json!({"name": "x"})),
+        ),
+        (Method::DELETE, format!("/api/v1/applications/{long}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/applications/{long}/secret"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/applications/{long}/secret"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/resources/{long}"), None),
+        (Method::DELETE, format!("/api/v1/resources/{long}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/resources?pool_id={long}"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/resources?pool_id={long}"),
+            Some(resource),
+        ),
+        (Method::GET, format!("/api/v1/pools/{long}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/pools/{long}"),
+            Some(json!({"name": "x"})),
+        ),
+        (Method::GET, format!("/api/v1/users/{long}"), None),
+        (Method::GET, format!("/api/v1/access-accounts/{long}"), None),
+        (Method::GET, format!("/api/v1/users?pool_id={long}"), None),
+        (Method::GET, format!("/api/v1/keys?pool_id={long}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/sessions?pool_id={long}"),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/applications".to_string(),
+            Some({
+                let mut b = application_body();
+                b["pool_id"] = json!(long);
+                b
+            }),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body) in cases {
+        let mut rb = app.admin().request(method.clone(), &path);
+        if let Some(b) = &body {
+            rb = rb.json(b);
+        }
+        let r = send(rb).await;
+        let json_error = r.json["error"].as_str().is_some_and(|e| !e.is_empty());
+        if r.status.is_server_error() || (r.status.is_client_error() && !json_error) {
+            failures.push(format!(
+                "{method} {}…: {} {}",
+                path.get(..40).unwrap_or(&path),
+                r.status,
+                r.excerpt()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expected an answer below 500 (a JSON error for a 4xx):\n{}",
+        failures.join("\n")
+    );
+}
