@@ -1,12 +1,18 @@
 //! Hostile input at the token-side endpoints: an `Authorization` header that is not ASCII is a
 //! 4xx in the endpoint's own error shape (never a 500, and the next request is served), and
-//! every request is bounded before it is read — a form body past 64 KiB is 413, more than 64
-//! parameters or a value past 8 KiB is `invalid_request`, an admin JSON body past 256 KiB is
-//! 413, and a refresh token whose family part is not a random id is `invalid_grant`.
+//! every request is bounded before it is read — a form body past 64 KiB is 413 (a chunked one
+//! too, which declares no length), more than 64 parameters or a value past 8 KiB is
+//! `invalid_request`, an admin JSON body past 256 KiB is 413, and a refresh token whose family
+//! part is not a random id is `invalid_grant`.
 
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Method;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::applications::{Application, TestUser};
 use crate::support::json::field;
@@ -23,6 +29,10 @@ async fn password_app(app: &TestApp) -> (Application, TestUser) {
     let user = app.create_user(json!({})).await;
     (client, user)
 }
+
+/// A form parameter, and form parameters as sent.
+type Pair<'a> = (&'a str, &'a str);
+type Form<'a> = &'a [Pair<'a>];
 
 /// Whether a reply is a client error with a JSON body whose `error` is a string.
 fn is_json_4xx(r: &Reply) -> bool {
@@ -64,7 +74,7 @@ async fn a_non_ascii_authorization_header_is_a_4xx_in_the_endpoints_error_shape_
         ),
     ];
     // (endpoint, method, form body)
-    let endpoints: [(&str, Method, &[(&str, &str)]); 5] = [
+    let endpoints: [(&str, Method, Form); 5] = [
         (
             "/token",
             Method::POST,
@@ -171,7 +181,7 @@ async fn too_many_or_too_long_parameters_are_invalid_request() {
     let mut with_long_name = base.to_vec();
     with_long_name.push((long_name.as_str(), "x"));
     // (case, form, query string)
-    let cases: Vec<(&str, Vec<(&str, &str)>, String)> = vec![
+    let cases: [(&str, Vec<Pair>, String); 5] = [
         ("65 parameters in the body", with_extra(61), String::new()),
         ("70 parameters in the body", with_extra(66), String::new()),
         ("a value over 8 KiB", with_long_value, String::new()),
@@ -284,4 +294,59 @@ async fn a_refresh_token_whose_family_part_is_not_a_random_id_is_invalid_grant()
     );
     // The real token was left alone by all of that.
     refresh(&app, &client, &real, None).await.expect_status(200);
+}
+
+/// The size limit holds for the bytes read, not only for what `Content-Length` declares: a
+/// chunked body declares nothing.
+#[tokio::test]
+async fn a_chunked_form_body_past_64_kib_without_a_content_length_is_413() {
+    let app = TestApp::spawn().await;
+    let (client, user) = password_app(&app).await;
+    let path = reqwest::Url::parse(&format!("{}/token", client.issuer))
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let basic = STANDARD.encode(format!("{}:{}", client.client_id, client.client_secret));
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Basic {basic}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        app.port
+    )
+    .into_bytes();
+    let first = b"grant_type=password&username=x&password=y&pad=";
+    request.extend(format!("{:x}\r\n", first.len()).into_bytes());
+    request.extend(first);
+    request.extend(b"\r\n");
+    for _ in 0..5 {
+        request.extend(format!("{:x}\r\n", 16 * 1024).into_bytes());
+        request.extend(vec![b'a'; 16 * 1024]);
+        request.extend(b"\r\n");
+    }
+    request.extend(b"0\r\n\r\n");
+
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+        .await
+        .unwrap_or_else(|e| panic!("connect: {e}"));
+    socket
+        .write_all(&request)
+        .await
+        .unwrap_or_else(|e| panic!("write: {e}"));
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), socket.read_to_end(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 10 s"))
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    let answer = String::from_utf8_lossy(&answer);
+    let head = answer
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(
+        head.starts_with("http/1.1 413") && head.contains("content-type: application/json"),
+        "expected a 413 JSON answer: {}",
+        answer.chars().take(500).collect::<String>()
+    );
+    assert!(answer.contains("invalid_request"), "{answer}");
+    password_tokens(&app, &client, &user.username, &user.password, "openid").await;
 }
