@@ -21,6 +21,7 @@ mod custom_domains;
 mod hosted_pages;
 mod hostile_input;
 mod implicit_hybrid;
+mod input_safety;
 mod introspection_revocation;
 mod legacy_query_form;
 mod issuers_and_discovery;
