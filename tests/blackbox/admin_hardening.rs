@@ -2,8 +2,8 @@
 //! would not mean what it says (RFC 9700 §4.1, §2.1; RFC 8252 §7.3, §8.3) — userinfo,
 //! wildcards, control characters, response parameters in the query, plain http to a host that
 //! is not loopback — while loopback http and private-use schemes for native apps are accepted;
-//! and the admin token is throttled per client address like a password, so a lock answers 429
-//! whatever the token.
+//! the admin token is throttled per client address like a password, so a lock answers 429
+//! whatever the token; and an id or pool id longer than any store key is a 4xx, never a 500.
 
 use reqwest::Method;
 use serde_json::json;
@@ -44,7 +44,7 @@ fn refused_uris() -> Vec<(&'static str, &'static str)> {
 }
 
 #[tokio::test]
-async fn redirect_uris_that_would_weaken_exact_matching_are_refused_naming_the_field() {
+async fn redirect_uris_that_weaken_exact_matching_are_refused_and_native_app_ones_accepted() {
     let app = TestApp::spawn().await;
     let existing = app.create_application(json!({})).await;
     let path = format!("/api/v1/applications/{}", existing.client_id);
@@ -70,11 +70,9 @@ async fn redirect_uris_that_would_weaken_exact_matching_are_refused_naming_the_f
         got.json["redirect_uris"], existing["redirect_uris"],
         "nothing refused was patched in"
     );
-}
 
-#[tokio::test]
-async fn loopback_http_and_private_use_schemes_are_accepted_for_native_apps() {
-    let app = TestApp::spawn().await;
+    // What exact matching needs nothing against: loopback http and private-use schemes for
+    // native apps (RFC 8252 §7.1, §7.3), https with a port or a query of the client's own.
     let accepted = [
         "http://localhost:8080/cb",
         "http://localhost/cb",
