@@ -254,7 +254,10 @@ async fn a_refresh_token_whose_family_part_is_not_a_random_id_is_invalid_grant()
     let cases: Vec<(&str, String)> = vec![
         ("a path", "../x.y".to_string()),
         ("2000 characters", format!("{}.y", "a".repeat(2000))),
-        ("past a storage key (2 KiB)", format!("{}.{secret}", "a".repeat(2100))),
+        (
+            "past a storage key (2 KiB)",
+            format!("{}.{secret}", "a".repeat(2100)),
+        ),
         ("6000 characters", format!("{}.{secret}", "a".repeat(6000))),
         ("2000 characters without a dot", "a".repeat(2000)),
         ("21 characters", format!("{}.{secret}", "a".repeat(21))),
