@@ -3,7 +3,8 @@
 //! wildcards, control characters, response parameters in the query, plain http to a host that
 //! is not loopback — while loopback http and private-use schemes for native apps are accepted;
 //! the admin token is throttled per client address like a password, so a lock answers 429
-//! whatever the token; and an id or pool id longer than any store key is a 4xx, never a 500.
+//! whatever the token; and an id, resource code or pool id longer than any store key, in the
+//! path, the query or the body, is a 4xx, never a 500.
 
 use reqwest::Method;
 use serde_json::json;
@@ -161,7 +162,7 @@ async fn twenty_one_wrong_admin_tokens_lock_the_address_out_even_for_the_right_t
 // Ids past what the stores take (a KV key is at most 512 bytes)
 
 #[tokio::test]
-async fn ids_and_pools_longer_than_a_store_key_are_refused_as_4xx_never_500() {
+async fn ids_codes_and_pool_ids_longer_than_a_store_key_are_a_4xx_never_500() {
     let app = TestApp::spawn().await;
     let long = "a".repeat(600);
     let resource =
@@ -195,7 +196,16 @@ async fn ids_and_pools_longer_than_a_store_key_are_refused_as_4xx_never_500() {
         (
             Method::POST,
             format!("/api/v1/resources?pool_id={long}"),
-            Some(resource),
+            Some(resource.clone()),
+        ),
+        (
+            Method::POST,
+            "/api/v1/resources".to_string(),
+            Some({
+                let mut r = resource;
+                r["code"] = json!(long);
+                r
+            }),
         ),
         (Method::GET, format!("/api/v1/pools/{long}"), None),
         (
