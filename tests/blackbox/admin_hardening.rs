@@ -3,8 +3,8 @@
 //! wildcards, control characters, response parameters in the query, plain http to a host that
 //! is not loopback — while loopback http and private-use schemes for native apps are accepted;
 //! the admin token is throttled per client address like a password, so a lock answers 429
-//! whatever the token; and an id, resource code or pool id longer than any store key, in the
-//! path, the query or the body, is a 4xx, never a 500.
+//! whatever the token; an id, resource code or pool id longer than any store key, in the path,
+//! the query or the body, is a 4xx, never a 500; and a user search of any length is answered.
 
 use reqwest::Method;
 use serde_json::json;
@@ -254,4 +254,53 @@ async fn ids_codes_and_pool_ids_longer_than_a_store_key_are_a_4xx_never_500() {
         "expected an answer below 500 (a JSON error for a 4xx):\n{}",
         failures.join("\n")
     );
+}
+
+/// A search is a pattern match in the pool's database, whose patterns are bounded (SQLite's
+/// LIKE pattern limit): a long search — a whole long email address — must still be answered.
+#[tokio::test]
+async fn a_user_search_of_any_length_is_answered_never_500() {
+    let app = TestApp::spawn().await;
+    let email = format!("{}@example.com", "long.address".repeat(5));
+    let user = app.create_user(json!({"email": email})).await;
+    let mut failures = Vec::new();
+    for q in [
+        email.clone(),
+        email.chars().take(48).collect::<String>(),
+        "x".repeat(49),
+        "x".repeat(5000),
+    ] {
+        let r = app
+            .admin()
+            .get(&format!("/api/v1/users?q={}", urlencode(&q)))
+            .await;
+        let found = items_of(&r).iter().any(|u| u["id"] == user.id.as_str());
+        let shown = email.contains(&q);
+        let ok = match r.status.as_u16() {
+            200 => found == shown,
+            400..=499 => r.json["error"].is_string(),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "q of {} chars: {} (found: {found}) {}",
+                q.len(),
+                r.status,
+                r.excerpt()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "expected an answer (the user found where the search matches):\n{}",
+        failures.join("\n")
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn items_of(r: &crate::support::worker::Reply) -> Vec<serde_json::Value> {
+    r.json["items"].as_array().cloned().unwrap_or_default()
 }
