@@ -145,28 +145,35 @@ async fn run(app: &TestApp, spec: &Spec) -> Option<String> {
     }
 }
 
-/// A request, values cut short, for a failure message.
+/// A request for a failure message: every query parameter by name, long values cut short and
+/// their length given, so the one that mattered can be found.
 fn describe(spec: &Spec) -> String {
-    let cut = |b: &[u8]| {
-        String::from_utf8_lossy(b)
-            .chars()
-            .take(160)
-            .collect::<String>()
+    let short = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b);
+        if text.chars().count() <= 60 {
+            text.into_owned()
+        } else {
+            let head: String = text.chars().take(40).collect();
+            format!("{head}…({} bytes)", b.len())
+        }
     };
+    let (path, query) = spec.url.split_once('?').unwrap_or((&spec.url, ""));
+    let params: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .take(40)
+        .map(|(k, v)| format!("{}={}", short(k.as_bytes()), short(v.as_bytes())))
+        .collect();
     let headers: Vec<String> = spec
         .headers
         .iter()
-        .map(|(k, v)| format!("{k}: {}", cut(v.as_bytes())))
+        .map(|(k, v)| format!("{k}: {}", short(v.as_bytes())))
         .collect();
     let body = match &spec.body {
-        Some(b) => format!("{} bytes: {}", b.len(), cut(b)),
+        Some(b) => short(b),
         None => "none".into(),
     };
     format!(
-        "[{}] {} {} | headers {headers:?} | body {body}",
-        spec.label,
-        spec.method,
-        cut(spec.url.as_bytes())
+        "[{}] {} {path} | query {params:?} | headers {headers:?} | body {body}",
+        spec.label, spec.method
     )
 }
 
