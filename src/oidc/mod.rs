@@ -16,6 +16,7 @@ pub mod model;
 mod parser_props;
 pub mod pkce;
 pub mod records;
+pub mod redirect_uri;
 pub mod registration;
 pub mod response;
 pub mod scope;

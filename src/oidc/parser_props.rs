@@ -12,7 +12,8 @@ use super::limits::check_params;
 use super::model::{GrantType, ResponseType};
 use super::pkce;
 use super::records::is_random_id;
-use super::registration::{apply_application, check_redirect_uri, ApplicationSettings};
+use super::redirect_uri::check_redirect_uri;
+use super::registration::{apply_application, ApplicationSettings};
 use super::scope::ScopeSet;
 use super::throttle::ip_bucket;
 use super::token_request::{
