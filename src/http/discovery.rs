@@ -12,10 +12,16 @@ use crate::oidc::model::{Application, SigningAlg};
 use crate::store::kv::Kv;
 use crate::store::vault::{self, VaultCommand};
 
-/// Built once per isolate per version of the application (its `updated_at`).
-pub fn configuration(issuer: &str, app: &Application, if_none_match: Option<&str>) -> HttpResult {
+/// Built once per isolate per version of the application's stored record (`version`, from
+/// `Kv::app_by_subdomain`: it changes whenever the record does, even within one second).
+pub fn configuration(
+    issuer: &str,
+    app: &Application,
+    version: u64,
+    if_none_match: Option<&str>,
+) -> HttpResult {
     let key = format!("discovery|{issuer}");
-    let version = format!("{}|{}", app.client_id, app.updated_at);
+    let version = format!("{}|{version}", app.client_id);
     documents::serve(&key, &version, if_none_match, "public, max-age=300", || {
         serde_json::to_vec(&discovery::document(issuer, app))
     })

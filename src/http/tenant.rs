@@ -22,13 +22,13 @@ pub enum AppAt<'a> {
 
 pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &str) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
-    let app = match at {
+    let (app, version) = match at {
         AppAt::Subdomain(s) => kv.app_by_subdomain(s).await?,
         // The record must still claim the host: a stale index entry names nothing.
         AppAt::Host(h) => kv
             .app_by_host(h)
             .await?
-            .filter(|a| a.custom_domains.iter().any(|d| d == h)),
+            .filter(|(a, _)| a.custom_domains.iter().any(|d| d == h)),
     }
     .ok_or(HttpError::NotFound)?;
     let method = req.method();
@@ -52,7 +52,7 @@ pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &
             .with_status(204)
             .with_headers(headers));
     }
-    let result = dispatch(ctx, req, &app, issuer, method, &segments).await;
+    let result = dispatch(ctx, req, (&app, version), issuer, method, &segments).await;
     match result {
         Ok(mut resp) if cors => {
             let _ = resp.headers_mut().set("Access-Control-Allow-Origin", "*");
@@ -65,14 +65,14 @@ pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &
 async fn dispatch(
     ctx: &Ctx,
     req: Request,
-    app: &Application,
+    (app, version): (&Application, u64),
     issuer: &str,
     method: Method,
     segments: &[&str],
 ) -> HttpResult {
     match (method, segments) {
         (Method::Get, [".well-known", "openid-configuration"]) => {
-            discovery::configuration(issuer, app, if_none_match(&req).as_deref())
+            discovery::configuration(issuer, app, version, if_none_match(&req).as_deref())
         }
         (Method::Get, [".well-known", "jwks.json"]) => {
             discovery::jwks(ctx, app, if_none_match(&req).as_deref()).await

@@ -16,8 +16,10 @@ pub const BINDING: &str = "DOORWARD_KV";
 
 thread_local! {
     /// Applications parsed from KV text, by key, with the text they were parsed from.
-    static PARSED_APPS: std::cell::RefCell<std::collections::HashMap<String, (String, Application)>> =
+    static PARSED_APPS: std::cell::RefCell<std::collections::HashMap<String, (String, Application, u64)>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
+    /// Numbers each parse, so a record's version changes whenever its stored text does.
+    static PARSES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 pub struct Kv(KvStore);
@@ -58,19 +60,22 @@ impl Kv {
 
     /// Read on every issuer request: parsed once per isolate per stored text, so a warm
     /// isolate compares the cached text instead of parsing the record again.
+    ///
+    /// With it comes a version that changes whenever the stored record does (within this
+    /// isolate), for documents built from the application (`http::documents`).
     pub async fn app_by_subdomain(
         &self,
         subdomain: &str,
-    ) -> Result<Option<Application>, StoreError> {
+    ) -> Result<Option<(Application, u64)>, StoreError> {
         self.app_by_index(format!("sub:{subdomain}")).await
     }
 
-    /// The application that claimed `host` as its own.
-    pub async fn app_by_host(&self, host: &str) -> Result<Option<Application>, StoreError> {
+    /// The application that claimed `host` as its own, with its version.
+    pub async fn app_by_host(&self, host: &str) -> Result<Option<(Application, u64)>, StoreError> {
         self.app_by_index(format!("host:{host}")).await
     }
 
-    async fn app_by_index(&self, key: String) -> Result<Option<Application>, StoreError> {
+    async fn app_by_index(&self, key: String) -> Result<Option<(Application, u64)>, StoreError> {
         let text = match cache::get(&key) {
             Some(t) => t,
             None => {
@@ -83,20 +88,24 @@ impl Kv {
         if let Some(app) = PARSED_APPS.with(|p| {
             p.borrow()
                 .get(&key)
-                .filter(|(t, _)| *t == text)
-                .map(|(_, a)| a.clone())
+                .filter(|(t, _, _)| *t == text)
+                .map(|(_, a, v)| (a.clone(), *v))
         }) {
             return Ok(Some(app));
         }
         let app: Application = serde_json::from_str(&text)?;
+        let version = PARSES.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        });
         PARSED_APPS.with(|p| {
             let mut map = p.borrow_mut();
             if map.len() >= 1_000 {
                 map.clear();
             }
-            map.insert(key, (text, app.clone()));
+            map.insert(key, (text, app.clone(), version));
         });
-        Ok(Some(app))
+        Ok(Some((app, version)))
     }
 
     pub async fn app_by_client_id(
