@@ -148,6 +148,14 @@ async fn the_schedule_publishes_the_next_key_ahead_swaps_it_in_and_retires_the_o
         !last.contains(&k0) && last.contains(&k1),
         "the retired key is gone, the active one stays (the one after it may be published already): {last:?}"
     );
+    // A key out of the pool's JWKS verifies nothing any more, even in an isolate that had it
+    // imported (the verification cache is held to the current key set).
+    let r = introspect(&app, &client.issuer, client.basic(), old, None).await;
+    assert_eq!(
+        r.json["active"], false,
+        "a removed key's token still verified: {}",
+        r.text
+    );
 
     // The console's view shows the states and the schedule.
     let keys = app.admin().get("/api/v1/keys").await;
