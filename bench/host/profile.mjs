@@ -3,11 +3,13 @@
 // measured runs (an attached profiler slows the isolate down).
 //
 //   node bench/host/profile.mjs --inspect PORT --worker core:user:doorward --out FILE.cpuprofile \
-//        [--interval-us 100] -- wrk ARGS...
+//        [--interval-us 100] [--after-first-line] -- wrk ARGS...
 //
 // Starts the sampling profiler, runs the command after `--` (its output passes through), stops,
 // writes the .cpuprofile (open it in Chrome DevTools) and prints the functions with the most
-// self time and the most total time, as a markdown table.
+// self time and the most total time, as a markdown table. With --after-first-line the command
+// starts first and the profiler only once it has printed its first line (the sign-in driver's
+// `prepare`); the command is then sent a newline on stdin to go on.
 
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -21,6 +23,7 @@ const worker = arg("--worker", "core:user:doorward");
 const out = arg("--out");
 const interval = Number(arg("--interval-us", 100));
 const top = Number(arg("--top", 25));
+const afterFirstLine = process.argv.slice(0, process.argv.indexOf("--")).includes("--after-first-line");
 const cmd = process.argv.slice(process.argv.indexOf("--") + 1);
 
 const ws = new WebSocket(`ws://127.0.0.1:${port}/${worker}`);
@@ -48,11 +51,29 @@ const send = (method, params = {}) =>
 
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval });
-await send("Profiler.start");
-const code = await new Promise((resolve) => {
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
-  child.on("exit", resolve);
-});
+let code;
+if (afterFirstLine) {
+  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["pipe", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  let buf = "";
+  let started = false;
+  child.stdout.on("data", async (chunk) => {
+    process.stdout.write(chunk);
+    buf += chunk;
+    if (!started && buf.includes("\n")) {
+      started = true;
+      await send("Profiler.start");
+      child.stdin.write("\n");
+    }
+  });
+  code = await exited;
+} else {
+  await send("Profiler.start");
+  code = await new Promise((resolve) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] });
+    child.on("exit", resolve);
+  });
+}
 const { profile } = await send("Profiler.stop");
 ws.close();
 if (out) fs.writeFileSync(out, JSON.stringify(profile));
@@ -91,6 +112,46 @@ function walk(n, onStack) {
 }
 walk(rootNode, new Set());
 
+// Each sample's part, from its whole stack (the outermost decisive frame wins in this order):
+// the password hash (WebCrypto deriveBits), signatures and key imports (WebCrypto sign, verify,
+// importKey), the Durable Objects' own code (their exports and everything under doorward::objects,
+// SQLite included), and the rest of the worker. Durable Objects run in the worker's isolate here.
+const RANK = { worker: 1, object: 2, crypto: 3, hash: 4 };
+const PART_LABEL = {
+  hash: "password hash (WebCrypto deriveBits)",
+  crypto: "signatures and key imports (WebCrypto sign / verify / importKey)",
+  object: "Durable Objects' own code (GrantStore, UserDirectory, KeyVault; their SQLite calls)",
+  worker: "the worker (everything else in the isolate: routing, Rust, wasm-bindgen glue, requests)",
+};
+function classify(name) {
+  if (name === "deriveBits") return "hash";
+  if (name === "sign" || name === "verify" || name === "importKey") return "crypto";
+  if (/grantstore_|userdirectory_|keyvault_|doorward::objects::|doorward::store::rpc::serve/.test(name)) return "object";
+  return "worker";
+}
+const parentOf = new Map();
+for (const n of profile.nodes) for (const c of n.children || []) parentOf.set(c, n.id);
+const partOf = new Map();
+function part(id) {
+  if (partOf.has(id)) return partOf.get(id);
+  const n = byId.get(id);
+  const name = n.callFrame.functionName;
+  let p;
+  if (["(idle)", "(program)", "(garbage collector)", "(root)"].includes(name)) p = name;
+  else {
+    const up = parentOf.has(id) ? part(parentOf.get(id)) : null;
+    const own = classify(name);
+    p = RANK[up] && RANK[up] > RANK[own] ? up : own;
+  }
+  partOf.set(id, p);
+  return p;
+}
+const byPart = new Map();
+for (const [id, t] of self) {
+  const p = part(id);
+  byPart.set(p, (byPart.get(p) || 0) + t);
+}
+
 const all = [...self.values()].reduce((a, b) => a + b, 0);
 const idle = ["(idle)", "(program)", "(garbage collector)"].map((k) => [k, selfBy.get(k) || 0]);
 const busy = all - (selfBy.get("(idle)") || 0);
@@ -118,6 +179,18 @@ const lines = [
   "| total | function |",
   "|---:|---|",
   ...rows(totalBy).map(([k, t]) => `| ${pct(t)} | ${esc(k)} |`),
+  "",
+  "| part (by the whole stack of each sample) | share | seconds |",
+  "|---|---:|---:|",
+  ...["hash", "crypto", "object", "worker", "(program)", "(garbage collector)"]
+    .filter((k) => byPart.get(k))
+    .map((k) => `| ${PART_LABEL[k] || k} | ${pct(byPart.get(k))} | ${(byPart.get(k) / 1e6).toFixed(3)} |`),
 ];
+if (process.env.PROFILE_PARTS_JSON) {
+  fs.writeFileSync(process.env.PROFILE_PARTS_JSON, JSON.stringify({
+    busy_s: busy / 1e6,
+    parts: Object.fromEntries([...byPart].filter(([k]) => k !== "(idle)").map(([k, t]) => [k, t / 1e6])),
+  }));
+}
 console.log(lines.join("\n"));
 process.exit(code ?? 1);
