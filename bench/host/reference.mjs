@@ -13,7 +13,9 @@
 // - introspection enabled; a minimal login interaction that checks a password with
 //   PBKDF2-SHA256 (100,000 rounds, as Doorward) for the sign-in benchmarks; consent is given
 //   once (loadExistingGrant), like a Doorward application with skip_consent, so a signed-in
-//   user's next authorization goes straight back to the client.
+//   user's next authorization goes straight back to the client;
+// - the provider's in-memory adapter with a store large enough for a whole run (its default
+//   keeps 1,000 entries).
 //
 // The caller passes nothing: secrets and keys are generated at start and printed in the ready
 // line (the benchmark is loopback only). PORT=0 (default) picks a free port.
@@ -23,6 +25,8 @@ import http from "node:http";
 import { promisify } from "node:util";
 
 import Provider from "oidc-provider";
+import MemoryAdapter from "oidc-provider/lib/adapters/memory_adapter.js";
+import LRU from "oidc-provider/lib/helpers/lru.js";
 
 const pbkdf2 = promisify(crypto.pbkdf2);
 const ROUNDS = 100_000;
@@ -78,7 +82,14 @@ await new Promise((resolve) => server.listen(Number(process.env.PORT || 0), "127
 const { port } = server.address();
 const issuer = `http://127.0.0.1:${port}`;
 
+// The provider's own in-memory adapter, with room for a whole benchmark run: its default store
+// keeps 1,000 entries, and the sign-in runs make tens of thousands (sessions, interactions,
+// grants, codes, tokens), which would evict the parked interactions and the tokens the
+// introspection target holds.
+const store = new LRU({ maxSize: 5_000_000 });
+
 const provider = new Provider(issuer, {
+  adapter: (model) => new MemoryAdapter(model, store),
   clients: Object.values(clients).map((c) => ({
     ...c,
     grant_types: ["client_credentials", "authorization_code"],
