@@ -864,6 +864,11 @@ def main():
                       flush=True)
             plan = signin_plan(dw_signin, node_signin, (d["pid"], H["host_pid"]), (R["pid"],),
                                args.signin_seconds, concurrencies, step_scale)
+            # Unmeasured: both flows for a few seconds on each server (JIT, isolate caches).
+            for t in (dw_signin, node_signin):
+                for flow in ("sso", "fresh"):
+                    driver.call({"cmd": "prepare", "target": t, "flow": flow, "concurrency": 1})
+                    driver.call({"cmd": "run", "target": t, "flow": flow, "seconds": 2})
 
         # Targets. Each host mints its own tokens (the issuer is the origin it is reached at).
         targets = {}  # name -> list of (column, url, body, auth, check, pids, pgids)
@@ -936,7 +941,8 @@ def main():
                 unit = "sign-ins/s" if key[0] != "step" else "steps/s"
                 extra = f", Miniflare's Node {res['cpu'][1]:.3f}" if len(pids) > 1 else ""
                 print(f"  {what:20} {col:20} {res['rate']:8.1f} {unit}  p50 {res['p50']:7.2f} ms  "
-                      f"CPU {res['cpu'][0]:.3f} ms{extra}; driver {res['driver_cores']:.2f} cores, "
+                      f"CPU {res['cpu'][0]:.3f} ms (user {res['cpu_user']:.3f} + kernel {res['cpu_sys']:.3f})"
+                      f"{extra}; driver {res['driver_cores']:.2f} cores, "
                       f"others {res['other_cores']:.2f}"
                       + (f"  FAILED {res['failed']}: {res['errors']}" if res["failed"] else ""), flush=True)
             if plan:
