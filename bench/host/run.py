@@ -16,6 +16,11 @@ It sets the same things up on Doorward under both hosts through the admin API, c
 answer the same (KV, SQLite-backed Durable Objects, assets, signatures), then runs wrk against
 every target on every host, interleaved, ROUNDS times, reading each server process's
 utime+stime from /proc/PID/stat before and after each run: CPU ms per request beside req/s.
+Each round then runs the sign-ins (bench/host/signin.mjs drives them): SSO and fresh password
+sign-ins at 1 and 4 connections and each step of a sign-in on its own, on Doorward and on the
+reference in turn, with CPU per sign-in (user and kernel) and the password hash through the
+debug probe; after the rounds a counting host (host.mjs --count-calls) lists each step's
+Durable Object, KV and assets calls.
 """
 
 import argparse
