@@ -2,10 +2,12 @@
 # Doorward on a faithful benchmark host (issue 13): the built worker on Miniflare's API (one
 # workerd, no `wrangler dev` proxy), through the assets router and straight to the worker,
 # beside node-oidc-provider (the reference) and a JavaScript and a workers-rs hello world (the
-# floors), all in one run. Not a test: prints a table (req/s, CPU ms per request, p50) and
-# writes it to bench/results/host-<date>.md (gitignored).
+# floors), all in one run, and sign-ins (SSO and password, itemised by step) against the
+# reference. Not a test: prints tables (req/s, CPU ms per request, p50; sign-ins/s, CPU per
+# sign-in) and writes them to bench/results/host-<date>.md (gitignored).
 #
-#   bash bench/host.sh                                  # 3 rounds of wrk -t2 -c16 -d5s, ~6 minutes
+#   bash bench/host.sh                                  # 3 rounds of wrk -t2 -c16 -d5s + sign-ins, ~10 minutes
+#   bash bench/host.sh --signin-only --no-wrangler      # the sign-ins only, ~4 minutes
 #   ROUNDS=1 WRK_ARGS="-t2 -c16 -d3s" bash bench/host.sh  # quick look
 #   bash bench/host.sh --wrangler-load                  # also load `wrangler dev` (a third column)
 #   bash bench/host.sh --no-wrangler                    # skip the side-by-side checks under wrangler dev

@@ -2,7 +2,7 @@
 // Durable Object and assets code as `wrangler dev`, without its proxy workerd, entry worker,
 // trace collector or per-request log relay — plus the two floors, each in its own workerd.
 //
-//   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT]
+//   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT] [--count-calls]
 //
 // Prints one JSON line {"ready": {...}} with every socket and workerd PID, then serves until
 // stdin closes or SIGTERM/SIGINT arrives (then disposes every Miniflare and exits).
@@ -19,6 +19,8 @@
 //           same chain as the entry worker of `wrangler dev` takes.
 //   direct  a direct socket declared on a second, trivial worker with serviceName "doorward":
 //           workerd routes it to Doorward's user worker itself; the trivial worker never runs.
+// --count-calls runs Doorward behind bench/host/count-calls.mjs, which answers every request with
+// the Durable Object, KV and assets calls it made (for counting round trips; never measured).
 // The floors: bench/floors/hello.js (JavaScript) and bench/floors/rust-hello (workers-rs), each
 // a worker without assets on its own direct socket in its own Miniflare (own workerd process).
 
@@ -46,6 +48,7 @@ const floors = !process.argv.includes("--no-floors");
 // --inspect PORT: Doorward's workerd also serves the V8 inspector there (for bench/host/profile.mjs;
 // never during the measured runs).
 const inspectPort = arg("--inspect") ? Number(arg("--inspect")) : undefined;
+const countCalls = process.argv.includes("--count-calls");
 const HOST = "127.0.0.1";
 const b64 = (n) => crypto.randomBytes(n).toString("base64url");
 
@@ -84,10 +87,13 @@ async function start(options) {
 
 // A worker-build output as modules: build/index.js imports ./index_bg.wasm (what wrangler's
 // CompiledWasm rule makes of it).
-function workerBuildModules(main) {
+function workerBuildModules(main, wrapper) {
+  const dir = path.dirname(main);
   return {
-    modulesRoot: path.dirname(main),
+    modulesRoot: dir,
     modules: [
+      // A wrapper first (the main module), beside index.js so that it can import "./index.js".
+      ...(wrapper ? [{ type: "ESModule", path: path.join(dir, "__bench_wrapper.mjs"), contents: fs.readFileSync(wrapper, "utf8") }] : []),
       { type: "ESModule", path: main },
       { type: "CompiledWasm", path: path.join(path.dirname(main), "index_bg.wasm") },
     ],
@@ -109,7 +115,7 @@ const ready = { host_pid: process.pid, state };
   const doorward = {
     ...bindingOptions,
     name: "doorward",
-    ...workerBuildModules(main),
+    ...workerBuildModules(main, countCalls ? path.join(HERE, "count-calls.mjs") : undefined),
     bindings: {
       ...workerOptions.bindings,
       ENABLE_DEBUG_API: "true",

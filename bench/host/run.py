@@ -16,6 +16,11 @@ It sets the same things up on Doorward under both hosts through the admin API, c
 answer the same (KV, SQLite-backed Durable Objects, assets, signatures), then runs wrk against
 every target on every host, interleaved, ROUNDS times, reading each server process's
 utime+stime from /proc/PID/stat before and after each run: CPU ms per request beside req/s.
+Each round then runs the sign-ins (bench/host/signin.mjs drives them): SSO and fresh password
+sign-ins at 1 and 4 connections and each step of a sign-in on its own, on Doorward and on the
+reference in turn, with CPU per sign-in (user and kernel) and the password hash through the
+debug probe; after the rounds a counting host (host.mjs --count-calls) lists each step's
+Durable Object, KV and assets calls.
 """
 
 import argparse
@@ -57,6 +62,14 @@ def cpu_ticks(pid):
         stat = f.read()
     fields = stat[stat.rindex(")") + 2:].split()
     return int(fields[11]) + int(fields[12])
+
+
+def cpu_split(pid):
+    """(utime, stime) of a process, all its threads: user space and the kernel's work for it."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]), int(fields[12])
 
 
 def group_ticks(pgid):
@@ -504,6 +517,215 @@ def alg_of(res):
     return jwt_parts(res["access_token"])[0]["alg"]
 
 
+# ---------------------------------------------------------------- sign-in
+
+SIGNIN_DRIVER = os.path.join(HERE, "signin.mjs")
+CALLBACK = "https://rp.example/callback"
+SIGNIN_USER = {"login": "bench", "password": "bench password 1"}
+# Requests per step in the itemised runs (one browser, one connection): enough for ~50 ticks of
+# 10 ms of server CPU each. SIGNIN_STEP_SCALE multiplies them.
+STEP_COUNTS = {"authorize": 600, "login_page": 600, "login": 100, "resume": 400, "token": 400,
+               "userinfo": 600, "sso_authorize": 600}
+STEPS = {"doorward": ["authorize", "login_page", "login", "token", "userinfo", "sso_authorize"],
+         "node": ["authorize", "login_page", "login", "resume", "token", "userinfo", "sso_authorize"]}
+FRESH_STEPS = {"doorward": ["authorize", "login_page", "login", "token", "userinfo"],
+               "node": ["authorize", "login_page", "login", "resume", "token", "userinfo"]}
+SSO_STEPS = ["sso_authorize", "token"]
+STEP_LABELS = {
+    "authorize": "`GET /auth` without a session → 303 to the login page (parks the request)",
+    "login_page": "`GET` the login page",
+    "login": "`POST` the password → 303 with the code (node-oidc-provider: → 303 to resume)",
+    "resume": "node-oidc-provider only: `GET /auth/{uid}` (resume) → 303 with the code",
+    "token": "`POST /token` with the code → access token and ID token",
+    "userinfo": "`GET /me` with the access token",
+    "sso_authorize": "`GET /auth` with the SSO session → 303 with the code",
+}
+
+
+def doorward_signin_target(origin, token, direct):
+    """An application with skip_consent and a user, through the admin API at `origin`; the
+    target the driver signs in at, straight to the worker (`direct`)."""
+    status, app = foundation.request("POST", origin + "/api/v1/applications", {
+        "name": "Bench sign-in", "subdomain": "bench-signin", "redirect_uris": [CALLBACK],
+        "skip_consent": True}, token=token)
+    if status != 201:
+        raise RuntimeError(f"creating the sign-in application on {origin}: {status} {app}")
+    status, user = foundation.request("POST", origin + "/api/v1/users", {
+        "username": SIGNIN_USER["login"], "password": SIGNIN_USER["password"]}, token=token)
+    if status != 201:
+        raise RuntimeError(f"creating the sign-in user on {origin}: {status} {user}")
+    return {"kind": "doorward", "issuer": issuer_at(app, direct), "client_id": app["client_id"],
+            "client_secret": app["client_secret"], "redirect_uri": CALLBACK, **SIGNIN_USER}
+
+
+def node_signin_target(R):
+    c = R["clients"]["RS256"]
+    return {"kind": "node", "issuer": R["issuer"], "client_id": c["client_id"], "client_secret": c["client_secret"],
+            "redirect_uri": R["callback"], "login": R["user"]["login"], "password": R["user"]["password"]}
+
+
+class Driver:
+    """bench/host/signin.mjs, fed one JSON command per line."""
+
+    def __init__(self, log_dir):
+        self.log = open(os.path.join(log_dir, "signin-driver.log"), "wb")
+        self.proc = subprocess.Popen([NODE, SIGNIN_DRIVER], cwd=ROOT, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+
+    def call(self, cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the sign-in driver exited")
+        res = json.loads(line)
+        if not res.get("ok"):
+            raise RuntimeError(f"sign-in driver, {cmd.get('cmd')} on {cmd['target']['kind']}: {res.get('error')}")
+        return res
+
+    def stop(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+        except (subprocess.TimeoutExpired, BrokenPipeError, OSError):
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def signin_run(driver, target, prepare, run, pids):
+    """Prepares (outside the measurement), then one measured run: the driver's figures plus the
+    server's CPU ms per completed sign-in (or step) from /proc, and the other processes' CPU."""
+    driver.call({"cmd": "prepare", "target": target, **prepare})
+    split0 = cpu_split(pids[0])
+    before = [cpu_ticks(p) for p in pids]
+    busy0, steal0 = cpu_stat()
+    t0 = time.monotonic()
+    res = driver.call({"cmd": "run", "target": target, **run})
+    secs = time.monotonic() - t0
+    busy1, steal1 = cpu_stat()
+    after = [cpu_ticks(p) for p in pids]
+    split1 = cpu_split(pids[0])
+    ticks = [a - b for a, b in zip(after, before)]
+    units = max(1, res["done"])
+    res["cpu"] = [t * 1000 / CLK_TCK / units for t in ticks]
+    # The server's own process: user space (isolate, SQLite) and kernel (sockets, SQLite files).
+    res["cpu_user"], res["cpu_sys"] = ((b - a) * 1000 / CLK_TCK / units for a, b in zip(split0, split1))
+    res["driver_cores"] = res["driver_cpu_ms"] / 1000 / secs
+    res["other_cores"] = max(0.0, ((busy1 - busy0) / CLK_TCK - sum(ticks) / CLK_TCK
+                                   - res["driver_cpu_ms"] / 1000) / secs)
+    res["steal_cores"] = (steal1 - steal0) / CLK_TCK / secs
+    return res
+
+
+def hash_cost(origin, token, pid, count=100, rounds=3):
+    """(wall ms, workerd CPU ms) of one password hash inside workerd, through the debug probe
+    `POST /api/v1/debug/hash {count}` (PBKDF2-SHA256 as a sign-in checks it, at most 100 a
+    request): count=N minus count=0, over N; medians."""
+    def timed(n):
+        before = cpu_ticks(pid)
+        t0 = time.perf_counter()
+        status, body = foundation.request("POST", origin + "/api/v1/debug/hash", {"count": n}, token=token, timeout=60)
+        wall = time.perf_counter() - t0
+        if status != 200 or body.get("count") != n:
+            raise RuntimeError(f"debug/hash: {status} {body}")
+        return wall, cpu_ticks(pid) - before
+
+    timed(10)
+    walls, cpus = [], []
+    for _ in range(rounds):
+        w0, c0 = timed(0)
+        w1, c1 = timed(count)
+        walls.append((w1 - w0) * 1000 / count)
+        cpus.append((c1 - c0) * 1000 / CLK_TCK / count)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def count_round_trips(scratch):
+    """The Durable Object, KV and assets calls of each step of a fresh and an SSO sign-in, as a
+    counting host (host.mjs --count-calls: the same build behind a wrapper that records every
+    binding call) sees them: one sign-in to warm the isolate's caches, then the traced ones."""
+    state = os.path.join(scratch, "count-state")
+    os.makedirs(state)
+    host = Child("counting-host", ["bench/host/host.mjs", "--state", state, "--root", ROOT, "--no-floors",
+                                   "--count-calls"], scratch)
+    driver = None
+    try:
+        d = host.ready["doorward"]
+        target = doorward_signin_target(d["router"], d["admin_token"], d["direct"])
+        driver = Driver(scratch)
+        return driver.call({"cmd": "trace", "target": target})
+    finally:
+        if driver:
+            driver.stop()
+        host.stop()
+
+
+def signin_plan(dw_target, node_target, dw_pids, node_pids, seconds, concurrencies, scale):
+    """[(key, column, target, prepare, run, pids)], each flow and step on both servers in turn."""
+    plan = []
+    servers = [("Doorward, direct", dw_target, dw_pids), ("node-oidc-provider", node_target, node_pids)]
+    for flow in ("sso", "fresh"):
+        for c in concurrencies:
+            for col, t, pids in servers:
+                plan.append(((flow, c), col, t, {"flow": flow, "concurrency": c}, {"flow": flow, "seconds": seconds}, pids))
+    for step in STEPS["node"]:
+        for col, t, pids in servers:
+            if step in STEPS[t["kind"]]:
+                n = max(10, int(STEP_COUNTS[step] * scale))
+                plan.append((("step", step), col, t, {"step": step, "count": n}, {}, pids))
+    return plan
+
+
+def profile_signin(name, target, port, out_dir, stamp, seconds=10):
+    """A CPU profile of Doorward while the sign-in driver runs a flow (`signin_sso`,
+    `signin_fresh`: 1 connection for `seconds`) or one step (`signin_step_STEP`, the itemised
+    run's count × 4); the profiler starts once the driver has prepared."""
+    what = name[len("signin_"):]
+    if what.startswith("step_"):
+        step = what[len("step_"):]
+        prep, run = {"step": step, "count": STEP_COUNTS[step] * 4}, {}
+    else:
+        prep, run = {"flow": what, "concurrency": 1}, {"flow": what, "seconds": seconds}
+    # A warm isolate: a few sign-ins first, unprofiled.
+    warmup = subprocess.run([NODE, SIGNIN_DRIVER, json.dumps({"cmd": "check", "target": target})],
+                            capture_output=True, text=True)
+    if warmup.returncode != 0:
+        raise RuntimeError(f"sign-in check before the profile failed:\n{warmup.stdout}{warmup.stderr}")
+    prof = os.path.join(out_dir, f"profile-{name}-{stamp}.cpuprofile")
+    parts_json = prof.replace(".cpuprofile", ".parts.json")
+    print(f"profiling {name}:", flush=True)
+    res = subprocess.run([NODE, os.path.join(HERE, "profile.mjs"), "--inspect", str(port), "--out", prof,
+                          "--after-first-line", "--", NODE, SIGNIN_DRIVER, "--wait",
+                          json.dumps({"cmd": "prepare", "target": target, **prep}),
+                          json.dumps({"cmd": "run", "target": target, **run})],
+                         capture_output=True, text=True, env=dict(os.environ, PROFILE_PARTS_JSON=parts_json))
+    if res.returncode != 0:
+        raise RuntimeError(f"profile of {name} failed:\n{res.stdout}\n{res.stderr}")
+    out, _, table = res.stdout.partition("Profile of ")
+    runs = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    r = runs[-1] if runs else {}
+    report = (f"# Profile of Doorward, {name}, {stamp}\n\nThe sign-in driver, {json.dumps(prep)}, one connection, "
+              f"with the inspector attached: {r.get('done')} done at {r.get('rate', 0):.1f}/s, p50 "
+              f"{r.get('p50') or 0:.2f} ms (slower than unprofiled). Load average "
+              f"{' '.join(open('/proc/loadavg').read().split()[:3])}.\n\nProfile of {table}")
+    try:
+        with open(parts_json) as f:
+            parts = json.load(f)
+        done = max(1, r.get("done") or 1)
+        report += ("\nIsolate time per " + ("request" if what.startswith("step_") else "sign-in")
+                   + " by part (profiled, so inflated by the sampling; the shares are what to read): "
+                   + ", ".join(f"{k} {v * 1000 / done:.2f} ms" for k, v in sorted(parts["parts"].items(), key=lambda kv: -kv[1]))
+                   + f"; not idle {parts['busy_s'] * 1000 / done:.2f} ms.\n")
+    except (OSError, ValueError):
+        pass
+    print(report, flush=True)
+    md = prof.replace(".cpuprofile", ".md")
+    with open(md, "w") as f:
+        f.write(report)
+    print(f"written to {os.path.relpath(md, ROOT)} and {os.path.relpath(prof, ROOT)}", flush=True)
+
+
 def profile_mode(names, wrk_args):
     """CPU profiles of Doorward (straight to the worker) under load, one per target."""
     scratch = tempfile.mkdtemp(prefix="doorward-bench-profile-")
@@ -520,7 +742,13 @@ def profile_mode(names, wrk_args):
         d = host.ready["doorward"]
         apps = doorward_setup(d["router"], d["admin_token"])
         targets = doorward_targets(apps, d["direct"])
+        signin_target = None
         for name in names:
+            if name.startswith("signin_"):
+                if signin_target is None:
+                    signin_target = doorward_signin_target(d["router"], d["admin_token"], d["direct"])
+                profile_signin(name, signin_target, port, out_dir, stamp)
+                continue
             url, body, auth, check = targets[name]
             warm(url, body, auth, check, count=200)
             env = dict(os.environ)
@@ -560,9 +788,17 @@ def main():
     ap.add_argument("--wrangler-load", action="store_true",
                     default=os.environ.get("WRANGLER_LOAD") == "1",
                     help="also load `wrangler dev` (a reference column; ~400 req/s, adds ~1.5 min)")
+    ap.add_argument("--signin-only", action="store_true",
+                    help="skip the wrk targets: checks, then only the sign-in runs")
+    ap.add_argument("--no-signin", action="store_true", help="skip the sign-in runs")
+    ap.add_argument("--signin-seconds", type=float, default=float(os.environ.get("SIGNIN_SECONDS", 5)),
+                    help="seconds per sign-in flow run (default 5)")
+    ap.add_argument("--signin-concurrency", default=os.environ.get("SIGNIN_CONCURRENCY", "1,4"),
+                    help="connections (browsers) of the flow runs, comma-separated (default 1,4)")
     ap.add_argument("--profile", metavar="TARGETS",
                     help="instead of the benchmark: CPU profiles of Doorward under load, e.g. "
-                         "cc_rs256,introspection (healthz, discovery, jwks, cc_rs256, cc_es256, introspection)")
+                         "cc_rs256,introspection (healthz, discovery, jwks, cc_rs256, cc_es256, introspection; "
+                         "signin_sso, signin_fresh, signin_step_STEP)")
     args = ap.parse_args()
     wrk_args = args.wrk.split()
     if args.profile:
@@ -577,8 +813,11 @@ def main():
     wasm = os.path.join(ROOT, "build", "index_bg.wasm")
     wasm_kb = os.path.getsize(wasm) / 1024
     scratch = tempfile.mkdtemp(prefix="doorward-bench-host-")
-    children, wrangler = [], None
+    children, wrangler, driver = [], None, None
     loads = []
+    concurrencies = [int(c) for c in args.signin_concurrency.split(",") if c.strip()]
+    step_scale = float(os.environ.get("SIGNIN_STEP_SCALE", 1))
+    signin_results, hashes, trace, signin_checks, plan = {}, [], None, {}, []
     try:
         host_state = os.path.join(scratch, "host-state")
         os.makedirs(host_state)
@@ -618,6 +857,23 @@ def main():
                   flush=True)
         ref_login = reference_sign_in(R)
         print(f"  node-oidc-provider password sign-in: {ref_login}", flush=True)
+        if not args.no_signin:
+            dw_signin = doorward_signin_target(d["router"], d["admin_token"], d["direct"])
+            node_signin = node_signin_target(R)
+            driver = Driver(scratch)
+            for name, t in (("Doorward", dw_signin), ("node-oidc-provider", node_signin)):
+                signin_checks[name] = driver.call({"cmd": "check", "target": t})
+                c = signin_checks[name]
+                print(f"  {name} sign-in driver check: {' → '.join(c['steps'])}; session cookie "
+                      f"{c['session_cookie']}; ID token {c['id_token_alg']}, access token {c['access_token']}",
+                      flush=True)
+            plan = signin_plan(dw_signin, node_signin, (d["pid"], H["host_pid"]), (R["pid"],),
+                               args.signin_seconds, concurrencies, step_scale)
+            # Unmeasured: both flows for a few seconds on each server (JIT, isolate caches).
+            for t in (dw_signin, node_signin):
+                for flow in ("sso", "fresh"):
+                    driver.call({"cmd": "prepare", "target": t, "flow": flow, "concurrency": 1})
+                    driver.call({"cmd": "run", "target": t, "flow": flow, "seconds": 2})
 
         # Targets. Each host mints its own tokens (the issuer is the origin it is reached at).
         targets = {}  # name -> list of (column, url, body, auth, check, pids, pgids)
@@ -660,6 +916,8 @@ def main():
             urllib.parse.urlencode({"token": opaque["access_token"], "token_type_hint": "access_token"}), auth,
             check=lambda r: r.get("active") is True, pids=rp)
 
+        if args.signin_only:
+            targets.clear()
         print("warm-up (20 requests per target; each answer checked):", flush=True)
         for name, runs in targets.items():
             for col, url, body, auth, check, _, _ in runs:
@@ -681,19 +939,46 @@ def main():
                           + (f"  NON-2xx {res['non2xx']}" if res["non2xx"] else "")
                           + (f"  socket errors {res['socket_errors']}" if res["socket_errors"] else ""),
                           flush=True)
+            for key, col, t, prep, run, pids in plan:
+                res = signin_run(driver, t, prep, run, pids)
+                signin_results.setdefault((key, col), []).append(res)
+                what = f"{key[0]} ×{key[1]}" if key[0] != "step" else f"step {key[1]}"
+                unit = "sign-ins/s" if key[0] != "step" else "steps/s"
+                extra = f", Miniflare's Node {res['cpu'][1]:.3f}" if len(pids) > 1 else ""
+                print(f"  {what:20} {col:20} {res['rate']:8.1f} {unit}  p50 {res['p50']:7.2f} ms  "
+                      f"CPU {res['cpu'][0]:.3f} ms (user {res['cpu_user']:.3f} + kernel {res['cpu_sys']:.3f})"
+                      f"{extra}; driver {res['driver_cores']:.2f} cores, "
+                      f"others {res['other_cores']:.2f}"
+                      + (f"  FAILED {res['failed']}: {res['errors']}" if res["failed"] else ""), flush=True)
+            if plan:
+                hashes.append(hash_cost(d["direct"], d["admin_token"], d["pid"]))
+                print(f"  password hash inside workerd (debug probe): {hashes[-1][0]:.2f} ms wall, "
+                      f"{hashes[-1][1]:.2f} ms CPU", flush=True)
+        if plan:
+            print("round trips per step (counting host):", flush=True)
+            trace = count_round_trips(scratch)
+            for flow in ("fresh", "sso"):
+                for st in trace[flow]:
+                    print(f"  {flow:5} {st['step']:13} {st['status']}  {', '.join(st['calls'] or [])}", flush=True)
         # The state the load ran against is still good (e.g. the introspected tokens are active).
         for name, runs in targets.items():
             for col, url, body, auth, check, _, _ in runs:
                 warm(url, body, auth, check, count=1)
     finally:
+        if driver:
+            driver.stop()
         for c in children:
             c.stop()
         if wrangler:
             wrangler.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
+    signin = {"results": signin_results, "hashes": hashes, "trace": trace, "checks": signin_checks,
+              "ref_hash": R.get("hashing"), "seconds": args.signin_seconds, "concurrencies": concurrencies,
+              "step_counts": {k: max(10, int(v * step_scale)) for k, v in STEP_COUNTS.items()}} if plan else None
     report = render(results, targets, cols, checks, obs_wr is not None, wrk_args, args.rounds,
-                    load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login, signing, R.get("signing", {}))
+                    load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login, signing, R.get("signing", {}),
+                    signin)
     print()
     print(report)
     out_dir = os.path.join(BENCH, "results")
@@ -701,6 +986,10 @@ def main():
     out = os.path.join(out_dir, f"host-{datetime.datetime.now().strftime('%Y-%m-%dT%H%M')}.md")
     with open(out, "w") as f:
         f.write(report)
+    if signin:
+        with open(out.replace(".md", "-signin.json"), "w") as f:
+            json.dump({**signin, "results": [{"key": list(k), "column": c, "runs": runs}
+                                             for (k, c), runs in signin["results"].items()]}, f, indent=1)
     print(f"written to {os.path.relpath(out, ROOT)}")
 
 
@@ -714,8 +1003,158 @@ LABELS = {
 }
 
 
+def render_signin(signin):
+    """The sign-in tables: flows at each concurrency, the fresh sign-in itemised by step (CPU,
+    latency and the Durable Object / KV / assets calls of each), against node-oidc-provider."""
+    results, DW, NODE_COL = signin["results"], "Doorward, direct", "node-oidc-provider"
+
+    def med(key, col):
+        runs = results.get((key, col))
+        if not runs:
+            return None
+        mid = sorted(runs, key=lambda r: r["rate"])[len(runs) // 2]
+        # CPU from the round of median CPU, so that its user and kernel parts add up.
+        mc = sorted(runs, key=lambda r: r["cpu"][0])[len(runs) // 2]
+        return {"rate": statistics.median(r["rate"] for r in runs),
+                "cpu": mc["cpu"][0], "user": mc["cpu_user"], "sys": mc["cpu_sys"],
+                "p50": mid["p50"], "p99": mid["p99"],
+                "failed": sum(r["failed"] for r in runs), "errors": sorted({e for r in runs for e in r["errors"]})}
+
+    def ratio(a, b):
+        return f"{a / b:.2f}×" if a is not None and b else ""
+
+    hash_wall = statistics.median(h[0] for h in signin["hashes"])
+    hash_cpu = statistics.median(h[1] for h in signin["hashes"])
+    lines = ["", "## Sign-in on the host", "",
+             f"Whole sign-ins driven by `bench/host/signin.mjs` (Node `http`, one keep-alive connection per "
+             f"simulated browser, PKCE S256, `scope=openid`), {signin['seconds']:g} s per run, interleaved "
+             f"with node-oidc-provider run for run, medians over the rounds. Doorward straight to the worker "
+             f"(the direct socket); its application has `skip_consent`; node-oidc-provider's grant is made at "
+             f"the first sign-in and found through the session afterwards. CPU per sign-in: the server "
+             f"process's utime+stime from /proc over the sign-ins completed — for Doorward its workerd, "
+             f"which also runs its Durable Objects (SQLite), KV and the assets worker in process; CPU is "
+             f"the round of median CPU, split into user space and kernel.", "",
+             "| flow | connections | server | sign-ins/s | CPU ms per sign-in (user + kernel) | p50 ms | p99 ms | "
+             "× node sign-ins/s | × node CPU |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    flows = {"sso": "SSO session: authorize → code → token",
+             "fresh": "fresh password sign-in: authorize → login page → password → code → token → userinfo"}
+    for flow in ("sso", "fresh"):
+        for c in signin["concurrencies"]:
+            ref = med((flow, c), NODE_COL)
+            for col in (DW, NODE_COL):
+                m = med((flow, c), col)
+                if not m:
+                    continue
+                warn = f" ⚠ {m['failed']} failed" if m["failed"] else ""
+                mine = col != NODE_COL
+                lines.append(f"| {flows[flow]}{warn} | {c} | {col} | {m['rate']:,.1f} | "
+                             f"{m['cpu']:.2f} ({m['user']:.2f} + {m['sys']:.2f}) | "
+                             f"{m['p50']:.1f} | {m['p99']:.1f} | {ratio(m['rate'], ref and ref['rate']) if mine else ''} | "
+                             f"{ratio(m['cpu'], ref and ref['cpu']) if mine else ''} |")
+    errors = sorted({e for runs in results.values() for r in runs for e in r["errors"]})
+    if errors:
+        lines += ["", "Failures seen: " + "; ".join(errors[:5])]
+
+    # Round trips per step, from the counting host.
+    trace = signin["trace"] or {"fresh": [], "sso": []}
+    calls = {}
+    for flow in ("fresh", "sso"):
+        for st in trace[flow]:
+            calls.setdefault(st["step"], st["calls"] or [])
+
+    def trips(step):
+        c = calls.get(step)
+        if c is None:
+            return "", ""
+        do = [x for x in c if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")]
+        kv = [x for x in c if x.startswith("KV ")]
+        assets = [x for x in c if x.startswith("ASSETS ")]
+        n = f"{len(do)} DO" + (f" + {len(kv)} KV" if kv else "") + (f" + {len(assets)} assets" if assets else "")
+        return n, ", ".join(c)
+
+    step = lambda name, col: med(("step", name), col)  # noqa: E731
+    lines += ["", f"The fresh sign-in itemised: each step run on its own, one connection, {', '.join(f'{k} ×{v}' for k, v in signin['step_counts'].items())} "
+              f"requests per round, with what it needs made beforehand outside the measurement (parked "
+              f"requests, codes, a session); CPU ms per request. Round trips: the calls of each request as "
+              f"the counting host (`host.mjs --count-calls`) records them, isolate caches warm "
+              f"(GrantStore shards named by kind: `ia` interaction, `ses` session, `code`, `rev` revocation "
+              f"list; `pool-default` the pool's UserDirectory).", "",
+              "| step | Doorward CPU ms (user + kernel) | p50 ms | round trips | node-oidc-provider CPU ms | p50 ms | "
+              "Doorward − node CPU ms |", "|---|---:|---:|---|---:|---:|---:|"]
+
+    def row(label, dw, nd, trip="", fmt="{:.3f}"):
+        dcpu = fmt.format(dw["cpu"]) if dw else "—"
+        if dw and "user" in dw:
+            dcpu += f" ({dw['user']:.2f} + {dw['sys']:.2f})"
+        dp50 = f"{dw['p50']:.2f}" if dw and dw.get("p50") is not None else "—"
+        ncpu = fmt.format(nd["cpu"]) if nd else "—"
+        np50 = f"{nd['p50']:.2f}" if nd and nd.get("p50") is not None else "—"
+        diff = f"{dw['cpu'] - nd['cpu']:+.3f}" if dw and nd else ""
+        lines.append(f"| {label} | {dcpu} | {dp50} | {trip} | {ncpu} | {np50} | {diff} |")
+
+    ref_hash = signin.get("ref_hash")
+    dw_sum = nd_sum = dw_user = dw_sys = 0.0
+    for name in FRESH_STEPS["node"]:
+        dw, nd = step(name, DW), step(name, NODE_COL)
+        n, what = trips(name)
+        row(STEP_LABELS[name], dw, nd, f"{n}: {what}" if n else "")
+        if dw and name in FRESH_STEPS["doorward"]:
+            dw_sum, dw_user, dw_sys = dw_sum + dw["cpu"], dw_user + dw["user"], dw_sys + dw["sys"]
+        nd_sum += nd["cpu"] if nd else 0.0
+        if name == "login":
+            row("… of which the password hash (PBKDF2-SHA256, 100,000 rounds; Doorward: the debug probe, "
+                "100 in one request minus none; node: `pbkdf2Sync` in its process)",
+                {"cpu": hash_cpu, "p50": hash_wall}, {"cpu": ref_hash, "p50": None} if ref_hash else None)
+            if dw:
+                row("… the login POST without the hash", {"cpu": dw["cpu"] - hash_cpu, "p50": None},
+                    {"cpu": nd["cpu"] - ref_hash, "p50": None} if nd and ref_hash else None)
+    fresh1_dw, fresh1_nd = med(("fresh", 1), DW), med(("fresh", 1), NODE_COL)
+    row("**sum of the steps**", {"cpu": dw_sum, "user": dw_user, "sys": dw_sys, "p50": None}, {"cpu": nd_sum, "p50": None})
+    row("**the whole fresh sign-in, measured** (1 connection)", fresh1_dw, fresh1_nd)
+    if fresh1_dw:
+        row("**everything but the password hash** (whole − hash)",
+            {"cpu": fresh1_dw["cpu"] - hash_cpu, "user": fresh1_dw["user"] - hash_cpu, "sys": fresh1_dw["sys"], "p50": None},
+            {"cpu": fresh1_nd["cpu"] - ref_hash, "p50": None} if fresh1_nd and ref_hash else None)
+    sso_sum_dw = sum(step(n, DW)["cpu"] for n in SSO_STEPS if step(n, DW))
+    sso_sum_nd = sum(step(n, NODE_COL)["cpu"] for n in SSO_STEPS if step(n, NODE_COL))
+    n, what = trips("sso_authorize")
+    row(STEP_LABELS["sso_authorize"], step("sso_authorize", DW), step("sso_authorize", NODE_COL),
+        f"{n}: {what}" if n else "")
+    row("SSO sign-in: sum of its steps (`GET /auth` with the session + token)", {"cpu": sso_sum_dw, "p50": None},
+        {"cpu": sso_sum_nd, "p50": None})
+    row("SSO sign-in, measured (1 connection)", med(("sso", 1), DW), med(("sso", 1), NODE_COL))
+
+    fresh_dw_trips = sum(len([x for x in calls.get(s, []) if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")])
+                         for s in FRESH_STEPS["doorward"])
+    sso_dw_trips = sum(len([x for x in calls.get(s, []) if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")])
+                       for s in SSO_STEPS)
+    top = max(signin["concurrencies"])
+    lines += [""]
+    if fresh1_dw:
+        rest = fresh1_dw["cpu"] - hash_cpu
+        lines.append(f"Against the goal: everything but the password hash costs {rest:.2f} ms of workerd CPU per "
+                     f"fresh sign-in ({fresh1_dw['user'] - hash_cpu:.2f} ms of it in user space, "
+                     f"{fresh1_dw['sys']:.2f} ms in the kernel; goal ≤ 5 ms: {'met' if rest <= 5 else 'not met'}); the hash itself "
+                     f"{hash_cpu:.2f} ms CPU ({hash_wall:.2f} ms wall). A fresh sign-in makes {fresh_dw_trips} "
+                     f"Durable Object round trips, an SSO sign-in {sso_dw_trips}; neither reads KV while the "
+                     f"isolate's caches are warm.")
+    for flow in ("sso", "fresh"):
+        m, ref = med((flow, top), DW), med((flow, top), NODE_COL)
+        if m and ref:
+            lines.append(f"At {top} connections, {flow} sign-ins: Doorward {m['rate']:,.1f}/s, node-oidc-provider "
+                         f"{ref['rate']:,.1f}/s ({m['rate'] / ref['rate']:.2f}×).")
+    first = (signin["trace"] or {}).get("fresh", [])
+    lines += ["", "Driver checks (one fresh and one SSO sign-in per server, every answer checked): " + "; ".join(
+        f"{name}: {' → '.join(c['steps'])}, session cookie `{c['session_cookie']}`, ID token {c['id_token_alg']}, "
+        f"access token {c['access_token']}, token response {c['token_members']}"
+        for name, c in signin["checks"].items())]
+    if not first:
+        lines += ["", "(no round-trip trace)"]
+    return lines
+
+
 def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs,
-           ref_login, signing, ref_signing):
+           ref_login, signing, ref_signing, signin=None):
     def med(name, col):
         runs = results.get((name, col))
         if not runs:
@@ -731,10 +1170,13 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         }
 
     all_runs = [r for runs in results.values() for r in runs]
-    other = statistics.mean(r["other_cores"] for r in all_runs)
-    other_max = max(r["other_cores"] for r in all_runs)
-    steal = statistics.mean(r["steal_cores"] for r in all_runs)
-    wrk_cores = statistics.median(r["wrk_cores"] for r in all_runs)
+    signin_runs = [r for runs in (signin or {}).get("results", {}).values() for r in runs]
+    every = all_runs + signin_runs
+    other = statistics.mean(r["other_cores"] for r in every)
+    other_max = max(r["other_cores"] for r in every)
+    steal = statistics.mean(r["steal_cores"] for r in every)
+    wrk_cores = statistics.median(r["wrk_cores"] for r in all_runs) if all_runs else 0.0
+    driver_cores = statistics.median(r["driver_cores"] for r in signin_runs) if signin_runs else 0.0
     busy = float(load_start[0]) > 0.5 or other > 0.1
     lines = [
         f"# Doorward on the Miniflare host, {datetime.datetime.now().isoformat(timespec='seconds')}",
@@ -744,59 +1186,61 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         f"interleaved rounds; load average {' '.join(load_start)} before the run, "
         f"{', '.join(loads)} at the start of each round (the benchmark's own load included); whole run "
         f"{secs / 60:.1f} min. CPU used by other processes during the load runs (machine busy time minus "
-        f"the measured servers and wrk): {other:.2f} cores on average, {other_max:.2f} at most; steal "
-        f"{steal:.2f} cores; wrk itself {wrk_cores:.2f} cores (median).",
+        f"the measured servers, wrk and the sign-in driver): {other:.2f} cores on average, {other_max:.2f} at "
+        f"most; steal {steal:.2f} cores; wrk itself {wrk_cores:.2f} cores (median)"
+        + (f"; the sign-in driver {driver_cores:.2f} cores (median)" if signin_runs else "") + ".",
         "",
     ]
     if busy:
         lines += ["⚠ The machine was not idle (load average above 0.5 before the run, or other processes "
                   "used more than 0.1 core during the load runs): the absolute figures are low; the ratios "
                   "within the run are the useful part.", ""]
-    lines += ["| endpoint | server | req/s | CPU ms/req | p50 | p99 | × node-oidc-provider req/s | "
-              "× its CPU/req |", "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for name in targets:
-        ref = med(name, "node-oidc-provider")
-        for col, *_ in targets[name]:
-            m = med(name, col)
-            ratio = cpu_ratio = ""
-            if ref and col != "node-oidc-provider":
-                ratio = f"{m['rps'] / ref['rps']:.2f}×"
-                cpu_ratio = f"{m['cpu'] / ref['cpu']:.2f}×" if ref["cpu"] else ""
-            label = LABELS[name]
-            if name == "healthz" and col == "node-oidc-provider":
-                col = "Node `http` alone (same process)"
-            if name == "introspection" and col == "node-oidc-provider":
-                col = "node-oidc-provider (opaque token)"
-            note = f" ⚠ {m['bad']} non-2xx" if m["bad"] else ""
-            lines.append(f"| {label}{note} | {col} | {m['rps']:,.0f} | {m['cpu']:.3f} | {m['p50']} | "
-                         f"{m['p99']} | {ratio} | {cpu_ratio} |")
+    if all_runs:
+        lines += ["| endpoint | server | req/s | CPU ms/req | p50 | p99 | × node-oidc-provider req/s | "
+                  "× its CPU/req |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        for name in targets:
+            ref = med(name, "node-oidc-provider")
+            for col, *_ in targets[name]:
+                m = med(name, col)
+                ratio = cpu_ratio = ""
+                if ref and col != "node-oidc-provider":
+                    ratio = f"{m['rps'] / ref['rps']:.2f}×"
+                    cpu_ratio = f"{m['cpu'] / ref['cpu']:.2f}×" if ref["cpu"] else ""
+                label = LABELS[name]
+                if name == "healthz" and col == "node-oidc-provider":
+                    col = "Node `http` alone (same process)"
+                if name == "introspection" and col == "node-oidc-provider":
+                    col = "node-oidc-provider (opaque token)"
+                note = f" ⚠ {m['bad']} non-2xx" if m["bad"] else ""
+                lines.append(f"| {label}{note} | {col} | {m['rps']:,.0f} | {m['cpu']:.3f} | {m['p50']} | "
+                             f"{m['p99']} | {ratio} | {cpu_ratio} |")
 
-    # Where the CPU goes: floors, glue, the router, Doorward's own work.
-    js, rust = med("healthz", "JS hello world"), med("healthz", "workers-rs hello world")
-    hz_d, hz_r = med("healthz", "Doorward, direct"), med("healthz", "Doorward, assets router")
-    if js and rust and hz_d and hz_r:
-        lines += ["", "| CPU per request, split | ms |", "|---|---:|",
-                  f"| the runtime: JavaScript hello world (workerd, HTTP, one isolate) | {js['cpu']:.3f} |",
-                  f"| + Rust/wasm-bindgen/`worker` glue: workers-rs hello world − JS | {rust['cpu'] - js['cpu']:+.3f} |",
-                  f"| + Doorward's module on an empty handler: `/healthz` direct − workers-rs | "
-                  f"{hz_d['cpu'] - rust['cpu']:+.3f} |",
-                  f"| the assets router in front (`/healthz`: router − direct) | {hz_r['cpu'] - hz_d['cpu']:+.3f} |"]
-        for name in ("discovery", "jwks", "cc_rs256", "cc_es256", "introspection"):
-            m = med(name, "Doorward, direct")
-            if m:
-                lines.append(f"| Doorward's own work, {LABELS[name]} (direct − `/healthz` direct) | "
-                             f"{m['cpu'] - hz_d['cpu']:+.3f} |")
-            alg = {"cc_rs256": "RS256", "cc_es256": "ES256"}.get(name)
-            if m and alg in signing:
-                lines.append(f"| … of which one {alg} signature through WebCrypto (debug probe: 1,000 in one "
-                             f"request minus none, wall; workerd CPU {signing[alg][1]:.3f} ms at 10 ms ticks) | "
-                             f"{signing[alg][0]:.3f} |")
-                if alg in ref_signing:
-                    lines.append(f"| (node-oidc-provider: one {alg} signature with Node's crypto.sign, in its "
-                                 f"process) | {ref_signing[alg]:.3f} |")
-        host_cpu = [med(n, "Doorward, direct")["host_cpu"] for n in targets if med(n, "Doorward, direct")]
-        lines.append(f"| Miniflare's own Node process during the Doorward runs (not in the request path) | "
-                     f"{max(host_cpu):.3f} (max) |")
+        # Where the CPU goes: floors, glue, the router, Doorward's own work.
+        js, rust = med("healthz", "JS hello world"), med("healthz", "workers-rs hello world")
+        hz_d, hz_r = med("healthz", "Doorward, direct"), med("healthz", "Doorward, assets router")
+        if js and rust and hz_d and hz_r:
+            lines += ["", "| CPU per request, split | ms |", "|---|---:|",
+                      f"| the runtime: JavaScript hello world (workerd, HTTP, one isolate) | {js['cpu']:.3f} |",
+                      f"| + Rust/wasm-bindgen/`worker` glue: workers-rs hello world − JS | {rust['cpu'] - js['cpu']:+.3f} |",
+                      f"| + Doorward's module on an empty handler: `/healthz` direct − workers-rs | "
+                      f"{hz_d['cpu'] - rust['cpu']:+.3f} |",
+                      f"| the assets router in front (`/healthz`: router − direct) | {hz_r['cpu'] - hz_d['cpu']:+.3f} |"]
+            for name in ("discovery", "jwks", "cc_rs256", "cc_es256", "introspection"):
+                m = med(name, "Doorward, direct")
+                if m:
+                    lines.append(f"| Doorward's own work, {LABELS[name]} (direct − `/healthz` direct) | "
+                                 f"{m['cpu'] - hz_d['cpu']:+.3f} |")
+                alg = {"cc_rs256": "RS256", "cc_es256": "ES256"}.get(name)
+                if m and alg in signing:
+                    lines.append(f"| … of which one {alg} signature through WebCrypto (debug probe: 1,000 in one "
+                                 f"request minus none, wall; workerd CPU {signing[alg][1]:.3f} ms at 10 ms ticks) | "
+                                 f"{signing[alg][0]:.3f} |")
+                    if alg in ref_signing:
+                        lines.append(f"| (node-oidc-provider: one {alg} signature with Node's crypto.sign, in its "
+                                     f"process) | {ref_signing[alg]:.3f} |")
+            host_cpu = [med(n, "Doorward, direct")["host_cpu"] for n in targets if med(n, "Doorward, direct")]
+            lines.append(f"| Miniflare's own Node process during the Doorward runs (not in the request path) | "
+                         f"{max(host_cpu):.3f} (max) |")
 
     lines += ["", "Faithfulness: the same setup through the admin API and the same requests on "
               + ("the Miniflare host and under `wrangler dev`:" if compared else "the Miniflare host:"),
@@ -806,8 +1250,10 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
         cell = "" if same is None else ("yes" if same else f"**no**: {esc(w)}")
         lines.append(f"| {esc(k)} | {esc(v)} | {cell}" + (" |" if compared else ""))
-    lines += ["", f"The reference's password sign-in (PBKDF2-SHA256, 100,000 rounds; for later sign-in "
-              f"benchmarks): {ref_login}."]
+    lines += ["", f"The reference's password sign-in (PBKDF2-SHA256, 100,000 rounds), checked end to end: "
+              f"{ref_login}."]
+    if signin:
+        lines += render_signin(signin)
     lines += [
         "",
         "CPU per request: utime+stime of the server process (all threads) from /proc/PID/stat, before "
@@ -820,6 +1266,10 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         "Raw req/s per round: " + "; ".join(
             f"{n}/{c} {med(n, c)['raw']}" for (n, c) in results),
     ]
+    if signin:
+        lines += ["", "Raw sign-ins (or steps) per second and CPU ms per round: " + "; ".join(
+            f"{k[0]} {k[1]}/{c} " + ", ".join(f"{r['rate']:.1f} @ {r['cpu'][0]:.2f}" for r in runs)
+            for (k, c), runs in signin["results"].items())]
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,77 @@
+// A counting wrapper around the built worker, for `host.mjs --count-calls` (never in a measured
+// run): it hands Doorward an `env` whose Durable Object namespaces, KV namespace and assets
+// binding record every call, and answers each request with the list in an `x-bench-calls`
+// header: ["GRANTS ia get", "DIRECTORY pool-default begin_sign_in", "KV get sub:bench", ...].
+// Durable Object calls are named by object (the shard's kind prefix) and command (`op`).
+// The worker's own code is the built build/index.js, unchanged; its Durable Object classes are
+// re-exported as they are.
+
+import { WorkerEntrypoint } from "cloudflare:workers";
+import Doorward from "./index.js";
+
+export { GrantStore, KeyVault, UserDirectory } from "./index.js";
+
+const DURABLE = new Set(["GRANTS", "DIRECTORY", "KEYS"]);
+
+// A proxy that forwards everything (methods bound to the real binding, so the runtime's
+// native methods keep their receiver) and lets `wrap` replace some methods.
+function forward(target, wrap) {
+  return new Proxy(target, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop);
+      if (prop === "constructor" || typeof v !== "function") return v;
+      return wrap(prop, v.bind(t)) || v.bind(t);
+    },
+  });
+}
+
+function objectLabel(name) {
+  // GrantStore shards are "{kind}-{two characters}": the kind is what matters here.
+  return /^[a-z]+-..$/.test(name) ? name.slice(0, name.indexOf("-")) : name;
+}
+
+function countingEnv(env, log) {
+  return new Proxy(env, {
+    get(t, prop) {
+      const v = Reflect.get(t, prop);
+      if (typeof prop !== "string" || v === null || typeof v !== "object") return v;
+      if (DURABLE.has(prop)) {
+        return forward(v, (m, fn) => m === "getByName" && ((name) => {
+          const stub = fn(name);
+          return forward(stub, (sm, sfn) => sm === "fetch" && (async (req, init) => {
+            let op = "?";
+            try {
+              op = JSON.parse(await req.clone().text()).op;
+            } catch {}
+            log.push(`${prop} ${objectLabel(name)} ${op}`);
+            return sfn(req, init);
+          }));
+        }));
+      }
+      if (prop === "DOORWARD_KV") {
+        return forward(v, (m, fn) => ["get", "getWithMetadata", "put", "delete", "list"].includes(m) && ((key, ...rest) => {
+          log.push(`KV ${m} ${typeof key === "string" ? key.replace(/:.*/, ":…") : "(list)"}`);
+          return fn(key, ...rest);
+        }));
+      }
+      if (prop === "ASSETS") {
+        return forward(v, (m, fn) => m === "fetch" && ((req, init) => {
+          log.push(`ASSETS ${new URL(req.url ?? req).pathname}`);
+          return fn(req, init);
+        }));
+      }
+      return v;
+    },
+  });
+}
+
+export default class CountedDoorward extends WorkerEntrypoint {
+  async fetch(request) {
+    const log = [];
+    const inner = new Doorward(this.ctx, countingEnv(this.env, log));
+    const resp = await inner.fetch(request);
+    const out = new Response(resp.body, resp);
+    out.headers.set("x-bench-calls", JSON.stringify(log));
+    return out;
+  }
+}
