@@ -40,17 +40,9 @@ pub async fn check_password(
     }
     // A blocked account is refused before its password is checked: answering "blocked" only
     // to the right password would tell a guesser that the guess was right.
-    if found.as_ref().is_some_and(|f| f.user.blocked) {
-        let _: serde_json::Value = dir
-            .call(DirectoryCommand::EndAttempt {
-                keys,
-                success: false,
-                now: ctx.now,
-            })
-            .await?;
-        return Ok(PasswordCheck::Blocked);
-    }
-    let ok = password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
+    let blocked = found.as_ref().is_some_and(|f| f.user.blocked);
+    let ok =
+        !blocked && password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
     let _: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
             keys,
@@ -58,6 +50,9 @@ pub async fn check_password(
             now: ctx.now,
         })
         .await?;
+    if blocked {
+        return Ok(PasswordCheck::Blocked);
+    }
     match found {
         Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),
         _ => {
