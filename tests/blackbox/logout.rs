@@ -36,7 +36,7 @@ fn csrf_of(r: &Reply) -> Option<String> {
 }
 
 /// A code-flow application with skip_consent and a registered post-logout URI.
-async fn logout_app(app: &TestApp) -> Application {
+pub(crate) async fn logout_app(app: &TestApp) -> Application {
     let mut body = application_body();
     let sub = field(&body, "subdomain").to_string();
     body["post_logout_redirect_uris"] = json!([format!("https://{sub}.rp.example/signed-out")]);
@@ -45,7 +45,7 @@ async fn logout_app(app: &TestApp) -> Application {
 }
 
 /// The application's registered post-logout redirect URI.
-fn post_logout_uri(client: &Application) -> String {
+pub(crate) fn post_logout_uri(client: &Application) -> String {
     client["post_logout_redirect_uris"][0]
         .as_str()
         .unwrap_or_else(|| panic!("no post-logout URI: {}", client.created))

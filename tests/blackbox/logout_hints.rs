@@ -10,7 +10,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::support::applications::{application_body, Application, TestUser};
+use crate::logout::{logout_app, post_logout_uri};
+use crate::support::applications::{Application, TestUser};
 use crate::support::authorize::{code_params, with};
 use crate::support::browser::{Browser, Consent};
 use crate::support::html::Form;
@@ -18,22 +19,6 @@ use crate::support::json::field;
 use crate::support::jwt;
 use crate::support::tokens::redeem;
 use crate::support::worker::{Reply, TestApp};
-
-/// A code-flow application with skip_consent and a registered post-logout URI.
-async fn logout_app(app: &TestApp) -> Application {
-    let mut body = application_body();
-    let sub = field(&body, "subdomain").to_string();
-    body["post_logout_redirect_uris"] = json!([format!("https://{sub}.rp.example/signed-out")]);
-    body["skip_consent"] = json!(true);
-    app.create_application(body).await
-}
-
-fn post_logout_uri(client: &Application) -> String {
-    client["post_logout_redirect_uris"][0]
-        .as_str()
-        .unwrap_or_else(|| panic!("no post-logout URI: {}", client.created))
-        .to_string()
-}
 
 /// Signs `user` in through `browser` and redeems the code: the token answer.
 async fn sign_in(
