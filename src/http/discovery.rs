@@ -21,7 +21,7 @@ pub fn configuration(
     if_none_match: Option<&str>,
 ) -> HttpResult {
     let key = format!("discovery|{issuer}");
-    let version = format!("{}|{version}", app.client_id);
+    let version = format!("{}|{version}", app.client.client_id);
     documents::serve(&key, &version, if_none_match, "public, max-age=300", || {
         serde_json::to_vec(&discovery::document(issuer, app))
     })
@@ -32,8 +32,8 @@ pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> 
     let kv = Kv::new(&ctx.env)?;
     let mut needed = vec![SigningAlg::RS256];
     for alg in [
-        app.id_token_signed_response_alg,
-        app.access_token_signed_response_alg,
+        app.client.id_token_signed_response_alg,
+        app.client.access_token_signed_response_alg,
     ] {
         if alg != SigningAlg::HS256 && !needed.contains(&alg) {
             needed.push(alg);

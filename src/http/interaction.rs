@@ -40,7 +40,7 @@ async fn load(
     let cookie =
         forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).unwrap_or_default();
     Ok(rec.filter(|r| {
-        r.client_id == app.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))
+        r.client_id == app.client.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))
     }))
 }
 
@@ -283,7 +283,7 @@ pub async fn consent(
     Directory::new(&ctx.env, &app.pool_id)
         .call::<serde_json::Value>(DirectoryCommand::PutConsent {
             user_id: user_id.clone(),
-            client_id: app.client_id.clone(),
+            client_id: app.client.client_id.clone(),
             scope: rec.request.scope.to_string(),
             now: ctx.now,
         })

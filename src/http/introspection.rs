@@ -39,7 +39,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let answer: Value = match verify::shape(&token) {
         TokenShape::Access => match verify::access_token(ctx, app, issuer, &token).await? {
             Some(v)
-                if v.claims.client_id == app.client_id
+                if v.claims.client_id == app.client.client_id
                     && user_is_active(ctx, app, &v.claims.sub, &v.claims.client_id).await? =>
             {
                 let c = v.claims;

@@ -25,7 +25,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     match verify::shape(&token) {
         TokenShape::Access => {
             if let Some(v) = verify::access_token(ctx, app, issuer, &token).await? {
-                if v.claims.client_id == app.client_id {
+                if v.claims.client_id == app.client.client_id {
                     grants
                         .revoke_jtis(&[IssuedJti {
                             jti: v.claims.jti,

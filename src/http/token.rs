@@ -22,7 +22,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let basic = forms::is_basic(authorization.as_deref());
     let result = async {
         let (body, query) = (body?, query?);
-        if !query.is_empty() && !app.token_params_in_query {
+        if !query.is_empty() && !app.client.token_params_in_query {
             return Err(OAuthError::invalid_request(
                 "this application takes token parameters in the form body only",
             )

@@ -54,7 +54,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let claims = verified.claims;
     let scope = ScopeSet::parse(&claims.scope);
     // Userinfo is for user tokens of this application that were granted `openid`.
-    if claims.aud != app.client_id || !scope.contains("openid") {
+    if claims.aud != app.client.client_id || !scope.contains("openid") {
         return invalid_token("the access token is not valid for userinfo");
     }
     let user = Directory::new(&ctx.env, &app.pool_id)

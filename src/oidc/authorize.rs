@@ -10,6 +10,7 @@ use super::discovery::SCOPES_SUPPORTED;
 use super::error::{ErrorCode, OAuthError};
 use super::model::{Application, ResponseType};
 use super::pkce::{self, CodeChallengeMethod};
+use super::redirect_uri::is_registered_redirect;
 use super::scope::ScopeSet;
 
 /// Where the authorization response goes (OAuth 2.0 Multiple Response Types §2.1, Form Post).
@@ -122,14 +123,14 @@ pub fn validate(
     // 1. The client: it must be this issuer's application (a client id from another issuer
     //    is as unknown here as a made-up one).
     let client_id = get(params, "client_id").ok_or_else(|| page("client_id is missing"))?;
-    if client_id != app.client_id {
+    if client_id != app.client.client_id {
         return Err(Page(OAuthError::invalid_client("the client is unknown")));
     }
     // 2. The redirect URI: required (OIDC Core §3.1.2.1) and matched exactly, byte for byte,
     //    against the registered list — no prefix, case, port or trailing-slash leniency.
     let redirect_uri =
         get(params, "redirect_uri").ok_or_else(|| page("redirect_uri is missing"))?;
-    if !app.redirect_uris.iter().any(|r| r == redirect_uri) {
+    if !is_registered_redirect(&app.client, redirect_uri) {
         return Err(page("redirect_uri is not registered for this client"));
     }
     let state = get(params, "state").map(str::to_string);
@@ -192,7 +193,7 @@ pub fn validate(
             "response_type is not supported",
         );
     };
-    if !app.response_types.contains(&response_type) {
+    if !app.client.response_types.contains(&response_type) {
         return fail(
             ErrorCode::UnsupportedResponseType,
             "response_type is not enabled for this client",
@@ -222,6 +223,11 @@ pub fn validate(
         return fail(ErrorCode::InvalidScope, "scope must contain openid");
     }
     scope.retain_known(SCOPES_SUPPORTED);
+    // A client registered with a `scope` (RFC 7591 §2) is granted no other.
+    if let Some(registered) = &app.client.scope {
+        let registered: Vec<&str> = registered.split(' ').collect();
+        scope.retain_known(&registered);
+    }
 
     // 8. Prompt (OIDC Core §3.1.2.1): `none` stands alone.
     let mut prompt = Vec::new();
@@ -315,7 +321,7 @@ pub fn validate(
                 "PKCE plain is not accepted from public clients; use S256",
             );
         }
-        if app.require_pkce && code_challenge_method != Some(CodeChallengeMethod::S256) {
+        if app.client.require_pkce && code_challenge_method != Some(CodeChallengeMethod::S256) {
             return fail(
                 ErrorCode::InvalidRequest,
                 "PKCE with S256 is required for this client",

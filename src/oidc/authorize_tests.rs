@@ -118,7 +118,7 @@ fn later_errors_redirect_with_the_right_code() {
 #[test]
 fn hybrid_without_the_implicit_grant_is_unauthorized_client() {
     let mut a = app();
-    a.grant_types = vec![GrantType::AuthorizationCode];
+    a.client.grant_types = vec![GrantType::AuthorizationCode];
     let err = validate(
         &a,
         &params(&[("response_type", "code id_token"), ("nonce", "n")]),
@@ -139,7 +139,7 @@ fn hybrid_without_the_implicit_grant_is_unauthorized_client() {
 #[test]
 fn public_clients_need_pkce_and_s256_can_be_required() {
     let mut a = app();
-    a.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    a.client.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
     assert!(validate(&a, &params(&[])).is_err());
     assert!(validate(
         &a,
@@ -150,7 +150,7 @@ fn public_clients_need_pkce_and_s256_can_be_required() {
     )
     .is_ok());
     let mut b = app();
-    b.require_pkce = true;
+    b.client.require_pkce = true;
     assert!(validate(
         &b,
         &params(&[
@@ -244,7 +244,7 @@ fn a_challenge_without_a_method_is_s256_and_public_clients_may_not_use_plain() {
     let r = validate(&app(), &params(&[("code_challenge", CHALLENGE)])).unwrap();
     assert_eq!(r.code_challenge_method, Some(CodeChallengeMethod::S256));
     let mut public = app();
-    public.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+    public.client.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
     let plain = [
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "plain"),

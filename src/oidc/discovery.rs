@@ -4,7 +4,8 @@
 
 use serde_json::{json, Value};
 
-use super::model::{Application, GrantType, ResponseType, SigningAlg};
+use super::client_metadata::{REGISTRABLE_GRANT_TYPES, REGISTRABLE_RESPONSE_TYPES};
+use super::model::{Application, DynamicRegistration, GrantType, ResponseType, SigningAlg};
 use super::pkce::CodeChallengeMethod;
 
 /// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
@@ -50,17 +51,23 @@ pub const SCOPES_SUPPORTED: &[&str] = &[
 ];
 
 /// Builds the document. `issuer` is the application's issuer URL (no trailing slash).
+///
+/// With dynamic registration off, the grant and response types are those the primary client
+/// has ticked; with it on, also every type a client may register (`client_metadata`).
 pub fn document(issuer: &str, app: &Application) -> Value {
-    let mut response_types: Vec<ResponseType> = app
-        .response_types
-        .iter()
-        .copied()
-        .filter(|rt| rt.required_grants().iter().all(|g| app.allows_grant(*g)))
+    let registration = app.dynamic_registration != DynamicRegistration::Off;
+    let mut response_types: Vec<ResponseType> = ResponseType::ALL
+        .into_iter()
+        .filter(|rt| {
+            (app.client.response_types.contains(rt)
+                && rt.required_grants().iter().all(|g| app.allows_grant(*g)))
+                || (registration && REGISTRABLE_RESPONSE_TYPES.contains(rt))
+        })
         .collect();
     response_types.sort();
     let grant_types: Vec<&str> = GrantType::ALL
         .into_iter()
-        .filter(|g| app.allows_grant(*g))
+        .filter(|g| app.allows_grant(*g) || (registration && REGISTRABLE_GRANT_TYPES.contains(g)))
         .map(GrantType::as_str)
         .collect();
     let has_front_channel_tokens = response_types.iter().any(|rt| *rt != ResponseType::Code);
@@ -72,13 +79,13 @@ pub fn document(issuer: &str, app: &Application) -> Value {
         .into_iter()
         .map(SigningAlg::as_str)
         .collect();
-    let mut id_token_algs = vec![app.id_token_signed_response_alg.as_str()];
+    let mut id_token_algs = vec![app.client.id_token_signed_response_alg.as_str()];
     for a in &asymmetric {
         if !id_token_algs.contains(a) {
             id_token_algs.push(a);
         }
     }
-    json!({
+    let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/auth"),
         "token_endpoint": format!("{issuer}/token"),
@@ -99,7 +106,7 @@ pub fn document(issuer: &str, app: &Application) -> Value {
             ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "none"],
-        "code_challenge_methods_supported": CodeChallengeMethod::accepted(app.is_public(), app.require_pkce)
+        "code_challenge_methods_supported": CodeChallengeMethod::accepted(app.is_public(), app.client.require_pkce)
             .iter()
             .map(|m| m.as_str())
             .collect::<Vec<_>>(),
@@ -112,38 +119,31 @@ pub fn document(issuer: &str, app: &Application) -> Value {
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["en", "zh-CN"],
         "claim_types_supported": ["normal"],
-    })
+    });
+    if registration {
+        doc["registration_endpoint"] = json!(format!("{issuer}/reg"));
+    }
+    doc
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::oidc::model::{TokenEndpointAuthMethod, TokenLifetimes};
+    use crate::oidc::model::{Client, TokenEndpointAuthMethod};
+    use crate::oidc::registration::new_application;
 
     pub(crate) fn app(grants: Vec<GrantType>, rts: Vec<ResponseType>) -> Application {
-        Application {
+        let client = Client {
             client_id: "c1".into(),
-            pool_id: "default".into(),
-            name: "App".into(),
-            subdomain: "app".into(),
-            custom_domains: vec![],
-            client_secret_encrypted: String::new(),
             redirect_uris: vec!["https://rp.example/cb".into()],
-            post_logout_redirect_uris: vec![],
             grant_types: grants,
             response_types: rts,
-            id_token_signed_response_alg: SigningAlg::RS256,
-            access_token_signed_response_alg: SigningAlg::RS256,
-            token_endpoint_auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
-            require_pkce: false,
-            token_lifetimes: TokenLifetimes::default(),
-            refresh_token_grace_seconds: 0,
-            token_params_in_query: true,
-            skip_consent: false,
-            permissions: vec![],
-            created_at: 0,
-            updated_at: 0,
-        }
+            ..Client::default()
+        };
+        let mut app = new_application("default", client, 0);
+        app.name = "App".into();
+        app.subdomain = "app".into();
+        app
     }
 
     #[test]
@@ -153,7 +153,7 @@ pub(crate) mod tests {
             document("http://h/app/oidc", &a)["code_challenge_methods_supported"],
             json!(["S256", "plain"])
         );
-        a.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+        a.client.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
         assert_eq!(
             document("http://h/app/oidc", &a)["code_challenge_methods_supported"],
             json!(["S256"])

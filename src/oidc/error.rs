@@ -25,6 +25,11 @@ pub enum ErrorCode {
     InvalidRequestObject,
     RequestNotSupported,
     RequestUriNotSupported,
+    /// RFC 7591 §3.2.2.
+    InvalidRedirectUri,
+    InvalidClientMetadata,
+    /// RFC 8707 §2: a `resource` this issuer does not serve.
+    InvalidTarget,
 }
 
 impl ErrorCode {
@@ -50,6 +55,9 @@ impl ErrorCode {
             ErrorCode::InvalidRequestObject => ("invalid_request_object", 400),
             ErrorCode::RequestNotSupported => ("request_not_supported", 400),
             ErrorCode::RequestUriNotSupported => ("request_uri_not_supported", 400),
+            ErrorCode::InvalidRedirectUri => ("invalid_redirect_uri", 400),
+            ErrorCode::InvalidClientMetadata => ("invalid_client_metadata", 400),
+            ErrorCode::InvalidTarget => ("invalid_target", 400),
         }
     }
 

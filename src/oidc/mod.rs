@@ -3,6 +3,8 @@
 //! the HTTP layer hands it plain values and a clock reading.
 
 pub mod authorize;
+pub mod client;
+pub mod client_metadata;
 pub mod client_credentials;
 pub mod discovery;
 pub mod error;

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub use super::client::{Client, DynamicRegistration};
+
 /// The reserved user pool of the console's administrators.
 pub const ADMIN_POOL: &str = "__admins";
 
@@ -244,10 +246,16 @@ impl Default for TokenLifetimes {
     }
 }
 
-/// An application (an OIDC client). Kept in KV by client id, with a subdomain index.
+/// An application: the tenant that holds clients (its name, subdomain, issuer, user pool)
+/// and, flattened into the same record, its primary client, whose `client_id` is the
+/// application's id. Kept in KV by id, with a subdomain index (`oidc::client` for the rest).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Application {
-    pub client_id: String,
+    /// The primary client; for a request made by another client of the application, the
+    /// store puts that client here (`Application::for_client`), so the code that checks and
+    /// binds by `app.client` serves every client alike.
+    #[serde(flatten)]
+    pub client: Client,
     pub pool_id: String,
     pub name: String,
     pub subdomain: String,
@@ -255,60 +263,44 @@ pub struct Application {
     /// besides the subdomain's (custom hostnames of Cloudflare for SaaS; see the README).
     #[serde(default)]
     pub custom_domains: Vec<String>,
-    /// The client secret, AES-GCM encrypted under `MASTER_KEY` (it signs HS256 id_tokens, so
-    /// it must be recoverable, not just hashed).
-    pub client_secret_encrypted: String,
-    pub redirect_uris: Vec<String>,
+    /// Whether `{issuer}/reg` accepts dynamic client registrations.
     #[serde(default)]
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<GrantType>,
-    pub response_types: Vec<ResponseType>,
-    pub id_token_signed_response_alg: SigningAlg,
-    /// The algorithm of access tokens (RS256 by default; ES256 is much cheaper to sign).
-    #[serde(default = "default_access_token_alg")]
-    pub access_token_signed_response_alg: SigningAlg,
-    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
-    /// Require S256 PKCE even for confidential clients.
-    #[serde(default)]
-    pub require_pkce: bool,
-    #[serde(default)]
-    pub token_lifetimes: TokenLifetimes,
-    /// How long a rotated-out refresh token is honoured once more, for a client that retried
-    /// a request whose answer it lost (Auth0's and Okta's "reuse interval"). 0, the default,
-    /// is strict replay protection: any reuse revokes the family.
-    #[serde(default)]
-    pub refresh_token_grace_seconds: u64,
-    /// Accept token-endpoint parameters in the query string of the POST, as the hosted
-    /// service's guide documents (on by default, so existing integrations keep working). A
-    /// query string is logged by proxies and by the platform's request logs, secrets and all:
-    /// turn it off once every client sends the form body.
-    #[serde(default = "yes")]
-    pub token_params_in_query: bool,
-    /// Skip the consent page for this (first-party) application.
-    #[serde(default)]
-    pub skip_consent: bool,
-    /// `resource:action` permissions the application itself holds for `client_credentials`.
-    #[serde(default)]
-    pub permissions: Vec<String>,
+    pub dynamic_registration: DynamicRegistration,
     pub created_at: u64,
     pub updated_at: u64,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_access_token_alg() -> SigningAlg {
-    SigningAlg::RS256
+    /// The application's own id when `client` is not its primary client (never stored).
+    #[serde(skip)]
+    pub primary_client_id: Option<String>,
 }
 
 impl Application {
+    /// The application's id (its primary client's id), whichever client is in `client`.
+    pub fn id(&self) -> &str {
+        self.primary_client_id
+            .as_deref()
+            .unwrap_or(&self.client.client_id)
+    }
+
+    /// This application as seen by another of its clients.
+    pub fn for_client(&self, client: Client) -> Application {
+        Application {
+            primary_client_id: Some(self.id().to_string()),
+            client,
+            ..self.clone()
+        }
+    }
+
     pub fn allows_grant(&self, grant: GrantType) -> bool {
-        self.grant_types.contains(&grant)
+        self.client.allows_grant(grant)
     }
 
     pub fn is_public(&self) -> bool {
-        self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+        self.client.is_public()
+    }
+
+    /// The name the user sees on the login and consent pages.
+    pub fn display_name(&self) -> &str {
+        self.client.client_name.as_deref().unwrap_or(&self.name)
     }
 }
 

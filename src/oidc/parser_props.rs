@@ -13,7 +13,8 @@ use super::model::{GrantType, ResponseType};
 use super::pkce;
 use super::records::is_random_id;
 use super::redirect_uri::check_redirect_uri;
-use super::registration::{apply_application, ApplicationSettings};
+use super::registration::{apply_application, new_application};
+use super::model::Client;
 use super::scope::ScopeSet;
 use super::throttle::ip_bucket;
 use super::token_request::{
@@ -123,7 +124,7 @@ proptest! {
     fn redirect_uris_and_registration_never_panic(uri in hostile(), name in hostile()) {
         let _ = check_redirect_uri(&uri);
         let body = serde_json::json!({"name": name, "subdomain": name, "redirect_uris": [uri]});
-        let _ = apply_application(ApplicationSettings::default(), &body, true);
+        let _ = apply_application(new_application("p", Client::default(), 0), &body, true);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use url::Url;
 
+use super::client::{ApplicationType, Client};
+
 /// The rules a registered redirect (or post-logout) URI must meet, so that exact matching
 /// means what it says (RFC 9700 §4.1, §2.1; RFC 8252 §7.3, §8.3):
 /// - absolute, no fragment (RFC 6749 §3.1.2), no control characters, no `*` wildcard;
@@ -51,7 +53,43 @@ pub fn check_redirect_uri(s: &str) -> Result<(), String> {
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `given` is one of the client's redirect URIs: exactly, except that a native
+/// client's loopback IP redirect matches on any port (RFC 8252 §7.3: the app listens on an
+/// ephemeral port it learns only at run time).
+pub fn is_registered_redirect(client: &Client, given: &str) -> bool {
+    if client.redirect_uris.iter().any(|r| r == given) {
+        return true;
+    }
+    if client.application_type != ApplicationType::Native {
+        return false;
+    }
+    let Ok(given) = Url::parse(given) else {
+        return false;
+    };
+    if given.scheme() != "http" || !is_loopback_ip(&given) {
+        return false;
+    }
+    client.redirect_uris.iter().any(|r| {
+        Url::parse(r).is_ok_and(|mut r| {
+            r.scheme() == "http"
+                && is_loopback_ip(&r)
+                && r.set_port(given.port()).is_ok()
+                && r == given
+        })
+    })
+}
+
+fn is_loopback_ip(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // RFC 8252 §8.3 prefers the IP literal, but MCP and CLI clients register `localhost`.
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -63,6 +101,29 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_native_clients_loopback_redirect_matches_on_any_port_and_nothing_else() {
+        let mut c = Client {
+            redirect_uris: vec!["http://127.0.0.1/cb".into(), "http://localhost:3000/cb".into()],
+            application_type: ApplicationType::Native,
+            ..Client::default()
+        };
+        for (given, native, web) in [
+            ("http://127.0.0.1/cb", true, true),
+            ("http://127.0.0.1:49152/cb", true, false),
+            ("http://localhost:5555/cb", true, false),
+            ("http://127.0.0.1:49152/other", false, false),
+            ("http://127.0.0.1:49152/cb?x=1", false, false),
+            ("https://127.0.0.1:49152/cb", false, false),
+            ("http://127.0.0.2.evil.example:80/cb", false, false),
+        ] {
+            c.application_type = ApplicationType::Native;
+            assert_eq!(is_registered_redirect(&c, given), native, "native {given}");
+            c.application_type = ApplicationType::Web;
+            assert_eq!(is_registered_redirect(&c, given), web, "web {given}");
+        }
+    }
 
     #[test]
     fn redirect_uris_that_would_weaken_exact_matching_are_refused() {

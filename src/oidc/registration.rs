@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use super::grant_policy::refusal_for_public_client;
 use super::issuer::{is_valid_subdomain, RESERVED_SUBDOMAINS};
+use super::client::ApplicationType;
 use super::model::{
-    GrantType, ResponseType, SigningAlg, StandardClaims, TokenEndpointAuthMethod, TokenLifetimes,
+    Application, Client, DynamicRegistration, GrantType, ResponseType, SigningAlg, StandardClaims,
+    TokenEndpointAuthMethod, TokenLifetimes,
 };
 use super::redirect_uri::check_redirect_uri;
 
@@ -37,35 +39,13 @@ impl FieldErrors {
 /// The longest refresh-token grace an application may set: a retry comes within seconds.
 pub const MAX_REFRESH_GRACE_SECS: u64 = 60;
 
-/// The editable settings of an application, after validation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApplicationSettings {
-    pub name: String,
-    pub subdomain: String,
-    pub custom_domains: Vec<String>,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub grant_types: Vec<GrantType>,
-    pub response_types: Vec<ResponseType>,
-    pub id_token_signed_response_alg: SigningAlg,
-    pub access_token_signed_response_alg: SigningAlg,
-    pub token_endpoint_auth_method: TokenEndpointAuthMethod,
-    pub require_pkce: bool,
-    pub token_lifetimes: TokenLifetimes,
-    pub refresh_token_grace_seconds: u64,
-    pub token_params_in_query: bool,
-    pub skip_consent: bool,
-    pub permissions: Vec<String>,
-}
-
-impl Default for ApplicationSettings {
-    /// A new application: code flow with refresh tokens, RS256 (implicit and
-    /// password are off until ticked).
+impl Default for Client {
+    /// A new client: code flow with refresh tokens, RS256, a secret sent by Basic (implicit
+    /// and password are off until ticked).
     fn default() -> Self {
-        ApplicationSettings {
-            name: String::new(),
-            subdomain: String::new(),
-            custom_domains: vec![],
+        Client {
+            client_id: String::new(),
+            client_secret_encrypted: String::new(),
             redirect_uris: vec![],
             post_logout_redirect_uris: vec![],
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
@@ -79,17 +59,58 @@ impl Default for ApplicationSettings {
             token_params_in_query: true,
             skip_consent: false,
             permissions: vec![],
+            application_type: ApplicationType::Web,
+            client_name: None,
+            logo_uri: None,
+            client_uri: None,
+            policy_uri: None,
+            tos_uri: None,
+            contacts: vec![],
+            default_max_age: None,
+            require_auth_time: false,
+            scope: None,
+            software_id: None,
+            software_version: None,
         }
     }
 }
 
-/// Applies a JSON object of changes onto `base` (create = defaults + body; PATCH = current +
-/// body). Unknown fields are refused so a typo is not silently ignored.
+/// A new application of `pool_id` (empty name and subdomain, which the body must set).
+pub fn new_application(pool_id: &str, client: Client, now: u64) -> Application {
+    Application {
+        client,
+        pool_id: pool_id.to_string(),
+        name: String::new(),
+        subdomain: String::new(),
+        custom_domains: vec![],
+        dynamic_registration: DynamicRegistration::Off,
+        created_at: now,
+        updated_at: now,
+        primary_client_id: None,
+    }
+}
+
+/// Fields a client may echo back from GET on an update; they are not changed by it.
+const READ_ONLY: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "issuer",
+    "custom_issuers",
+    "pool_id",
+    "application_id",
+    "origin",
+    "created_at",
+    "updated_at",
+];
+
+/// Applies a JSON object of changes onto an application: its own fields (name, subdomain,
+/// custom domains, dynamic registration) and its primary client's (create = defaults + body;
+/// PATCH = current + body). Unknown fields are refused so a typo is not silently ignored.
 pub fn apply_application(
-    mut s: ApplicationSettings,
+    mut app: Application,
     body: &Value,
     creating: bool,
-) -> Result<ApplicationSettings, FieldErrors> {
+) -> Result<Application, FieldErrors> {
     let mut errs = FieldErrors::default();
     let Some(obj) = body.as_object() else {
         errs.add("body", "must be a JSON object");
@@ -97,128 +118,222 @@ pub fn apply_application(
     };
     for (k, v) in obj {
         match k.as_str() {
-            "name" => match v.as_str().map(str::trim) {
-                Some(n) if !n.is_empty() && n.chars().count() <= 100 => s.name = n.to_string(),
-                _ => errs.add("name", "must be a non-empty string of at most 100 characters"),
+            "name" => match display_name(v) {
+                Some(n) => app.name = n,
+                None => errs.add("name", "must be a non-empty string of at most 100 characters"),
             },
             "subdomain" => match v.as_str() {
                 Some(d) if is_valid_subdomain(d) && !RESERVED_SUBDOMAINS.contains(&d) => {
-                    s.subdomain = d.to_string()
+                    app.subdomain = d.to_string()
                 }
                 _ => errs.add("subdomain", "must be a lower-case DNS label (a-z, 0-9, -), not reserved"),
             },
             "custom_domains" => match host_list(v) {
-                Ok(l) => s.custom_domains = l,
+                Ok(l) => app.custom_domains = l,
                 Err(e) => errs.add("custom_domains", e),
             },
-            "redirect_uris" => match uri_list(v, false) {
-                Ok(l) => s.redirect_uris = l,
-                Err(e) => errs.add("redirect_uris", e),
+            "dynamic_registration" => match v.as_str().and_then(DynamicRegistration::parse) {
+                Some(d) => app.dynamic_registration = d,
+                None => errs.add(k, format!("must be {}", one_of(DynamicRegistration::ALL.map(DynamicRegistration::as_str)))),
             },
-            "post_logout_redirect_uris" => match uri_list(v, true) {
-                Ok(l) => s.post_logout_redirect_uris = l,
-                Err(e) => errs.add("post_logout_redirect_uris", e),
-            },
-            "grant_types" => match enum_list(v, GrantType::parse) {
-                Some(l) => s.grant_types = l,
-                None => errs.add(
-                    "grant_types",
-                    format!("must be a list of {}", one_of(GrantType::ALL.map(GrantType::as_str))),
-                ),
-            },
-            "response_types" => match enum_list(v, ResponseType::parse) {
-                Some(l) => s.response_types = l,
-                None => errs.add(
-                    "response_types",
-                    format!("must be a list of {}", one_of(ResponseType::ALL.map(ResponseType::as_str))),
-                ),
-            },
-            "id_token_signed_response_alg" => match v.as_str().and_then(SigningAlg::parse) {
-                Some(a) => s.id_token_signed_response_alg = a,
-                None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ALL.map(SigningAlg::as_str)))),
-            },
-            "access_token_signed_response_alg" => {
-                match v.as_str().and_then(SigningAlg::parse).filter(|a| *a != SigningAlg::HS256) {
-                    Some(a) => s.access_token_signed_response_alg = a,
-                    None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str)))),
-                }
-            }
-            "token_endpoint_auth_method" => {
-                match v.as_str().and_then(TokenEndpointAuthMethod::parse) {
-                    Some(m) => s.token_endpoint_auth_method = m,
-                    None => errs.add(
-                        k,
-                        format!("must be one of {}", one_of(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str))),
-                    ),
-                }
-            }
-            "require_pkce" | "skip_consent" | "token_params_in_query" => match v.as_bool() {
-                Some(b) if k == "require_pkce" => s.require_pkce = b,
-                Some(b) if k == "token_params_in_query" => s.token_params_in_query = b,
-                Some(b) => s.skip_consent = b,
-                None => errs.add(k, "must be true or false"),
-            },
-            "token_lifetimes" => match serde_json::from_value::<TokenLifetimes>(v.clone()) {
-                Ok(t) if valid_lifetimes(&t) => s.token_lifetimes = t,
-                _ => errs.add(
-                    k,
-                    "must be {access_token, id_token, refresh_token, authorization_code} in seconds \
-                     (60..=86400 for tokens, 30..=600 for codes, refresh up to a year)",
-                ),
-            },
-            "refresh_token_grace_seconds" => match v.as_u64() {
-                Some(n) if n <= MAX_REFRESH_GRACE_SECS => s.refresh_token_grace_seconds = n,
-                _ => errs.add(k, format!("must be a whole number of seconds from 0 (off) to {MAX_REFRESH_GRACE_SECS}")),
-            },
-            "permissions" => {
-                match v.as_array().map(|a| a.iter().map(|p| p.as_str().filter(|p| parse_permission(p).is_some()).map(str::to_string)).collect::<Option<Vec<_>>>()) {
-                    Some(Some(p)) => s.permissions = p,
-                    _ => errs.add(k, "must be a list of resource:action strings"),
-                }
-            }
-            // Read-only fields a client may echo back from GET.
-            "client_id" | "client_secret" | "issuer" | "pool_id" | "created_at" | "updated_at"
-                if !creating => {}
-            "pool_id" => {}
-            other => errs.add(other, "is not a known field"),
+            "pool_id" if creating => {}
+            key if !creating && READ_ONLY.contains(&key) => {}
+            _ => client_field(&mut app.client, k, v, &mut errs),
         }
     }
-    if s.name.is_empty() {
+    if app.name.is_empty() {
         errs.add("name", "is required");
     }
-    if s.subdomain.is_empty() {
+    if app.subdomain.is_empty() {
         errs.add("subdomain", "is required");
     }
-    let front_channel = s.grant_types.contains(&GrantType::AuthorizationCode)
-        || s.grant_types.contains(&GrantType::Implicit);
-    if front_channel && s.redirect_uris.is_empty() {
+    check_client(&app.client, &mut errs);
+    errs.into_result(app)
+}
+
+/// Applies a JSON object of changes onto a client of an application (the admin API's
+/// `…/clients` endpoints): the primary client's fields plus the metadata of RFC 7591 §2.
+pub fn apply_client(mut c: Client, body: &Value, creating: bool) -> Result<Client, FieldErrors> {
+    let mut errs = FieldErrors::default();
+    let Some(obj) = body.as_object() else {
+        errs.add("body", "must be a JSON object");
+        return Err(errs);
+    };
+    for (k, v) in obj {
+        match k.as_str() {
+            key if !creating && READ_ONLY.contains(&key) => {}
+            _ => client_field(&mut c, k, v, &mut errs),
+        }
+    }
+    check_client(&c, &mut errs);
+    errs.into_result(c)
+}
+
+fn display_name(v: &Value) -> Option<String> {
+    v.as_str()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= 100)
+        .map(str::to_string)
+}
+
+/// One client field from an admin body; an unknown key is named as such.
+fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
+    match k {
+        "redirect_uris" => match uri_list(v, false) {
+            Ok(l) => c.redirect_uris = l,
+            Err(e) => errs.add("redirect_uris", e),
+        },
+        "post_logout_redirect_uris" => match uri_list(v, true) {
+            Ok(l) => c.post_logout_redirect_uris = l,
+            Err(e) => errs.add("post_logout_redirect_uris", e),
+        },
+        "grant_types" => match enum_list(v, GrantType::parse) {
+            Some(l) => c.grant_types = l,
+            None => errs.add(
+                "grant_types",
+                format!("must be a list of {}", one_of(GrantType::ALL.map(GrantType::as_str))),
+            ),
+        },
+        "response_types" => match enum_list(v, ResponseType::parse) {
+            Some(l) => c.response_types = l,
+            None => errs.add(
+                "response_types",
+                format!("must be a list of {}", one_of(ResponseType::ALL.map(ResponseType::as_str))),
+            ),
+        },
+        "id_token_signed_response_alg" => match v.as_str().and_then(SigningAlg::parse) {
+            Some(a) => c.id_token_signed_response_alg = a,
+            None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ALL.map(SigningAlg::as_str)))),
+        },
+        "access_token_signed_response_alg" => {
+            match v.as_str().and_then(SigningAlg::parse).filter(|a| *a != SigningAlg::HS256) {
+                Some(a) => c.access_token_signed_response_alg = a,
+                None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str)))),
+            }
+        }
+        "token_endpoint_auth_method" => match v.as_str().and_then(TokenEndpointAuthMethod::parse) {
+            Some(m) => c.token_endpoint_auth_method = m,
+            None => errs.add(
+                k,
+                format!("must be one of {}", one_of(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str))),
+            ),
+        },
+        "require_pkce" | "skip_consent" | "token_params_in_query" | "require_auth_time" => {
+            match v.as_bool() {
+                Some(b) if k == "require_pkce" => c.require_pkce = b,
+                Some(b) if k == "token_params_in_query" => c.token_params_in_query = b,
+                Some(b) if k == "require_auth_time" => c.require_auth_time = b,
+                Some(b) => c.skip_consent = b,
+                None => errs.add(k, "must be true or false"),
+            }
+        }
+        "token_lifetimes" => match serde_json::from_value::<TokenLifetimes>(v.clone()) {
+            Ok(t) if valid_lifetimes(&t) => c.token_lifetimes = t,
+            _ => errs.add(
+                k,
+                "must be {access_token, id_token, refresh_token, authorization_code} in seconds \
+                 (60..=86400 for tokens, 30..=600 for codes, refresh up to a year)",
+            ),
+        },
+        "refresh_token_grace_seconds" => match v.as_u64() {
+            Some(n) if n <= MAX_REFRESH_GRACE_SECS => c.refresh_token_grace_seconds = n,
+            _ => errs.add(k, format!("must be a whole number of seconds from 0 (off) to {MAX_REFRESH_GRACE_SECS}")),
+        },
+        "permissions" => {
+            match v.as_array().map(|a| a.iter().map(|p| p.as_str().filter(|p| parse_permission(p).is_some()).map(str::to_string)).collect::<Option<Vec<_>>>()) {
+                Some(Some(p)) => c.permissions = p,
+                _ => errs.add(k, "must be a list of resource:action strings"),
+            }
+        }
+        "application_type" => match v.as_str() {
+            Some("web") => c.application_type = ApplicationType::Web,
+            Some("native") => c.application_type = ApplicationType::Native,
+            _ => errs.add(k, "must be web or native"),
+        },
+        "client_name" => match v {
+            Value::Null => c.client_name = None,
+            _ => match display_name(v) {
+                Some(n) => c.client_name = Some(n),
+                None => errs.add(k, "must be a non-empty string of at most 100 characters"),
+            },
+        },
+        "logo_uri" | "client_uri" | "policy_uri" | "tos_uri" => {
+            let slot = match k {
+                "logo_uri" => &mut c.logo_uri,
+                "client_uri" => &mut c.client_uri,
+                "policy_uri" => &mut c.policy_uri,
+                _ => &mut c.tos_uri,
+            };
+            match v {
+                Value::Null => *slot = None,
+                _ => match v.as_str().filter(|u| is_https_uri(u)) {
+                    Some(u) => *slot = Some(u.to_string()),
+                    None => errs.add(k, "must be an https URI (it is shown on the consent page)"),
+                },
+            }
+        }
+        "contacts" => match string_list(v, 10, 254) {
+            Some(l) => c.contacts = l,
+            None => errs.add(k, "must be a list of at most 10 strings"),
+        },
+        "default_max_age" => match v {
+            Value::Null => c.default_max_age = None,
+            _ => match v.as_u64() {
+                Some(n) => c.default_max_age = Some(n),
+                None => errs.add(k, "must be a whole number of seconds"),
+            },
+        },
+        other => errs.add(other, "is not a known field"),
+    }
+}
+
+/// The rules across a client's fields, on create and update alike.
+fn check_client(c: &Client, errs: &mut FieldErrors) {
+    let front_channel =
+        c.allows_grant(GrantType::AuthorizationCode) || c.allows_grant(GrantType::Implicit);
+    if front_channel && c.redirect_uris.is_empty() {
         errs.add(
             "redirect_uris",
             "at least one is required for authorization_code or implicit",
         );
     }
-    if s.grant_types.is_empty() {
+    if c.grant_types.is_empty() {
         errs.add("grant_types", "at least one grant type is required");
     }
-    if s.token_endpoint_auth_method == TokenEndpointAuthMethod::None
-        && s.id_token_signed_response_alg == SigningAlg::HS256
-    {
+    if c.is_public() && c.id_token_signed_response_alg == SigningAlg::HS256 {
         errs.add(
             "id_token_signed_response_alg",
             "HS256 needs a client secret; a public client has none",
         );
     }
-    if s.token_endpoint_auth_method == TokenEndpointAuthMethod::None {
+    if c.is_public() {
         // The grant table decides which grants a public client may use (RFC 6749 §4.4).
-        if let Some(why) = s
-            .grant_types
-            .iter()
-            .find_map(|g| refusal_for_public_client(*g))
-        {
+        if let Some(why) = c.grant_types.iter().find_map(|g| refusal_for_public_client(*g)) {
             errs.add("grant_types", why);
         }
     }
-    errs.into_result(s)
+}
+
+/// An absolute https URI with a host (for URIs shown to users or fetched).
+pub fn is_https_uri(s: &str) -> bool {
+    s.len() <= 2048
+        && url::Url::parse(s)
+            .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()))
+}
+
+/// A list of at most `max` strings, each at most `len` bytes and not empty.
+pub fn string_list(v: &Value, max: usize, len: usize) -> Option<Vec<String>> {
+    let arr = v.as_array()?;
+    if arr.len() > max {
+        return None;
+    }
+    arr.iter()
+        .map(|x| {
+            x.as_str()
+                .filter(|s| !s.is_empty() && s.len() <= len)
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// `a, b or c`: the wire names of an enum, for an error message that cannot go stale.
@@ -375,26 +490,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn blank() -> Application {
+        new_application("default", Client::default(), 0)
+    }
+
     #[test]
     fn a_minimal_application_gets_the_documented_defaults() {
         let s = apply_application(
-            ApplicationSettings::default(),
+            blank(),
             &json!({"name": "Shop", "subdomain": "shop", "redirect_uris": ["https://shop.example/cb"]}),
             true,
         )
         .unwrap();
         assert_eq!(
-            s.grant_types,
+            s.client.grant_types,
             vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
         );
-        assert_eq!(s.response_types, vec![ResponseType::Code]);
-        assert_eq!(s.id_token_signed_response_alg, SigningAlg::RS256);
+        assert_eq!(s.client.response_types, vec![ResponseType::Code]);
+        assert_eq!(s.client.id_token_signed_response_alg, SigningAlg::RS256);
     }
 
     #[test]
     fn every_bad_field_is_named() {
         let e = apply_application(
-            ApplicationSettings::default(),
+            blank(),
             &json!({"name": "", "subdomain": "Bad_Sub", "redirect_uris": ["/relative", "https://x/#f"],
                     "grant_types": ["magic"], "colour": "red"}),
             true,
@@ -416,11 +535,11 @@ mod tests {
         let public_cc = json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://x/cb"],
             "token_endpoint_auth_method": "none",
             "grant_types": ["authorization_code", "client_credentials"]});
-        let e = apply_application(ApplicationSettings::default(), &public_cc, true).unwrap_err();
+        let e = apply_application(blank(), &public_cc, true).unwrap_err();
         assert!(e.0["grant_types"].contains("confidential"), "{e:?}");
         // PATCH: a confidential machine client turned public is refused too.
         let machine = apply_application(
-            ApplicationSettings::default(),
+            blank(),
             &json!({"name": "m", "subdomain": "m", "grant_types": ["client_credentials"]}),
             true,
         )
@@ -435,13 +554,13 @@ mod tests {
         // A public client with the code flow alone is fine.
         let ok = json!({"name": "p", "subdomain": "p", "redirect_uris": ["https://x/cb"],
             "token_endpoint_auth_method": "none"});
-        assert!(apply_application(ApplicationSettings::default(), &ok, true).is_ok());
+        assert!(apply_application(blank(), &ok, true).is_ok());
     }
 
     #[test]
     fn enum_error_messages_name_every_wire_value() {
         let e = apply_application(
-            ApplicationSettings::default(),
+            blank(),
             &json!({"name": "x", "subdomain": "x", "grant_types": ["magic"], "response_types": ["x"],
                     "id_token_signed_response_alg": "none", "token_endpoint_auth_method": "x"}),
             true,
@@ -474,7 +593,7 @@ mod tests {
         let with = |hosts: Value| {
             let mut b = base.clone();
             b["custom_domains"] = hosts;
-            apply_application(ApplicationSettings::default(), &b, true)
+            apply_application(blank(), &b, true)
         };
         assert_eq!(
             with(json!(["login.shop.example", "login.shop.example"]))
@@ -511,7 +630,7 @@ mod tests {
     #[test]
     fn reserved_subdomains_are_refused() {
         let e = apply_application(
-            ApplicationSettings::default(),
+            blank(),
             &json!({"name": "x", "subdomain": "api", "redirect_uris": ["https://x/cb"]}),
             true,
         );

@@ -120,7 +120,7 @@ impl Kv {
         for host in &app.custom_domains {
             self.write(&format!("host:{host}"), json.clone()).await?;
         }
-        self.put_app_json(&app.client_id, &app.subdomain, json)
+        self.put_app_json(&app.client.client_id, &app.subdomain, json)
             .await
     }
 
@@ -147,7 +147,7 @@ impl Kv {
             self.remove(&format!("host:{host}")).await?;
         }
         self.remove(&format!("sub:{}", app.subdomain)).await?;
-        self.remove(&format!("app:{}", app.client_id)).await
+        self.remove(&format!("app:{}", app.client.client_id)).await
     }
 
     pub async fn delete_subdomain(&self, subdomain: &str) -> Result<(), StoreError> {

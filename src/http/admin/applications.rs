@@ -12,8 +12,8 @@ use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::tokens::client_secret;
 use crate::oidc::issuer::issuer_for;
-use crate::oidc::model::Application;
-use crate::oidc::registration::{apply_application, ApplicationSettings};
+use crate::oidc::model::{Application, Client};
+use crate::oidc::registration::{apply_application, new_application};
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::kv::Kv;
 
@@ -46,9 +46,9 @@ pub async fn route(
         ([id], Method::Delete) => {
             let app = load(ctx, id).await?;
             Kv::new(&ctx.env)?.delete_app(&app).await?;
-            release(ctx, &app.subdomain, &app.client_id).await?;
+            release(ctx, &app.subdomain, &app.client.client_id).await?;
             for host in &app.custom_domains {
-                release(ctx, &host_claim(host), &app.client_id).await?;
+                release(ctx, &host_claim(host), &app.client.client_id).await?;
             }
             no_content()
         }
@@ -60,7 +60,7 @@ pub async fn route(
         ([id, "secret"], Method::Post) => {
             let mut app = load(ctx, id).await?;
             let secret = random::token()?;
-            app.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
+            app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
             app.updated_at = ctx.now;
             Kv::new(&ctx.env)?.put_app(&app).await?;
             let mut v = view(ctx, &app, &origin);
@@ -103,46 +103,6 @@ pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
         );
     }
     v
-}
-
-fn settings_of(app: &Application) -> ApplicationSettings {
-    ApplicationSettings {
-        name: app.name.clone(),
-        subdomain: app.subdomain.clone(),
-        custom_domains: app.custom_domains.clone(),
-        redirect_uris: app.redirect_uris.clone(),
-        post_logout_redirect_uris: app.post_logout_redirect_uris.clone(),
-        grant_types: app.grant_types.clone(),
-        response_types: app.response_types.clone(),
-        id_token_signed_response_alg: app.id_token_signed_response_alg,
-        access_token_signed_response_alg: app.access_token_signed_response_alg,
-        token_endpoint_auth_method: app.token_endpoint_auth_method,
-        require_pkce: app.require_pkce,
-        token_lifetimes: app.token_lifetimes,
-        refresh_token_grace_seconds: app.refresh_token_grace_seconds,
-        token_params_in_query: app.token_params_in_query,
-        skip_consent: app.skip_consent,
-        permissions: app.permissions.clone(),
-    }
-}
-
-fn apply(app: &mut Application, s: ApplicationSettings) {
-    app.name = s.name;
-    app.subdomain = s.subdomain;
-    app.custom_domains = s.custom_domains;
-    app.redirect_uris = s.redirect_uris;
-    app.post_logout_redirect_uris = s.post_logout_redirect_uris;
-    app.grant_types = s.grant_types;
-    app.response_types = s.response_types;
-    app.id_token_signed_response_alg = s.id_token_signed_response_alg;
-    app.access_token_signed_response_alg = s.access_token_signed_response_alg;
-    app.token_endpoint_auth_method = s.token_endpoint_auth_method;
-    app.require_pkce = s.require_pkce;
-    app.token_lifetimes = s.token_lifetimes;
-    app.refresh_token_grace_seconds = s.refresh_token_grace_seconds;
-    app.token_params_in_query = s.token_params_in_query;
-    app.skip_consent = s.skip_consent;
-    app.permissions = s.permissions;
 }
 
 /// A custom host's name in the registry, beside the subdomains (which contain no dot).
@@ -205,15 +165,15 @@ async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, Http
 }
 
 async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
-    let settings = match apply_application(ApplicationSettings::default(), b, true) {
-        Ok(s) => s,
-        Err(e) => return invalid(e),
-    };
     let pool_id = b
         .get("pool_id")
         .and_then(Value::as_str)
         .unwrap_or(DEFAULT_POOL)
         .to_string();
+    let mut app = match apply_application(new_application(&pool_id, Client::default(), ctx.now), b, true) {
+        Ok(a) => a,
+        Err(e) => return invalid(e),
+    };
     if pool_id.len() > 64
         || (pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none())
     {
@@ -225,38 +185,16 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         return invalid(e);
     }
     let client_id = random::id()?;
-    if !claim(ctx, &settings.subdomain, &client_id).await? {
+    if !claim(ctx, &app.subdomain, &client_id).await? {
         return conflict("subdomain", "subdomain");
     }
-    if let Some(refused) = claim_hosts(ctx, &settings.custom_domains, &[], &client_id).await? {
-        release(ctx, &settings.subdomain, &client_id).await?;
+    if let Some(refused) = claim_hosts(ctx, &app.custom_domains, &[], &client_id).await? {
+        release(ctx, &app.subdomain, &client_id).await?;
         return refused;
     }
     let secret = random::token()?;
-    let mut app = Application {
-        client_id,
-        pool_id,
-        name: String::new(),
-        subdomain: String::new(),
-        custom_domains: vec![],
-        client_secret_encrypted: client_secret::seal(ctx, &secret).await?,
-        redirect_uris: vec![],
-        post_logout_redirect_uris: vec![],
-        grant_types: vec![],
-        response_types: vec![],
-        id_token_signed_response_alg: settings.id_token_signed_response_alg,
-        access_token_signed_response_alg: settings.access_token_signed_response_alg,
-        token_endpoint_auth_method: settings.token_endpoint_auth_method,
-        require_pkce: false,
-        token_lifetimes: settings.token_lifetimes,
-        refresh_token_grace_seconds: 0,
-        token_params_in_query: true,
-        skip_consent: false,
-        permissions: vec![],
-        created_at: ctx.now,
-        updated_at: ctx.now,
-    };
-    apply(&mut app, settings);
+    app.client.client_id = client_id;
+    app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
     Kv::new(&ctx.env)?.put_app(&app).await?;
     let mut v = view(ctx, &app, origin);
     v["client_secret"] = json!(secret);
@@ -264,34 +202,33 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
 }
 
 async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResult {
-    let mut app = load(ctx, client_id).await?;
-    let settings = match apply_application(settings_of(&app), b, false) {
-        Ok(s) => s,
+    let current = load(ctx, client_id).await?;
+    let mut app = match apply_application(current.clone(), b, false) {
+        Ok(a) => a,
         Err(e) => return invalid(e),
     };
-    let old_subdomain = app.subdomain.clone();
-    let old_hosts = app.custom_domains.clone();
+    let old_subdomain = current.subdomain.clone();
+    let old_hosts = current.custom_domains.clone();
     if let Some(refused) =
-        claim_hosts(ctx, &settings.custom_domains, &old_hosts, &app.client_id).await?
+        claim_hosts(ctx, &app.custom_domains, &old_hosts, &app.client.client_id).await?
     {
         return refused;
     }
-    if settings.subdomain != old_subdomain
-        && !claim(ctx, &settings.subdomain, &app.client_id).await?
+    if app.subdomain != old_subdomain
+        && !claim(ctx, &app.subdomain, &app.client.client_id).await?
     {
         return conflict("subdomain", "subdomain");
     }
-    apply(&mut app, settings);
     app.updated_at = ctx.now;
     let kv = Kv::new(&ctx.env)?;
     kv.put_app(&app).await?;
     if app.subdomain != old_subdomain {
         kv.delete_subdomain(&old_subdomain).await?;
-        release(ctx, &old_subdomain, &app.client_id).await?;
+        release(ctx, &old_subdomain, &app.client.client_id).await?;
     }
     for gone in old_hosts.iter().filter(|h| !app.custom_domains.contains(h)) {
         kv.delete_host(gone).await?;
-        release(ctx, &host_claim(gone), &app.client_id).await?;
+        release(ctx, &host_claim(gone), &app.client.client_id).await?;
     }
     json(200, &view(ctx, &app, origin))
 }

@@ -43,11 +43,11 @@ pub async fn finish(
     // asks, so its consent is not even looked up.
     let dir = Directory::new(&ctx.env, &app.pool_id);
     let (user, consented) = match &signed_in {
-        Some(s) if !app.skip_consent => {
+        Some(s) if !app.client.skip_consent => {
             let both: UserAndConsent = dir
                 .call(DirectoryCommand::GetUserAndConsent {
                     id: s.user_id.clone(),
-                    client_id: app.client_id.clone(),
+                    client_id: app.client.client_id.clone(),
                 })
                 .await?;
             let consented = both
@@ -61,7 +61,7 @@ pub async fn finish(
         &request,
         signed_in.as_ref(),
         consented,
-        app.skip_consent,
+        app.client.skip_consent,
         ctx.now,
     );
     let resp = match step {

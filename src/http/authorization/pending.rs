@@ -36,7 +36,7 @@ pub async fn park(
     let uid = random::id()?;
     let csrf = random::token()?;
     let record = Interaction {
-        client_id: app.client_id.clone(),
+        client_id: app.client.client_id.clone(),
         request,
         csrf: csrf.clone(),
         user_id: pending.user_id,

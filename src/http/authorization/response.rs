@@ -30,7 +30,7 @@ pub async fn issue(
     let code = if rt.has_code() {
         let code = random::token()?;
         let record = CodeRecord {
-            client_id: app.client_id.clone(),
+            client_id: app.client.client_id.clone(),
             pool_id: app.pool_id.clone(),
             user_id: user.id.clone(),
             redirect_uri: req.redirect_uri.clone(),
@@ -42,7 +42,7 @@ pub async fn issue(
             session_id: session_id.map(str::to_string),
             response_type: rt,
             offline: req.scope.contains("offline_access"),
-            expires_at: ctx.now + app.token_lifetimes.authorization_code.min(600),
+            expires_at: ctx.now + app.client.token_lifetimes.authorization_code.min(600),
             consumed: false,
             replayed: false,
             issued: Issued::default(),
@@ -65,8 +65,8 @@ pub async fn issue(
             &AccessTokenFor {
                 jti: &jti,
                 subject: &user.id,
-                audience: &app.client_id,
-                client_id: &app.client_id,
+                audience: &app.client.client_id,
+                client_id: &app.client.client_id,
                 scope: &scope,
             },
         )
@@ -75,7 +75,7 @@ pub async fn issue(
         params.push(("token_type".into(), "Bearer".into()));
         params.push((
             "expires_in".into(),
-            app.token_lifetimes.access_token.to_string(),
+            app.client.token_lifetimes.access_token.to_string(),
         ));
         params.push(("scope".into(), scope));
         Some(at)

@@ -46,7 +46,7 @@ pub async fn run(
     let planned = Issued {
         access_jtis: vec![IssuedJti {
             jti: pre.jti.clone(),
-            exp: ctx.now + app.token_lifetimes.access_token,
+            exp: ctx.now + app.client.token_lifetimes.access_token,
         }],
         refresh_family: Some(pre.family_id.clone()),
     };
@@ -57,7 +57,7 @@ pub async fn run(
             if let Some(fid) = &record.issued.refresh_family {
                 // Tombstoned for the refresh lifetime if the first redemption has not created it yet.
                 if let Some(f) = grants
-                    .revoke_family(fid, ctx.now + app.token_lifetimes.refresh_token)
+                    .revoke_family(fid, ctx.now + app.client.token_lifetimes.refresh_token)
                     .await?
                 {
                     grants.revoke_jtis(&f.access_jtis).await?;
@@ -70,7 +70,7 @@ pub async fn run(
         }
         CodeTake::Missing => return Err(invalid()),
     };
-    if record.client_id != app.client_id {
+    if record.client_id != app.client.client_id {
         return Err(HttpError::OAuth(OAuthError::invalid_grant(
             "the authorization code was issued to another client",
         )));
@@ -90,8 +90,8 @@ pub async fn run(
     let family =
         (record.offline && app.allows_grant(GrantType::RefreshToken)).then(|| FamilyIndex {
             family_id: pre.family_id.clone(),
-            client_id: app.client_id.clone(),
-            expires_at: ctx.now + app.token_lifetimes.refresh_token,
+            client_id: app.client.client_id.clone(),
+            expires_at: ctx.now + app.client.token_lifetimes.refresh_token,
         });
     let user = Directory::new(&ctx.env, &app.pool_id)
         .user_for_tokens(&record.user_id, family, ctx.now)

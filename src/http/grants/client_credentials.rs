@@ -24,7 +24,7 @@ pub async fn run(
 ) -> Result<TokenResponse, HttpError> {
     let app = client.app;
     let (caller, held) = match &client.caller {
-        Caller::Confidential => (app.client_id.as_str(), app.permissions.as_slice()),
+        Caller::Confidential => (app.client.client_id.as_str(), app.client.permissions.as_slice()),
         Caller::AccessAccount {
             access_key,
             permissions,
@@ -62,7 +62,7 @@ pub async fn run(
     .await?;
     Ok(TokenResponse::bearer(
         at,
-        app.token_lifetimes.access_token,
+        app.client.token_lifetimes.access_token,
         scope,
     ))
 }

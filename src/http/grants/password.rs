@@ -50,8 +50,8 @@ pub async fn run(
     };
     let family = (offline && app.allows_grant(GrantType::RefreshToken)).then(|| FamilyIndex {
         family_id: pre.family_id.clone(),
-        client_id: app.client_id.clone(),
-        expires_at: ctx.now + app.token_lifetimes.refresh_token,
+        client_id: app.client.client_id.clone(),
+        expires_at: ctx.now + app.client.token_lifetimes.refresh_token,
     });
     let user = Directory::new(&ctx.env, &app.pool_id)
         .user_for_tokens(&user_id, family, ctx.now)

@@ -44,15 +44,15 @@ pub async fn run(
     // The access token's id is fixed now and recorded by the rotation itself.
     let jti = random::id()?;
     let rotation = RotationRequest {
-        client_id: app.client_id.clone(),
+        client_id: app.client.client_id.clone(),
         presented_hash: sha256_b64(presented),
         new_hash: sha256_b64(&next),
         requested_scope: requested.map(str::to_string),
         new_access_jti: IssuedJti {
             jti: jti.clone(),
-            exp: ctx.now + app.token_lifetimes.access_token,
+            exp: ctx.now + app.client.token_lifetimes.access_token,
         },
-        grace_secs: app.refresh_token_grace_seconds,
+        grace_secs: app.client.refresh_token_grace_seconds,
         now: ctx.now,
     };
     let family = match grants.rotate_refresh(family_id, rotation).await? {

@@ -99,7 +99,7 @@ async fn application(
     let Some(id) = creds.client_id() else {
         return Err(failed());
     };
-    if !bool::from(id.as_bytes().ct_eq(app.client_id.as_bytes())) {
+    if !bool::from(id.as_bytes().ct_eq(app.client.client_id.as_bytes())) {
         return Err(failed());
     }
     match creds {

@@ -20,7 +20,7 @@ pub async fn open(ctx: &Ctx, app: &Application) -> Result<String, HttpError> {
     let raw = secretbox::open(
         &ctx.settings.master_key,
         PURPOSE,
-        &app.client_secret_encrypted,
+        &app.client.client_secret_encrypted,
     )
     .await?;
     String::from_utf8(raw).map_err(|_| HttpError::Runtime("client secret is not UTF-8".into()))

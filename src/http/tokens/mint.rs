@@ -39,13 +39,13 @@ pub async fn access_token(
         client_id: t.client_id,
         scope: t.scope,
         now: ctx.now,
-        lifetime: app.token_lifetimes.access_token,
+        lifetime: app.client.token_lifetimes.access_token,
     });
     Ok(keys::sign_jwt(
         &ctx.env,
         &ctx.settings.master_key,
         &app.pool_id,
-        app.access_token_signed_response_alg,
+        app.client.access_token_signed_response_alg,
         "at+jwt",
         &claims,
         None,
@@ -75,15 +75,15 @@ pub async fn id_token(
     issuer: &str,
     t: &IdTokenFor<'_>,
 ) -> Result<String, HttpError> {
-    let alg = app.id_token_signed_response_alg;
+    let alg = app.client.id_token_signed_response_alg;
     let claims = id_token_claims(&IdTokenInput {
         issuer,
-        client_id: &app.client_id,
+        client_id: &app.client.client_id,
         user: t.user,
         scope: t.scope,
         alg,
         now: ctx.now,
-        lifetime: app.token_lifetimes.id_token,
+        lifetime: app.client.token_lifetimes.id_token,
         auth_time: t.auth_time,
         nonce: t.nonce,
         access_token: t.access_token,

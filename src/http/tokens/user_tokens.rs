@@ -59,13 +59,13 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         &AccessTokenFor {
             jti: &jti,
             subject: &i.user.id,
-            audience: &i.app.client_id,
-            client_id: &i.app.client_id,
+            audience: &i.app.client.client_id,
+            client_id: &i.app.client.client_id,
             scope: &scope,
         },
     )
     .await?;
-    let exp = ctx.now + i.app.token_lifetimes.access_token;
+    let exp = ctx.now + i.app.client.token_lifetimes.access_token;
     let id = if i.scope.contains("openid") {
         Some(
             mint::id_token(
@@ -94,7 +94,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         let rt = new_refresh_token(&fid)?;
         let family = RefreshFamily {
             family_id: fid.clone(),
-            client_id: i.app.client_id.clone(),
+            client_id: i.app.client.client_id.clone(),
             pool_id: i.app.pool_id.clone(),
             user_id: i.user.id.clone(),
             scope: scope.clone(),
@@ -103,7 +103,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
             current_hash: sha256_b64(&rt),
             previous_hash: None,
             rotated_at: ctx.now,
-            expires_at: ctx.now + i.app.token_lifetimes.refresh_token,
+            expires_at: ctx.now + i.app.client.token_lifetimes.refresh_token,
             revoked: false,
             access_jtis: vec![IssuedJti {
                 jti: jti.clone(),
@@ -127,7 +127,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
     } else {
         None
     };
-    let mut body = TokenResponse::bearer(at, i.app.token_lifetimes.access_token, scope);
+    let mut body = TokenResponse::bearer(at, i.app.client.token_lifetimes.access_token, scope);
     body.id_token = id;
     body.refresh_token = refresh;
     Ok(Issued {

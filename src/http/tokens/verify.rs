@@ -71,7 +71,7 @@ pub async fn id_token_hint(
         return Ok(None);
     }
     let claims = match alg {
-        SigningAlg::HS256 if app.id_token_signed_response_alg == SigningAlg::HS256 => {
+        SigningAlg::HS256 if app.client.id_token_signed_response_alg == SigningAlg::HS256 => {
             let secret = client_secret::open(ctx, app).await?;
             jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
                 .then_some(j.payload)
@@ -82,7 +82,7 @@ pub async fn id_token_hint(
         }
     };
     Ok(claims
-        .filter(|c| c["iss"] == issuer && c["aud"] == app.client_id.as_str())
+        .filter(|c| c["iss"] == issuer && c["aud"] == app.client.client_id.as_str())
         .and_then(|c| {
             Some(HintedUser {
                 sub: c["sub"].as_str()?.to_string(),
@@ -122,7 +122,7 @@ pub async fn refresh_family(
         .get(Kind::Family, family_id, ctx.now)
         .await?;
     Ok(f.filter(|f| {
-        f.client_id == app.client_id
+        f.client_id == app.client.client_id
             && !f.revoked
             && f.expires_at > ctx.now
             && f.current_hash == sha256_b64(token)
