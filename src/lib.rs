@@ -15,7 +15,8 @@ mod console_lists_tests;
 #[cfg(test)]
 mod layering_tests;
 
-pub use objects::{grant_store::GrantStore, key_vault::KeyVault, user_directory::UserDirectory};
+pub use objects::{
+    client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault, user_directory::UserDirectory};
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

@@ -70,7 +70,7 @@ impl PageStyle {
         Ok(PageStyle {
             locale,
             assets: format!("{issuer}/assets"),
-            app_name: app.name.clone(),
+            app_name: app.display_name().to_string(),
             logo_url: pool.and_then(|p| p.branding.logo_url),
         })
     }

@@ -12,9 +12,11 @@ use super::respond::{HttpError, HttpResult};
 use super::tokens::verify;
 use super::{forms, session};
 use crate::oidc::authorize::{self, AuthorizeError, Params, SignedIn};
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::response;
+use crate::store::clients;
+use crate::store::kv::Kv;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     let read = if req.method() == worker::Method::Post {
@@ -42,6 +44,19 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             .await;
         }
     }
+    // The client named, as a view of the application (a client of another application is
+    // as unknown here as a made-up id); `validate` refuses a missing one.
+    let client = match params.get("client_id") {
+        Some(id) => match clients::resolve(&ctx.env, app, id).await? {
+            Some(c) => c,
+            None => {
+                let e = OAuthError::invalid_client("the client is unknown");
+                return error_page(ctx, &req, app, issuer, &e, 400).await;
+            }
+        },
+        None => app.clone(),
+    };
+    let app = &client;
     let request = match authorize::validate(app, &params) {
         Ok(r) => r,
         Err(AuthorizeError::Page(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
@@ -49,6 +64,21 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             return deliver(response::error(&target, &e, issuer))
         }
     };
+    // RFC 8707: a resource must be one of the pool's resource servers (an MCP server, say).
+    if let Some(resource) = &request.resource {
+        let known = Kv::new(&ctx.env)?
+            .list_resources(&app.pool_id)
+            .await?
+            .iter()
+            .any(|r| r.uri == *resource);
+        if !known {
+            let e = OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource is not a resource server of this issuer",
+            );
+            return deliver(response::error(&request.error_target(), &e, issuer));
+        }
+    }
     let session = session::current(ctx, &req, &app.pool_id).await?;
     // id_token_hint names who the client expects; another signed-in user counts as nobody.
     let mut signed_in = session.as_ref().map(|s| SignedIn {

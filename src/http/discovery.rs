@@ -27,6 +27,17 @@ pub fn configuration(
     })
 }
 
+/// RFC 8414 authorization-server metadata: the same document, so the two never disagree
+/// (node-oidc-provider serves one document at both names too).
+pub fn authorization_server(
+    issuer: &str,
+    app: &Application,
+    version: u64,
+    if_none_match: Option<&str>,
+) -> HttpResult {
+    configuration(issuer, app, version, if_none_match)
+}
+
 /// The pool's public keys, making sure the keys this application signs with exist.
 pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;

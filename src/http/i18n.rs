@@ -67,6 +67,9 @@ pub fn msg(locale: Locale, key: &str) -> &'static str {
         ),
         "signed_in_as" => ("Signed in as", "当前登录账号"),
         "will_allow" => ("This will allow {app} to:", "授权后 {app} 将可以："),
+        "client_uri" => ("About this application", "关于此应用"),
+        "policy_uri" => ("Privacy policy", "隐私政策"),
+        "tos_uri" => ("Terms of service", "服务条款"),
         "allow" => ("Allow", "允许"),
         "deny" => ("Deny", "拒绝"),
         "withdraw_note" => (

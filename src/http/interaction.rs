@@ -21,16 +21,18 @@ use crate::oidc::model::Application;
 use crate::oidc::records::{is_random_id, Interaction};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
+use crate::store::clients;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
 
-/// Loads the interaction and checks that this browser started it.
+/// Loads the interaction and checks that this browser started it, with the application as
+/// the requesting client sees it.
 async fn load(
     ctx: &Ctx,
     req: &Request,
     app: &Application,
     uid: &str,
-) -> Result<Option<Interaction>, HttpError> {
+) -> Result<Option<(Interaction, Application)>, HttpError> {
     if !is_random_id(uid) {
         return Ok(None);
     }
@@ -39,9 +41,13 @@ async fn load(
         .await?;
     let cookie =
         forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).unwrap_or_default();
-    Ok(rec.filter(|r| {
-        r.client_id == app.client.client_id && bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))
-    }))
+    let Some(rec) = rec.filter(|r| bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))) else {
+        return Ok(None);
+    };
+    // The interaction belongs to one client of this application (and to no other issuer).
+    Ok(clients::resolve(&ctx.env, app, &rec.client_id)
+        .await?
+        .map(|client| (rec, client)))
 }
 
 async fn expired(ctx: &Ctx, req: &Request, app: &Application, issuer: &str) -> HttpResult {
@@ -71,9 +77,10 @@ pub async fn show(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let Some(rec) = load(ctx, &req, app, uid).await? else {
+    let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
         return expired(ctx, &req, app, issuer).await;
     };
+    let app = &client;
     let style = style(ctx, &req, app, issuer, &rec).await?;
     match &rec.user_id {
         None => login_page(ctx, &style, issuer, uid, &rec, None, 200).await,
@@ -147,10 +154,11 @@ async fn consent_page(
         &[
             ("username", username),
             ("scopes", scopes),
+            ("client_links", client_links(style, app)),
             ("action", format!("{issuer}/interaction/{uid}/consent")),
             ("csrf", rec.csrf.clone()),
         ],
-        &["scopes"],
+        &["scopes", "client_links"],
     )
     .await?;
     html(
@@ -158,6 +166,39 @@ async fn consent_page(
         body,
         &page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
     )
+}
+
+/// The client's own logo and links (RFC 7591 §2: `logo_uri`, `client_uri`, `policy_uri`,
+/// `tos_uri`), each https by registration, escaped, opening nothing but the link itself.
+fn client_links(style: &PageStyle, app: &Application) -> String {
+    let c = &app.client;
+    let mut out = String::new();
+    if let Some(logo) = &c.logo_uri {
+        out.push_str(&format!(
+            "<img class=\"client-logo\" src=\"{}\" alt=\"\">",
+            html_escape(logo)
+        ));
+    }
+    let links: Vec<String> = [
+        (&c.client_uri, "client_uri"),
+        (&c.policy_uri, "policy_uri"),
+        (&c.tos_uri, "tos_uri"),
+    ]
+    .into_iter()
+    .filter_map(|(uri, key)| {
+        uri.as_ref().map(|u| {
+            format!(
+                "<a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">{}</a>",
+                html_escape(u),
+                html_escape(&style.msg(key))
+            )
+        })
+    })
+    .collect();
+    if !links.is_empty() {
+        out.push_str(&format!("<p class=\"client-links\">{}</p>", links.join(" · ")));
+    }
+    out
 }
 
 /// Checks the form's CSRF token against the record (the cookie was checked by `load`).
@@ -178,9 +219,10 @@ pub async fn login(
         Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
         Err(other) => return Err(other),
     };
-    let Some(mut rec) = load(ctx, &req, app, uid).await? else {
+    let Some((mut rec, client)) = load(ctx, &req, app, uid).await? else {
         return expired(ctx, &req, app, issuer).await;
     };
+    let app = &client;
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
@@ -266,9 +308,10 @@ pub async fn consent(
         Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
         Err(other) => return Err(other),
     };
-    let Some(rec) = load(ctx, &req, app, uid).await? else {
+    let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
         return expired(ctx, &req, app, issuer).await;
     };
+    let app = &client;
     let (Some(user_id), Some(auth_time)) = (rec.user_id.clone(), rec.auth_time) else {
         return expired(ctx, &req, app, issuer).await;
     };

@@ -30,11 +30,13 @@ async fn user_is_active(
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let token =
+    let (client, token) =
         match authenticated_token_param(ctx, &mut req, app, &[CallerKind::Confidential]).await {
             Ok(t) => t,
             Err(resp) => return resp,
         };
+    // From here on, `app` is the application as the authenticated client sees it.
+    let app = &client.app;
     let inactive = json!({"active": false});
     let answer: Value = match verify::shape(&token) {
         TokenShape::Access => match verify::access_token(ctx, app, issuer, &token).await? {

@@ -15,7 +15,9 @@ use super::tokens::verify;
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
 use crate::oidc::error::OAuthError;
+use crate::oidc::jws;
 use crate::oidc::model::Application;
+use crate::store::clients;
 
 const CSRF_COOKIE: &str = "dw_logout";
 
@@ -24,6 +26,28 @@ async fn params(req: &mut Request) -> Result<Vec<(String, String)>, HttpError> {
         forms::form_pairs(req).await
     } else {
         forms::query_pairs(req)
+    }
+}
+
+/// The client the request is from: its `client_id`, else the audience of its
+/// `id_token_hint` (checked when the hint is verified), else the primary client. `None` when
+/// it names no client of this application.
+async fn requesting_client(
+    ctx: &Ctx,
+    app: &Application,
+    pairs: &[(String, String)],
+) -> Result<Option<Application>, HttpError> {
+    let named = forms::first(pairs, "client_id")
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .or_else(|| {
+            let hint = forms::first(pairs, "id_token_hint")?;
+            let (jws, _) = jws::parse(hint)?;
+            jws.payload["aud"].as_str().map(str::to_string)
+        });
+    match named {
+        Some(id) => Ok(clients::resolve(&ctx.env, app, &id).await?),
+        None => Ok(Some(app.clone())),
     }
 }
 
@@ -36,7 +60,7 @@ fn checked_redirect(
         None => Ok(None),
         Some(u) if app.client.post_logout_redirect_uris.iter().any(|r| r == u) => Ok(Some(u.to_string())),
         Some(_) => Err(OAuthError::invalid_request(
-            "post_logout_redirect_uri is not registered for this application",
+            "post_logout_redirect_uri is not registered for this client",
         )),
     }
 }
@@ -47,6 +71,11 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
         Err(other) => return Err(other),
     };
+    let Some(client) = requesting_client(ctx, app, &pairs).await? else {
+        let e = OAuthError::invalid_request("client_id is not a client of this application");
+        return error_page(ctx, &req, app, issuer, &e, 400).await;
+    };
+    let app = &client;
     let redirect = match checked_redirect(app, &pairs) {
         Ok(r) => r,
         Err(e) => return error_page(ctx, &req, app, issuer, &e, 400).await,
@@ -93,6 +122,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             ("csrf", csrf),
             ("state", state),
             ("post_logout_redirect_uri", redirect.unwrap_or_default()),
+            ("client_id", app.client.client_id.clone()),
         ],
         &[],
     )
@@ -122,6 +152,11 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
         )
         .await;
     }
+    let Some(client) = requesting_client(ctx, app, &pairs).await? else {
+        let e = OAuthError::invalid_request("client_id is not a client of this application");
+        return error_page(ctx, &req, app, issuer, &e, 400).await;
+    };
+    let app = &client;
     let redirect = match checked_redirect(app, &pairs) {
         Ok(r) => r,
         Err(e) => return error_page(ctx, &req, app, issuer, &e, 400).await,

@@ -7,7 +7,8 @@ use worker::{Method, Request};
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
 use super::{
-    assets, authorize, discovery, interaction, introspection, logout, revocation, token, userinfo,
+    assets, authorize, discovery, interaction, introspection, logout, registration, revocation,
+    token, userinfo,
 };
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
@@ -37,12 +38,12 @@ pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &
     // cross-origin. No cookies are involved, so any origin may; pages and /auth are excluded.
     let cors = matches!(
         segments.as_slice(),
-        ["token"] | ["token", _] | ["me"] | [".well-known", _]
+        ["token"] | ["token", _] | ["me"] | [".well-known", _] | ["reg"] | ["reg", _]
     );
     if cors && method == Method::Options {
         let headers = worker::Headers::new();
         headers.set("Access-Control-Allow-Origin", "*")?;
-        headers.set("Access-Control-Allow-Methods", "GET, POST")?;
+        headers.set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")?;
         headers.set(
             "Access-Control-Allow-Headers",
             "Authorization, Content-Type",
@@ -74,6 +75,9 @@ async fn dispatch(
         (Method::Get, [".well-known", "openid-configuration"]) => {
             discovery::configuration(issuer, app, version, if_none_match(&req).as_deref())
         }
+        (Method::Get, [".well-known", "oauth-authorization-server"]) => {
+            discovery::authorization_server(issuer, app, version, if_none_match(&req).as_deref())
+        }
         (Method::Get, [".well-known", "jwks.json"]) => {
             discovery::jwks(ctx, app, if_none_match(&req).as_deref()).await
         }
@@ -97,6 +101,10 @@ async fn dispatch(
         (Method::Post, ["session", "end", "confirm"]) => {
             logout::confirm(ctx, req, app, issuer).await
         }
+        (_, ["reg"]) => registration::handle(ctx, req, app, issuer, None).await,
+        (_, ["reg", client_id]) => {
+            registration::handle(ctx, req, app, issuer, Some(client_id)).await
+        }
         (Method::Get, ["assets", "brand.css"]) => assets::brand_css(ctx, app).await,
         (Method::Get, ["assets", file]) if !file.is_empty() => {
             assets::serve(ctx, &format!("/pages/{file}")).await
@@ -115,7 +123,9 @@ fn if_none_match(req: &Request) -> Option<String> {
 /// The methods a known path serves, for the 405 answer (RFC 9110 §15.5.6) to any other.
 fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
     match segments {
-        [".well-known", "openid-configuration"] | [".well-known", "jwks.json"] => Some("GET"),
+        [".well-known", "openid-configuration" | "oauth-authorization-server" | "jwks.json"] => {
+            Some("GET")
+        }
         ["interaction", _] | ["assets", _] => Some("GET"),
         ["auth"] | ["me"] | ["session", "end"] => Some("GET, POST"),
         ["token"]

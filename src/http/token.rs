@@ -22,12 +22,6 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let basic = forms::is_basic(authorization.as_deref());
     let result = async {
         let (body, query) = (body?, query?);
-        if !query.is_empty() && !app.client.token_params_in_query {
-            return Err(OAuthError::invalid_request(
-                "this application takes token parameters in the form body only",
-            )
-            .into());
-        }
         let request = TokenRequest::parse(
             &body,
             &query,
@@ -42,7 +36,14 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             .into());
         };
         let client = authenticate(ctx, app, &request.credentials, policy.callers).await?;
-        if !app.allows_grant(policy.grant) {
+        // Per client: one that sends its parameters in the body may refuse the query string.
+        if !query.is_empty() && !client.app.client.token_params_in_query {
+            return Err(OAuthError::invalid_request(
+                "this client takes token parameters in the form body only",
+            )
+            .into());
+        }
+        if !client.app.allows_grant(policy.grant) {
             return Err(HttpError::OAuth(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
                 "the client may not use this grant_type",

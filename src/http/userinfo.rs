@@ -14,6 +14,7 @@ use crate::oidc::model::Application;
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::bearer_token;
 use crate::oidc::tokens::user_claims;
+use crate::store::clients;
 use crate::store::directory::Directory;
 
 fn invalid_token(description: &str) -> HttpResult {
@@ -53,8 +54,14 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     };
     let claims = verified.claims;
     let scope = ScopeSet::parse(&claims.scope);
-    // Userinfo is for user tokens of this application that were granted `openid`.
-    if claims.aud != app.client.client_id || !scope.contains("openid") {
+    // Userinfo is for user tokens of this application's clients that were granted `openid`
+    // (a token for a resource server, RFC 8707, has that server as its audience instead).
+    if claims.aud != claims.client_id
+        || !scope.contains("openid")
+        || clients::resolve(&ctx.env, app, &claims.client_id)
+            .await?
+            .is_none()
+    {
         return invalid_token("the access token is not valid for userinfo");
     }
     let user = Directory::new(&ctx.env, &app.pool_id)

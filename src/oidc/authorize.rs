@@ -70,6 +70,10 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
     pub id_token_hint: Option<String>,
+    /// RFC 8707: the resource server the access token is for (its `aud`); checked against
+    /// the pool's resources by the endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -268,9 +272,9 @@ pub fn validate(
         );
     }
 
-    // 10. max_age.
+    // 10. max_age (the client's registered `default_max_age` when the request has none).
     let max_age = match get(params, "max_age") {
-        None => None,
+        None => app.client.default_max_age,
         Some(v) => match v.parse::<u64>() {
             Ok(n) => Some(n),
             Err(_) => {
@@ -329,6 +333,18 @@ pub fn validate(
         }
     }
 
+    // 12. RFC 8707 §2: a resource is an absolute URI without a fragment.
+    let resource = match get(params, "resource") {
+        None => None,
+        Some(r) if is_resource_indicator(r) => Some(r.to_string()),
+        Some(_) => {
+            return fail(
+                ErrorCode::InvalidTarget,
+                "resource must be an absolute URI without a fragment",
+            )
+        }
+    };
+
     Ok(AuthorizationRequest {
         client_id: client_id.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -344,7 +360,13 @@ pub fn validate(
         login_hint: get(params, "login_hint").map(str::to_string),
         ui_locales: get(params, "ui_locales").map(str::to_string),
         id_token_hint: get(params, "id_token_hint").map(str::to_string),
+        resource,
     })
+}
+
+/// RFC 8707 §2: `resource` is an absolute URI and must not include a fragment.
+pub fn is_resource_indicator(r: &str) -> bool {
+    r.len() <= 2048 && url::Url::parse(r).is_ok_and(|u| u.fragment().is_none() && u.has_host())
 }
 
 /// The signed-in state the endpoint knows about when deciding what to do next.

@@ -116,6 +116,11 @@ impl Client {
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
     }
+
+    /// A client registered as public was issued no secret (an admin-made one always is).
+    pub fn has_secret(&self) -> bool {
+        !self.client_secret_encrypted.is_empty()
+    }
 }
 
 /// How a client other than the primary one came to be.

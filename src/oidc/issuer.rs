@@ -42,6 +42,31 @@ pub const RESERVED_SUBDOMAINS: &[&str] = &[
 /// `{scheme}://{sub}.{base}/oidc` and the apex is the console. Without it (local default), the
 /// issuer is `{origin}/{sub}/oidc`, because `*.localhost` does not resolve for most clients.
 pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) -> Site {
+    // RFC 8414 §3 (and OIDC Discovery for path issuers, as MCP clients try it): the metadata
+    // of issuer `{origin}/{path}` is also at `{origin}/.well-known/{document}/{path}`.
+    for document in WELL_KNOWN_DOCUMENTS {
+        let prefix = format!("/.well-known/{document}/");
+        if let Some(issuer_path) = path.strip_prefix(&prefix) {
+            let well_known = format!("/.well-known/{document}");
+            return match resolve(scheme, host, &format!("/{issuer_path}"), base_domain) {
+                Site::Tenant {
+                    subdomain,
+                    issuer,
+                    path,
+                } if path == "/" => Site::Tenant {
+                    subdomain,
+                    issuer,
+                    path: well_known,
+                },
+                Site::CustomHost { host, issuer, path } if path == "/" => Site::CustomHost {
+                    host,
+                    issuer,
+                    path: well_known,
+                },
+                _ => Site::Unknown,
+            };
+        }
+    }
     let host = host.to_ascii_lowercase();
     match base_domain {
         Some(base) => {
@@ -100,6 +125,9 @@ pub fn resolve(scheme: &str, host: &str, path: &str, base_domain: Option<&str>) 
     }
 }
 
+/// The metadata documents also served at the path-inserted location.
+const WELL_KNOWN_DOCUMENTS: [&str; 2] = ["oauth-authorization-server", "openid-configuration"];
+
 /// `/oidc/x` → `/x`; `/oidc` → `/`; anything else → None.
 fn strip_segment<'a>(path: &'a str, segment: &str) -> Option<&'a str> {
     let rest = path.strip_prefix('/')?.strip_prefix(segment)?;
@@ -155,6 +183,44 @@ mod tests {
                 path: "/.well-known/jwks.json".into(),
             }
         );
+    }
+
+    #[test]
+    fn metadata_is_found_at_the_path_inserted_location_too() {
+        let tenant = |p: &str| Site::Tenant {
+            subdomain: "shop".into(),
+            issuer: "http://h:8787/shop/oidc".into(),
+            path: p.into(),
+        };
+        assert_eq!(
+            resolve("http", "h:8787", "/.well-known/oauth-authorization-server/shop/oidc", None),
+            tenant("/.well-known/oauth-authorization-server")
+        );
+        assert_eq!(
+            resolve("http", "h:8787", "/.well-known/openid-configuration/shop/oidc", None),
+            tenant("/.well-known/openid-configuration")
+        );
+        // Only the issuer itself, nothing below it or beside it.
+        for p in [
+            "/.well-known/oauth-authorization-server/shop/oidc/token",
+            "/.well-known/oauth-authorization-server/shop",
+            "/.well-known/oauth-authorization-server/api",
+            "/.well-known/oauth-authorization-server/",
+        ] {
+            assert_eq!(resolve("http", "h:8787", p, None), Site::Unknown, "{p}");
+        }
+        assert_eq!(
+            resolve("https", "shop.id.example", "/.well-known/oauth-authorization-server/oidc", Some("id.example")),
+            Site::Tenant {
+                subdomain: "shop".into(),
+                issuer: "https://shop.id.example/oidc".into(),
+                path: "/.well-known/oauth-authorization-server".into(),
+            }
+        );
+        assert!(matches!(
+            resolve("https", "login.shop.example", "/.well-known/oauth-authorization-server/oidc", Some("id.example")),
+            Site::CustomHost { .. }
+        ));
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub struct CodeRecord {
     pub replayed: bool,
     #[serde(default)]
     pub issued: Issued,
+    /// RFC 8707: the resource the code's access tokens are for (their `aud`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// The outcome of taking a code.
@@ -117,6 +120,9 @@ pub struct RefreshFamily {
     /// this field existed remember only `previous_hash`.
     #[serde(default)]
     pub retired: Vec<String>,
+    /// RFC 8707: the resource every access token of the family is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// How many retired tokens a family remembers for reuse detection (their hash prefixes).
@@ -237,6 +243,7 @@ pub fn tombstone_family(family_id: &str, until: u64) -> RefreshFamily {
         revoked: true,
         access_jtis: vec![],
         retired: vec![],
+        resource: None,
     }
 }
 

@@ -181,6 +181,26 @@ impl Kv {
         Ok(out)
     }
 
+    /// A client record's JSON (`store::clients`), through the isolate cache.
+    pub async fn client_text(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match cache::get(key) {
+            Some(t) => Ok(t),
+            None => {
+                let t = self.0.get(key).text().await?;
+                cache::put(key, t.clone());
+                Ok(t)
+            }
+        }
+    }
+
+    pub async fn put_text(&self, key: &str, text: String) -> Result<(), StoreError> {
+        self.write(key, text).await
+    }
+
+    pub async fn remove_text(&self, key: &str) -> Result<(), StoreError> {
+        self.remove(key).await
+    }
+
     pub async fn resource(&self, pool: &str, code: &str) -> Result<Option<Resource>, StoreError> {
         self.read(&format!("res:{pool}:{code}")).await
     }

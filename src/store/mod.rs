@@ -3,6 +3,7 @@
 //! sessions, revocations, users, throttles, private keys). ARCHITECTURE.md "Where data lives".
 
 pub mod cache;
+pub mod clients;
 pub mod directory;
 pub mod grants;
 pub mod kv;

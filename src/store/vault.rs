@@ -129,3 +129,20 @@ mod tests {
         assert_eq!(k.state(), KeyState::Active);
     }
 }
+
+/// Makes sure the pool has an active key for each asymmetric alg in `algs` (created on first
+/// use), so a client's first token is signed with a key already in the published JWKS.
+pub async fn ensure_keys(env: &Env, pool: &str, algs: &[SigningAlg]) -> Result<(), StoreError> {
+    for alg in algs.iter().filter(|a| **a != SigningAlg::HS256) {
+        let _: serde_json::Value = call(
+            env,
+            pool,
+            VaultCommand::ActiveKey {
+                pool: pool.to_string(),
+                alg: *alg,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -15,6 +15,7 @@ use crate::oidc::issuer::issuer_for;
 use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_application, new_application};
 use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::clients;
 use crate::store::kv::Kv;
 
 pub async fn route(
@@ -45,6 +46,10 @@ pub async fn route(
         }
         ([id], Method::Delete) => {
             let app = load(ctx, id).await?;
+            // Its other clients go with it (each from the registry and from KV).
+            for record in super::clients::list(ctx, &app).await? {
+                clients::delete(&ctx.env, app.id(), &record.client.client_id).await?;
+            }
             Kv::new(&ctx.env)?.delete_app(&app).await?;
             release(ctx, &app.subdomain, &app.client.client_id).await?;
             for host in &app.custom_domains {
@@ -52,9 +57,17 @@ pub async fn route(
             }
             no_content()
         }
+        ([id, "clients", rest @ ..], method) => {
+            let app = load(ctx, id).await?;
+            super::clients::route(ctx, req, method, app, rest).await
+        }
+        ([id, "initial-access-tokens", rest @ ..], method) => {
+            let app = load(ctx, id).await?;
+            super::initial_access_tokens::route(ctx, req, method, &app, rest).await
+        }
         ([id, "secret"], Method::Get) => {
             let app = load(ctx, id).await?;
-            let secret = client_secret::open(ctx, &app).await?;
+            let secret = client_secret::open(ctx, &app.client).await?;
             json_no_store(200, &json!({"client_secret": secret}))
         }
         ([id, "secret"], Method::Post) => {

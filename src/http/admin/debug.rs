@@ -108,6 +108,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 consumed: false,
                 replayed: false,
                 issued: Issued::default(),
+                resource: None,
             };
             let hash = sha256_b64(&code);
             Grants::new(&ctx.env)

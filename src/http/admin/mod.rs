@@ -4,8 +4,10 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod clients;
 pub mod console;
 pub mod debug;
+pub mod initial_access_tokens;
 pub mod keys;
 pub mod openapi;
 pub mod pools;

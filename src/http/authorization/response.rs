@@ -46,6 +46,7 @@ pub async fn issue(
             consumed: false,
             replayed: false,
             issued: Issued::default(),
+            resource: req.resource.clone(),
         };
         Grants::new(&ctx.env)
             .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
@@ -65,7 +66,7 @@ pub async fn issue(
             &AccessTokenFor {
                 jti: &jti,
                 subject: &user.id,
-                audience: &app.client.client_id,
+                audience: req.resource.as_deref().unwrap_or(&app.client.client_id),
                 client_id: &app.client.client_id,
                 scope: &scope,
             },

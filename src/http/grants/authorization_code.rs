@@ -10,7 +10,7 @@ use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::AuthenticatedClient;
 use crate::http::tokens::mint::TokenResponse;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::GrantType;
 use crate::oidc::pkce;
@@ -22,11 +22,11 @@ use crate::store::grants::Grants;
 
 pub async fn run(
     ctx: &Ctx,
-    client: &AuthenticatedClient<'_>,
+    client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
 ) -> Result<TokenResponse, HttpError> {
-    let app = client.app;
+    let app = &client.app;
     let code = req
         .code
         .as_deref()
@@ -75,6 +75,13 @@ pub async fn run(
             "the authorization code was issued to another client",
         )));
     }
+    // RFC 8707 §2.2: a resource sent here must be the one the code was granted for.
+    if req.resource.as_ref().is_some_and(|r| record.resource.as_ref() != Some(r)) {
+        return Err(HttpError::OAuth(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not the one the authorization was granted for",
+        )));
+    }
     // RFC 6749 §4.1.3: redirect_uri must be identical to the one in the authorization request.
     if req.redirect_uri.as_ref() != Some(&record.redirect_uri) {
         return Err(HttpError::OAuth(OAuthError::invalid_grant(
@@ -112,6 +119,7 @@ pub async fn run(
             new_family: record.offline,
             preassigned: Some(pre),
             rotated_refresh: None,
+            resource: record.resource.as_deref(),
         },
     )
     .await?;

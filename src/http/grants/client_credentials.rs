@@ -17,12 +17,12 @@ use crate::store::kv::Kv;
 
 pub async fn run(
     ctx: &Ctx,
-    client: &AuthenticatedClient<'_>,
+    client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
 ) -> Result<TokenResponse, HttpError> {
-    let app = client.app;
+    let app = &client.app;
     let (caller, held) = match &client.caller {
         Caller::Confidential => (app.client.client_id.as_str(), app.client.permissions.as_slice()),
         Caller::AccessAccount {

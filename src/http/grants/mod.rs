@@ -20,7 +20,7 @@ use crate::oidc::token_request::TokenRequest;
 pub async fn run(
     ctx: &Ctx,
     policy: GrantPolicy,
-    client: &AuthenticatedClient<'_>,
+    client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
 ) -> Result<TokenResponse, HttpError> {

@@ -17,12 +17,12 @@ use crate::store::directory::{Directory, FamilyIndex};
 
 pub async fn run(
     ctx: &Ctx,
-    client: &AuthenticatedClient<'_>,
+    client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
 ) -> Result<TokenResponse, HttpError> {
-    let app = client.app;
+    let app = &client.app;
     let (Some(username), Some(password)) = (req.username.as_deref(), req.password.as_deref())
     else {
         return Err(OAuthError::invalid_request("username and password are required").into());
@@ -72,6 +72,7 @@ pub async fn run(
             new_family: offline,
             preassigned: Some(pre),
             rotated_refresh: None,
+            resource: None,
         },
     )
     .await?;

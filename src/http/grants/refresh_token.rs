@@ -19,12 +19,12 @@ use crate::store::grants::Grants;
 
 pub async fn run(
     ctx: &Ctx,
-    client: &AuthenticatedClient<'_>,
+    client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
 ) -> Result<TokenResponse, HttpError> {
-    let app = client.app;
+    let app = &client.app;
     let presented = req
         .refresh_token
         .as_deref()
@@ -72,6 +72,13 @@ pub async fn run(
             )))
         }
     };
+    // RFC 8707 §2.2: a resource sent here must be the one the family was granted for.
+    if req.resource.as_ref().is_some_and(|r| family.resource.as_ref() != Some(r)) {
+        return Err(HttpError::OAuth(OAuthError::new(
+            ErrorCode::InvalidTarget,
+            "resource is not the one the refresh token was granted for",
+        )));
+    }
     let scope = ScopeSet::parse(requested.unwrap_or(&family.scope));
     let user = Directory::new(&ctx.env, &app.pool_id)
         .user(&family.user_id)
@@ -93,6 +100,7 @@ pub async fn run(
                 jti,
                 family_id: family_id.to_string(),
             }),
+            resource: family.resource.as_deref(),
             rotated_refresh: Some(next),
         },
     )

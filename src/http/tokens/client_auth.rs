@@ -1,7 +1,8 @@
 //! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
-//! §3.2.1): the caller is this issuer's application — proving its secret (constant-time) or,
-//! as a public client, sending only its id — or one of the pool's access accounts. Which of
-//! these an endpoint or grant admits is the caller's decision (`oidc::grant_policy`).
+//! §3.2.1): the caller is one of this issuer's application's clients — proving its secret
+//! (constant-time) or, as a public client, sending only its id — or one of the pool's access
+//! accounts. Which of these an endpoint or grant admits is the caller's decision
+//! (`oidc::grant_policy`). A client of another application is unknown here.
 
 use subtle::ConstantTimeEq;
 use worker::Request;
@@ -14,6 +15,7 @@ use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::model::Application;
 use crate::oidc::token_request::{client_credentials, merge_params, ClientCredentials};
+use crate::store::clients;
 
 /// Who authenticated, beyond the application itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,8 +44,10 @@ impl Caller {
 /// Proof that the caller authenticated for this application: only `authenticate` builds it.
 // A proof type: the private field is what keeps any other code from building one.
 #[allow(clippy::manual_non_exhaustive)]
-pub struct AuthenticatedClient<'a> {
-    pub app: &'a Application,
+pub struct AuthenticatedClient {
+    /// The application as the authenticated client sees it (its own settings in `client`);
+    /// the issuer's primary client for an access account.
+    pub app: Application,
     pub caller: Caller,
     _proof: (),
 }
@@ -56,21 +60,25 @@ fn failed() -> HttpError {
 /// it is but is of a kind not admitted gets `unauthorized_client` (RFC 6749 §5.2): e.g. a
 /// public client asking for `client_credentials`. Access keys are only looked up where access
 /// accounts are admitted; elsewhere an `ak_…` id is just a wrong client id.
-pub async fn authenticate<'a>(
+pub async fn authenticate(
     ctx: &Ctx,
-    app: &'a Application,
+    app: &Application,
     creds: &ClientCredentials,
     admitted: &[CallerKind],
-) -> Result<AuthenticatedClient<'a>, HttpError> {
+) -> Result<AuthenticatedClient, HttpError> {
     let Some(id) = creds.client_id() else {
         return Err(failed());
     };
-    let caller = if admitted.contains(&CallerKind::AccessAccount)
+    let (app, caller) = if admitted.contains(&CallerKind::AccessAccount)
         && access_keys::pool_of_access_key(id).is_some()
     {
-        access_account(ctx, app, creds).await?
+        (app.clone(), access_account(ctx, app, creds).await?)
     } else {
-        application(ctx, app, creds).await?
+        let client = clients::resolve(&ctx.env, app, id)
+            .await?
+            .ok_or_else(failed)?;
+        let caller = application(ctx, &client, creds).await?;
+        (client, caller)
     };
     if !admitted.contains(&caller.kind()) {
         return Err(HttpError::OAuth(OAuthError::new(
@@ -90,7 +98,7 @@ pub async fn authenticate<'a>(
     })
 }
 
-/// The application itself: its id (constant-time), and its secret unless it is public.
+/// The client: its id (constant-time), and its secret unless it is public.
 async fn application(
     ctx: &Ctx,
     app: &Application,
@@ -104,10 +112,10 @@ async fn application(
     }
     match creds {
         ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
-            if app.is_public() {
+            if app.is_public() || !app.client.has_secret() {
                 return Err(failed());
             }
-            let expected = client_secret::open(ctx, app).await?;
+            let expected = client_secret::open(ctx, &app.client).await?;
             if bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
                 Ok(Caller::Confidential)
             } else {
@@ -140,14 +148,14 @@ async fn access_account(
 }
 
 /// For introspection and revocation: reads the form body, authenticates the caller as one of
-/// `admitted`, and returns the `token` parameter. Any failure is already the RFC 6749 §5.2
+/// `admitted`, and returns who it is with the `token` parameter. Any failure is already the RFC 6749 §5.2
 /// answer (with the Basic challenge where Basic was tried).
 pub async fn authenticated_token_param(
     ctx: &Ctx,
     req: &mut Request,
     app: &Application,
     admitted: &[CallerKind],
-) -> Result<String, HttpResult> {
+) -> Result<(AuthenticatedClient, String), HttpResult> {
     let body = forms::form_pairs(req).await;
     let authorization = req.headers().get("Authorization").ok().flatten();
     let basic = forms::is_basic(authorization.as_deref());
@@ -169,13 +177,13 @@ pub async fn authenticated_token_param(
     if !admitted.contains(&CallerKind::Public) && matches!(creds, ClientCredentials::None { .. }) {
         return fail(OAuthError::invalid_client("client authentication failed"));
     }
-    match authenticate(ctx, app, &creds, admitted).await {
-        Ok(_) => {}
+    let client = match authenticate(ctx, app, &creds, admitted).await {
+        Ok(c) => c,
         Err(HttpError::OAuth(e)) => return fail(e),
         Err(other) => return Err(Err(other)),
-    }
+    };
     match params.get("token").filter(|t| !t.is_empty()) {
-        Some(t) => Ok(t.clone()),
+        Some(t) => Ok((client, t.clone())),
         None => fail(OAuthError::invalid_request("token is missing")),
     }
 }

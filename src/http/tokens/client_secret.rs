@@ -5,7 +5,7 @@
 use crate::crypto::secretbox;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::oidc::model::Application;
+use crate::oidc::model::Client;
 
 /// The sealing purpose: a sealed client secret cannot be opened as any other kind of secret.
 const PURPOSE: &str = "client-secret";
@@ -15,12 +15,16 @@ pub async fn seal(ctx: &Ctx, secret: &str) -> Result<String, HttpError> {
     Ok(secretbox::seal(&ctx.settings.master_key, PURPOSE, secret.as_bytes()).await?)
 }
 
-/// The application's client secret, opened from its sealed form.
-pub async fn open(ctx: &Ctx, app: &Application) -> Result<String, HttpError> {
+/// The client's secret, opened from its sealed form. A client registered as public has none
+/// (callers check `Client::has_secret` where that can happen).
+pub async fn open(ctx: &Ctx, client: &Client) -> Result<String, HttpError> {
+    if !client.has_secret() {
+        return Err(HttpError::Runtime("the client has no secret".into()));
+    }
     let raw = secretbox::open(
         &ctx.settings.master_key,
         PURPOSE,
-        &app.client.client_secret_encrypted,
+        &client.client_secret_encrypted,
     )
     .await?;
     String::from_utf8(raw).map_err(|_| HttpError::Runtime("client secret is not UTF-8".into()))

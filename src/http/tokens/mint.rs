@@ -92,7 +92,7 @@ pub async fn id_token(
         minimal: t.minimal,
     });
     let secret = match alg {
-        SigningAlg::HS256 => Some(client_secret::open(ctx, app).await?),
+        SigningAlg::HS256 => Some(client_secret::open(ctx, &app.client).await?),
         SigningAlg::RS256 | SigningAlg::ES256 | SigningAlg::PS256 | SigningAlg::EdDSA => None,
     };
     Ok(keys::sign_jwt(

@@ -28,6 +28,8 @@ pub struct Issue<'a> {
     pub preassigned: Option<Preassigned>,
     /// A refresh token already rotated into an existing family (refresh grant).
     pub rotated_refresh: Option<String>,
+    /// RFC 8707: the resource server the access token is for; the client itself otherwise.
+    pub resource: Option<&'a str>,
 }
 
 pub struct Issued {
@@ -59,7 +61,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         &AccessTokenFor {
             jti: &jti,
             subject: &i.user.id,
-            audience: &i.app.client.client_id,
+            audience: i.resource.unwrap_or(&i.app.client.client_id),
             client_id: &i.app.client.client_id,
             scope: &scope,
         },
@@ -110,6 +112,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
                 exp,
             }],
             retired: vec![],
+            resource: i.resource.map(str::to_string),
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.

@@ -71,8 +71,11 @@ pub async fn id_token_hint(
         return Ok(None);
     }
     let claims = match alg {
-        SigningAlg::HS256 if app.client.id_token_signed_response_alg == SigningAlg::HS256 => {
-            let secret = client_secret::open(ctx, app).await?;
+        SigningAlg::HS256
+            if app.client.id_token_signed_response_alg == SigningAlg::HS256
+                && app.client.has_secret() =>
+        {
+            let secret = client_secret::open(ctx, &app.client).await?;
             jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
                 .then_some(j.payload)
         }
