@@ -293,6 +293,7 @@ mod tests {
             consumed: false,
             replayed: false,
             issued: Issued::default(),
+            resource: None,
         }
     }
 
@@ -346,6 +347,7 @@ mod tests {
             revoked: false,
             access_jtis: vec![],
             retired: vec![],
+            resource: None,
         }
     }
 

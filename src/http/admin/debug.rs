@@ -7,7 +7,8 @@
 //!   signature per algorithm from outside (a Worker's clock does not advance while it computes).
 //! - `raw-application`: store an application record exactly as given, unvalidated, under its
 //!   client id and subdomain — how tests recreate a record that an older release wrote, to
-//!   prove it still loads and behaves after an upgrade.
+//!   prove it still loads and behaves after an upgrade; `GET raw-application/{id}` reads the
+//!   record back exactly as stored (sealed secret included), to turn it into an older shape.
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
@@ -70,6 +71,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?;
             }
             json(200, &json!({"alg": alg.as_str(), "count": count}))
+        }
+        (["raw-application", id], Method::Get) => {
+            match Kv::new(&ctx.env)?.app_by_client_id(id).await? {
+                Some(app) => json(200, &app),
+                None => Err(HttpError::NotFound),
+            }
         }
         (["raw-application"], Method::Put) => {
             let b = body(&mut req).await?;

@@ -8,7 +8,9 @@ use std::ops::Index;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::worker::{random_b64, unique, TestApp};
+use reqwest::Method;
+
+use super::worker::{random_b64, send, unique, Reply, TestApp};
 
 /// An application as its developer sees it after creating it.
 #[derive(Debug, Clone)]
@@ -99,6 +101,51 @@ impl TestApp {
         }
     }
 
+    /// `POST /api/v1/applications/{app}/clients` with `settings` laid over one redirect URI of
+    /// its own; panics unless 201. The answer is another client of the same issuer.
+    pub async fn create_client(&self, app: &Application, settings: Value) -> Application {
+        let own = unique("client");
+        let body = overlay(
+            json!({"redirect_uris": [format!("https://{own}.rp.example/callback")]}),
+            settings,
+        );
+        let r = self
+            .admin()
+            .post(&format!("/api/v1/applications/{}/clients", app.client_id), &body)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "creating a client {body}: {}",
+            r.text
+        );
+        client_of(app, r.json)
+    }
+
+    /// `POST {issuer}/reg` (RFC 7591) with `metadata`; panics unless 201. The answer is the
+    /// registered client, with its `registration_access_token` in `created`.
+    pub async fn register_client(&self, app: &Application, metadata: Value) -> Application {
+        let r = self
+            .post_json(&format!("{}/reg", app.issuer), None, &metadata)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "registering {metadata}: {}",
+            r.text
+        );
+        client_of(app, r.json)
+    }
+
+    /// POSTs JSON to an absolute URL, with a bearer token when given.
+    pub async fn post_json(&self, url: &str, bearer: Option<&str>, body: &Value) -> Reply {
+        let mut rb = self.at(Method::POST, url).json(body);
+        if let Some(t) = bearer {
+            rb = rb.bearer_auth(t);
+        }
+        send(rb).await
+    }
+
     /// `POST /api/v1/users` with `settings` laid over a user of the default pool with a unique
     /// username, a random password, a verified email, a phone number and a name; panics
     /// unless 201.
@@ -133,6 +180,21 @@ impl TestApp {
             phone: text(&body, "phone_number"),
             created: r.json,
         }
+    }
+}
+
+/// Another client of `app`'s issuer, from the answer that created it.
+fn client_of(app: &Application, created: Value) -> Application {
+    Application {
+        issuer: app.issuer.clone(),
+        client_id: text(&created, "client_id"),
+        client_secret: text(&created, "client_secret"),
+        subdomain: app.subdomain.clone(),
+        redirect_uri: created["redirect_uris"][0]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        created,
     }
 }
 
