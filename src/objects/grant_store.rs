@@ -116,9 +116,14 @@ impl GrantStore {
                 self.remove(&key)?;
                 old
             }
-            GrantCommand::TakeCode { key, now, issue } => {
+            GrantCommand::TakeCode {
+                key,
+                client_id,
+                now,
+                issue,
+            } => {
                 let current = self.read::<CodeRecord>(&key)?.map(|(r, _)| r);
-                let (outcome, next) = records::take_code(current, now, issue);
+                let (outcome, next) = records::take_code(current, &client_id, now, issue);
                 match next {
                     Some(r) => {
                         let exp = r.expires_at;

@@ -60,6 +60,10 @@ pub enum CodeTake {
     Replayed { record: CodeRecord },
     /// Unknown or expired.
     Missing,
+    /// Issued to another client: refused, and left as it was — neither consumed nor counted
+    /// as a replay, so a client cannot spend or revoke another client's grant by presenting
+    /// its code (node-oidc-provider checks the client first too).
+    OtherClient,
 }
 
 /// Takes a code: the first call gets `Fresh` and marks it consumed; every later call gets
@@ -68,11 +72,13 @@ pub enum CodeTake {
 /// `issue` is what the first taker is about to issue; it is recorded with the consumption.
 pub fn take_code(
     record: Option<CodeRecord>,
+    client_id: &str,
     now: u64,
     issue: Issued,
 ) -> (CodeTake, Option<CodeRecord>) {
     match record {
         None => (CodeTake::Missing, None),
+        Some(r) if r.client_id != client_id => (CodeTake::OtherClient, Some(r)),
         Some(r) if r.expires_at <= now && !r.consumed => (CodeTake::Missing, None),
         Some(mut r) if r.consumed => {
             r.replayed = true;
@@ -315,20 +321,33 @@ mod tests {
 
     #[test]
     fn a_code_is_fresh_once_then_replayed() {
-        let (first, stored) = take_code(Some(code(100)), 10, Issued::default());
+        let (first, stored) = take_code(Some(code(100)), "c", 10, Issued::default());
         assert!(matches!(first, CodeTake::Fresh { .. }));
-        let (second, stored) = take_code(stored, 11, Issued::default());
+        let (second, stored) = take_code(stored, "c", 11, Issued::default());
         assert!(matches!(second, CodeTake::Replayed { .. }));
         assert!(stored.unwrap().replayed);
     }
 
     #[test]
+    fn another_clients_take_neither_spends_nor_replays_the_code() {
+        let (other, stored) = take_code(Some(code(100)), "thief", 10, Issued::default());
+        assert_eq!(other, CodeTake::OtherClient);
+        let stored = stored.unwrap();
+        assert!(!stored.consumed && !stored.replayed);
+        let (first, stored) = take_code(Some(stored), "c", 11, Issued::default());
+        assert!(matches!(first, CodeTake::Fresh { .. }));
+        let (again, stored) = take_code(stored, "thief", 12, Issued::default());
+        assert_eq!(again, CodeTake::OtherClient);
+        assert!(!stored.unwrap().replayed, "no revocation on another client's say-so");
+    }
+
+    #[test]
     fn an_expired_code_is_missing() {
         assert_eq!(
-            take_code(Some(code(100)), 100, Issued::default()).0,
+            take_code(Some(code(100)), "c", 100, Issued::default()).0,
             CodeTake::Missing
         );
-        assert_eq!(take_code(None, 0, Issued::default()).0, CodeTake::Missing);
+        assert_eq!(take_code(None, "c", 0, Issued::default()).0, CodeTake::Missing);
     }
 
     fn family() -> RefreshFamily {

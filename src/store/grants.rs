@@ -35,6 +35,8 @@ pub enum GrantCommand {
     },
     TakeCode {
         key: String,
+        /// The client redeeming it: a code of another client is left untouched.
+        client_id: String,
         now: u64,
         /// What the caller will issue, recorded in the same write that consumes the code.
         issue: Issued,
@@ -191,6 +193,7 @@ impl<'a> Grants<'a> {
     pub async fn take_code(
         &self,
         code_hash: &str,
+        client_id: &str,
         now: u64,
         issue: Issued,
     ) -> Result<CodeTake, StoreError> {
@@ -199,6 +202,7 @@ impl<'a> Grants<'a> {
             code_hash,
             GrantCommand::TakeCode {
                 key: key(Kind::Code, code_hash),
+                client_id: client_id.to_string(),
                 now,
                 issue,
             },

@@ -127,11 +127,11 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let b = body(&mut req).await?;
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
             match Grants::new(&ctx.env)
-                .take_code(&sha256_b64(code), ctx.now, Issued::default())
+                .take_code(&sha256_b64(code), "", ctx.now, Issued::default())
                 .await?
             {
                 CodeTake::Fresh { .. } => json(200, &json!({"taken": true})),
-                CodeTake::Replayed { .. } | CodeTake::Missing => {
+                CodeTake::Replayed { .. } | CodeTake::Missing | CodeTake::OtherClient => {
                     json(409, &json!({"taken": false}))
                 }
             }

@@ -50,7 +50,10 @@ pub async fn run(
         }],
         refresh_family: Some(pre.family_id.clone()),
     };
-    let record = match grants.take_code(&hash, ctx.now, planned).await? {
+    let record = match grants
+        .take_code(&hash, &app.client.client_id, ctx.now, planned)
+        .await?
+    {
         CodeTake::Fresh { record } => record,
         CodeTake::Replayed { record } => {
             grants.revoke_jtis(&record.issued.access_jtis).await?;
@@ -69,12 +72,12 @@ pub async fn run(
             ));
         }
         CodeTake::Missing => return Err(invalid()),
+        CodeTake::OtherClient => {
+            return Err(HttpError::OAuth(OAuthError::invalid_grant(
+                "the authorization code was issued to another client",
+            )))
+        }
     };
-    if record.client_id != app.client.client_id {
-        return Err(HttpError::OAuth(OAuthError::invalid_grant(
-            "the authorization code was issued to another client",
-        )));
-    }
     // RFC 8707 §2.2: a resource sent here must be the one the code was granted for.
     if req.resource.as_ref().is_some_and(|r| record.resource.as_ref() != Some(r)) {
         return Err(HttpError::OAuth(OAuthError::new(
