@@ -128,6 +128,17 @@ proptest! {
     }
 
     #[test]
+    fn client_metadata_never_panics(uri in hostile(), word in hostile(), kind in "(web|native|)") {
+        let body = serde_json::json!({"redirect_uris": [uri.clone()], "application_type": kind,
+            "client_name": word, "response_types": [word.clone()], "grant_types": [word.clone()],
+            "logo_uri": uri, "scope": word, "token_endpoint_auth_method": word});
+        let _ = crate::oidc::client_metadata::parse_registration(&body);
+        let _ = crate::oidc::registration::apply_client(Client::default(), &body, true);
+        let client = Client { redirect_uris: vec![uri.clone()], application_type: crate::oidc::client::ApplicationType::Native, ..Client::default() };
+        let _ = crate::oidc::redirect_uri::is_registered_redirect(&client, &word);
+    }
+
+    #[test]
     fn compact_jws_parsing_never_panics(t in hostile(), a in "[A-Za-z0-9_-]{0,30}", b in "[A-Za-z0-9_-]{0,30}") {
         let _ = jws::parse(&t);
         let _ = jws::parse(&format!("{a}.{b}.{a}"));

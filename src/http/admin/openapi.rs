@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::oidc::model::{GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod};
+use crate::oidc::model::{
+    DynamicRegistration, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod,
+};
 
 /// A JSON Schema `enum` of wire names, taken from the Rust enum so the document cannot miss one.
 fn names<const N: usize>(all: [&'static str; N]) -> Value {
@@ -60,7 +62,24 @@ pub fn document() -> Value {
                     "refresh_token_grace_seconds": {"type": "integer", "minimum": 0, "maximum": 60, "default": 0,
                         "description": "How long a rotated-out refresh token is honoured once more (0: any reuse revokes the family)"},
                     "token_lifetimes": {"type": "object", "properties": {"access_token": {"type": "integer"}, "id_token": {"type": "integer"}, "refresh_token": {"type": "integer"}, "authorization_code": {"type": "integer"}}},
+                    "dynamic_registration": {"enum": names(DynamicRegistration::ALL.map(DynamicRegistration::as_str)), "default": "off",
+                        "description": "Whether {issuer}/reg accepts RFC 7591 registrations: off, open to anyone (rate-limited per source), or with an initial access token"},
                     "pool_id": {"type": "string"}}},
+                "Client": {"type": "object", "description": "A client of an application: the client fields of Application, plus RFC 7591 metadata and `disabled`", "properties": {
+                    "client_name": {"type": "string"}, "application_type": {"enum": ["web", "native"]},
+                    "redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    "post_logout_redirect_uris": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    "grant_types": {"type": "array", "items": {"enum": grant_types.clone()}},
+                    "response_types": {"type": "array", "items": {"enum": response_types.clone()}},
+                    "token_endpoint_auth_method": {"enum": auth_methods.clone()},
+                    "logo_uri": {"type": "string", "format": "uri"}, "client_uri": {"type": "string", "format": "uri"},
+                    "policy_uri": {"type": "string", "format": "uri"}, "tos_uri": {"type": "string", "format": "uri"},
+                    "contacts": {"type": "array", "items": {"type": "string"}},
+                    "default_max_age": {"type": "integer", "minimum": 0}, "require_auth_time": {"type": "boolean"},
+                    "disabled": {"type": "boolean", "description": "A disabled client is refused everywhere until enabled (not the primary client)"}}},
+                "InitialAccessToken": {"type": "object", "properties": {
+                    "expires_in": {"type": "integer", "minimum": 60, "maximum": 2_592_000, "default": 86_400},
+                    "uses": {"type": "integer", "minimum": 1, "description": "registrations it may make; unlimited until it expires when absent"}}},
                 "User": {"type": "object", "required": ["username", "password"], "properties": {
                     "username": {"type": "string"}, "password": {"type": "string", "minLength": 8, "writeOnly": true},
                     "email": {"type": "string"}, "email_verified": {"type": "boolean"}, "phone_number": {"type": "string"},
@@ -75,6 +94,11 @@ pub fn document() -> Value {
             "/api/v1/applications": {"get": op("List applications", "200", None), "post": op("Create an application (returns client_secret once)", "201", Some("Application"))},
             "/api/v1/applications/{client_id}": {"get": op("Get an application", "200", None), "patch": op("Change an application", "200", Some("Application")), "delete": op("Delete an application", "204", None)},
             "/api/v1/applications/{client_id}/secret": {"get": op("Show the current client secret", "200", None), "post": op("Rotate the client secret (returns the new one)", "200", None)},
+            "/api/v1/applications/{client_id}/clients": {"get": op("List an application's clients (the primary one first)", "200", None), "post": op("Add a client (returns client_secret once)", "201", Some("Client"))},
+            "/api/v1/applications/{client_id}/clients/{id}": {"get": op("Get a client", "200", None), "patch": op("Change, disable or enable a client", "200", Some("Client")), "delete": op("Delete a client (not the primary one)", "204", None)},
+            "/api/v1/applications/{client_id}/clients/{id}/secret": {"get": op("Show a client's secret", "200", None), "post": op("Rotate a client's secret (returns the new one)", "200", None)},
+            "/api/v1/applications/{client_id}/initial-access-tokens": {"get": op("List live initial access tokens (never the tokens)", "200", None), "post": op("Mint an initial access token for dynamic registration (returned once)", "201", Some("InitialAccessToken"))},
+            "/api/v1/applications/{client_id}/initial-access-tokens/{id}": {"delete": op("Revoke an initial access token", "204", None)},
             "/api/v1/users": {"parameters": [pool.clone(), {"name": "q", "in": "query", "schema": {"type": "string"}}], "get": op("Search users", "200", None), "post": op("Create a user", "201", Some("User"))},
             "/api/v1/users/{id}": {"parameters": [pool.clone()], "get": op("Get a user", "200", None), "patch": op("Change claims, password or blocked flag", "200", Some("User")), "delete": op("Delete a user", "204", None)},
             "/api/v1/users/{id}/lock": {"parameters": [pool.clone()], "get": op("See a user's sign-in lock (locked, retry_after, failures)", "200", None), "delete": op("Clear a user's sign-in lock", "204", None)},
