@@ -16,7 +16,9 @@ mod console_lists_tests;
 mod layering_tests;
 
 pub use objects::{
-    client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault, user_directory::UserDirectory};
+    client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault,
+    user_directory::UserDirectory,
+};
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

@@ -196,7 +196,10 @@ fn client_links(style: &PageStyle, app: &Application) -> String {
     })
     .collect();
     if !links.is_empty() {
-        out.push_str(&format!("<p class=\"client-links\">{}</p>", links.join(" · ")));
+        out.push_str(&format!(
+            "<p class=\"client-links\">{}</p>",
+            links.join(" · ")
+        ));
     }
     out
 }

@@ -58,7 +58,9 @@ fn checked_redirect(
 ) -> Result<Option<String>, OAuthError> {
     match forms::first(pairs, "post_logout_redirect_uri").filter(|u| !u.is_empty()) {
         None => Ok(None),
-        Some(u) if app.client.post_logout_redirect_uris.iter().any(|r| r == u) => Ok(Some(u.to_string())),
+        Some(u) if app.client.post_logout_redirect_uris.iter().any(|r| r == u) => {
+            Ok(Some(u.to_string()))
+        }
         Some(_) => Err(OAuthError::invalid_request(
             "post_logout_redirect_uri is not registered for this client",
         )),

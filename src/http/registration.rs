@@ -49,13 +49,19 @@ pub async fn handle(
         (Some(id), method) => {
             let Some(token) = token else {
                 return bearer_error(
-                    &OAuthError::new(ErrorCode::InvalidToken, "the registration access token is required"),
+                    &OAuthError::new(
+                        ErrorCode::InvalidToken,
+                        "the registration access token is required",
+                    ),
                     false,
                 );
             };
             let Some(record) = registered(ctx, app, id, &token).await? else {
                 return bearer_error(
-                    &OAuthError::new(ErrorCode::InvalidToken, "the registration access token is not valid for this client"),
+                    &OAuthError::new(
+                        ErrorCode::InvalidToken,
+                        "the registration access token is not valid for this client",
+                    ),
                     true,
                 );
             };
@@ -114,7 +120,10 @@ async fn register(
             Some(t) => Some(sha256_b64(t)),
             None => {
                 return bearer_error(
-                    &OAuthError::new(ErrorCode::InvalidToken, "an initial access token is required to register"),
+                    &OAuthError::new(
+                        ErrorCode::InvalidToken,
+                        "an initial access token is required to register",
+                    ),
                     false,
                 )
             }
@@ -160,7 +169,10 @@ async fn register(
         }
         Registered::InitialTokenRefused => {
             return bearer_error(
-                &OAuthError::new(ErrorCode::InvalidToken, "the initial access token is unknown, expired or used up"),
+                &OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "the initial access token is unknown, expired or used up",
+                ),
                 true,
             )
         }
@@ -260,7 +272,11 @@ async fn registered(
 
 /// The pool key the client's id_tokens are signed with exists before its first sign-in, so
 /// it is in the JWKS a relying party fetches first.
-async fn ensure_signing_key(ctx: &Ctx, app: &Application, client: &Client) -> Result<(), HttpError> {
+async fn ensure_signing_key(
+    ctx: &Ctx,
+    app: &Application,
+    client: &Client,
+) -> Result<(), HttpError> {
     vault::ensure_keys(
         &ctx.env,
         &app.pool_id,

@@ -32,23 +32,68 @@ pub const REGISTRABLE_GRANT_TYPES: [GrantType; 4] = [
 
 /// Metadata this build understands but does not implement yet, with what it would need.
 const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
-    ("jwks", "client keys (for private_key_jwt and request objects) are not supported yet"),
-    ("jwks_uri", "client keys (for private_key_jwt and request objects) are not supported yet"),
+    (
+        "jwks",
+        "client keys (for private_key_jwt and request objects) are not supported yet",
+    ),
+    (
+        "jwks_uri",
+        "client keys (for private_key_jwt and request objects) are not supported yet",
+    ),
     ("request_uris", "request objects are not supported yet"),
-    ("request_object_signing_alg", "request objects are not supported yet"),
-    ("request_object_encryption_alg", "encrypted request objects are not supported"),
-    ("request_object_encryption_enc", "encrypted request objects are not supported"),
-    ("userinfo_signed_response_alg", "signed userinfo responses are not supported yet"),
-    ("userinfo_encrypted_response_alg", "encrypted userinfo responses are not supported"),
-    ("userinfo_encrypted_response_enc", "encrypted userinfo responses are not supported"),
-    ("id_token_encrypted_response_alg", "encrypted id_tokens are not supported"),
-    ("id_token_encrypted_response_enc", "encrypted id_tokens are not supported"),
-    ("sector_identifier_uri", "pairwise subject identifiers are not supported yet"),
-    ("token_endpoint_auth_signing_alg", "client assertions are not supported yet"),
-    ("default_acr_values", "authentication context classes are not supported yet"),
-    ("initiate_login_uri", "third-party-initiated login is not supported"),
+    (
+        "request_object_signing_alg",
+        "request objects are not supported yet",
+    ),
+    (
+        "request_object_encryption_alg",
+        "encrypted request objects are not supported",
+    ),
+    (
+        "request_object_encryption_enc",
+        "encrypted request objects are not supported",
+    ),
+    (
+        "userinfo_signed_response_alg",
+        "signed userinfo responses are not supported yet",
+    ),
+    (
+        "userinfo_encrypted_response_alg",
+        "encrypted userinfo responses are not supported",
+    ),
+    (
+        "userinfo_encrypted_response_enc",
+        "encrypted userinfo responses are not supported",
+    ),
+    (
+        "id_token_encrypted_response_alg",
+        "encrypted id_tokens are not supported",
+    ),
+    (
+        "id_token_encrypted_response_enc",
+        "encrypted id_tokens are not supported",
+    ),
+    (
+        "sector_identifier_uri",
+        "pairwise subject identifiers are not supported yet",
+    ),
+    (
+        "token_endpoint_auth_signing_alg",
+        "client assertions are not supported yet",
+    ),
+    (
+        "default_acr_values",
+        "authentication context classes are not supported yet",
+    ),
+    (
+        "initiate_login_uri",
+        "third-party-initiated login is not supported",
+    ),
     ("software_statement", "software statements are not accepted"),
-    ("tls_client_certificate_bound_access_tokens", "certificate-bound tokens are not supported"),
+    (
+        "tls_client_certificate_bound_access_tokens",
+        "certificate-bound tokens are not supported",
+    ),
 ];
 
 /// Fields that describe a registration rather than the client; a client may echo them back
@@ -103,12 +148,12 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
     if let Some(m) = str_field("token_endpoint_auth_method")? {
         c.token_endpoint_auth_method = match TokenEndpointAuthMethod::parse(m) {
             Some(m) => m,
-            None if matches!(m, "client_secret_jwt" | "private_key_jwt") => {
-                return Err(bad(
-                    "token_endpoint_auth_method",
-                    format!("{m} is not supported yet; use client_secret_basic, client_secret_post or none"),
-                ))
-            }
+            None if matches!(m, "client_secret_jwt" | "private_key_jwt") => return Err(bad(
+                "token_endpoint_auth_method",
+                format!(
+                    "{m} is not supported yet; use client_secret_basic, client_secret_post or none"
+                ),
+            )),
             None => {
                 return Err(bad(
                     "token_endpoint_auth_method",
@@ -119,7 +164,10 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
     }
     if let Some(s) = str_field("subject_type")? {
         if s != "public" {
-            return Err(bad("subject_type", "only public subject identifiers are supported yet"));
+            return Err(bad(
+                "subject_type",
+                "only public subject identifiers are supported yet",
+            ));
         }
     }
 
@@ -142,7 +190,11 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
 
     let front_channel =
         c.allows_grant(GrantType::AuthorizationCode) || c.allows_grant(GrantType::Implicit);
-    c.redirect_uris = uris(obj.get("redirect_uris"), "redirect_uris", c.application_type)?;
+    c.redirect_uris = uris(
+        obj.get("redirect_uris"),
+        "redirect_uris",
+        c.application_type,
+    )?;
     if front_channel && c.redirect_uris.is_empty() {
         return Err(metadata_error(
             ErrorCode::InvalidRedirectUri,
@@ -168,10 +220,16 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
 
     if let Some(a) = str_field("id_token_signed_response_alg")? {
         c.id_token_signed_response_alg = SigningAlg::parse(a).ok_or_else(|| {
-            bad("id_token_signed_response_alg", "must be RS256, HS256, ES256, PS256 or EdDSA (unsigned id_tokens are not issued)")
+            bad(
+                "id_token_signed_response_alg",
+                "must be RS256, HS256, ES256, PS256 or EdDSA (unsigned id_tokens are not issued)",
+            )
         })?;
         if c.id_token_signed_response_alg == SigningAlg::HS256 && c.is_public() {
-            return Err(bad("id_token_signed_response_alg", "HS256 needs a client secret; a public client has none"));
+            return Err(bad(
+                "id_token_signed_response_alg",
+                "HS256 needs a client secret; a public client has none",
+            ));
         }
     }
     if let Some(n) = str_field("client_name")? {
@@ -213,7 +271,10 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
     if let Some(s) = str_field("scope")? {
         let set = ScopeSet::parse(s);
         if let Some(unknown) = set.iter().find(|t| !SCOPES_SUPPORTED.contains(t)) {
-            return Err(bad("scope", format!("`{unknown}` is not a scope this issuer grants")));
+            return Err(bad(
+                "scope",
+                format!("`{unknown}` is not a scope this issuer grants"),
+            ));
         }
         c.scope = Some(set.iter().collect::<Vec<_>>().join(" "));
     }
@@ -300,23 +361,38 @@ fn consistent_types(
         if let Some(g) = r.required_grants().iter().find(|g| !grants.contains(g)) {
             return Err(bad(
                 "grant_types",
-                format!("response type `{}` needs the {} grant", r.as_str(), g.as_str()),
+                format!(
+                    "response type `{}` needs the {} grant",
+                    r.as_str(),
+                    g.as_str()
+                ),
             ));
         }
     }
     for (g, needs) in [
-        (GrantType::AuthorizationCode, ResponseType::has_code as fn(ResponseType) -> bool),
-        (GrantType::Implicit, |r: ResponseType| r.has_id_token() || r.has_token()),
+        (
+            GrantType::AuthorizationCode,
+            ResponseType::has_code as fn(ResponseType) -> bool,
+        ),
+        (GrantType::Implicit, |r: ResponseType| {
+            r.has_id_token() || r.has_token()
+        }),
     ] {
         if grants.contains(&g) && !responses.iter().any(|r| needs(*r)) {
             return Err(bad(
                 "response_types",
-                format!("the {} grant needs a response type that uses it", g.as_str()),
+                format!(
+                    "the {} grant needs a response type that uses it",
+                    g.as_str()
+                ),
             ));
         }
     }
     if grants == [GrantType::RefreshToken] {
-        return Err(bad("grant_types", "refresh_token alone grants nothing: add the grant that issues the first token"));
+        return Err(bad(
+            "grant_types",
+            "refresh_token alone grants nothing: add the grant that issues the first token",
+        ));
     }
     Ok((grants, responses))
 }
@@ -375,9 +451,16 @@ pub fn registered_metadata(c: &Client) -> Map<String, Value> {
     );
     m.insert(
         "response_types".into(),
-        json!(c.response_types.iter().map(|r| r.as_str()).collect::<Vec<_>>()),
+        json!(c
+            .response_types
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()),
     );
-    m.insert("application_type".into(), json!(c.application_type.as_str()));
+    m.insert(
+        "application_type".into(),
+        json!(c.application_type.as_str()),
+    );
     m.insert(
         "token_endpoint_auth_method".into(),
         json!(c.token_endpoint_auth_method.as_str()),

@@ -193,11 +193,21 @@ mod tests {
             path: p.into(),
         };
         assert_eq!(
-            resolve("http", "h:8787", "/.well-known/oauth-authorization-server/shop/oidc", None),
+            resolve(
+                "http",
+                "h:8787",
+                "/.well-known/oauth-authorization-server/shop/oidc",
+                None
+            ),
             tenant("/.well-known/oauth-authorization-server")
         );
         assert_eq!(
-            resolve("http", "h:8787", "/.well-known/openid-configuration/shop/oidc", None),
+            resolve(
+                "http",
+                "h:8787",
+                "/.well-known/openid-configuration/shop/oidc",
+                None
+            ),
             tenant("/.well-known/openid-configuration")
         );
         // Only the issuer itself, nothing below it or beside it.
@@ -210,7 +220,12 @@ mod tests {
             assert_eq!(resolve("http", "h:8787", p, None), Site::Unknown, "{p}");
         }
         assert_eq!(
-            resolve("https", "shop.id.example", "/.well-known/oauth-authorization-server/oidc", Some("id.example")),
+            resolve(
+                "https",
+                "shop.id.example",
+                "/.well-known/oauth-authorization-server/oidc",
+                Some("id.example")
+            ),
             Site::Tenant {
                 subdomain: "shop".into(),
                 issuer: "https://shop.id.example/oidc".into(),
@@ -218,7 +233,12 @@ mod tests {
             }
         );
         assert!(matches!(
-            resolve("https", "login.shop.example", "/.well-known/oauth-authorization-server/oidc", Some("id.example")),
+            resolve(
+                "https",
+                "login.shop.example",
+                "/.well-known/oauth-authorization-server/oidc",
+                Some("id.example")
+            ),
             Site::CustomHost { .. }
         ));
     }

@@ -4,8 +4,8 @@
 
 pub mod authorize;
 pub mod client;
-pub mod client_metadata;
 pub mod client_credentials;
+pub mod client_metadata;
 pub mod discovery;
 pub mod error;
 pub mod grant_policy;

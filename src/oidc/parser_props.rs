@@ -9,12 +9,12 @@ use super::discovery::tests::app;
 use super::issuer::resolve;
 use super::jws;
 use super::limits::check_params;
+use super::model::Client;
 use super::model::{GrantType, ResponseType};
 use super::pkce;
 use super::records::is_random_id;
 use super::redirect_uri::check_redirect_uri;
 use super::registration::{apply_application, new_application};
-use super::model::Client;
 use super::scope::ScopeSet;
 use super::throttle::ip_bucket;
 use super::token_request::{

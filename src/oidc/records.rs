@@ -338,7 +338,10 @@ mod tests {
         assert!(matches!(first, CodeTake::Fresh { .. }));
         let (again, stored) = take_code(stored, "thief", 12, Issued::default());
         assert_eq!(again, CodeTake::OtherClient);
-        assert!(!stored.unwrap().replayed, "no revocation on another client's say-so");
+        assert!(
+            !stored.unwrap().replayed,
+            "no revocation on another client's say-so"
+        );
     }
 
     #[test]
@@ -347,7 +350,10 @@ mod tests {
             take_code(Some(code(100)), "c", 100, Issued::default()).0,
             CodeTake::Missing
         );
-        assert_eq!(take_code(None, "c", 0, Issued::default()).0, CodeTake::Missing);
+        assert_eq!(
+            take_code(None, "c", 0, Issued::default()).0,
+            CodeTake::Missing
+        );
     }
 
     fn family() -> RefreshFamily {

@@ -105,7 +105,10 @@ mod tests {
     #[test]
     fn a_native_clients_loopback_redirect_matches_on_any_port_and_nothing_else() {
         let mut c = Client {
-            redirect_uris: vec!["http://127.0.0.1/cb".into(), "http://localhost:3000/cb".into()],
+            redirect_uris: vec![
+                "http://127.0.0.1/cb".into(),
+                "http://localhost:3000/cb".into(),
+            ],
             application_type: ApplicationType::Native,
             ..Client::default()
         };

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use super::client::ApplicationType;
 use super::grant_policy::refusal_for_public_client;
 use super::issuer::{is_valid_subdomain, RESERVED_SUBDOMAINS};
-use super::client::ApplicationType;
 use super::model::{
     Application, Client, DynamicRegistration, GrantType, ResponseType, SigningAlg, StandardClaims,
     TokenEndpointAuthMethod, TokenLifetimes,
@@ -120,13 +120,19 @@ pub fn apply_application(
         match k.as_str() {
             "name" => match display_name(v) {
                 Some(n) => app.name = n,
-                None => errs.add("name", "must be a non-empty string of at most 100 characters"),
+                None => errs.add(
+                    "name",
+                    "must be a non-empty string of at most 100 characters",
+                ),
             },
             "subdomain" => match v.as_str() {
                 Some(d) if is_valid_subdomain(d) && !RESERVED_SUBDOMAINS.contains(&d) => {
                     app.subdomain = d.to_string()
                 }
-                _ => errs.add("subdomain", "must be a lower-case DNS label (a-z, 0-9, -), not reserved"),
+                _ => errs.add(
+                    "subdomain",
+                    "must be a lower-case DNS label (a-z, 0-9, -), not reserved",
+                ),
             },
             "custom_domains" => match host_list(v) {
                 Ok(l) => app.custom_domains = l,
@@ -134,7 +140,13 @@ pub fn apply_application(
             },
             "dynamic_registration" => match v.as_str().and_then(DynamicRegistration::parse) {
                 Some(d) => app.dynamic_registration = d,
-                None => errs.add(k, format!("must be {}", one_of(DynamicRegistration::ALL.map(DynamicRegistration::as_str)))),
+                None => errs.add(
+                    k,
+                    format!(
+                        "must be {}",
+                        one_of(DynamicRegistration::ALL.map(DynamicRegistration::as_str))
+                    ),
+                ),
             },
             "pool_id" if creating => {}
             key if !creating && READ_ONLY.contains(&key) => {}
@@ -191,31 +203,56 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
             Some(l) => c.grant_types = l,
             None => errs.add(
                 "grant_types",
-                format!("must be a list of {}", one_of(GrantType::ALL.map(GrantType::as_str))),
+                format!(
+                    "must be a list of {}",
+                    one_of(GrantType::ALL.map(GrantType::as_str))
+                ),
             ),
         },
         "response_types" => match enum_list(v, ResponseType::parse) {
             Some(l) => c.response_types = l,
             None => errs.add(
                 "response_types",
-                format!("must be a list of {}", one_of(ResponseType::ALL.map(ResponseType::as_str))),
+                format!(
+                    "must be a list of {}",
+                    one_of(ResponseType::ALL.map(ResponseType::as_str))
+                ),
             ),
         },
         "id_token_signed_response_alg" => match v.as_str().and_then(SigningAlg::parse) {
             Some(a) => c.id_token_signed_response_alg = a,
-            None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ALL.map(SigningAlg::as_str)))),
+            None => errs.add(
+                k,
+                format!(
+                    "must be one of {}",
+                    one_of(SigningAlg::ALL.map(SigningAlg::as_str))
+                ),
+            ),
         },
         "access_token_signed_response_alg" => {
-            match v.as_str().and_then(SigningAlg::parse).filter(|a| *a != SigningAlg::HS256) {
+            match v
+                .as_str()
+                .and_then(SigningAlg::parse)
+                .filter(|a| *a != SigningAlg::HS256)
+            {
                 Some(a) => c.access_token_signed_response_alg = a,
-                None => errs.add(k, format!("must be one of {}", one_of(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str)))),
+                None => errs.add(
+                    k,
+                    format!(
+                        "must be one of {}",
+                        one_of(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str))
+                    ),
+                ),
             }
         }
         "token_endpoint_auth_method" => match v.as_str().and_then(TokenEndpointAuthMethod::parse) {
             Some(m) => c.token_endpoint_auth_method = m,
             None => errs.add(
                 k,
-                format!("must be one of {}", one_of(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str))),
+                format!(
+                    "must be one of {}",
+                    one_of(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str))
+                ),
             ),
         },
         "require_pkce" | "skip_consent" | "token_params_in_query" | "require_auth_time" => {
@@ -237,10 +274,23 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
         },
         "refresh_token_grace_seconds" => match v.as_u64() {
             Some(n) if n <= MAX_REFRESH_GRACE_SECS => c.refresh_token_grace_seconds = n,
-            _ => errs.add(k, format!("must be a whole number of seconds from 0 (off) to {MAX_REFRESH_GRACE_SECS}")),
+            _ => errs.add(
+                k,
+                format!(
+                    "must be a whole number of seconds from 0 (off) to {MAX_REFRESH_GRACE_SECS}"
+                ),
+            ),
         },
         "permissions" => {
-            match v.as_array().map(|a| a.iter().map(|p| p.as_str().filter(|p| parse_permission(p).is_some()).map(str::to_string)).collect::<Option<Vec<_>>>()) {
+            match v.as_array().map(|a| {
+                a.iter()
+                    .map(|p| {
+                        p.as_str()
+                            .filter(|p| parse_permission(p).is_some())
+                            .map(str::to_string)
+                    })
+                    .collect::<Option<Vec<_>>>()
+            }) {
                 Some(Some(p)) => c.permissions = p,
                 _ => errs.add(k, "must be a list of resource:action strings"),
             }
@@ -308,7 +358,11 @@ fn check_client(c: &Client, errs: &mut FieldErrors) {
     }
     if c.is_public() {
         // The grant table decides which grants a public client may use (RFC 6749 §4.4).
-        if let Some(why) = c.grant_types.iter().find_map(|g| refusal_for_public_client(*g)) {
+        if let Some(why) = c
+            .grant_types
+            .iter()
+            .find_map(|g| refusal_for_public_client(*g))
+        {
             errs.add("grant_types", why);
         }
     }

@@ -18,11 +18,17 @@ pub const BINDING: &str = "CLIENTS";
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum RegistryCommand {
     /// Creates or replaces a client (the admin API).
-    PutClient { record: ClientRecord },
-    GetClient { client_id: String },
+    PutClient {
+        record: ClientRecord,
+    },
+    GetClient {
+        client_id: String,
+    },
     ListClients,
     /// Removes a client; answers whether it existed.
-    DeleteClient { client_id: String },
+    DeleteClient {
+        client_id: String,
+    },
     /// A dynamic registration (RFC 7591): counted against `source`, and against the initial
     /// access token when the application demands one, in the same call as the insert.
     Register {
@@ -38,10 +44,18 @@ pub enum RegistryCommand {
         registration_token_hash: String,
     },
     /// Replaces a dynamically registered client's record (RFC 7592 update).
-    UpdateRegistered { record: ClientRecord },
-    MintInitialToken { token: InitialAccessToken },
-    ListInitialTokens { now: u64 },
-    RevokeInitialToken { id: String },
+    UpdateRegistered {
+        record: ClientRecord,
+    },
+    MintInitialToken {
+        token: InitialAccessToken,
+    },
+    ListInitialTokens {
+        now: u64,
+    },
+    RevokeInitialToken {
+        id: String,
+    },
 }
 
 /// An initial access token (RFC 7591 §3.1) as kept: only its hash, with its limits.
@@ -62,7 +76,9 @@ pub struct InitialAccessToken {
 pub enum Registered {
     Created,
     /// Too many registrations from this source: try after `retry_after` seconds.
-    RateLimited { retry_after: u64 },
+    RateLimited {
+        retry_after: u64,
+    },
     /// The initial access token is missing, unknown, expired or used up.
     InitialTokenRefused,
 }
@@ -133,7 +149,10 @@ pub async fn put(env: &Env, record: &ClientRecord) -> Result<(), StoreError> {
 /// Mirrors a client record the registry already holds to KV.
 pub async fn mirror(env: &Env, record: &ClientRecord) -> Result<(), StoreError> {
     Kv::new(env)?
-        .put_text(&kv_key(&record.client.client_id), serde_json::to_string(record)?)
+        .put_text(
+            &kv_key(&record.client.client_id),
+            serde_json::to_string(record)?,
+        )
         .await
 }
 

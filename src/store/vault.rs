@@ -109,6 +109,23 @@ pub async fn call<R: serde::de::DeserializeOwned>(
     rpc::call(env, BINDING, &format!("pool-{pool}"), &cmd).await
 }
 
+/// Makes sure the pool has an active key for each asymmetric alg in `algs` (created on first
+/// use), so a client's first token is signed with a key already in the published JWKS.
+pub async fn ensure_keys(env: &Env, pool: &str, algs: &[SigningAlg]) -> Result<(), StoreError> {
+    for alg in algs.iter().filter(|a| **a != SigningAlg::HS256) {
+        let _: serde_json::Value = call(
+            env,
+            pool,
+            VaultCommand::ActiveKey {
+                pool: pool.to_string(),
+                alg: *alg,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,21 +145,4 @@ mod tests {
         let k: StoredKey = serde_json::from_str(&active).unwrap();
         assert_eq!(k.state(), KeyState::Active);
     }
-}
-
-/// Makes sure the pool has an active key for each asymmetric alg in `algs` (created on first
-/// use), so a client's first token is signed with a key already in the published JWKS.
-pub async fn ensure_keys(env: &Env, pool: &str, algs: &[SigningAlg]) -> Result<(), StoreError> {
-    for alg in algs.iter().filter(|a| **a != SigningAlg::HS256) {
-        let _: serde_json::Value = call(
-            env,
-            pool,
-            VaultCommand::ActiveKey {
-                pool: pool.to_string(),
-                alg: *alg,
-            },
-        )
-        .await?;
-    }
-    Ok(())
 }

@@ -9,11 +9,11 @@ use openidconnect::core::{
     CoreApplicationType, CoreAuthenticationFlow, CoreClient, CoreClientAuthMethod,
     CoreClientRegistrationRequest, CoreGrantType, CoreProviderMetadata, CoreResponseType,
 };
-use openidconnect::{
-    AuthorizationCode, ClientName, CsrfToken, IssuerUrl, Nonce,
-    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, RefreshToken, ResponseTypes, Scope,
-};
 use openidconnect::registration::EmptyAdditionalClientMetadata;
+use openidconnect::{
+    AuthorizationCode, ClientName, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, ResponseTypes, Scope,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -14,8 +14,8 @@ use crate::http::tokens::client_secret;
 use crate::oidc::issuer::issuer_for;
 use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_application, new_application};
-use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::clients;
+use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::kv::Kv;
 
 pub async fn route(
@@ -183,7 +183,11 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         .and_then(Value::as_str)
         .unwrap_or(DEFAULT_POOL)
         .to_string();
-    let mut app = match apply_application(new_application(&pool_id, Client::default(), ctx.now), b, true) {
+    let mut app = match apply_application(
+        new_application(&pool_id, Client::default(), ctx.now),
+        b,
+        true,
+    ) {
         Ok(a) => a,
         Err(e) => return invalid(e),
     };
@@ -227,9 +231,7 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
     {
         return refused;
     }
-    if app.subdomain != old_subdomain
-        && !claim(ctx, &app.subdomain, &app.client.client_id).await?
-    {
+    if app.subdomain != old_subdomain && !claim(ctx, &app.subdomain, &app.client.client_id).await? {
         return conflict("subdomain", "subdomain");
     }
     app.updated_at = ctx.now;

@@ -69,11 +69,7 @@ pub async fn route(
 }
 
 fn no_secret() -> HttpError {
-    AdminError::field(
-        "client_secret",
-        "this client is public and has no secret",
-    )
-    .into()
+    AdminError::field("client_secret", "this client is public and has no secret").into()
 }
 
 /// The clients of `app` besides its primary one, from the registry (authoritative).
@@ -235,7 +231,10 @@ async fn ensure_keys(ctx: &Ctx, app: &Application, c: &Client) -> Result<(), Htt
     vault::ensure_keys(
         &ctx.env,
         &app.pool_id,
-        &[c.id_token_signed_response_alg, c.access_token_signed_response_alg],
+        &[
+            c.id_token_signed_response_alg,
+            c.access_token_signed_response_alg,
+        ],
     )
     .await?;
     Ok(())

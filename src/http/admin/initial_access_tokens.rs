@@ -61,10 +61,10 @@ fn view(t: &InitialAccessToken) -> Value {
 }
 
 async fn mint(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
-    if let Some(k) = b
-        .as_object()
-        .and_then(|o| o.keys().find(|k| !matches!(k.as_str(), "expires_in" | "uses")))
-    {
+    if let Some(k) = b.as_object().and_then(|o| {
+        o.keys()
+            .find(|k| !matches!(k.as_str(), "expires_in" | "uses"))
+    }) {
         return Err(AdminError::field(k, "is not a known field").into());
     }
     let expires_in = match b.get("expires_in") {

@@ -79,7 +79,11 @@ pub async fn run(
         }
     };
     // RFC 8707 §2.2: a resource sent here must be the one the code was granted for.
-    if req.resource.as_ref().is_some_and(|r| record.resource.as_ref() != Some(r)) {
+    if req
+        .resource
+        .as_ref()
+        .is_some_and(|r| record.resource.as_ref() != Some(r))
+    {
         return Err(HttpError::OAuth(OAuthError::new(
             ErrorCode::InvalidTarget,
             "resource is not the one the authorization was granted for",

@@ -24,7 +24,10 @@ pub async fn run(
 ) -> Result<TokenResponse, HttpError> {
     let app = &client.app;
     let (caller, held) = match &client.caller {
-        Caller::Confidential => (app.client.client_id.as_str(), app.client.permissions.as_slice()),
+        Caller::Confidential => (
+            app.client.client_id.as_str(),
+            app.client.permissions.as_slice(),
+        ),
         Caller::AccessAccount {
             access_key,
             permissions,

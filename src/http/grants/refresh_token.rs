@@ -73,7 +73,11 @@ pub async fn run(
         }
     };
     // RFC 8707 §2.2: a resource sent here must be the one the family was granted for.
-    if req.resource.as_ref().is_some_and(|r| family.resource.as_ref() != Some(r)) {
+    if req
+        .resource
+        .as_ref()
+        .is_some_and(|r| family.resource.as_ref() != Some(r))
+    {
         return Err(HttpError::OAuth(OAuthError::new(
             ErrorCode::InvalidTarget,
             "resource is not the one the refresh token was granted for",

@@ -111,7 +111,10 @@ impl TestApp {
         );
         let r = self
             .admin()
-            .post(&format!("/api/v1/applications/{}/clients", app.client_id), &body)
+            .post(
+                &format!("/api/v1/applications/{}/clients", app.client_id),
+                &body,
+            )
             .await;
         assert_eq!(
             r.status,
