@@ -146,20 +146,17 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
         Some(_) => return Err(bad("application_type", "must be web or native")),
     };
     if let Some(m) = str_field("token_endpoint_auth_method")? {
+        let field = "token_endpoint_auth_method";
+        let methods = "client_secret_basic, client_secret_post or none";
         c.token_endpoint_auth_method = match TokenEndpointAuthMethod::parse(m) {
             Some(m) => m,
-            None if matches!(m, "client_secret_jwt" | "private_key_jwt") => return Err(bad(
-                "token_endpoint_auth_method",
-                format!(
-                    "{m} is not supported yet; use client_secret_basic, client_secret_post or none"
-                ),
-            )),
-            None => {
+            None if matches!(m, "client_secret_jwt" | "private_key_jwt") => {
                 return Err(bad(
-                    "token_endpoint_auth_method",
-                    "must be client_secret_basic, client_secret_post or none",
-                ))
+                    field,
+                    format!("{m} is not supported yet; use {methods}"),
+                ));
             }
+            None => return Err(bad(field, format!("must be {methods}"))),
         };
     }
     if let Some(s) = str_field("subject_type")? {
