@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod interaction;
 pub mod introspection;
 pub mod logout;
+pub mod outbound;
 pub mod registration;
 pub mod respond;
 pub mod revocation;

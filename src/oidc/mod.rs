@@ -14,6 +14,7 @@ pub mod jws;
 pub mod key_schedule;
 pub mod limits;
 pub mod model;
+pub mod outbound;
 #[cfg(test)]
 mod parser_props;
 pub mod pkce;

@@ -193,6 +193,35 @@ async fn a_self_registered_client_runs_every_flow_at_once() {
     }
 }
 
+/// KV can take a minute to show a new client at another edge (and caches "not found"): with
+/// the client's KV mirror gone, the registry object answers and the client still works.
+#[tokio::test]
+async fn a_registered_client_works_before_kv_has_it() {
+    let (app, rp, user) = setup().await;
+    open_registration(&app, &rp, "open").await;
+    let client = app
+        .register_client(&rp, json!({"redirect_uris": ["https://rp.example/cb"]}))
+        .await;
+    let r = app
+        .admin()
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/debug/client-mirror/{}", client.client_id),
+        )
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0);
+    assert_eq!(r, 204);
+    let code = fresh_code(&app, &client, &user, "openid", &[]).await;
+    let tokens = redeem(&app, &client, &code, None).await;
+    assert_eq!(
+        tokens.status, 200,
+        "read from the registry object: {}",
+        tokens.text
+    );
+}
+
 #[tokio::test]
 async fn registration_round_trips_read_update_and_delete_with_the_registration_token() {
     let (app, rp, user) = setup().await;

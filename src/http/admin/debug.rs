@@ -9,6 +9,8 @@
 //!   client id and subdomain — how tests recreate a record that an older release wrote, to
 //!   prove it still loads and behaves after an upgrade; `GET raw-application/{id}` reads the
 //!   record back exactly as stored (sealed secret included), to turn it into an older shape.
+//! - `DELETE client-mirror/{client_id}`: drop a client's KV mirror only, as KV looks at an
+//!   edge it has not reached yet, to prove the registry object answers in its place.
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
@@ -71,6 +73,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?;
             }
             json(200, &json!({"alg": alg.as_str(), "count": count}))
+        }
+        (["client-mirror", id], Method::Delete) => {
+            Kv::new(&ctx.env)?
+                .remove_text(&format!("client:{id}"))
+                .await?;
+            Ok(worker::Response::empty()?.with_status(204))
         }
         (["raw-application", id], Method::Get) => {
             match Kv::new(&ctx.env)?.app_by_client_id(id).await? {
