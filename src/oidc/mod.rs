@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod client;
 pub mod client_credentials;
+pub mod client_jwt;
 pub mod client_metadata;
 pub mod discovery;
 pub mod error;
