@@ -289,6 +289,7 @@ const ENDPOINTS: &[&[&str]] = &[
     &["http", "introspection"],
     &["http", "revocation"],
     &["http", "logout"],
+    &["http", "registration"],
     &["http", "tenant"],
     &["http", "discovery"],
     &["http", "admin"],

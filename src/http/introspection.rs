@@ -30,11 +30,21 @@ async fn user_is_active(
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let (client, token) =
-        match authenticated_token_param(ctx, &mut req, app, &[CallerKind::Confidential]).await {
-            Ok(t) => t,
-            Err(resp) => return resp,
-        };
+    let endpoint = format!("{issuer}/token/introspection");
+    let token_endpoint = format!("{issuer}/token");
+    let audiences = [issuer, token_endpoint.as_str(), endpoint.as_str()];
+    let (client, token) = match authenticated_token_param(
+        ctx,
+        &mut req,
+        app,
+        &[CallerKind::Confidential],
+        &audiences,
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(resp) => return resp,
+    };
     // From here on, `app` is the application as the authenticated client sees it.
     let app = &client.app;
     let inactive = json!({"active": false});

@@ -130,7 +130,7 @@ async fn register(
         },
         DynamicRegistration::Open | DynamicRegistration::Off => None,
     };
-    let mut client = parse_registration(body)?;
+    let mut client = parse_registration(body, ctx.settings.base_domain.is_none())?;
     client.client_id = random::id()?;
     let secret = issue_secret(ctx, &mut client).await?;
     let registration_token = random::token()?;
@@ -213,11 +213,11 @@ async fn update(ctx: &Ctx, issuer: &str, mut record: ClientRecord, body: &Value)
             .into());
         }
     }
-    let mut client = parse_registration(body)?;
+    let mut client = parse_registration(body, ctx.settings.base_domain.is_none())?;
     client.client_id = record.client.client_id.clone();
     client.client_secret_encrypted = std::mem::take(&mut record.client.client_secret_encrypted);
-    // A client turned public gives up its secret; one turned confidential is issued one.
-    let secret = if client.is_public() {
+    // A client that no longer uses a secret gives it up; one that now does is issued one.
+    let secret = if !client.needs_secret() {
         client.client_secret_encrypted.clear();
         None
     } else if client.client_secret_encrypted.is_empty() {
@@ -239,9 +239,10 @@ async fn update(ctx: &Ctx, issuer: &str, mut record: ClientRecord, body: &Value)
     answer(ctx, issuer, &record, secret, None, 200).await
 }
 
-/// A new secret for a confidential client (sealed into it); none for a public one.
+/// A new secret for a client that uses one (sealed into it); none for a public client or one
+/// that signs with its own keys.
 async fn issue_secret(ctx: &Ctx, client: &mut Client) -> Result<Option<String>, HttpError> {
-    if client.is_public() {
+    if !client.needs_secret() {
         return Ok(None);
     }
     let secret = random::token()?;

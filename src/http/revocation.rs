@@ -17,10 +17,14 @@ use crate::store::grants::Grants;
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     // §2.1: public clients may revoke their own tokens.
     let admitted = [CallerKind::Confidential, CallerKind::Public];
-    let (client, token) = match authenticated_token_param(ctx, &mut req, app, &admitted).await {
-        Ok(t) => t,
-        Err(resp) => return resp,
-    };
+    let endpoint = format!("{issuer}/token/revocation");
+    let token_endpoint = format!("{issuer}/token");
+    let audiences = [issuer, token_endpoint.as_str(), endpoint.as_str()];
+    let (client, token) =
+        match authenticated_token_param(ctx, &mut req, app, &admitted, &audiences).await {
+            Ok(t) => t,
+            Err(resp) => return resp,
+        };
     // From here on, `app` is the application as the authenticated client sees it.
     let app = &client.app;
     let grants = Grants::new(&ctx.env);

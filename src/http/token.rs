@@ -35,7 +35,10 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             )
             .into());
         };
-        let client = authenticate(ctx, app, &request.credentials, policy.callers).await?;
+        let endpoint = format!("{issuer}/token");
+        let audiences = [issuer, endpoint.as_str()];
+        let client =
+            authenticate(ctx, app, &request.credentials, policy.callers, &audiences).await?;
         // Per client: one that sends its parameters in the body may refuse the query string.
         if !query.is_empty() && !client.app.client.token_params_in_query {
             return Err(OAuthError::invalid_request(

@@ -98,6 +98,22 @@ pub struct Client {
     pub software_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+    /// The client's public keys (`private_key_jwt`, signed request objects), inline...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    /// ...or where to fetch them (https; refetched when a token names an unknown key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// The one algorithm its client assertions may use, when it registered one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_signing_alg: Option<SigningAlg>,
+    /// RFC 9101 / OIDC Registration: the algorithm its request objects must use (`none`
+    /// allows unsigned ones); any supported algorithm with its keys when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    /// Pre-registered `request_uri` values; when any are, only those are fetched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_uris: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -115,6 +131,13 @@ impl Client {
 
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+
+    /// Whether registration issues this client a secret: not a public client, and not one
+    /// that proves itself with its own keys (unless an admin made it; those always get one).
+    pub fn needs_secret(&self) -> bool {
+        !self.is_public()
+            && self.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt
     }
 
     /// A client registered as public was issued no secret (an admin-made one always is).

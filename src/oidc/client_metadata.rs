@@ -14,6 +14,7 @@ use super::client::ApplicationType;
 use super::discovery::SCOPES_SUPPORTED;
 use super::error::{ErrorCode, OAuthError};
 use super::model::{Client, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod};
+use super::outbound::check_fetch_url;
 use super::redirect_uri::{check_redirect_uri, is_loopback};
 use super::registration::{is_https_uri, string_list};
 use super::scope::ScopeSet;
@@ -32,14 +33,6 @@ pub const REGISTRABLE_GRANT_TYPES: [GrantType; 4] = [
 
 /// Metadata this build understands but does not implement yet, with what it would need.
 const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
-    (
-        "jwks",
-        "client keys (for private_key_jwt and request objects) are not supported yet",
-    ),
-    (
-        "jwks_uri",
-        "client keys (for private_key_jwt and request objects) are not supported yet",
-    ),
     ("request_uris", "request objects are not supported yet"),
     (
         "request_object_signing_alg",
@@ -78,10 +71,6 @@ const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
         "pairwise subject identifiers are not supported yet",
     ),
     (
-        "token_endpoint_auth_signing_alg",
-        "client assertions are not supported yet",
-    ),
-    (
         "default_acr_values",
         "authentication context classes are not supported yet",
     ),
@@ -117,7 +106,10 @@ fn bad(field: &str, why: impl std::fmt::Display) -> OAuthError {
 
 /// Checks a registration body (or the full replacement body of an RFC 7592 update) into a
 /// client with no id or secret yet. The first problem found is the answer, naming its field.
-pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
+///
+/// `local` is the local configuration (no `BASE_DOMAIN`), where a `jwks_uri` may be plain
+/// http to a loopback host (`oidc::outbound`).
+pub fn parse_registration(body: &Value, local: bool) -> Result<Client, OAuthError> {
     let obj = body
         .as_object()
         .ok_or_else(|| bad("body", "must be a JSON object"))?;
@@ -146,18 +138,37 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
         Some(_) => return Err(bad("application_type", "must be web or native")),
     };
     if let Some(m) = str_field("token_endpoint_auth_method")? {
-        let field = "token_endpoint_auth_method";
-        let methods = "client_secret_basic, client_secret_post or none";
-        c.token_endpoint_auth_method = match TokenEndpointAuthMethod::parse(m) {
-            Some(m) => m,
-            None if matches!(m, "client_secret_jwt" | "private_key_jwt") => {
-                return Err(bad(
-                    field,
-                    format!("{m} is not supported yet; use {methods}"),
-                ));
-            }
-            None => return Err(bad(field, format!("must be {methods}"))),
-        };
+        c.token_endpoint_auth_method = TokenEndpointAuthMethod::parse(m).ok_or_else(|| {
+            bad(
+                "token_endpoint_auth_method",
+                "must be client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt or none",
+            )
+        })?;
+    }
+    if let Some(v) = obj.get("jwks").filter(|v| !v.is_null()) {
+        c.jwks = Some(check_jwks(v).map_err(|e| bad("jwks", e))?);
+    }
+    if let Some(u) = str_field("jwks_uri")? {
+        if c.jwks.is_some() {
+            return Err(bad("jwks_uri", "register jwks or jwks_uri, not both"));
+        }
+        check_fetch_url(u, local).map_err(|e| bad("jwks_uri", e))?;
+        c.jwks_uri = Some(u.to_string());
+    }
+    if let Some(a) = str_field("token_endpoint_auth_signing_alg")? {
+        c.token_endpoint_auth_signing_alg = Some(
+            assertion_alg(c.token_endpoint_auth_method, a)
+                .map_err(|e| bad("token_endpoint_auth_signing_alg", e))?,
+        );
+    }
+    if c.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
+        && c.jwks.is_none()
+        && c.jwks_uri.is_none()
+    {
+        return Err(bad(
+            "token_endpoint_auth_method",
+            "private_key_jwt needs the client's keys: register jwks or jwks_uri",
+        ));
     }
     if let Some(s) = str_field("subject_type")? {
         if s != "public" {
@@ -222,10 +233,10 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
                 "must be RS256, HS256, ES256, PS256 or EdDSA (unsigned id_tokens are not issued)",
             )
         })?;
-        if c.id_token_signed_response_alg == SigningAlg::HS256 && c.is_public() {
+        if c.id_token_signed_response_alg == SigningAlg::HS256 && !c.needs_secret() {
             return Err(bad(
                 "id_token_signed_response_alg",
-                "HS256 needs a client secret; a public client has none",
+                "HS256 needs a client secret; this client is issued none",
             ));
         }
     }
@@ -289,6 +300,49 @@ pub fn parse_registration(body: &Value) -> Result<Client, OAuthError> {
         }
     }
     Ok(c)
+}
+
+/// A registered JWK set: 1 to 20 public signing keys of a type Doorward verifies. A private
+/// member (`d`, the RSA primes, a symmetric `k`) is refused: the client must keep those.
+pub fn check_jwks(v: &Value) -> Result<Value, String> {
+    let keys = v
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or("must be a JWK set: {\"keys\": [...]}")?;
+    if keys.is_empty() || keys.len() > 20 {
+        return Err("must hold 1 to 20 keys".into());
+    }
+    for k in keys {
+        let kty = k.get("kty").and_then(Value::as_str).unwrap_or("");
+        if !matches!(kty, "RSA" | "EC" | "OKP") {
+            return Err(format!(
+                "key type `{kty}` is not supported (RSA, EC P-256, OKP Ed25519)"
+            ));
+        }
+        if ["d", "p", "q", "dp", "dq", "qi", "k"]
+            .iter()
+            .any(|m| k.get(*m).is_some())
+        {
+            return Err("holds a private key: register public keys only".into());
+        }
+    }
+    Ok(v.clone())
+}
+
+/// The algorithm a client's assertions must use, by its authentication method.
+pub fn assertion_alg(method: TokenEndpointAuthMethod, a: &str) -> Result<SigningAlg, String> {
+    let alg = SigningAlg::parse(a).ok_or_else(|| format!("`{a}` is not supported"))?;
+    match method {
+        TokenEndpointAuthMethod::ClientSecretJwt if alg == SigningAlg::HS256 => Ok(alg),
+        TokenEndpointAuthMethod::PrivateKeyJwt if alg != SigningAlg::HS256 => Ok(alg),
+        TokenEndpointAuthMethod::ClientSecretJwt => {
+            Err("client_secret_jwt is signed with HS256".into())
+        }
+        TokenEndpointAuthMethod::PrivateKeyJwt => {
+            Err("private_key_jwt is signed with RS256, PS256, ES256 or EdDSA".into())
+        }
+        _ => Err("only for client_secret_jwt or private_key_jwt".into()),
+    }
 }
 
 /// The fields of an RFC 7592 update that describe the registration, to compare with it.
@@ -485,6 +539,15 @@ pub fn registered_metadata(c: &Client) -> Map<String, Value> {
     }
     if !c.contacts.is_empty() {
         m.insert("contacts".into(), json!(c.contacts));
+    }
+    if let Some(j) = &c.jwks {
+        m.insert("jwks".into(), j.clone());
+    }
+    if let Some(u) = &c.jwks_uri {
+        m.insert("jwks_uri".into(), json!(u));
+    }
+    if let Some(a) = c.token_endpoint_auth_signing_alg {
+        m.insert("token_endpoint_auth_signing_alg".into(), json!(a.as_str()));
     }
     if let Some(a) = c.default_max_age {
         m.insert("default_max_age".into(), json!(a));

@@ -3,8 +3,12 @@
 
 use super::*;
 
+fn parse_registration_local(body: &Value) -> Result<Client, OAuthError> {
+    parse_registration(body, true)
+}
+
 fn refused(body: Value) -> (String, String) {
-    let e = parse_registration(&body).expect_err(&body.to_string());
+    let e = parse_registration_local(&body).expect_err(&body.to_string());
     (e.code.as_str().to_string(), e.description.clone())
 }
 
@@ -145,22 +149,70 @@ fn bad_metadata_is_refused_naming_the_field() {
             "token_endpoint_auth_method",
         ),
         (
-            "private_key_jwt not yet",
+            "private_key_jwt without keys",
             json!({"redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt"}),
             "invalid_client_metadata",
             "token_endpoint_auth_method",
         ),
         (
-            "jwks not yet",
+            "empty jwks",
             json!({"redirect_uris": cb, "jwks": {"keys": []}}),
             "invalid_client_metadata",
             "jwks",
         ),
         (
-            "jwks_uri not yet",
-            json!({"redirect_uris": cb, "jwks_uri": "https://rp.example/jwks"}),
+            "private jwks",
+            json!({"redirect_uris": cb, "jwks": {"keys": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "secret"}]}}),
+            "invalid_client_metadata",
+            "jwks",
+        ),
+        (
+            "symmetric jwks",
+            json!({"redirect_uris": cb, "jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}),
+            "invalid_client_metadata",
+            "jwks",
+        ),
+        (
+            "jwks not a set",
+            json!({"redirect_uris": cb, "jwks": [1]}),
+            "invalid_client_metadata",
+            "jwks",
+        ),
+        (
+            "jwks and jwks_uri",
+            json!({"redirect_uris": cb, "jwks": {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "a"}]}, "jwks_uri": "https://rp.example/jwks"}),
             "invalid_client_metadata",
             "jwks_uri",
+        ),
+        (
+            "jwks_uri over http",
+            json!({"redirect_uris": cb, "jwks_uri": "http://rp.example/jwks"}),
+            "invalid_client_metadata",
+            "jwks_uri",
+        ),
+        (
+            "jwks_uri to a private address",
+            json!({"redirect_uris": cb, "jwks_uri": "https://10.1.2.3/jwks"}),
+            "invalid_client_metadata",
+            "jwks_uri",
+        ),
+        (
+            "HS256 assertions with private_key_jwt",
+            json!({"redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://rp.example/jwks", "token_endpoint_auth_signing_alg": "HS256"}),
+            "invalid_client_metadata",
+            "token_endpoint_auth_signing_alg",
+        ),
+        (
+            "RS256 assertions with client_secret_jwt",
+            json!({"redirect_uris": cb, "token_endpoint_auth_method": "client_secret_jwt", "token_endpoint_auth_signing_alg": "RS256"}),
+            "invalid_client_metadata",
+            "token_endpoint_auth_signing_alg",
+        ),
+        (
+            "HS256 id_tokens for a keys-only client",
+            json!({"redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://rp.example/jwks", "id_token_signed_response_alg": "HS256"}),
+            "invalid_client_metadata",
+            "id_token_signed_response_alg",
         ),
         (
             "request objects not yet",
@@ -283,7 +335,7 @@ fn bad_metadata_is_refused_naming_the_field() {
 
 #[test]
 fn good_metadata_registers_as_sent_with_the_specs_defaults() {
-    let c = parse_registration(&json!({"redirect_uris": ["https://rp.example/cb"]})).unwrap();
+    let c = parse_registration_local(&json!({"redirect_uris": ["https://rp.example/cb"]})).unwrap();
     assert_eq!(c.grant_types, [GrantType::AuthorizationCode]);
     assert_eq!(c.response_types, [ResponseType::Code]);
     assert_eq!(
@@ -294,18 +346,35 @@ fn good_metadata_registers_as_sent_with_the_specs_defaults() {
     assert!(!c.skip_consent && !c.token_params_in_query && c.permissions.is_empty());
 
     // Grant types derived from response types, and the reverse.
-    let hybrid = parse_registration(&json!({"redirect_uris": ["https://rp.example/cb"],
+    let hybrid = parse_registration_local(&json!({"redirect_uris": ["https://rp.example/cb"],
         "response_types": ["code id_token", "code"]}))
     .unwrap();
     assert_eq!(
         hybrid.grant_types,
         [GrantType::AuthorizationCode, GrantType::Implicit]
     );
-    let machine = parse_registration(&json!({"grant_types": ["client_credentials"]})).unwrap();
+    let machine =
+        parse_registration_local(&json!({"grant_types": ["client_credentials"]})).unwrap();
     assert!(machine.response_types.is_empty() && machine.redirect_uris.is_empty());
 
     // An MCP client: public, native, loopback.
-    let mcp = parse_registration(&json!({
+    let keyed = parse_registration_local(&json!({"redirect_uris": ["https://rp.example/cb"],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks",
+        "token_endpoint_auth_signing_alg": "ES256"}))
+    .unwrap();
+    assert!(
+        !keyed.needs_secret(),
+        "a private_key_jwt client is issued no secret"
+    );
+    assert_eq!(
+        registered_metadata(&keyed)["token_endpoint_auth_signing_alg"],
+        "ES256"
+    );
+    assert!(
+        parse_registration(&json!({"redirect_uris": ["https://rp.example/cb"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks"}), false).is_err(),
+        "http to loopback only in the local configuration"
+    );
+    let mcp = parse_registration_local(&json!({
         "client_name": "Claude", "redirect_uris": ["http://localhost:33418/callback"],
         "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
         "token_endpoint_auth_method": "none", "application_type": "native",
@@ -329,7 +398,8 @@ fn good_metadata_registers_as_sent_with_the_specs_defaults() {
         ("web", "http://localhost:8080/cb"),
     ] {
         assert!(
-            parse_registration(&json!({"application_type": kind, "redirect_uris": [uri]})).is_ok(),
+            parse_registration_local(&json!({"application_type": kind, "redirect_uris": [uri]}))
+                .is_ok(),
             "{kind} {uri}"
         );
     }

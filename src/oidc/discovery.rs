@@ -41,6 +41,9 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "address",
 ];
 
+/// What client assertions may be signed with (`oidc::client_jwt` verifies each).
+const ASSERTION_ALGS: &[&str] = &["RS256", "PS256", "ES256", "EdDSA", "HS256"];
+
 pub const SCOPES_SUPPORTED: &[&str] = &[
     "openid",
     "profile",
@@ -101,11 +104,14 @@ pub fn document(issuer: &str, app: &Application) -> Value {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": id_token_algs,
         "token_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "none"],
+            ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post"],
+            ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported":
-            ["client_secret_basic", "client_secret_post", "none"],
+            ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": CodeChallengeMethod::accepted(app.is_public(), app.client.require_pkce)
             .iter()
             .map(|m| m.as_str())

@@ -201,13 +201,19 @@ pub enum TokenEndpointAuthMethod {
     ClientSecretPost,
     /// A public client: no secret, PKCE required.
     None,
+    /// RFC 7523 / OIDC Core §9: a JWT signed (HS256) with the client secret.
+    ClientSecretJwt,
+    /// RFC 7523 / OIDC Core §9: a JWT signed with a key from the client's JWK set.
+    PrivateKeyJwt,
 }
 
 impl TokenEndpointAuthMethod {
-    pub const ALL: [TokenEndpointAuthMethod; 3] = [
+    pub const ALL: [TokenEndpointAuthMethod; 5] = [
         TokenEndpointAuthMethod::ClientSecretBasic,
         TokenEndpointAuthMethod::ClientSecretPost,
         TokenEndpointAuthMethod::None,
+        TokenEndpointAuthMethod::ClientSecretJwt,
+        TokenEndpointAuthMethod::PrivateKeyJwt,
     ];
 
     pub fn parse(s: &str) -> Option<TokenEndpointAuthMethod> {
@@ -221,7 +227,17 @@ impl TokenEndpointAuthMethod {
             TokenEndpointAuthMethod::ClientSecretBasic => "client_secret_basic",
             TokenEndpointAuthMethod::ClientSecretPost => "client_secret_post",
             TokenEndpointAuthMethod::None => "none",
+            TokenEndpointAuthMethod::ClientSecretJwt => "client_secret_jwt",
+            TokenEndpointAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
+    }
+
+    /// Whether the client proves itself with a signed JWT rather than by sending a secret.
+    pub fn is_assertion(self) -> bool {
+        matches!(
+            self,
+            TokenEndpointAuthMethod::ClientSecretJwt | TokenEndpointAuthMethod::PrivateKeyJwt
+        )
     }
 }
 

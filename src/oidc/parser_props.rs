@@ -132,7 +132,7 @@ proptest! {
         let body = serde_json::json!({"redirect_uris": [uri.clone()], "application_type": kind,
             "client_name": word, "response_types": [word.clone()], "grant_types": [word.clone()],
             "logo_uri": uri, "scope": word, "token_endpoint_auth_method": word});
-        let _ = crate::oidc::client_metadata::parse_registration(&body);
+        let _ = crate::oidc::client_metadata::parse_registration(&body, true);
         let _ = crate::oidc::registration::apply_client(Client::default(), &body, true);
         let client = Client { redirect_uris: vec![uri.clone()], application_type: crate::oidc::client::ApplicationType::Native, ..Client::default() };
         let _ = crate::oidc::redirect_uri::is_registered_redirect(&client, &word);

@@ -6,12 +6,14 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::client::ApplicationType;
+use super::client_metadata::{assertion_alg, check_jwks};
 use super::grant_policy::refusal_for_public_client;
 use super::issuer::{is_valid_subdomain, RESERVED_SUBDOMAINS};
 use super::model::{
     Application, Client, DynamicRegistration, GrantType, ResponseType, SigningAlg, StandardClaims,
     TokenEndpointAuthMethod, TokenLifetimes,
 };
+use super::outbound::check_fetch_url;
 use super::redirect_uri::check_redirect_uri;
 
 /// Field name → what is wrong with it.
@@ -71,6 +73,11 @@ impl Default for Client {
             scope: None,
             software_id: None,
             software_version: None,
+            jwks: None,
+            jwks_uri: None,
+            token_endpoint_auth_signing_alg: None,
+            request_object_signing_alg: None,
+            request_uris: vec![],
         }
     }
 }
@@ -333,6 +340,34 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
                 None => errs.add(k, "must be a whole number of seconds"),
             },
         },
+        "jwks" => match v {
+            Value::Null => c.jwks = None,
+            _ => match check_jwks(v) {
+                Ok(set) => c.jwks = Some(set),
+                Err(e) => errs.add(k, e),
+            },
+        },
+        // The fetch itself applies the deployment's rules (`oidc::outbound`); here the URL
+        // is only checked to be one it could ever fetch.
+        "jwks_uri" => match v {
+            Value::Null => c.jwks_uri = None,
+            _ => match v.as_str().map(|u| (u, check_fetch_url(u, true))) {
+                Some((u, Ok(_))) => c.jwks_uri = Some(u.to_string()),
+                Some((_, Err(e))) => errs.add(k, e),
+                None => errs.add(k, "must be an https URL"),
+            },
+        },
+        "token_endpoint_auth_signing_alg" => match v {
+            Value::Null => c.token_endpoint_auth_signing_alg = None,
+            _ => match v
+                .as_str()
+                .map(|a| assertion_alg(c.token_endpoint_auth_method, a))
+            {
+                Some(Ok(a)) => c.token_endpoint_auth_signing_alg = Some(a),
+                Some(Err(e)) => errs.add(k, e),
+                None => errs.add(k, "must be an algorithm name"),
+            },
+        },
         other => errs.add(other, "is not a known field"),
     }
 }
@@ -349,6 +384,15 @@ fn check_client(c: &Client, errs: &mut FieldErrors) {
     }
     if c.grant_types.is_empty() {
         errs.add("grant_types", "at least one grant type is required");
+    }
+    if c.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
+        && c.jwks.is_none()
+        && c.jwks_uri.is_none()
+    {
+        errs.add(
+            "token_endpoint_auth_method",
+            "private_key_jwt needs the client's keys: set jwks or jwks_uri",
+        );
     }
     if c.is_public() && c.id_token_signed_response_alg == SigningAlg::HS256 {
         errs.add(

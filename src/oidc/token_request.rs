@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::client_assertion::JWT_BEARER;
 use super::error::{ErrorCode, OAuthError};
 use super::model::GrantType;
 
@@ -144,6 +145,12 @@ pub enum ClientCredentials {
     None {
         client_id: String,
     },
+    /// RFC 7523 §2.2: a signed JWT (`client_secret_jwt` or `private_key_jwt`); the id is the
+    /// body's `client_id` or, without one, the assertion's `sub` (checked once verified).
+    Assertion {
+        client_id: String,
+        assertion: String,
+    },
     Missing,
 }
 
@@ -152,7 +159,8 @@ impl ClientCredentials {
         match self {
             ClientCredentials::Basic { client_id, .. }
             | ClientCredentials::Post { client_id, .. }
-            | ClientCredentials::None { client_id } => Some(client_id),
+            | ClientCredentials::None { client_id }
+            | ClientCredentials::Assertion { client_id, .. } => Some(client_id),
             ClientCredentials::Missing => None,
         }
     }
@@ -165,6 +173,50 @@ pub fn client_credentials(
 ) -> Result<ClientCredentials, OAuthError> {
     let body_secret = params.get("client_secret").filter(|s| !s.is_empty());
     let body_id = params.get("client_id").filter(|s| !s.is_empty());
+    let assertion = params.get("client_assertion").filter(|s| !s.is_empty());
+    let assertion_type = params
+        .get("client_assertion_type")
+        .filter(|s| !s.is_empty());
+    if assertion.is_some() || assertion_type.is_some() {
+        let has_basic = authorization.is_some_and(|h| is_basic(Some(h)));
+        if body_secret.is_some() || has_basic {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method",
+            ));
+        }
+        if assertion_type.map(String::as_str) != Some(JWT_BEARER) {
+            return Err(OAuthError::invalid_request(format!(
+                "client_assertion_type must be {JWT_BEARER}"
+            )));
+        }
+        let Some(assertion) = assertion else {
+            return Err(OAuthError::invalid_request("client_assertion is missing"));
+        };
+        let named = super::client_jwt::peek(assertion).and_then(|p| {
+            p.claims
+                .get("sub")
+                .and_then(|s| s.as_str())
+                .map(str::to_string)
+        });
+        let client_id = match (body_id, named) {
+            (Some(b), Some(n)) if *b != n => {
+                return Err(OAuthError::invalid_client(
+                    "client_id does not match the assertion",
+                ))
+            }
+            (Some(b), _) => b.clone(),
+            (None, Some(n)) => n,
+            (None, None) => {
+                return Err(OAuthError::invalid_client(
+                    "the client assertion names no client",
+                ))
+            }
+        };
+        return Ok(ClientCredentials::Assertion {
+            client_id,
+            assertion: assertion.clone(),
+        });
+    }
     // Compared as bytes and split with `get`: slicing a `&str` at a byte offset inside a
     // non-ASCII character would panic.
     let basic = authorization.and_then(|h| {

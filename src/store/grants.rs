@@ -61,6 +61,8 @@ pub enum Kind {
     Interaction,
     Revoked,
     AdminSession,
+    /// A client assertion's `jti`, spent until the assertion expires.
+    AssertionJti,
 }
 
 impl Kind {
@@ -72,6 +74,7 @@ impl Kind {
             Kind::Interaction => "ia",
             Kind::Revoked => "rev",
             Kind::AdminSession => "adm",
+            Kind::AssertionJti => "aj",
         }
     }
 }

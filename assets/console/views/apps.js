@@ -32,6 +32,8 @@ const AUTH_METHODS = [
   ['client_secret_basic', 'client_secret_basic (HTTP Basic)'],
   ['client_secret_post', 'client_secret_post (form body)'],
   ['none', 'none (public client, PKCE)'],
+  ['client_secret_jwt', 'client_secret_jwt (JWT signed with the secret)'],
+  ['private_key_jwt', 'private_key_jwt (JWT signed with the client\'s key)'],
 ];
 const LIFETIMES = [
   ['access_token', 'Access token'],

@@ -7,15 +7,20 @@
 use subtle::ConstantTimeEq;
 use worker::Request;
 
+use super::client_keys::{self, KeySource};
 use super::{access_keys, client_secret};
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{oauth_error, HttpError, HttpResult};
+use crate::oidc::client_assertion;
+use crate::oidc::client_jwt::{self, ClientKeys, JwtRejected};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::CallerKind;
-use crate::oidc::model::Application;
+use crate::oidc::jws::sha256_b64;
+use crate::oidc::model::{Application, Client, SigningAlg, TokenEndpointAuthMethod};
 use crate::oidc::token_request::{client_credentials, merge_params, ClientCredentials};
 use crate::store::clients;
+use crate::store::grants::{Grants, Kind};
 
 /// Who authenticated, beyond the application itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,11 +65,14 @@ fn failed() -> HttpError {
 /// it is but is of a kind not admitted gets `unauthorized_client` (RFC 6749 §5.2): e.g. a
 /// public client asking for `client_credentials`. Access keys are only looked up where access
 /// accounts are admitted; elsewhere an `ak_…` id is just a wrong client id.
+/// `audiences` are what a client assertion's `aud` may name: the issuer, its token endpoint,
+/// and the endpoint being called.
 pub async fn authenticate(
     ctx: &Ctx,
     app: &Application,
     creds: &ClientCredentials,
     admitted: &[CallerKind],
+    audiences: &[&str],
 ) -> Result<AuthenticatedClient, HttpError> {
     let Some(id) = creds.client_id() else {
         return Err(failed());
@@ -77,7 +85,7 @@ pub async fn authenticate(
         let client = clients::resolve(&ctx.env, app, id)
             .await?
             .ok_or_else(failed)?;
-        let caller = application(ctx, &client, creds).await?;
+        let caller = application(ctx, &client, creds, audiences).await?;
         (client, caller)
     };
     if !admitted.contains(&caller.kind()) {
@@ -103,6 +111,7 @@ async fn application(
     ctx: &Ctx,
     app: &Application,
     creds: &ClientCredentials,
+    audiences: &[&str],
 ) -> Result<Caller, HttpError> {
     let Some(id) = creds.client_id() else {
         return Err(failed());
@@ -110,9 +119,11 @@ async fn application(
     if !bool::from(id.as_bytes().ct_eq(app.client.client_id.as_bytes())) {
         return Err(failed());
     }
+    let method = app.client.token_endpoint_auth_method;
     match creds {
         ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. } => {
-            if app.is_public() || !app.client.has_secret() {
+            // A client registered for an assertion method may not fall back to its secret.
+            if app.is_public() || method.is_assertion() || !app.client.has_secret() {
                 return Err(failed());
             }
             let expected = client_secret::open(ctx, &app.client).await?;
@@ -122,9 +133,69 @@ async fn application(
                 Err(failed())
             }
         }
+        ClientCredentials::Assertion { assertion, .. } if method.is_assertion() => {
+            client_assertion(ctx, &app.client, id, assertion, audiences).await?;
+            Ok(Caller::Confidential)
+        }
         ClientCredentials::None { .. } if app.is_public() => Ok(Caller::Public),
-        ClientCredentials::None { .. } | ClientCredentials::Missing => Err(failed()),
+        ClientCredentials::None { .. }
+        | ClientCredentials::Assertion { .. }
+        | ClientCredentials::Missing => Err(failed()),
     }
+}
+
+/// RFC 7523 §3: the assertion is signed as the client registered (HS256 with its secret for
+/// `client_secret_jwt`, its own keys for `private_key_jwt`, retried once with freshly fetched
+/// keys when it names one the kept set lacks), its claims hold, and its `jti` is spent here
+/// for good (kept in a `GrantStore` shard until the assertion would expire).
+async fn client_assertion(
+    ctx: &Ctx,
+    client: &Client,
+    client_id: &str,
+    assertion: &str,
+    audiences: &[&str],
+) -> Result<(), HttpError> {
+    let refused = |why: String| HttpError::OAuth(OAuthError::invalid_client(why));
+    let claims = match client.token_endpoint_auth_method {
+        TokenEndpointAuthMethod::ClientSecretJwt => {
+            let secret = client_secret::open(ctx, client).await?;
+            client_jwt::verify(
+                assertion,
+                &[SigningAlg::HS256],
+                ClientKeys::Secret(secret.as_bytes()),
+            )
+        }
+        _ => {
+            let allowed: Vec<SigningAlg> = match client.token_endpoint_auth_signing_alg {
+                Some(a) => vec![a],
+                None => SigningAlg::ASYMMETRIC.to_vec(),
+            };
+            let set = client_keys::keys(ctx, client, false)
+                .await
+                .map_err(refused)?;
+            match client_jwt::verify(assertion, &allowed, ClientKeys::Jwks(&set)) {
+                Err(JwtRejected::UnknownKey | JwtRejected::BadSignature)
+                    if matches!(client_keys::source(client), KeySource::Fetched) =>
+                {
+                    let set = client_keys::keys(ctx, client, true)
+                        .await
+                        .map_err(refused)?;
+                    client_jwt::verify(assertion, &allowed, ClientKeys::Jwks(&set))
+                }
+                other => other,
+            }
+        }
+    }
+    .map_err(|e| refused(format!("the client assertion {}", e.describe())))?;
+    let used = client_assertion::check(&claims, client_id, audiences, ctx.now).map_err(refused)?;
+    let spent_id = sha256_b64(&format!("{client_id}\n{}", used.jti));
+    let fresh = Grants::new(&ctx.env)
+        .create(Kind::AssertionJti, &spent_id, &used.exp, used.exp)
+        .await?;
+    if !fresh {
+        return Err(refused("the client assertion was already used".into()));
+    }
+    Ok(())
 }
 
 /// An access account of the application's pool, with its secret key.
@@ -136,7 +207,9 @@ async fn access_account(
     let (ak, sk) = match creds {
         ClientCredentials::Basic { client_id, secret }
         | ClientCredentials::Post { client_id, secret } => (client_id, secret),
-        ClientCredentials::None { .. } | ClientCredentials::Missing => return Err(failed()),
+        ClientCredentials::None { .. }
+        | ClientCredentials::Assertion { .. }
+        | ClientCredentials::Missing => return Err(failed()),
     };
     match access_keys::authenticate(ctx, &app.pool_id, ak, sk).await? {
         Some(account) => Ok(Caller::AccessAccount {
@@ -155,6 +228,7 @@ pub async fn authenticated_token_param(
     req: &mut Request,
     app: &Application,
     admitted: &[CallerKind],
+    audiences: &[&str],
 ) -> Result<(AuthenticatedClient, String), HttpResult> {
     let body = forms::form_pairs(req).await;
     let authorization = req.headers().get("Authorization").ok().flatten();
@@ -177,7 +251,7 @@ pub async fn authenticated_token_param(
     if !admitted.contains(&CallerKind::Public) && matches!(creds, ClientCredentials::None { .. }) {
         return fail(OAuthError::invalid_client("client authentication failed"));
     }
-    let client = match authenticate(ctx, app, &creds, admitted).await {
+    let client = match authenticate(ctx, app, &creds, admitted, audiences).await {
         Ok(c) => c,
         Err(HttpError::OAuth(e)) => return fail(e),
         Err(other) => return Err(Err(other)),

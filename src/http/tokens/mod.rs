@@ -5,6 +5,7 @@
 
 pub mod access_keys;
 pub mod client_auth;
+pub mod client_keys;
 pub mod client_secret;
 pub mod mint;
 pub mod user_revocation;
