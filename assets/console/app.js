@@ -1,10 +1,11 @@
 // The console's entry: first-run setup, sign-in, the header (sections, user-pool switcher,
-// sign-out) and a hash router (#/apps, #/apps/{client_id}, #/users/{id}, ...). Views live in
-// views/*.js and render into <main>.
+// sign-out) and a hash router (#/apps, #/apps/{client_id}, #/apps/{client_id}/clients/{id},
+// #/users/{id}, ...). Views live in views/*.js and render into <main>.
 
 import { h, replace, field, formError, showErrors, clearErrors, describe } from './dom.js';
 import { session, get, restore, login, logout, whenSignedOut, currentPool, setPool, post } from './api.js';
 import { appsView, appView, newAppView } from './views/apps.js';
+import { clientView } from './views/client.js';
 import { usersView, userView } from './views/users.js';
 import { resourcesView, accountsView } from './views/resources.js';
 import { keysView } from './views/keys.js';
@@ -17,6 +18,7 @@ const topbar = document.getElementById('topbar');
 const ROUTES = [
   [/^\/apps\/new$/, newAppView, 'apps'],
   [/^\/apps\/([^/]+)$/, appView, 'apps'],
+  [/^\/apps\/([^/]+)\/clients\/([^/]+)$/, clientView, 'apps'],
   [/^\/apps$/, appsView, 'apps'],
   [/^\/users\/([^/]+)$/, userView, 'users'],
   [/^\/users$/, usersView, 'users'],

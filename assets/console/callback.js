@@ -1,11 +1,12 @@
 // callback.html: the Try-it redirect URI. Reads the authorization response from the query or
-// the fragment, checks state and iss (RFC 9207), redeems the code (PKCE verifier and the app's
-// client authentication), then decodes and checks every token it received.
+// the fragment, checks state and iss (RFC 9207), redeems the code (PKCE verifier and the
+// client's own authentication: none for a public client), then decodes and checks every token
+// it received. The flow record names the client and its application.
 
 import { h, replace, describe } from './dom.js';
-import { restore, enc } from './api.js';
+import { restore } from './api.js';
 import {
-  FLOW_KEY, fetchSecret, tokenRequest, sendToken, fetchJwks,
+  FLOW_KEY, fetchSecret, needsSecret, clientPageHash, tokenRequest, sendToken, fetchJwks,
   step, pre, shownRequest, paramsTable, checkList, renderTokens, verdict,
 } from './flow.js';
 
@@ -26,7 +27,7 @@ async function main() {
       h('p', {}, h('a', { href: '/#/apps' }, 'Back to applications')));
     return;
   }
-  const back = h('p', {}, h('a', { href: `/#/apps/${enc(flow.clientId)}`, id: 'back-to-app' }, `Back to ${flow.appName || flow.clientId}`));
+  const back = h('p', {}, h('a', { href: `/${clientPageHash(flow.clientId, flow.appId)}`, id: 'back-to-app' }, `Back to ${flow.appName || flow.clientId}`));
   const params = fragment.toString() ? fragment : query;
   const where = fragment.toString() ? 'fragment' : 'query';
   replace(out,
@@ -51,14 +52,14 @@ async function main() {
   }
 
   const signedIn = await restore().catch(() => false);
-  const needSecret = flow.authMethod !== 'none' || flow.idTokenAlg === 'HS256';
+  const needSecret = needsSecret(flow.authMethod, flow.idTokenAlg, flow.hasSecret);
   let secret = null;
   if (needSecret) {
     if (!signedIn) {
       out.append(h('p', { class: 'notice error' }, 'Sign in to the console in this browser: the callback fetches the client secret from the admin API.'), back);
       return;
     }
-    secret = await fetchSecret(flow.clientId);
+    secret = await fetchSecret(flow.clientId, flow.appId);
   }
 
   const code = params.get('code');

@@ -1,6 +1,7 @@
 // The Try-it flow shared by the console panel and callback.html: token endpoint requests with
-// the application's own client authentication, the JWKS, and the rendering of each step
-// (request sent, response received, tokens decoded and checked).
+// the client's own authentication (the application's primary client or any other of its
+// clients), the JWKS, and the rendering of each step (request sent, response received, tokens
+// decoded and checked).
 
 import { h, replace } from './dom.js';
 import { get, enc } from './api.js';
@@ -13,10 +14,37 @@ export function tryItCallback() {
   return `${location.origin}/console/callback.html`;
 }
 
+/**
+ * The admin API path of a client: the application's own for its primary client (whose id is
+ * the application's), `…/clients/{client_id}` for any other. Without `appId` (a flow record
+ * saved before clients existed) the client is taken as primary.
+ */
+export function clientApiPath(clientId, appId) {
+  return !appId || appId === clientId
+    ? `/api/v1/applications/${enc(clientId)}`
+    : `/api/v1/applications/${enc(appId)}/clients/${enc(clientId)}`;
+}
+
+/** The console hash of a client's page: the application's page for its primary client. */
+export function clientPageHash(clientId, appId) {
+  return !appId || appId === clientId
+    ? `#/apps/${enc(clientId)}`
+    : `#/apps/${enc(appId)}/clients/${enc(clientId)}`;
+}
+
 /** The client secret, fetched from the admin API on demand (never kept in storage). */
-export async function fetchSecret(clientId) {
-  const r = await get(`/api/v1/applications/${enc(clientId)}/secret`);
+export async function fetchSecret(clientId, appId) {
+  const r = await get(`${clientApiPath(clientId, appId)}/secret`);
   return r.client_secret;
+}
+
+/**
+ * Whether the token endpoint needs the client secret: not for a public client (PKCE alone),
+ * unless its id_token is HS256 (which the server refuses for public clients anyway).
+ */
+export function needsSecret(authMethod, idTokenAlg, hasSecret) {
+  if (hasSecret === false) return false;
+  return authMethod !== 'none' || idTokenAlg === 'HS256';
 }
 
 /** Builds the token request with the app's auth method; returns {url, init, shown}. */

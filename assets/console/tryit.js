@@ -1,13 +1,14 @@
-// The "Try it" panel of an application: runs one of the five modes against it and shows each
-// step. Browser modes (code + PKCE, implicit, hybrid) navigate to the authorization endpoint
-// and finish in callback.html; client credentials and password post straight to the token
-// endpoint from here.
+// The "Try it" panel of a client (an application's primary client or any other of its
+// clients): runs one of the five modes against it and shows each step. Browser modes (code +
+// PKCE, implicit, hybrid) navigate to the authorization endpoint and finish in callback.html;
+// client credentials and password post straight to the token endpoint from here. A public
+// client is never asked for a secret: its code is bound to this tab by PKCE alone.
 
 import { h, replace, field, select, copyRow, describe, formError, words } from './dom.js';
-import { patch, enc } from './api.js';
+import { patch } from './api.js';
 import { randomB64url, pkceChallenge } from './jwt.js';
 import {
-  FLOW_KEY, tryItCallback, fetchSecret, tokenRequest, sendToken, fetchJwks,
+  FLOW_KEY, tryItCallback, clientApiPath, fetchSecret, needsSecret, tokenRequest, sendToken, fetchJwks,
   step, pre, shownRequest, paramsTable, renderTokens, verdict,
 } from './flow.js';
 
@@ -33,14 +34,19 @@ const NEEDS_GRANTS = {
   password: ['password'],
 };
 
-/** The panel; `onAppChanged(app)` re-renders the page when the panel edits the app. */
+/**
+ * The panel. `app` is the application record (its primary client), or another client's item
+ * with `application_id`, `issuer` and `name` (what the page calls it) added. `onAppChanged`
+ * gets the API's answer when the panel edits the client, to re-render the page.
+ */
 export function tryItCard(app, onAppChanged) {
   const body = h('div', { class: 'tryit-body' });
   const modeSelect = select('mode', MODES, 'code');
   modeSelect.id = 'tryit-mode';
   const card = h('section', { class: 'card', id: 'try-it', 'aria-labelledby': 'try-it-title' },
     h('h2', { id: 'try-it-title' }, 'Try it'),
-    h('p', { class: 'muted' }, 'Run a sign-in against this application and watch every step: the request, the redirect, the token response, and the tokens decoded with their signatures checked.'),
+    h('p', { class: 'muted' }, `Run a sign-in against this ${noun(app)} and watch every step: the request, the redirect, the token response, and the tokens decoded with their signatures checked.`),
+    isPublic(app) ? h('p', { class: 'notice', id: 'tryit-public' }, 'A public client: no secret is sent; the code is bound to this tab by PKCE.') : null,
     field('Mode', 'mode', modeSelect),
     body);
   const render = () => renderMode(body, app, modeSelect.value, onAppChanged);
@@ -49,10 +55,24 @@ export function tryItCard(app, onAppChanged) {
   return card;
 }
 
+/** The application's id, for a primary client and any other alike. */
+function appIdOf(app) {
+  return app.application_id || app.client_id;
+}
+
+/** What the panel calls its client: "application" for a primary client, as before. */
+function noun(app) {
+  return appIdOf(app) === app.client_id ? 'application' : 'client';
+}
+
+function isPublic(app) {
+  return !needsSecret(app.token_endpoint_auth_method, app.id_token_signed_response_alg, app.has_secret);
+}
+
 function renderMode(body, app, mode, onAppChanged) {
   const missing = NEEDS_GRANTS[mode].filter((g) => !app.grant_types.includes(g));
   const warn = missing.length
-    ? h('p', { class: 'notice warn' }, `This application does not allow ${missing.join(' and ')}: tick it in the Configuration card first, or run anyway to see the error.`)
+    ? h('p', { class: 'notice warn' }, `This ${noun(app)} does not allow ${missing.join(' and ')}: tick it in the Configuration card first, or run anyway to see the error.`)
     : null;
   if (mode === 'client_credentials' || mode === 'password') {
     replace(body, warn, directForm(app, mode));
@@ -71,17 +91,17 @@ function browserForm(app, mode, onAppChanged) {
   const out = h('div', { class: 'tryit-out', 'aria-live': 'polite' });
   const registered = app.redirect_uris.includes(cb);
   const addCb = registered ? null : h('div', { class: 'notice' },
-    h('p', {}, 'Browser modes return to ', h('code', {}, cb), ', which is not among this application\'s callback URLs.'),
+    h('p', {}, 'Browser modes return to ', h('code', {}, cb), `, which is not among this ${noun(app)}'s callback URLs.`),
     h('button', { type: 'button', id: 'tryit-add-callback', onclick: async (ev) => {
       ev.target.disabled = true;
       try {
-        const updated = await patch(`/api/v1/applications/${enc(app.client_id)}`, { redirect_uris: [...app.redirect_uris, cb] });
+        const updated = await patch(clientApiPath(app.client_id, appIdOf(app)), { redirect_uris: [...app.redirect_uris, cb] });
         onAppChanged(updated, 'try-it');
       } catch (e) {
         ev.target.disabled = false;
         replace(out, h('p', { class: 'notice error', role: 'alert' }, describe(e)));
       }
-    } }, 'Add Try-it callback to this application'));
+    } }, `Add Try-it callback to this ${noun(app)}`));
   const form = h('form', { class: 'stack', novalidate: true },
     addCb,
     h('div', { class: 'grid2' },
@@ -96,7 +116,9 @@ function browserForm(app, mode, onAppChanged) {
     const flow = {
       mode,
       clientId: app.client_id,
+      appId: appIdOf(app),
       appName: app.name,
+      hasSecret: app.has_secret,
       issuer: app.issuer,
       authMethod: app.token_endpoint_auth_method,
       idTokenAlg: app.id_token_signed_response_alg,
@@ -157,14 +179,13 @@ function directForm(app, mode) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     replace(out, h('p', { class: 'muted' }, 'Requesting…'));
-    const flow = { clientId: app.client_id, issuer: app.issuer, authMethod: app.token_endpoint_auth_method };
+    const flow = { clientId: app.client_id, appId: appIdOf(app), issuer: app.issuer, authMethod: app.token_endpoint_auth_method };
     const params = { grant_type: mode };
     if (scope.value.trim()) params.scope = scope.value.trim();
     if (mode === 'password') { params.username = user.value; params.password = pass.value; }
     if (mode === 'client_credentials' && resource.value.trim()) params.resource = resource.value.trim();
     try {
-      const secret = app.token_endpoint_auth_method === 'none' && app.id_token_signed_response_alg !== 'HS256'
-        ? null : await fetchSecret(app.client_id);
+      const secret = isPublic(app) ? null : await fetchSecret(app.client_id, appIdOf(app));
       const req = tokenRequest(flow, params, secret);
       replace(out, step('1. Token request', shownRequest(req.shown)));
       const res = await sendToken(req);

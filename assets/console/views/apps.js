@@ -1,6 +1,8 @@
 // Applications: the list, "Create application" (name, subdomain, callback URL, as in the
 // hosted service's guide), and an application's page with its credentials and endpoints, the
-// Configuration card, and the Try-it panel.
+// Configuration card, its clients, dynamic registration, and the Try-it panel. The
+// Configuration card and the endpoint rows serve a client's page too (views/client.js).
+// The pick lists below are checked against the server's enums (src/console_lists_tests.rs).
 
 import {
   h, replace, field, checkbox, checkGroup, select, formError, showErrors, clearErrors,
@@ -8,6 +10,9 @@ import {
 } from '../dom.js';
 import { get, post, patch, del, enc, currentPool } from '../api.js';
 import { tryItCard } from '../tryit.js';
+import { secretRow } from '../secret.js';
+import { clientsCard } from './clients.js';
+import { registrationCard } from './registration.js';
 
 export const GRANT_TYPES = [
   ['authorization_code', 'Authorization code (authorization_code)'],
@@ -26,9 +31,9 @@ export const RESPONSE_TYPES = [
   ['code token', 'code token'],
 ];
 
-const ALGS = [['RS256', 'RS256'], ['HS256', 'HS256 (client secret)'], ['ES256', 'ES256'], ['PS256', 'PS256'], ['EdDSA', 'EdDSA (Ed25519)']];
+export const ALGS = [['RS256', 'RS256'], ['HS256', 'HS256 (client secret)'], ['ES256', 'ES256'], ['PS256', 'PS256'], ['EdDSA', 'EdDSA (Ed25519)']];
 const AT_ALGS = ALGS.filter(([a]) => a !== 'HS256');
-const AUTH_METHODS = [
+export const AUTH_METHODS = [
   ['client_secret_basic', 'client_secret_basic (HTTP Basic)'],
   ['client_secret_post', 'client_secret_post (form body)'],
   ['none', 'none (public client, PKCE)'],
@@ -100,8 +105,12 @@ export async function appView(el, ctx, clientId) {
   let app = await get(`/api/v1/applications/${enc(clientId)}`);
   const notice = sessionStorage.getItem('dw.console.notice');
   sessionStorage.removeItem('dw.console.notice');
+  // These two cards keep their own state (lists, a secret shown once) across re-renders.
+  const clients = await clientsCard(app);
+  const registration = registrationCard(app, (updated) => { app = updated; });
   const onAppChanged = (updated, focusId) => {
     app = updated;
+    clients.refresh();
     render();
     const target = focusId && el.querySelector(`#${focusId}`);
     if (target) { target.scrollIntoView(); target.querySelector('h2')?.setAttribute('tabindex', '-1'); target.querySelector('h2')?.focus(); }
@@ -116,53 +125,26 @@ export async function appView(el, ctx, clientId) {
     notice ? h('p', { class: 'notice ok', role: 'status' }, notice) : null,
     h('div', { class: 'columns' },
       credentialsCard(app),
-      configurationCard(app, onAppChanged)),
+      configurationCard(app, onAppChanged, { path: `/api/v1/applications/${enc(app.client_id)}`, application: true })),
+    clients.card,
+    registration,
     tryItCard(app, onAppChanged));
   render();
 }
 
 function credentialsCard(app) {
-  const iss = app.issuer;
-  const secretInput = h('input', { type: 'password', readOnly: true, value: '••••••••••••••••', class: 'mono', id: 'client-secret', 'aria-label': 'Client secret' });
-  const status = h('p', { class: 'flash', hidden: true, 'aria-live': 'polite' });
-  let shown = false;
-  const showBtn = h('button', { type: 'button', class: 'secondary small', id: 'show-secret', 'aria-pressed': 'false' }, 'Show');
-  const copyBtn = h('button', { type: 'button', class: 'secondary small', id: 'copy-secret' }, 'Copy');
-  const rotateBtn = h('button', { type: 'button', class: 'danger small', id: 'rotate-secret' }, 'Rotate');
-  const reveal = (secret) => {
-    secretInput.type = 'text';
-    secretInput.value = secret;
-    shown = true;
-    showBtn.textContent = 'Hide';
-    showBtn.setAttribute('aria-pressed', 'true');
-  };
-  const hide = () => {
-    secretInput.type = 'password';
-    secretInput.value = '••••••••••••••••';
-    shown = false;
-    showBtn.textContent = 'Show';
-    showBtn.setAttribute('aria-pressed', 'false');
-  };
-  const fetchSecret = async () => (await get(`/api/v1/applications/${enc(app.client_id)}/secret`)).client_secret;
-  showBtn.addEventListener('click', async () => {
-    if (shown) { hide(); return; }
-    try { reveal(await fetchSecret()); } catch (e) { flash(status, describe(e), 'error'); }
-  });
-  copyBtn.addEventListener('click', async () => {
-    try {
-      const s = shown ? secretInput.value : await fetchSecret();
-      await navigator.clipboard.writeText(s);
-      flash(status, 'Secret copied.');
-    } catch (e) { flash(status, e.status ? describe(e) : 'Copy failed: press Show and copy it by hand.', 'error'); }
-  });
-  rotateBtn.addEventListener('click', async () => {
-    if (!window.confirm('Rotate the client secret? The current secret stops working at once; applications using it must be updated.')) return;
-    try {
-      const r = await post(`/api/v1/applications/${enc(app.client_id)}/secret`, {});
-      reveal(r.client_secret);
-      flash(status, 'Secret rotated. The new secret is shown above.');
-    } catch (e) { flash(status, describe(e), 'error'); }
-  });
+  const [secret, status] = secretRow(`/api/v1/applications/${enc(app.client_id)}`);
+  return h('section', { class: 'card', 'aria-labelledby': 'creds-title', id: 'credentials' },
+    h('h2', { id: 'creds-title' }, 'Credentials and endpoints'),
+    copyRow('Client id', app.client_id, { key: 'client-id' }),
+    secret,
+    status,
+    endpointRows(app.issuer),
+    h('p', { class: 'muted small' }, `Pool ${app.pool_id} · created ${when(app.created_at)} · updated ${when(app.updated_at)}`));
+}
+
+/** The issuer's endpoints, each with a copy button (the same for every client of an application). */
+export function endpointRows(iss) {
   const endpoints = [
     ['Issuer', iss, 'issuer'],
     ['Discovery URL', `${iss}/.well-known/openid-configuration`, 'discovery'],
@@ -174,29 +156,41 @@ function credentialsCard(app) {
     ['Revocation endpoint', `${iss}/token/revocation`, 'revocation'],
     ['End session endpoint', `${iss}/session/end`, 'end-session'],
   ];
-  return h('section', { class: 'card', 'aria-labelledby': 'creds-title', id: 'credentials' },
-    h('h2', { id: 'creds-title' }, 'Credentials and endpoints'),
-    copyRow('Client id', app.client_id, { key: 'client-id' }),
-    h('div', { class: 'copy-row', dataset: { copy: 'client-secret' } },
-      h('label', { for: 'client-secret' }, 'Client secret'),
-      h('div', { class: 'copy-line' }, secretInput, showBtn, copyBtn, rotateBtn)),
-    status,
-    endpoints.map(([label, url, key]) => copyRow(label, url, { key })),
-    h('p', { class: 'muted small' }, `Pool ${app.pool_id} · created ${when(app.created_at)} · updated ${when(app.updated_at)}`));
+  return endpoints.map(([label, url, key]) => copyRow(label, url, { key }));
 }
 
-function configurationCard(app, onAppChanged) {
+const CLIENT_URIS = [
+  ['logo_uri', 'Logo URL', 'Shown on the consent page.'],
+  ['client_uri', 'Home page URL', null],
+  ['policy_uri', 'Privacy policy URL', null],
+  ['tos_uri', 'Terms of service URL', null],
+];
+
+/**
+ * The Configuration card of a client. `opts.path` is where it PATCHes; `opts.application`
+ * adds the application's own fields (name, custom domains), otherwise the card carries the
+ * client's (client name, application type, the https URIs shown on the consent page).
+ * `onChanged(updated)` gets the API's answer.
+ */
+export function configurationCard(app, onChanged, opts) {
+  const own = opts.application ? 'application' : 'client';
   const lt = app.token_lifetimes || {};
   const num = (v) => h('input', { type: 'number', min: '1', step: '1', inputmode: 'numeric', value: v ?? '' });
   const lifetimeInputs = Object.fromEntries(LIFETIMES.map(([k]) => [k, num(lt[k])]));
-  const name = h('input', { type: 'text', value: app.name, required: true });
+  const name = opts.application
+    ? h('input', { type: 'text', value: app.name, required: true })
+    : h('input', { type: 'text', value: app.client_name || '', maxlength: '100' });
+  const appType = opts.application ? null
+    : select('application_type', [['web', 'Web (https callbacks)'], ['native', 'Native (app schemes, loopback)']], app.application_type || 'web');
+  const uris = opts.application ? {}
+    : Object.fromEntries(CLIENT_URIS.map(([k]) => [k, h('input', { type: 'url', spellcheck: 'false', class: 'mono', value: app[k] || '', placeholder: 'https://' })]));
   const idAlg = select('id_token_signed_response_alg', ALGS, app.id_token_signed_response_alg);
   const atAlg = select('access_token_signed_response_alg', AT_ALGS, app.access_token_signed_response_alg || 'RS256');
   const method = select('token_endpoint_auth_method', AUTH_METHODS, app.token_endpoint_auth_method);
   const redirects = h('textarea', { rows: '3', spellcheck: 'false', class: 'mono' });
   redirects.value = (app.redirect_uris || []).join('\n');
-  const hosts = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
-  hosts.value = (app.custom_domains || []).join('\n');
+  const hosts = opts.application ? h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' }) : null;
+  if (hosts) hosts.value = (app.custom_domains || []).join('\n');
   const logouts = h('textarea', { rows: '2', spellcheck: 'false', class: 'mono' });
   logouts.value = (app.post_logout_redirect_uris || []).join('\n');
   const perms = h('input', { type: 'text', spellcheck: 'false', class: 'mono', value: (app.permissions || []).join(' ') });
@@ -205,7 +199,11 @@ function configurationCard(app, onAppChanged) {
   const form = h('form', { class: 'card stack', id: 'configuration', 'aria-labelledby': 'config-title', novalidate: true },
     h('h2', { id: 'config-title' }, 'Configuration'),
     formError(),
-    field('Application name', 'name', name),
+    opts.application
+      ? field('Application name', 'name', name)
+      : h('div', { class: 'grid2' },
+        field('Client name', 'client_name', name, 'Shown on the consent page; empty for none.'),
+        field('Application type', 'application_type', appType)),
     checkGroup('Authorization modes', 'grant_types', GRANT_TYPES, app.grant_types || []),
     checkGroup('Return types', 'response_types', RESPONSE_TYPES, app.response_types || []),
     h('div', { class: 'grid2' },
@@ -214,7 +212,7 @@ function configurationCard(app, onAppChanged) {
     field('Token endpoint authentication method', 'token_endpoint_auth_method', method),
     h('div', { class: 'checks-inline' },
       checkbox('Require PKCE (S256) for every code request', 'require_pkce', app.require_pkce),
-      checkbox('Skip the consent page (first-party application)', 'skip_consent', app.skip_consent),
+      checkbox(`Skip the consent page (first-party ${own})`, 'skip_consent', app.skip_consent),
       checkbox('Accept token requests with parameters in the query string (legacy; secrets in URLs reach logs)', 'token_params_in_query', app.token_params_in_query !== false)),
     h('fieldset', { class: 'lifetimes', dataset: { field: 'token_lifetimes' } },
       h('legend', {}, 'Token lifetimes (seconds)'),
@@ -224,8 +222,10 @@ function configurationCard(app, onAppChanged) {
       '0 (recommended): a refresh token used twice revokes its whole family. Up to 60: a client that retried a lost answer is honoured once.'),
     field('Callback URLs', 'redirect_uris', redirects, 'One per line. Matched exactly.'),
     field('Logout URLs', 'post_logout_redirect_uris', logouts, 'One per line: where users may be sent after signing out.'),
-    field('Custom domains', 'custom_domains', hosts, 'One host per line (e.g. login.shop.example): each is an issuer https://{host}/oidc. Point it at Doorward as a custom hostname first (see the README).'),
-    field('Permissions for client credentials', 'permissions', perms, 'resource:action entries, separated by spaces, that the application itself holds.'),
+    hosts ? field('Custom domains', 'custom_domains', hosts, 'One host per line (e.g. login.shop.example): each is an issuer https://{host}/oidc. Point it at Doorward as a custom hostname first (see the README).') : null,
+    field('Permissions for client credentials', 'permissions', perms, `resource:action entries, separated by spaces, that the ${own} itself holds.`),
+    opts.application ? null : h('div', { class: 'grid2' },
+      CLIENT_URIS.map(([k, label, hint]) => field(label, k, uris[k], hint || 'https only; empty for none.'))),
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'save-config' }, 'Save')),
     status);
   form.addEventListener('submit', async (ev) => {
@@ -239,7 +239,6 @@ function configurationCard(app, onAppChanged) {
       lifetimes[k] = v === '' ? v : Number(v);
     }
     const body = {
-      name: name.value.trim(),
       grant_types: checked('grant_types'),
       response_types: checked('response_types'),
       id_token_signed_response_alg: idAlg.value,
@@ -252,12 +251,20 @@ function configurationCard(app, onAppChanged) {
       refresh_token_grace_seconds: grace.value.trim() === '' ? 0 : Number(grace.value),
       redirect_uris: lines(redirects.value),
       post_logout_redirect_uris: lines(logouts.value),
-      custom_domains: lines(hosts.value),
       permissions: words(perms.value),
     };
+    if (opts.application) {
+      body.name = name.value.trim();
+      body.custom_domains = lines(hosts.value);
+    } else {
+      // Empty means none: null clears a field the API would refuse as an empty string.
+      body.client_name = name.value.trim() || null;
+      body.application_type = appType.value;
+      for (const [k] of CLIENT_URIS) body[k] = uris[k].value.trim() || null;
+    }
     try {
-      const updated = await patch(`/api/v1/applications/${enc(app.client_id)}`, body);
-      onAppChanged(updated);
+      const updated = await patch(opts.path, body);
+      onChanged(updated);
       const again = document.querySelector('#configuration .flash');
       if (again) flash(again, 'Saved.');
       document.getElementById('save-config')?.focus();
