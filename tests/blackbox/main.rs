@@ -15,6 +15,7 @@ mod admin_hardening;
 mod admin_users_and_access;
 mod authorization_errors;
 mod blocked_and_locked_accounts;
+mod client_assertions;
 mod client_credentials;
 mod code_flow;
 mod code_redemption;

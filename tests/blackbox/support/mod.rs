@@ -6,6 +6,7 @@
 //! earn). Knows nothing of the crate's internals: everything goes over HTTP.
 
 pub mod applications;
+pub mod assertions;
 pub mod authorize;
 pub mod browser;
 pub mod html;
