@@ -10,7 +10,7 @@ use super::context::Ctx;
 use super::error_page::error_page;
 use super::respond::{HttpError, HttpResult};
 use super::tokens::verify;
-use super::{forms, session};
+use super::{forms, request_objects, session};
 use crate::oidc::authorize::{self, AuthorizeError, Params, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
@@ -57,6 +57,15 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         None => app.clone(),
     };
     let app = &client;
+    // A request object's parameters take the place of the outer ones (RFC 9101 §6.3).
+    let params = if request_objects::present(&params) {
+        match request_objects::unpack(ctx, app, issuer, &params).await {
+            Ok(p) => p,
+            Err(e) => return refuse_request_object(ctx, &req, app, issuer, &params, e).await,
+        }
+    } else {
+        params
+    };
     let request = match authorize::validate(app, &params) {
         Ok(r) => r,
         Err(AuthorizeError::Page(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
@@ -107,4 +116,24 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         set_cookie: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
+}
+
+/// A request object that cannot be used: its error goes to the redirect URI when the outer
+/// request names a registered one (OIDC Core §6.3, RFC 9101 §6.3), else to the error page.
+async fn refuse_request_object(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    params: &Params,
+    e: OAuthError,
+) -> HttpResult {
+    let mut outer = params.clone();
+    outer.remove("request");
+    outer.remove("request_uri");
+    match authorize::validate(app, &outer) {
+        Ok(r) => deliver(response::error(&r.error_target(), &e, issuer)),
+        Err(AuthorizeError::Redirect(_, target)) => deliver(response::error(&target, &e, issuer)),
+        Err(AuthorizeError::Page(_)) => error_page(ctx, req, app, issuer, &e, 400).await,
+    }
 }

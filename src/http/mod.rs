@@ -18,6 +18,7 @@ pub mod introspection;
 pub mod logout;
 pub mod outbound;
 pub mod registration;
+pub mod request_objects;
 pub mod respond;
 pub mod revocation;
 pub mod session;

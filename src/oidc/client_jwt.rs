@@ -50,6 +50,7 @@ impl JwtRejected {
 
 /// A JWT's header and claims, read without verifying it (to learn who claims to have sent
 /// it, before the keys are looked up). Never trust what this returns.
+#[derive(Debug, Clone)]
 pub struct Unverified {
     pub alg: String,
     pub kid: Option<String>,

@@ -17,6 +17,7 @@ use super::model::{Client, GrantType, ResponseType, SigningAlg, TokenEndpointAut
 use super::outbound::check_fetch_url;
 use super::redirect_uri::{check_redirect_uri, is_loopback};
 use super::registration::{is_https_uri, string_list};
+use super::request_object::ALGS_SUPPORTED;
 use super::scope::ScopeSet;
 
 /// The response types a client may register: all of OIDC Core §3.
@@ -33,11 +34,6 @@ pub const REGISTRABLE_GRANT_TYPES: [GrantType; 4] = [
 
 /// Metadata this build understands but does not implement yet, with what it would need.
 const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
-    ("request_uris", "request objects are not supported yet"),
-    (
-        "request_object_signing_alg",
-        "request objects are not supported yet",
-    ),
     (
         "request_object_encryption_alg",
         "encrypted request objects are not supported",
@@ -160,6 +156,13 @@ pub fn parse_registration(body: &Value, local: bool) -> Result<Client, OAuthErro
             assertion_alg(c.token_endpoint_auth_method, a)
                 .map_err(|e| bad("token_endpoint_auth_signing_alg", e))?,
         );
+    }
+    if let Some(a) = str_field("request_object_signing_alg")? {
+        c.request_object_signing_alg =
+            Some(request_object_alg(a).map_err(|e| bad("request_object_signing_alg", e))?);
+    }
+    if let Some(v) = obj.get("request_uris").filter(|v| !v.is_null()) {
+        c.request_uris = request_uri_list(v, local).map_err(|e| bad("request_uris", e))?;
     }
     if c.token_endpoint_auth_method == TokenEndpointAuthMethod::PrivateKeyJwt
         && c.jwks.is_none()
@@ -327,6 +330,31 @@ pub fn check_jwks(v: &Value) -> Result<Value, String> {
         }
     }
     Ok(v.clone())
+}
+
+/// A registrable `request_object_signing_alg`: `none` or one Doorward verifies.
+pub fn request_object_alg(a: &str) -> Result<String, String> {
+    if ALGS_SUPPORTED.contains(&a) {
+        Ok(a.to_string())
+    } else {
+        Err(format!("must be one of {}", ALGS_SUPPORTED.join(", ")))
+    }
+}
+
+/// Registered `request_uri` values: at most 20 URLs Doorward could fetch (a fragment is
+/// allowed, and ignored when matching).
+pub fn request_uri_list(v: &Value, local: bool) -> Result<Vec<String>, String> {
+    let arr = v.as_array().ok_or("must be a list of URLs")?;
+    if arr.len() > 20 {
+        return Err("at most 20 URLs".into());
+    }
+    arr.iter()
+        .map(|u| {
+            let u = u.as_str().ok_or("must be a list of strings")?;
+            check_fetch_url(u.split('#').next().unwrap_or(u), local)?;
+            Ok(u.to_string())
+        })
+        .collect()
 }
 
 /// The algorithm a client's assertions must use, by its authentication method.
@@ -548,6 +576,12 @@ pub fn registered_metadata(c: &Client) -> Map<String, Value> {
     }
     if let Some(a) = c.token_endpoint_auth_signing_alg {
         m.insert("token_endpoint_auth_signing_alg".into(), json!(a.as_str()));
+    }
+    if let Some(a) = &c.request_object_signing_alg {
+        m.insert("request_object_signing_alg".into(), json!(a));
+    }
+    if !c.request_uris.is_empty() {
+        m.insert("request_uris".into(), json!(c.request_uris));
     }
     if let Some(a) = c.default_max_age {
         m.insert("default_max_age".into(), json!(a));

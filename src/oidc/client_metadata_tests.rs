@@ -215,18 +215,6 @@ fn bad_metadata_is_refused_naming_the_field() {
             "id_token_signed_response_alg",
         ),
         (
-            "request objects not yet",
-            json!({"redirect_uris": cb, "request_object_signing_alg": "RS256"}),
-            "invalid_client_metadata",
-            "request_object_signing_alg",
-        ),
-        (
-            "request_uris not yet",
-            json!({"redirect_uris": cb, "request_uris": ["https://rp.example/r"]}),
-            "invalid_client_metadata",
-            "request_uris",
-        ),
-        (
             "signed userinfo not yet",
             json!({"redirect_uris": cb, "userinfo_signed_response_alg": "RS256"}),
             "invalid_client_metadata",
@@ -358,6 +346,18 @@ fn good_metadata_registers_as_sent_with_the_specs_defaults() {
     assert!(machine.response_types.is_empty() && machine.redirect_uris.is_empty());
 
     // An MCP client: public, native, loopback.
+    for (field, value) in [
+        ("request_object_signing_alg", json!("HS512")),
+        ("request_uris", json!(["http://rp.example/r"])),
+        ("request_uris", json!("https://rp.example/r")),
+    ] {
+        let mut b = json!({"redirect_uris": ["https://rp.example/cb"]});
+        b[field] = value;
+        assert!(
+            parse_registration_local(&b).is_err_and(|e| e.description.starts_with(field)),
+            "{field}"
+        );
+    }
     let keyed = parse_registration_local(&json!({"redirect_uris": ["https://rp.example/cb"],
         "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "http://127.0.0.1:9/jwks",
         "token_endpoint_auth_signing_alg": "ES256"}))

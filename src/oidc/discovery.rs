@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::client_metadata::{REGISTRABLE_GRANT_TYPES, REGISTRABLE_RESPONSE_TYPES};
 use super::model::{Application, DynamicRegistration, GrantType, ResponseType, SigningAlg};
 use super::pkce::CodeChallengeMethod;
+use super::request_object;
 
 /// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -118,9 +119,10 @@ pub fn document(issuer: &str, app: &Application) -> Value {
             .collect::<Vec<_>>(),
         "claims_supported": CLAIMS_SUPPORTED,
         "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
+        "request_parameter_supported": true,
+        "request_uri_parameter_supported": true,
         "require_request_uri_registration": false,
+        "request_object_signing_alg_values_supported": request_object::ALGS_SUPPORTED,
         "authorization_response_iss_parameter_supported": true,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "ui_locales_supported": ["en", "zh-CN"],

@@ -30,6 +30,8 @@ pub enum ErrorCode {
     InvalidClientMetadata,
     /// RFC 8707 §2: a `resource` this issuer does not serve.
     InvalidTarget,
+    /// OIDC Core §6.2: a `request_uri` that cannot be used.
+    InvalidRequestUri,
 }
 
 impl ErrorCode {
@@ -58,6 +60,7 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => ("invalid_redirect_uri", 400),
             ErrorCode::InvalidClientMetadata => ("invalid_client_metadata", 400),
             ErrorCode::InvalidTarget => ("invalid_target", 400),
+            ErrorCode::InvalidRequestUri => ("invalid_request_uri", 400),
         }
     }
 

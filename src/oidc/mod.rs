@@ -23,6 +23,7 @@ pub mod pkce;
 pub mod records;
 pub mod redirect_uri;
 pub mod registration;
+pub mod request_object;
 pub mod response;
 pub mod scope;
 pub mod throttle;

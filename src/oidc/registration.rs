@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::client::ApplicationType;
-use super::client_metadata::{assertion_alg, check_jwks};
+use super::client_metadata::{assertion_alg, check_jwks, request_object_alg, request_uri_list};
 use super::grant_policy::refusal_for_public_client;
 use super::issuer::{is_valid_subdomain, RESERVED_SUBDOMAINS};
 use super::model::{
@@ -367,6 +367,18 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
                 Some(Err(e)) => errs.add(k, e),
                 None => errs.add(k, "must be an algorithm name"),
             },
+        },
+        "request_object_signing_alg" => match v {
+            Value::Null => c.request_object_signing_alg = None,
+            _ => match v.as_str().map(request_object_alg) {
+                Some(Ok(a)) => c.request_object_signing_alg = Some(a),
+                Some(Err(e)) => errs.add(k, e),
+                None => errs.add(k, "must be an algorithm name"),
+            },
+        },
+        "request_uris" => match request_uri_list(v, true) {
+            Ok(l) => c.request_uris = l,
+            Err(e) => errs.add(k, e),
         },
         other => errs.add(other, "is not a known field"),
     }

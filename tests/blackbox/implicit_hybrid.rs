@@ -580,13 +580,13 @@ async fn errors_of_fragment_requests_are_returned_in_the_fragment() {
             "code id_token token",
             "request",
             "e30.e30.",
-            "request_not_supported",
+            "invalid_request_object",
         ),
         (
             "id_token",
             "request_uri",
             "https://rp.example/r",
-            "request_uri_not_supported",
+            "invalid_request_uri",
         ),
         ("code id_token token", "nonce", "", "invalid_request"),
     ];

@@ -40,5 +40,6 @@ mod password_grant;
 mod pkce_defaults;
 mod refresh_rotation;
 mod refresh_tokens;
+mod request_objects;
 mod revocation_at_once;
 mod several_clients;

@@ -85,7 +85,8 @@ pub fn assertion_claims(client_id: &str, aud: &str, ttl: i64) -> Value {
     })
 }
 
-/// A JWK set served at `url` on a loopback port; `set` swaps what it serves.
+/// A document (a JWK set, a request object) served at `url` on a loopback port; `set` and
+/// `set_text` swap what it serves.
 pub struct JwksServer {
     pub url: String,
     served: Arc<Mutex<String>>,
@@ -93,6 +94,10 @@ pub struct JwksServer {
 
 impl JwksServer {
     pub async fn start(initial: &Value) -> JwksServer {
+        JwksServer::start_text(&initial.to_string(), "application/json").await
+    }
+
+    pub async fn start_text(initial: &str, content_type: &'static str) -> JwksServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap_or_else(|e| panic!("bind: {e}"));
@@ -106,7 +111,7 @@ impl JwksServer {
                     let mut buf = [0u8; 4096];
                     let _ = socket.read(&mut buf).await;
                     let reply = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
                     );
                     let _ = socket.write_all(reply.as_bytes()).await;
@@ -120,8 +125,19 @@ impl JwksServer {
     }
 
     pub fn set(&self, jwks: &Value) {
+        self.set_text(&jwks.to_string());
+    }
+
+    pub fn set_text(&self, text: &str) {
         if let Ok(mut s) = self.served.lock() {
-            *s = jwks.to_string();
+            *s = text.to_string();
         }
     }
+}
+
+/// An unsigned JWT (`alg: none`) of `claims`.
+pub fn unsigned(claims: &Value) -> String {
+    use base64::Engine;
+    let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.", b64(&json!({"alg": "none"})), b64(claims))
 }
