@@ -6,11 +6,13 @@ use super::client_secret;
 use crate::crypto::keys;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
+use crate::oidc::client_jwt::{self, ClientKeys};
 use crate::oidc::jws::{self, sha256_b64};
 use crate::oidc::model::{Application, SigningAlg};
 use crate::oidc::records::{is_random_id, RefreshFamily};
 use crate::oidc::tokens::AccessTokenClaims;
 use crate::store::grants::{Grants, Kind};
+use crate::store::kv::Kv;
 
 /// A verified, live, unrevoked access token of this issuer: only `access_token` builds it.
 pub struct VerifiedAccessToken {
@@ -70,22 +72,36 @@ pub async fn id_token_hint(
     {
         return Ok(None);
     }
+    // The hint comes from the client: verified like every client-supplied JWT, through
+    // `jwt-compact` (`oidc::client_jwt`), against the pool's published keys or the secret.
     let claims = match alg {
         SigningAlg::HS256
             if app.client.id_token_signed_response_alg == SigningAlg::HS256
                 && app.client.has_secret() =>
         {
             let secret = client_secret::open(ctx, &app.client).await?;
-            jws::hs256_verify(secret.as_bytes(), &j.signing_input, &j.signature)
-                .then_some(j.payload)
+            client_jwt::verify(
+                hint,
+                &[SigningAlg::HS256],
+                ClientKeys::Secret(secret.as_bytes()),
+            )
+            .ok()
         }
         SigningAlg::HS256 => None,
         SigningAlg::RS256 | SigningAlg::ES256 | SigningAlg::PS256 | SigningAlg::EdDSA => {
-            keys::verify_jwt(&ctx.env, &app.pool_id, hint).await?
+            match Kv::new(&ctx.env)?.jwks(&app.pool_id).await? {
+                Some(set) => {
+                    client_jwt::verify(hint, &SigningAlg::ASYMMETRIC, ClientKeys::Jwks(&set)).ok()
+                }
+                None => None,
+            }
         }
     };
     Ok(claims
-        .filter(|c| c["iss"] == issuer && c["aud"] == app.client.client_id.as_str())
+        .filter(|c| {
+            c.get("iss").and_then(|v| v.as_str()) == Some(issuer)
+                && c.get("aud").and_then(|v| v.as_str()) == Some(app.client.client_id.as_str())
+        })
         .and_then(|c| {
             Some(HintedUser {
                 sub: c["sub"].as_str()?.to_string(),
