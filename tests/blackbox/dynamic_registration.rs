@@ -387,12 +387,12 @@ async fn metadata_rules_are_enforced_field_by_field() {
             "invalid_client_metadata",
         ),
         (
-            "jwks_uri, not supported yet",
-            json!({"redirect_uris": cb, "jwks_uri": "https://rp.example/jwks"}),
+            "jwks_uri at a private address",
+            json!({"redirect_uris": cb, "jwks_uri": "https://10.0.0.1/jwks"}),
             "invalid_client_metadata",
         ),
         (
-            "private_key_jwt, not supported yet",
+            "private_key_jwt without keys",
             json!({"redirect_uris": cb, "token_endpoint_auth_method": "private_key_jwt"}),
             "invalid_client_metadata",
         ),
@@ -402,8 +402,8 @@ async fn metadata_rules_are_enforced_field_by_field() {
             "invalid_client_metadata",
         ),
         (
-            "request objects, not supported yet",
-            json!({"redirect_uris": cb, "request_object_signing_alg": "RS256"}),
+            "an unsupported request object algorithm",
+            json!({"redirect_uris": cb, "request_object_signing_alg": "HS512"}),
             "invalid_client_metadata",
         ),
         (
