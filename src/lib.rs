@@ -16,15 +16,15 @@ mod console_lists_tests;
 mod layering_tests;
 
 pub use objects::{
-    client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault,
+    audit_log::AuditLog, client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault,
     user_directory::UserDirectory,
 };
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    http::handle(req, env).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    http::handle(req, env, ctx).await
 }
 
 /// The cron trigger: scheduled jobs (`jobs`). A failure is logged; the next run retries.

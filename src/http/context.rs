@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use super::audit::{Forwarding, Recorder};
 use super::respond::HttpError;
 use crate::oidc::key_schedule::RotationPolicy;
 
@@ -20,6 +21,9 @@ pub struct Settings {
     /// rotates each pool's signing keys. `KEY_ROTATION_PERIOD_SECS`, `KEY_PUBLISH_AHEAD_SECS`
     /// and `KEY_RETIRE_AFTER_SECS` set the schedule to the second (tests use short ones).
     pub key_rotation: RotationPolicy,
+    /// `AUDIT_LOG_LINES` var (`true` or `false`, off by default): print every audit event as
+    /// one JSON log line too, for Workers Logs and Logpush.
+    pub audit: Forwarding,
 }
 
 thread_local! {
@@ -94,12 +98,24 @@ impl Settings {
                 Err(e) => bad.push(e),
             }
         }
+        let audit = match env.var("AUDIT_LOG_LINES").map(|v| v.to_string()) {
+            Ok(v) => match v.trim() {
+                "true" | "1" => Forwarding { log_lines: true },
+                "false" | "0" | "" => Forwarding::default(),
+                _ => {
+                    bad.push("AUDIT_LOG_LINES must be true or false".to_string());
+                    Forwarding::default()
+                }
+            },
+            Err(_) => Forwarding::default(),
+        };
         if problems.is_empty() && bad.is_empty() {
             Ok(Settings {
                 base_domain,
                 master_key: master_key.trim().to_string(),
                 admin_token,
                 key_rotation,
+                audit,
             })
         } else {
             let mut all: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
@@ -118,4 +134,6 @@ pub struct Ctx {
     pub env: Env,
     pub settings: Rc<Settings>,
     pub now: u64,
+    /// The audit events this request records; written after the response (`http::handle`).
+    pub audit: Recorder,
 }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api_error;
 pub mod assets;
+pub mod audit;
 pub mod authorization;
 pub mod authorize;
 pub mod context;
@@ -28,13 +29,15 @@ pub mod token;
 pub mod tokens;
 pub mod userinfo;
 
-use worker::{Env, Request, Response, Result};
+use worker::{Context, Env, Request, Response, Result};
 
 use crate::oidc::issuer::{self, Site};
 use context::{Ctx, Settings};
 use respond::failure;
 
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
+/// Serves one request; the audit events it recorded are written through `wctx.wait_until`
+/// after the response, so the log never slows or fails a sign-in.
+pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let url = req.url()?;
     if url.path() == "/healthz" {
         return Response::from_json(&serde_json::json!({"status": "ok"}))
@@ -54,10 +57,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         url.path(),
         settings.base_domain.as_deref(),
     );
+    let now = context::now();
+    let user_agent = req.headers().get("User-Agent").ok().flatten();
     let ctx = Ctx {
         env,
         settings,
-        now: context::now(),
+        now,
+        audit: audit::Recorder::new(now, forms::client_ip(&req), user_agent),
     };
     let result = match site {
         Site::Console { path } => admin::route(&ctx, req, &path, &url).await,
@@ -80,6 +86,11 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
         }
         Site::Unknown => Err(respond::HttpError::NotFound),
     };
+    let events = ctx.audit.take();
+    if !events.is_empty() {
+        let (env, forwarding) = (ctx.env.clone(), ctx.settings.audit);
+        wctx.wait_until(async move { audit::flush(&env, events, forwarding).await });
+    }
     let https = url.scheme() == "https";
     result.or_else(failure).map(|r| transport_headers(r, https))
 }

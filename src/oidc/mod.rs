@@ -2,6 +2,8 @@
 //! Must not depend on `worker` or any runtime API, so it compiles and is unit-tested natively;
 //! the HTTP layer hands it plain values and a clock reading.
 
+pub mod audit;
+pub mod audit_query;
 pub mod authorize;
 pub mod client;
 pub mod client_assertion;

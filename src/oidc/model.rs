@@ -416,6 +416,13 @@ pub struct Pool {
     #[serde(default)]
     pub branding: Branding,
     pub created_at: u64,
+    /// Days the pool's audit log keeps an event (records from before the log read 90).
+    #[serde(default = "default_audit_retention")]
+    pub audit_retention_days: u32,
+}
+
+fn default_audit_retention() -> u32 {
+    super::audit::DEFAULT_RETENTION_DAYS
 }
 
 /// An API that machine callers get tokens for (a resource server), with its actions.
@@ -474,6 +481,16 @@ mod tests {
             ResponseType::IdToken.required_grants(),
             &[GrantType::Implicit]
         );
+    }
+
+    #[test]
+    fn a_pool_stored_before_the_audit_log_keeps_events_ninety_days() {
+        let old = r#"{"id":"p","name":"P","branding":{},"created_at":5}"#;
+        let pool: Pool = serde_json::from_str(old).unwrap();
+        assert_eq!(pool.audit_retention_days, 90);
+        assert_eq!(pool.created_at, 5);
+        let again: Pool = serde_json::from_str(&serde_json::to_string(&pool).unwrap()).unwrap();
+        assert_eq!(again, pool);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! keys) and Durable Objects for what must be strongly consistent (codes, refresh families,
 //! sessions, revocations, users, throttles, private keys). ARCHITECTURE.md "Where data lives".
 
+pub mod audit;
 pub mod cache;
 pub mod clients;
 pub mod directory;

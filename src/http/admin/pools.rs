@@ -7,8 +7,10 @@ use worker::{Method, Request};
 use super::{body, conflict, invalid, method_not_allowed, DEFAULT_POOL};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::audit::{Action, Target, MAX_RETENTION_DAYS};
 use crate::oidc::model::{Branding, Pool};
 use crate::oidc::registration::FieldErrors;
+use crate::store::audit::{self, AuditCommand};
 use crate::store::kv::Kv;
 
 fn valid_id(id: &str) -> bool {
@@ -52,12 +54,29 @@ fn parse_branding(v: &Value, e: &mut FieldErrors) -> Branding {
     b
 }
 
+/// `audit_retention_days`: how long the pool's audit log keeps an event.
+fn parse_retention(v: &Value, e: &mut FieldErrors) -> Option<u32> {
+    let days = v.as_u64().filter(|d| (1..=u64::from(MAX_RETENTION_DAYS)).contains(d));
+    if days.is_none() {
+        e.add(
+            "audit_retention_days",
+            format!("must be a whole number of days from 1 to {MAX_RETENTION_DAYS}"),
+        );
+    }
+    days.map(|d| d as u32)
+}
+
+fn view(pool: &Pool) -> Value {
+    serde_json::to_value(pool).unwrap_or(Value::Null)
+}
+
 pub fn default_pool() -> Pool {
     Pool {
         id: DEFAULT_POOL.into(),
         name: "Default".into(),
         branding: Branding::default(),
         created_at: 0,
+        audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
     }
 }
 
@@ -83,6 +102,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             }
             let name = b["name"].as_str().unwrap_or(&id).to_string();
             let branding = parse_branding(b.get("branding").unwrap_or(&json!({})), &mut e);
+            let retention = b
+                .get("audit_retention_days")
+                .and_then(|v| parse_retention(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -94,8 +116,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 name,
                 branding,
                 created_at: ctx.now,
+                audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
             };
             kv.put_pool(&pool).await?;
+            let after = view(&pool);
+            ctx.audit
+                .admin_change(&pool.id, Target::Pool, &pool.id, Action::Create, None, Some(&after));
             json(201, &pool)
         }
         ([id], Method::Get) => {
@@ -112,6 +138,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?
                 .or_else(|| (*id == DEFAULT_POOL).then(default_pool))
                 .ok_or(HttpError::NotFound)?;
+            let before = view(&pool);
             let mut e = FieldErrors::default();
             if let Some(n) = b.get("name").and_then(Value::as_str) {
                 pool.name = n.to_string();
@@ -119,10 +146,35 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             if let Some(br) = b.get("branding") {
                 pool.branding = parse_branding(br, &mut e);
             }
+            let retention = b
+                .get("audit_retention_days")
+                .and_then(|v| parse_retention(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
+            if let Some(days) = retention {
+                pool.audit_retention_days = days;
+                // Applied to the log at once (a shorter retention drops old events now).
+                let _: Value = audit::call(
+                    &ctx.env,
+                    &pool.id,
+                    AuditCommand::SetRetention {
+                        retention_days: days,
+                        now: ctx.now,
+                    },
+                )
+                .await?;
+            }
             kv.put_pool(&pool).await?;
+            let after = view(&pool);
+            ctx.audit.admin_change(
+                &pool.id,
+                Target::Pool,
+                &pool.id,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            );
             json(200, &pool)
         }
         ([], _) => method_not_allowed("GET, POST"),

@@ -1,0 +1,168 @@
+//! The request's audit recorder and the write that follows the response. Emitters call
+//! `ctx.audit.record(…)` (no await, nothing that can fail); `http::handle` hands what was
+//! recorded to `flush` through the request's `waitUntil`, so the log's Durable Object is
+//! written after the answer has left and a failed write is logged, never shown to the user.
+//! `flush` also forwards each event as one JSON log line (`AUDIT_LOG_LINES`, for Workers Logs
+//! and Logpush) and to Workers Analytics Engine when an `AUDIT_ANALYTICS` dataset is bound.
+
+use std::cell::RefCell;
+
+use worker::{AnalyticsEngineDataPointBuilder, Env};
+
+use crate::oidc::audit::{
+    Action, AuditEvent, RevocationReason, Revoked, Target, What, DEFAULT_RETENTION_DAYS,
+};
+use crate::oidc::model::Application;
+use crate::store::audit::{self, AuditCommand};
+use crate::store::kv::Kv;
+
+/// The Analytics Engine dataset binding events go to when it is bound (optional).
+pub const ANALYTICS_BINDING: &str = "AUDIT_ANALYTICS";
+
+/// What one request records; stamped with the request's facts as it is recorded.
+pub struct Recorder {
+    now: u64,
+    ip: String,
+    user_agent: Option<String>,
+    actor: RefCell<Option<String>>,
+    events: RefCell<Vec<AuditEvent>>,
+}
+
+impl Recorder {
+    pub fn new(now: u64, ip: String, user_agent: Option<String>) -> Recorder {
+        Recorder {
+            now,
+            ip,
+            user_agent,
+            actor: RefCell::new(None),
+            events: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The administrator every later event of this request is done by (the admin API).
+    pub fn set_actor(&self, actor: &str) {
+        *self.actor.borrow_mut() = Some(actor.to_string());
+    }
+
+    pub fn record(&self, event: AuditEvent) {
+        let actor = self.actor.borrow().clone();
+        let e = event.stamped(
+            self.now,
+            &self.ip,
+            self.user_agent.as_deref(),
+            actor.as_deref(),
+        );
+        self.events.borrow_mut().push(e);
+    }
+
+    /// Everything recorded so far (emptied).
+    pub fn take(&self) -> Vec<AuditEvent> {
+        std::mem::take(&mut *self.events.borrow_mut())
+    }
+
+    /// The user allowed `app`'s client the scope on the consent page.
+    pub fn consent_given(&self, app: &Application, user_id: &str, scope: &impl ToString) {
+        let scope = scope.to_string();
+        self.record(AuditEvent::of_app(app, What::ConsentGiven { scope }).user(user_id));
+    }
+
+    /// An administrator's change to `target_id` in `pool` (before/after redacted and cut to
+    /// what changed by `What::admin_change`).
+    pub fn admin_change(
+        &self,
+        pool: &str,
+        target: Target,
+        target_id: &str,
+        action: Action,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) {
+        let what = What::admin_change(target, target_id, action, before, after);
+        self.record(AuditEvent::new(pool, what));
+    }
+
+    /// What a user held was revoked.
+    pub fn revoked(
+        &self,
+        pool: &str,
+        user_id: &str,
+        revoked: Revoked,
+        reason: RevocationReason,
+    ) -> &Self {
+        self.record(AuditEvent::new(pool, What::TokenRevoked { revoked, reason }).user(user_id));
+        self
+    }
+}
+
+/// Whether events are also printed as log lines (`AUDIT_LOG_LINES`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Forwarding {
+    pub log_lines: bool,
+}
+
+/// Writes `events` to their pools' logs (one call per pool), then forwards them. Runs after
+/// the response: every failure is logged and dropped.
+pub async fn flush(env: &Env, events: Vec<AuditEvent>, forwarding: Forwarding) {
+    let mut pools: Vec<(String, Vec<AuditEvent>)> = Vec::new();
+    for e in events {
+        match pools.iter_mut().find(|(p, _)| *p == e.pool_id) {
+            Some((_, list)) => list.push(e),
+            None => pools.push((e.pool_id.clone(), vec![e])),
+        }
+    }
+    let analytics = env.analytics_engine(ANALYTICS_BINDING).ok();
+    for (pool, events) in pools {
+        if forwarding.log_lines {
+            for e in &events {
+                worker::console_log!("{}", e.log_line());
+            }
+        }
+        if let Some(dataset) = &analytics {
+            for e in &events {
+                let point = AnalyticsEngineDataPointBuilder::new()
+                    .indexes([e.pool_id.as_str()])
+                    .add_blob(e.kind().as_str())
+                    .add_blob(e.application_id.as_deref().unwrap_or(""))
+                    .add_blob(e.client_id.as_deref().unwrap_or(""))
+                    .add_blob(e.what.label().unwrap_or(""))
+                    .add_blob(e.user_id.as_deref().unwrap_or(""))
+                    .add_double(1)
+                    .build();
+                if let Err(err) = dataset.write_data_point(&point) {
+                    worker::console_error!("audit: analytics engine: {err}");
+                }
+            }
+        }
+        let now = events.iter().map(|e| e.time).max().unwrap_or(0);
+        let retention_days = retention(env, &pool).await;
+        let written: Result<serde_json::Value, _> = audit::call(
+            env,
+            &pool,
+            AuditCommand::Append {
+                events,
+                retention_days,
+                now,
+            },
+        )
+        .await;
+        if let Err(err) = written {
+            worker::console_error!("audit: writing the log of pool {pool} failed: {err}");
+        }
+    }
+}
+
+/// The pool's retention (its KV record, cached per isolate); the default when it has none.
+async fn retention(env: &Env, pool: &str) -> u32 {
+    let found = match Kv::new(env) {
+        Ok(kv) => kv.pool(pool).await,
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(Some(p)) => p.audit_retention_days,
+        Ok(None) => DEFAULT_RETENTION_DAYS,
+        Err(e) => {
+            worker::console_error!("audit: reading pool {pool}: {e}");
+            DEFAULT_RETENTION_DAYS
+        }
+    }
+}
