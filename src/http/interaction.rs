@@ -247,7 +247,8 @@ pub async fn login(
         )
         .await;
     }
-    match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req)).await? {
+    let via = super::sign_in::Via::LoginPage(app);
+    match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req), via).await? {
         PasswordCheck::Ok(user_id) => {
             let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
             rec.user_id = Some(user_id.clone());
@@ -334,6 +335,7 @@ pub async fn consent(
             now: ctx.now,
         })
         .await?;
+    ctx.audit.consent_given(app, &user_id, &rec.request.scope);
     let session = session::current(ctx, &req, &app.pool_id).await?;
     let mut request = rec.request;
     // Consent was just given: don't ask again in this request.

@@ -15,6 +15,7 @@ use super::forms;
 use super::respond::{bearer_error, json_no_store, with_headers, HttpError, HttpResult};
 use super::tokens::client_secret;
 use crate::crypto::random;
+use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::client::{ClientOrigin, ClientRecord};
 use crate::oidc::client_metadata::{issued_fields, parse_registration, registered_metadata};
 use crate::oidc::error::{ErrorCode, OAuthError};
@@ -177,6 +178,15 @@ async fn register(
             )
         }
     }
+    ctx.audit.record(
+        AuditEvent::new(
+            &app.pool_id,
+            What::ClientRegistered {
+                origin: ClientOrigin::Dynamic,
+            },
+        )
+        .client(app.id(), &record.client.client_id),
+    );
     clients::mirror(&ctx.env, &record).await?;
     ensure_signing_key(ctx, app, &record.client).await?;
     answer(ctx, issuer, &record, secret, Some(&registration_token), 201).await

@@ -9,6 +9,7 @@ use super::context::Ctx;
 use super::respond::{with_headers, HttpResult};
 use super::tokens::client_auth::authenticated_token_param;
 use super::tokens::verify::{self, TokenShape};
+use crate::oidc::audit::{AuditEvent, RevocationReason, Revoked, What};
 use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::model::Application;
 use crate::oidc::records::IssuedJti;
@@ -32,6 +33,9 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         TokenShape::Access => {
             if let Some(v) = verify::access_token(ctx, app, issuer, &token).await? {
                 if v.claims.client_id == app.client.client_id {
+                    // A user's token names the user; a machine token's subject is the caller.
+                    let user = (v.claims.sub != v.claims.client_id).then_some(v.claims.sub.as_str());
+                    revoked(ctx, app, user, Revoked::AccessToken);
                     grants
                         .revoke_jtis(&[IssuedJti {
                             jti: v.claims.jti,
@@ -42,10 +46,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             }
         }
         TokenShape::Refresh { family_id } => {
-            if verify::refresh_family(ctx, app, &token, family_id)
-                .await?
-                .is_some()
-            {
+            if let Some(family) = verify::refresh_family(ctx, app, &token, family_id).await? {
+                revoked(ctx, app, Some(&family.user_id), Revoked::RefreshToken);
                 if let Some(f) = grants.revoke_family(family_id, ctx.now).await? {
                     grants.revoke_jtis(&f.access_jtis).await?;
                 }
@@ -57,4 +59,13 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         Response::empty()?.with_status(200),
         &[("Cache-Control", "no-store")],
     ))
+}
+
+fn revoked(ctx: &Ctx, app: &Application, user: Option<&str>, revoked: Revoked) {
+    let what = What::TokenRevoked {
+        revoked,
+        reason: RevocationReason::ClientRequest,
+    };
+    ctx.audit
+        .record(AuditEvent::of_app(app, what).user_if(user));
 }

@@ -1,10 +1,13 @@
 //! The password check behind every sign-in (hosted login page, password grant, console):
 //! throttled per account and per IP in the pool's directory object, with the same answer and
-//! the same work (one hash) whether or not the account exists.
+//! the same work (one hash) whether or not the account exists. Every outcome, and every lock
+//! it sets, goes to the pool's audit log — the reason in full, which only administrators read.
 
 use crate::crypto::password;
+use crate::oidc::audit::{AuditEvent, FailureReason, LockScope, SignInChannel, SignInMethod, What};
+use crate::oidc::model::Application;
 use crate::oidc::throttle;
-use crate::store::directory::{Directory, DirectoryCommand, SignInStart};
+use crate::store::directory::{throttled, Directory, DirectoryCommand, SignInStart, Throttled};
 
 use super::context::Ctx;
 use super::respond::HttpError;
@@ -17,6 +20,33 @@ pub enum PasswordCheck {
     Locked(u64),
 }
 
+/// Where the password is being checked (for the audit log).
+#[derive(Clone, Copy)]
+pub enum Via<'a> {
+    /// The hosted login page, for this client of the application.
+    LoginPage(&'a Application),
+    PasswordGrant(&'a Application),
+    /// The web console (the administrators' pool).
+    Console,
+}
+
+impl Via<'_> {
+    fn event(self, pool: &str, what: What) -> AuditEvent {
+        match self {
+            Via::LoginPage(app) | Via::PasswordGrant(app) => AuditEvent::of_app(app, what),
+            Via::Console => AuditEvent::new(pool, what),
+        }
+    }
+
+    fn channel(self) -> SignInChannel {
+        match self {
+            Via::LoginPage(_) => SignInChannel::LoginPage,
+            Via::PasswordGrant(_) => SignInChannel::PasswordGrant,
+            Via::Console => SignInChannel::Console,
+        }
+    }
+}
+
 /// Throttled password check: the same answer and the same work (one hash) whether or not the
 /// account exists; counters in the pool's object so parallel guesses are counted.
 pub async fn check_password(
@@ -25,6 +55,7 @@ pub async fn check_password(
     login: &str,
     pw: &str,
     ip: &str,
+    via: Via<'_>,
 ) -> Result<PasswordCheck, HttpError> {
     let dir = Directory::new(&ctx.env, pool);
     let start: SignInStart = dir
@@ -35,7 +66,16 @@ pub async fn check_password(
         })
         .await?;
     let (gate, keys, found) = (start.gate, start.keys, start.found);
+    let failed = |reason: FailureReason, user: Option<&str>| {
+        let what = What::sign_in_failed(via.channel(), reason, login);
+        ctx.audit.record(via.event(pool, what).user_if(user));
+    };
     if !gate.allowed {
+        let user = keys.iter().find_map(|k| match throttled(k) {
+            Throttled::User(id) => Some(id),
+            _ => None,
+        });
+        failed(FailureReason::Locked, user);
         return Ok(PasswordCheck::Locked(gate.retry_after));
     }
     // A blocked account is refused before its password is checked: answering "blocked" only
@@ -43,13 +83,30 @@ pub async fn check_password(
     let blocked = found.as_ref().is_some_and(|f| f.user.blocked);
     let ok =
         !blocked && password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
-    let _: serde_json::Value = dir
+    let ended: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
             keys,
             success: ok,
             now: ctx.now,
         })
         .await?;
+    let user_id = found.as_ref().map(|f| f.user.id.as_str());
+    match (ok, blocked) {
+        (true, _) => ctx.audit.record(
+            via.event(
+                pool,
+                What::SignInSucceeded {
+                    method: SignInMethod::Password,
+                    channel: via.channel(),
+                },
+            )
+            .user_if(user_id),
+        ),
+        (false, true) => failed(FailureReason::Blocked, user_id),
+        (false, false) if user_id.is_some() => failed(FailureReason::WrongPassword, user_id),
+        (false, false) => failed(FailureReason::UnknownUser, None),
+    }
+    record_locks(ctx, pool, via, &ended);
     if blocked {
         return Ok(PasswordCheck::Blocked);
     }
@@ -62,5 +119,19 @@ pub async fn check_password(
             }
             Ok(PasswordCheck::Wrong)
         }
+    }
+}
+
+/// An `account_locked` event for each key the attempt locked (the directory's answer).
+fn record_locks(ctx: &Ctx, pool: &str, via: Via<'_>, locked: &serde_json::Value) {
+    let until = ctx.now + throttle::LOCK_SECS;
+    for key in locked.as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+        let (lock, user) = match throttled(key) {
+            Throttled::User(id) => (LockScope::Account, Some(id)),
+            Throttled::UnknownLogin => (LockScope::Account, None),
+            Throttled::Address => (LockScope::Address, None),
+        };
+        let e = via.event(pool, What::AccountLocked { lock, until });
+        ctx.audit.record(e.user_if(user));
     }
 }

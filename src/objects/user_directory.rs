@@ -320,8 +320,10 @@ impl UserDirectory {
                 Value::Null
             }
             C::EndAttempt { keys, success, now } => {
+                let mut locked = Vec::new();
                 for k in &keys {
                     let mut c = self.counter(k)?;
+                    let was_locked = c.locked_until > now;
                     // An IP's counter is not cleared by one good sign-in (many accounts, one IP).
                     let ok = success && !k.starts_with("ip:");
                     if success && k.starts_with("ip:") {
@@ -329,9 +331,12 @@ impl UserDirectory {
                     } else {
                         throttle::end(&mut c, ok, throttle::limit_for(k), now);
                     }
+                    if c.locked_until > now && !was_locked {
+                        locked.push(k.clone());
+                    }
                     self.save_counter(k, &c)?;
                 }
-                Value::Null
+                json!(locked)
             }
             C::GetConsent { user_id, client_id } => self
                 .consent(&user_id, &client_id)?

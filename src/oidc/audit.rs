@@ -383,8 +383,22 @@ impl AuditEvent {
         self
     }
 
+    /// [`AuditEvent::user`] when there is one.
+    pub fn user_if(self, user_id: Option<&str>) -> AuditEvent {
+        match user_id {
+            Some(u) => self.user(u),
+            None => self,
+        }
+    }
+
     pub fn client(mut self, application_id: &str, client_id: &str) -> AuditEvent {
         self.application_id = Some(application_id.to_string());
+        self.client_id = Some(client_id.to_string());
+        self
+    }
+
+    /// Names the client alone (when its application is not at hand).
+    pub fn client_id(mut self, client_id: &str) -> AuditEvent {
         self.client_id = Some(client_id.to_string());
         self
     }

@@ -51,6 +51,7 @@ pub enum DirectoryCommand {
         key: String,
         now: u64,
     },
+    /// Answers the keys this attempt locked (a list; `null` from objects older than it).
     EndAttempt {
         keys: Vec<String>,
         success: bool,
@@ -284,6 +285,25 @@ pub fn throttle_keys(user_id: Option<&str>, login: &str, ip: &str) -> Vec<String
         None => format!("acct:name:{}", login.trim().to_lowercase()),
     };
     vec![account, format!("ip:{ip}")]
+}
+
+/// What a throttle key counts: a known user (by id), an unknown login name, or an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled<'a> {
+    User(&'a str),
+    UnknownLogin,
+    Address,
+}
+
+/// Reads a key made by [`throttle_keys`].
+pub fn throttled(key: &str) -> Throttled<'_> {
+    if let Some(id) = key.strip_prefix("acct:id:") {
+        Throttled::User(id)
+    } else if key.starts_with("ip:") {
+        Throttled::Address
+    } else {
+        Throttled::UnknownLogin
+    }
 }
 
 /// What `BeginSignIn` answers.

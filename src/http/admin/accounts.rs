@@ -11,6 +11,7 @@ use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::tokens::access_keys::new_access_key;
+use crate::oidc::audit::{Action, Target};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::AccessAccount;
 use crate::oidc::registration::{parse_permission, FieldErrors};
@@ -31,6 +32,19 @@ fn permissions(v: &Value) -> Result<Vec<String>, String> {
         }
     }
     Ok(out)
+}
+
+fn changed(
+    ctx: &Ctx,
+    pool: &str,
+    access_key: &str,
+    action: Action,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) {
+    let target = Target::AccessAccount;
+    ctx.audit
+        .admin_change(pool, target, access_key, action, before, after);
 }
 
 pub async fn route(
@@ -73,6 +87,8 @@ pub async fn route(
                 })
                 .await?;
             let mut v = serde_json::to_value(created).unwrap_or_default();
+            let id = v["access_key"].as_str().unwrap_or_default().to_string();
+            changed(ctx, pool, &id, Action::Create, None, Some(&v));
             v["secret_key"] = json!(secret);
             json_no_store(201, &v)
         }
@@ -92,6 +108,7 @@ pub async fn route(
                 })
                 .await?;
             let mut account = rec.ok_or(HttpError::NotFound)?.account;
+            let before = serde_json::to_value(&account).unwrap_or_default();
             let mut e = FieldErrors::default();
             if let Some(p) = b.get("permissions") {
                 match permissions(p) {
@@ -114,7 +131,10 @@ pub async fn route(
             let saved: Option<AccessAccount> = dir
                 .call(DirectoryCommand::UpdateAccount { account })
                 .await?;
-            json(200, &saved.ok_or(HttpError::NotFound)?)
+            let saved = saved.ok_or(HttpError::NotFound)?;
+            let after = serde_json::to_value(&saved).unwrap_or_default();
+            changed(ctx, pool, ak, Action::Update, Some(&before), Some(&after));
+            json(200, &saved)
         }
         ([ak], Method::Delete) => {
             let existed: bool = dir
@@ -123,6 +143,7 @@ pub async fn route(
                 })
                 .await?;
             if existed {
+                changed(ctx, pool, ak, Action::Delete, None, None);
                 no_content()
             } else {
                 Err(HttpError::NotFound)

@@ -11,6 +11,8 @@ use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::tokens::client_secret;
+use crate::oidc::audit::{Action, AuditEvent, Target, What};
+use crate::oidc::client::ClientOrigin;
 use crate::oidc::issuer::issuer_for;
 use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_application, new_application};
@@ -46,6 +48,15 @@ pub async fn route(
         }
         ([id], Method::Delete) => {
             let app = load(ctx, id).await?;
+            let before = view(ctx, &app, &origin);
+            ctx.audit.admin_change(
+                &app.pool_id,
+                Target::Application,
+                app.id(),
+                Action::Delete,
+                Some(&before),
+                None,
+            );
             // Its other clients go with it (each from the registry and from KV).
             for record in super::clients::list(ctx, &app).await? {
                 clients::delete(&ctx.env, app.id(), &record.client.client_id).await?;
@@ -68,6 +79,7 @@ pub async fn route(
         ([id, "secret"], Method::Get) => {
             let app = load(ctx, id).await?;
             let secret = client_secret::open(ctx, &app.client).await?;
+            secret_event(ctx, &app, Action::ShowSecret);
             json_no_store(200, &json!({"client_secret": secret}))
         }
         ([id, "secret"], Method::Post) => {
@@ -76,6 +88,7 @@ pub async fn route(
             app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
             app.updated_at = ctx.now;
             Kv::new(&ctx.env)?.put_app(&app).await?;
+            secret_event(ctx, &app, Action::RotateSecret);
             let mut v = view(ctx, &app, &origin);
             v["client_secret"] = json!(secret);
             json_no_store(200, &v)
@@ -85,6 +98,13 @@ pub async fn route(
         ([_, "secret"], _) => method_not_allowed("GET, POST"),
         _ => Err(HttpError::NotFound),
     }
+}
+
+/// An administrator saw or replaced the primary client's secret (never its value).
+fn secret_event(ctx: &Ctx, app: &Application, action: Action) {
+    let id = app.id();
+    ctx.audit
+        .admin_change(&app.pool_id, Target::Application, id, action, None, None);
 }
 
 async fn load(ctx: &Ctx, client_id: &str) -> Result<Application, HttpError> {
@@ -214,6 +234,18 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
     app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
     Kv::new(&ctx.env)?.put_app(&app).await?;
     let mut v = view(ctx, &app, origin);
+    ctx.audit.admin_change(
+        &app.pool_id,
+        Target::Application,
+        app.id(),
+        Action::Create,
+        None,
+        Some(&v),
+    );
+    let registered = What::ClientRegistered {
+        origin: ClientOrigin::Admin,
+    };
+    ctx.audit.record(AuditEvent::of_app(&app, registered));
     v["client_secret"] = json!(secret);
     json_no_store(201, &v)
 }
@@ -245,5 +277,14 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         kv.delete_host(gone).await?;
         release(ctx, &host_claim(gone), &app.client.client_id).await?;
     }
-    json(200, &view(ctx, &app, origin))
+    let (before, after) = (view(ctx, &current, origin), view(ctx, &app, origin));
+    ctx.audit.admin_change(
+        &app.pool_id,
+        Target::Application,
+        app.id(),
+        Action::Update,
+        Some(&before),
+        Some(&after),
+    );
+    json(200, &after)
 }

@@ -12,6 +12,7 @@ use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::tokens::client_secret;
+use crate::oidc::audit::{Action, AuditEvent, Target, What};
 use crate::oidc::client::{ClientOrigin, ClientRecord};
 use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_client, FieldErrors};
@@ -48,8 +49,9 @@ pub async fn route(
         )
         .into()),
         ([id], Method::Delete) => {
-            load(ctx, &app, id).await?;
+            let before = record_view(&load(ctx, &app, id).await?);
             clients::delete(&ctx.env, app.id(), id).await?;
+            changed(ctx, &app, id, Action::Delete, Some(&before), None);
             no_content()
         }
         ([id, "secret"], Method::Get) => {
@@ -58,6 +60,7 @@ pub async fn route(
                 return Err(no_secret());
             }
             let secret = client_secret::open(ctx, &client).await?;
+            changed(ctx, &app, id, Action::ShowSecret, None, None);
             json_no_store(200, &json!({"client_secret": secret}))
         }
         ([id, "secret"], Method::Post) => rotate_secret(ctx, app, id).await,
@@ -66,6 +69,19 @@ pub async fn route(
         ([_, "secret"], _) => method_not_allowed("GET, POST"),
         _ => Err(HttpError::NotFound),
     }
+}
+
+/// An administrator's change to client `id` of `app`, in the application's pool's log.
+fn changed(
+    ctx: &Ctx,
+    app: &Application,
+    id: &str,
+    action: Action,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) {
+    ctx.audit
+        .admin_change(&app.pool_id, Target::Client, id, action, before, after);
 }
 
 fn no_secret() -> HttpError {
@@ -163,6 +179,13 @@ async fn create(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
     clients::put(&ctx.env, &record).await?;
     ensure_keys(ctx, app, &record.client).await?;
     let mut v = record_view(&record);
+    let id = &record.client.client_id;
+    changed(ctx, app, id, Action::Create, None, Some(&v));
+    let registered = What::ClientRegistered {
+        origin: ClientOrigin::Admin,
+    };
+    ctx.audit
+        .record(AuditEvent::new(&app.pool_id, registered).client(app.id(), id));
     v["client_secret"] = json!(secret);
     json_no_store(201, &v)
 }
@@ -170,6 +193,7 @@ async fn create(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
 async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpResult {
     let (b, disabled) = take_disabled(b)?;
     if id == app.id() {
+        let before = primary_view(&app);
         if disabled.is_some() {
             return Err(AdminError::field(
                 "disabled",
@@ -184,9 +208,12 @@ async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpRes
         app.updated_at = ctx.now;
         Kv::new(&ctx.env)?.put_app(&app).await?;
         ensure_keys(ctx, &app, &app.client).await?;
-        return json(200, &primary_view(&app));
+        let after = primary_view(&app);
+        changed(ctx, &app, id, Action::Update, Some(&before), Some(&after));
+        return json(200, &after);
     }
     let mut record = load(ctx, &app, id).await?;
+    let before = record_view(&record);
     record.client = match apply_client(record.client.clone(), &b, false) {
         Ok(c) => c,
         Err(e) => return invalid(e),
@@ -205,7 +232,9 @@ async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpRes
     record.updated_at = ctx.now;
     clients::put(&ctx.env, &record).await?;
     ensure_keys(ctx, &app, &record.client).await?;
-    json(200, &record_view(&record))
+    let after = record_view(&record);
+    changed(ctx, &app, id, Action::Update, Some(&before), Some(&after));
+    json(200, &after)
 }
 
 async fn rotate_secret(ctx: &Ctx, mut app: Application, id: &str) -> HttpResult {
@@ -223,6 +252,7 @@ async fn rotate_secret(ctx: &Ctx, mut app: Application, id: &str) -> HttpResult 
         clients::put(&ctx.env, &record).await?;
         record_view(&record)
     };
+    changed(ctx, &app, id, Action::RotateSecret, None, None);
     v["client_secret"] = json!(secret);
     json_no_store(200, &v)
 }

@@ -13,7 +13,8 @@ use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
-use crate::http::sign_in::{check_password, PasswordCheck};
+use crate::http::sign_in::{check_password, PasswordCheck, Via};
+use crate::oidc::audit::{Action, Target};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
@@ -57,10 +58,10 @@ pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, H
     Ok(admin.filter(|a| !a.blocked).map(|_| session))
 }
 
-/// Cookie plus a matching `X-CSRF-Token` header.
-pub async fn authorized(ctx: &Ctx, req: &Request) -> Result<bool, HttpError> {
+/// Cookie plus a matching `X-CSRF-Token` header: the administrator's username.
+pub async fn authorized(ctx: &Ctx, req: &Request) -> Result<Option<String>, HttpError> {
     let Some(s) = current(ctx, req).await? else {
-        return Ok(false);
+        return Ok(None);
     };
     let sent = req
         .headers()
@@ -68,7 +69,8 @@ pub async fn authorized(ctx: &Ctx, req: &Request) -> Result<bool, HttpError> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    Ok(!sent.is_empty() && bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes())))
+    let ok = !sent.is_empty() && bool::from(sent.as_bytes().ct_eq(s.csrf.as_bytes()));
+    Ok(ok.then_some(s.username))
 }
 
 fn cookie(req: &Request, value: &str, max_age: u64) -> String {
@@ -130,7 +132,19 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 })
                 .await?;
             match out {
-                WriteOutcome::Ok { value } => json(201, &json!({"username": value.username})),
+                WriteOutcome::Ok { value } => {
+                    ctx.audit.set_actor(super::ADMIN_TOKEN_ACTOR);
+                    let after = serde_json::to_value(&value).unwrap_or_default();
+                    ctx.audit.admin_change(
+                        ADMIN_POOL,
+                        Target::Administrator,
+                        &value.id,
+                        Action::Create,
+                        None,
+                        Some(&after),
+                    );
+                    json(201, &json!({"username": value.username}))
+                }
                 _ => conflict("username", "username"),
             }
         }
@@ -173,7 +187,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         return invalid(e);
     }
     let user_id =
-        match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req)).await? {
+        match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req), Via::Console).await? {
             PasswordCheck::Ok(id) => id,
             PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
             PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),

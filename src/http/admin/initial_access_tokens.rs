@@ -11,6 +11,7 @@ use crate::crypto::random;
 use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
+use crate::oidc::audit::{Action, Target};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::Application;
 use crate::store::clients::{self, InitialAccessToken, RegistryCommand};
@@ -48,6 +49,9 @@ pub async fn route(
                 RegistryCommand::RevokeInitialToken { id: id.to_string() },
             )
             .await?;
+            let (pool, target) = (&app.pool_id, Target::InitialAccessToken);
+            ctx.audit
+                .admin_change(pool, target, id, Action::Revoke, None, None);
             no_content()
         }
         ([], _) => method_not_allowed("GET, POST"),
@@ -110,6 +114,11 @@ async fn mint(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
     )
     .await?;
     let mut v = view(&record);
+    let mut after = v.clone();
+    after["application_id"] = json!(app.id());
+    let (pool, target) = (&app.pool_id, Target::InitialAccessToken);
+    ctx.audit
+        .admin_change(pool, target, &record.id, Action::Create, None, Some(&after));
     v["initial_access_token"] = json!(token);
     json_no_store(201, &v)
 }

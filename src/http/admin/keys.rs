@@ -7,6 +7,7 @@ use worker::{Method, Request};
 use super::{body, invalid, method_not_allowed};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::audit::{Action, Target};
 use crate::oidc::model::SigningAlg;
 use crate::oidc::registration::FieldErrors;
 use crate::store::vault::{self, KeyInfo, VaultCommand};
@@ -59,6 +60,10 @@ pub async fn route(
             // This isolate signs with the new key from the next token on; other isolates pick
             // it up when their cached key expires (a minute).
             crate::crypto::keys::forget_pool(pool);
+            let after = serde_json::to_value(&info).unwrap_or_default();
+            let id = after["kid"].as_str().unwrap_or(alg.as_str()).to_string();
+            ctx.audit
+                .admin_change(pool, Target::SigningKey, &id, Action::Rotate, None, Some(&after));
             json(201, &info)
         }
         ([], _) => method_not_allowed("GET"),

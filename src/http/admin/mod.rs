@@ -24,6 +24,7 @@ use super::api_error::AdminError;
 use super::context::Ctx;
 use super::forms;
 use super::respond::{json, HttpError, HttpResult};
+use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
 use crate::oidc::model::ADMIN_POOL;
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
@@ -33,6 +34,9 @@ const MAX_ID: usize = 128;
 
 /// Default user pool (created on first use).
 pub const DEFAULT_POOL: &str = "default";
+
+/// The audit log's actor for calls made with the `ADMIN_TOKEN` bearer secret.
+pub const ADMIN_TOKEN_ACTOR: &str = "admin token";
 
 pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult {
     let Some(rest) = path.strip_prefix("/api/v1") else {
@@ -54,9 +58,15 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         Some(t) => admin_token_presented(ctx, &req, &t).await?,
         None => false,
     };
-    if !by_token && !console::authorized(ctx, &req).await? {
+    let actor = match by_token {
+        true => Some(ADMIN_TOKEN_ACTOR.to_string()),
+        false => console::authorized(ctx, &req).await?,
+    };
+    let Some(actor) = actor else {
         return Err(AdminError::Unauthorized("a valid admin bearer token is required").into());
-    }
+    };
+    // Every event this request records was done by this administrator.
+    ctx.audit.set_actor(&actor);
     let segments: Vec<&str> = rest
         .trim_matches('/')
         .split('/')
@@ -115,6 +125,7 @@ pub async fn admin_token_presented(
         })
         .await?;
     if locked.is_some() {
+        admin_token_refused(ctx, FailureReason::Locked);
         return Err(AdminError::TooManyAttempts.into());
     }
     let ok = !token.is_empty()
@@ -123,8 +134,20 @@ pub async fn admin_token_presented(
         let _: Value = dir
             .call(DirectoryCommand::RecordFailure { key, now: ctx.now })
             .await?;
+        admin_token_refused(ctx, FailureReason::WrongToken);
     }
     Ok(ok)
+}
+
+/// A refused admin token, in the administrators' pool's log.
+fn admin_token_refused(ctx: &Ctx, reason: FailureReason) {
+    let what = What::SignInFailed {
+        method: SignInMethod::AdminToken,
+        channel: SignInChannel::AdminApi,
+        reason,
+        login: None,
+    };
+    ctx.audit.record(AuditEvent::new(ADMIN_POOL, what));
 }
 
 /// The bearer token of the request, if it sent one.

@@ -7,6 +7,7 @@ use worker::{Method, Request};
 use super::{body, conflict, invalid, method_not_allowed, no_content};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
+use crate::oidc::audit::{Action, Target};
 use crate::oidc::model::Resource;
 use crate::oidc::registration::{parse_permission, FieldErrors};
 use crate::store::kv::Kv;
@@ -31,6 +32,9 @@ pub async fn route(
                 return conflict("code", "code");
             }
             kv.put_resource(&r).await?;
+            let after = serde_json::to_value(&r).unwrap_or_default();
+            ctx.audit
+                .admin_change(pool, Target::Resource, &r.code, Action::Create, None, Some(&after));
             json(201, &r)
         }
         ([code], Method::Get) => json(
@@ -38,8 +42,11 @@ pub async fn route(
             &kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?,
         ),
         ([code], Method::Delete) => {
-            kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?;
+            let r = kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?;
             kv.delete_resource(pool, code).await?;
+            let before = serde_json::to_value(&r).unwrap_or_default();
+            ctx.audit
+                .admin_change(pool, Target::Resource, code, Action::Delete, Some(&before), None);
             no_content()
         }
         ([], _) => method_not_allowed("GET, POST"),

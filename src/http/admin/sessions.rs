@@ -9,6 +9,7 @@ use super::{method_not_allowed, no_content, query};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::http::session;
+use crate::oidc::audit::{Action, AuditEvent, RevocationReason, Revoked, Target, What};
 use crate::store::directory::{Directory, DirectoryCommand};
 
 pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
@@ -24,6 +25,13 @@ pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &s
         }
         ([id], Method::Delete) => {
             if session::revoke(ctx, pool, id).await? {
+                ctx.audit
+                    .admin_change(pool, Target::Session, id, Action::Revoke, None, None);
+                let what = What::TokenRevoked {
+                    revoked: Revoked::SsoSession,
+                    reason: RevocationReason::Admin,
+                };
+                ctx.audit.record(AuditEvent::new(pool, what));
                 no_content()
             } else {
                 Err(HttpError::NotFound)

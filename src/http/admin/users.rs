@@ -11,6 +11,9 @@ use crate::crypto::{password, random};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::http::tokens::user_revocation::{revoke_user, Reach};
+use crate::oidc::audit::{
+    Action, AuditEvent, RevocationReason, Revoked, Target, What,
+};
 use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
 use crate::store::directory::{Directory, DirectoryCommand, LockState, UserPage, WriteOutcome};
@@ -47,7 +50,7 @@ pub async fn route(
         }
         ([], Method::Post) => {
             let b = body(&mut req).await?;
-            create(ctx, &dir, b).await
+            create(ctx, &dir, pool, b).await
         }
         ([id], Method::Get) => {
             let user: Option<User> = dir
@@ -60,11 +63,15 @@ pub async fn route(
             update(ctx, &dir, pool, id, b).await
         }
         ([id], Method::Delete) => {
+            let before = dir.user(id).await?.map(|u| user_view(&u));
             let existed: bool = dir
                 .call(DirectoryCommand::DeleteUser { id: id.to_string() })
                 .await?;
             if existed {
+                changed(ctx, pool, Target::User, id, Action::Delete, before.as_ref(), None);
                 revoke_user(ctx, pool, id, Reach::Everything).await?;
+                let reason = RevocationReason::UserDeleted;
+                ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);
                 no_content()
             } else {
                 Err(HttpError::NotFound)
@@ -87,6 +94,20 @@ pub async fn route(
                 })
                 .await?;
             revoke_user(ctx, pool, id, Reach::Client(client_id)).await?;
+            let withdrawn = AuditEvent::new(pool, What::ConsentWithdrawn).user(id);
+            ctx.audit.record(withdrawn.client_id(client_id));
+            let reason = RevocationReason::ConsentWithdrawn;
+            ctx.audit.record(
+                AuditEvent::new(
+                    pool,
+                    What::TokenRevoked {
+                        revoked: Revoked::UserClientTokens,
+                        reason,
+                    },
+                )
+                .user(id)
+                .client_id(client_id),
+            );
             no_content()
         }
         // The sign-in lock (5 failures lock an account for 15 minutes): see it, clear it.
@@ -108,6 +129,7 @@ pub async fn route(
                     user_id: id.to_string(),
                 })
                 .await?;
+            changed(ctx, pool, Target::Lock, id, Action::Clear, None, None);
             no_content()
         }
         ([], _) => method_not_allowed("GET, POST"),
@@ -119,13 +141,31 @@ pub async fn route(
     }
 }
 
+/// A user as the log shows it (the directory never hands out the password hash).
+fn user_view(u: &User) -> Value {
+    serde_json::to_value(u).unwrap_or(Value::Null)
+}
+
+fn changed(
+    ctx: &Ctx,
+    pool: &str,
+    target: Target,
+    id: &str,
+    action: Action,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) {
+    ctx.audit
+        .admin_change(pool, target, id, action, before, after);
+}
+
 fn field_error(field: &str, msg: &str) -> HttpResult {
     let mut e = FieldErrors::default();
     e.add(field, msg);
     invalid(e)
 }
 
-async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
+async fn create(ctx: &Ctx, dir: &Directory<'_>, pool: &str, b: Value) -> HttpResult {
     let new: NewUser = match serde_json::from_value(b) {
         Ok(n) => n,
         Err(e) => {
@@ -168,7 +208,11 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, b: Value) -> HttpResult {
         })
         .await?;
     match out {
-        WriteOutcome::Ok { value } => json(201, &value),
+        WriteOutcome::Ok { value } => {
+            let after = user_view(&value);
+            changed(ctx, pool, Target::User, &value.id, Action::Create, None, Some(&after));
+            json(201, &value)
+        }
         WriteOutcome::Conflict { field } => conflict(&field, &field),
         WriteOutcome::NotFound => Err(HttpError::NotFound),
     }
@@ -181,6 +225,7 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) 
         .call(DirectoryCommand::GetUser { id: id.to_string() })
         .await?;
     let mut user = current.ok_or(HttpError::NotFound)?;
+    let mut before = user_view(&user);
     let was_blocked = user.blocked;
     let obj = b.as_object().cloned().unwrap_or_default();
     let mut errs = FieldErrors::default();
@@ -238,10 +283,19 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) 
     // A new password or a block ends what the user holds (RFC 9700 §4.14: refresh tokens are
     // revoked when the credentials that earned them change).
     let revokes = new_password.is_some() || (user.blocked && !was_blocked);
+    let reason = match new_password.is_some() {
+        true => RevocationReason::PasswordChanged,
+        false => RevocationReason::UserBlocked,
+    };
+    // The log says the password changed, never what to.
+    if new_password.is_some() {
+        before["password_changed"] = json!(false);
+    }
     let password_hash = match new_password {
         Some(p) => Some(password::hash(&p).await?),
         None => None,
     };
+    let password_hash_set = password_hash.is_some();
     let out: WriteOutcome<User> = dir
         .call(DirectoryCommand::UpdateUser {
             user,
@@ -250,8 +304,14 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) 
         .await?;
     match out {
         WriteOutcome::Ok { value } => {
+            let mut after = user_view(&value);
+            if password_hash_set {
+                after["password_changed"] = json!(true);
+            }
+            changed(ctx, pool, Target::User, id, Action::Update, Some(&before), Some(&after));
             if revokes {
                 revoke_user(ctx, pool, id, Reach::Everything).await?;
+                ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);
             }
             json(200, &value)
         }

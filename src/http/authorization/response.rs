@@ -8,9 +8,10 @@ use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{html, HttpError, HttpResult};
 use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor};
+use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::jws::sha256_b64;
-use crate::oidc::model::{Application, User};
+use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{CodeRecord, Issued};
 use crate::oidc::response::{self, form_post_html, Delivery};
 use crate::store::grants::{Grants, Kind};
@@ -101,6 +102,14 @@ pub async fn issue(
         )
         .await?;
         params.push(("id_token".into(), id_token));
+    }
+    if rt.has_token() || rt.has_id_token() {
+        let what = What::TokenIssued {
+            grant_type: GrantType::Implicit.as_str().to_string(),
+            response_type: Some(rt.as_str().to_string()),
+            refresh_token: false,
+        };
+        ctx.audit.record(AuditEvent::of_app(app, what).user(&user.id));
     }
     if let Some(s) = &req.state {
         params.push(("state".into(), s.clone()));

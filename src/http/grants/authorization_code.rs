@@ -6,10 +6,11 @@
 
 use crate::crypto::random;
 use crate::http::context::Ctx;
+use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::AuthenticatedClient;
-use crate::http::tokens::mint::TokenResponse;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
+use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::GrantType;
@@ -25,7 +26,7 @@ pub async fn run(
     client: &AuthenticatedClient,
     issuer: &str,
     req: &TokenRequest,
-) -> Result<TokenResponse, HttpError> {
+) -> Result<Granted, HttpError> {
     let app = &client.app;
     let code = req
         .code
@@ -56,6 +57,8 @@ pub async fn run(
     {
         CodeTake::Fresh { record } => record,
         CodeTake::Replayed { record } => {
+            ctx.audit
+                .record(AuditEvent::of_app(app, What::CodeReplayDetected).user(&record.user_id));
             grants.revoke_jtis(&record.issued.access_jtis).await?;
             if let Some(fid) = &record.issued.refresh_family {
                 // Tombstoned for the refresh lifetime if the first redemption has not created it yet.
@@ -130,5 +133,5 @@ pub async fn run(
         },
     )
     .await?;
-    Ok(issued.body)
+    Ok(Granted::to_user(issued.body, &user.id))
 }

@@ -6,6 +6,7 @@
 
 use crate::crypto::random;
 use crate::http::context::Ctx;
+use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::{AuthenticatedClient, Caller};
 use crate::http::tokens::mint::{self, AccessTokenFor, TokenResponse};
@@ -21,7 +22,7 @@ pub async fn run(
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
-) -> Result<TokenResponse, HttpError> {
+) -> Result<Granted, HttpError> {
     let app = &client.app;
     let (caller, held) = match &client.caller {
         Caller::Confidential => (
@@ -63,9 +64,8 @@ pub async fn run(
         },
     )
     .await?;
-    Ok(TokenResponse::bearer(
-        at,
-        app.client.token_lifetimes.access_token,
-        scope,
-    ))
+    Ok(Granted {
+        body: TokenResponse::bearer(at, app.client.token_lifetimes.access_token, scope),
+        user_id: None,
+    })
 }

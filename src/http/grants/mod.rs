@@ -10,13 +10,31 @@ pub mod refresh_token;
 
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
-use crate::http::tokens::client_auth::AuthenticatedClient;
+use crate::http::tokens::client_auth::{AuthenticatedClient, Caller};
 use crate::http::tokens::mint::TokenResponse;
+use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::GrantPolicy;
 use crate::oidc::model::GrantType;
 use crate::oidc::token_request::TokenRequest;
 
+/// What a grant issued, and to which user (none for machine tokens).
+pub struct Granted {
+    pub body: TokenResponse,
+    pub user_id: Option<String>,
+}
+
+impl Granted {
+    pub fn to_user(body: TokenResponse, user_id: &str) -> Granted {
+        Granted {
+            body,
+            user_id: Some(user_id.to_string()),
+        }
+    }
+}
+
+/// Runs the grant and records what it issued (`token_issued`, for the audit log and the
+/// "tokens issued per grant" chart).
 pub async fn run(
     ctx: &Ctx,
     policy: GrantPolicy,
@@ -24,6 +42,27 @@ pub async fn run(
     issuer: &str,
     req: &TokenRequest,
 ) -> Result<TokenResponse, HttpError> {
+    let granted = grant(ctx, policy, client, issuer, req).await?;
+    let what = What::TokenIssued {
+        grant_type: policy.grant.as_str().to_string(),
+        response_type: None,
+        refresh_token: granted.body.refresh_token.is_some(),
+    };
+    let mut event = AuditEvent::of_app(&client.app, what).user_if(granted.user_id.as_deref());
+    if let Caller::AccessAccount { access_key, .. } = &client.caller {
+        event.client_id = Some(access_key.clone());
+    }
+    ctx.audit.record(event);
+    Ok(granted.body)
+}
+
+async fn grant(
+    ctx: &Ctx,
+    policy: GrantPolicy,
+    client: &AuthenticatedClient,
+    issuer: &str,
+    req: &TokenRequest,
+) -> Result<Granted, HttpError> {
     let scope = policy.scope.read(req.scope.as_deref());
     match policy.grant {
         GrantType::AuthorizationCode => authorization_code::run(ctx, client, issuer, req).await,

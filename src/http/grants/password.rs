@@ -4,10 +4,10 @@
 
 use crate::crypto::random;
 use crate::http::context::Ctx;
+use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
-use crate::http::sign_in::{check_password, PasswordCheck};
+use crate::http::sign_in::{check_password, PasswordCheck, Via};
 use crate::http::tokens::client_auth::AuthenticatedClient;
-use crate::http::tokens::mint::TokenResponse;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
 use crate::oidc::error::OAuthError;
 use crate::oidc::grant_policy::RequestedScope;
@@ -21,14 +21,15 @@ pub async fn run(
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
-) -> Result<TokenResponse, HttpError> {
+) -> Result<Granted, HttpError> {
     let app = &client.app;
     let (Some(username), Some(password)) = (req.username.as_deref(), req.password.as_deref())
     else {
         return Err(OAuthError::invalid_request("username and password are required").into());
     };
+    let via = Via::PasswordGrant(app);
     let user_id =
-        match check_password(ctx, &app.pool_id, username, password, &req.client_ip).await? {
+        match check_password(ctx, &app.pool_id, username, password, &req.client_ip, via).await? {
             PasswordCheck::Ok(id) => id,
             PasswordCheck::Wrong => {
                 return Err(OAuthError::invalid_grant("invalid username or password").into())
@@ -76,5 +77,5 @@ pub async fn run(
         },
     )
     .await?;
-    Ok(issued.body)
+    Ok(Granted::to_user(issued.body, &user.id))
 }

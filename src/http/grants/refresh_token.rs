@@ -4,10 +4,11 @@
 
 use crate::crypto::random;
 use crate::http::context::Ctx;
+use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::AuthenticatedClient;
-use crate::http::tokens::mint::TokenResponse;
 use crate::http::tokens::user_tokens::{self, new_refresh_token, Issue, Preassigned};
+use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::jws::sha256_b64;
@@ -23,7 +24,7 @@ pub async fn run(
     issuer: &str,
     req: &TokenRequest,
     scope: &RequestedScope<'_>,
-) -> Result<TokenResponse, HttpError> {
+) -> Result<Granted, HttpError> {
     let app = &client.app;
     let presented = req
         .refresh_token
@@ -58,6 +59,9 @@ pub async fn run(
     let family = match grants.rotate_refresh(family_id, rotation).await? {
         RefreshRotation::Rotated { family } => family,
         RefreshRotation::Reused { family } => {
+            ctx.audit.record(
+                AuditEvent::of_app(app, What::RefreshTokenReuseDetected).user(&family.user_id),
+            );
             grants.revoke_jtis(&family.access_jtis).await?;
             return Err(HttpError::OAuth(
                 OAuthError::invalid_grant("the refresh token was already used")
@@ -109,5 +113,5 @@ pub async fn run(
         },
     )
     .await?;
-    Ok(issued.body)
+    Ok(Granted::to_user(issued.body, &user.id))
 }
