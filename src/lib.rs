@@ -16,8 +16,8 @@ mod console_lists_tests;
 mod layering_tests;
 
 pub use objects::{
-    audit_log::AuditLog, client_registry::ClientRegistry, grant_store::GrantStore, key_vault::KeyVault,
-    user_directory::UserDirectory,
+    audit_log::AuditLog, client_registry::ClientRegistry, grant_store::GrantStore,
+    key_vault::KeyVault, user_directory::UserDirectory,
 };
 
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};

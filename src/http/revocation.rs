@@ -34,7 +34,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             if let Some(v) = verify::access_token(ctx, app, issuer, &token).await? {
                 if v.claims.client_id == app.client.client_id {
                     // A user's token names the user; a machine token's subject is the caller.
-                    let user = (v.claims.sub != v.claims.client_id).then_some(v.claims.sub.as_str());
+                    let user =
+                        (v.claims.sub != v.claims.client_id).then_some(v.claims.sub.as_str());
                     revoked(ctx, app, user, Revoked::AccessToken);
                     grants
                         .revoke_jtis(&[IssuedJti {

@@ -125,7 +125,12 @@ pub async fn check_password(
 /// An `account_locked` event for each key the attempt locked (the directory's answer).
 fn record_locks(ctx: &Ctx, pool: &str, via: Via<'_>, locked: &serde_json::Value) {
     let until = ctx.now + throttle::LOCK_SECS;
-    for key in locked.as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+    for key in locked
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str())
+    {
         let (lock, user) = match throttled(key) {
             Throttled::User(id) => (LockScope::Account, Some(id)),
             Throttled::UnknownLogin => (LockScope::Account, None),

@@ -312,7 +312,8 @@ impl DurableObject for AuditLog {
     /// Daily: applies retention, and comes back tomorrow while there is anything left.
     async fn alarm(&self) -> Result<Response> {
         let now = worker::Date::now().as_millis() / 1000;
-        self.prune(now).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        self.prune(now)
+            .map_err(|e| worker::Error::RustError(e.to_string()))?;
         self.alarm_set.set(false);
         #[derive(serde::Deserialize)]
         struct Count {

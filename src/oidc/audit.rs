@@ -247,7 +247,7 @@ pub enum What {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         response_type: Option<String>,
         #[serde(default)]
-        refresh_token: bool,
+        refresh_token_issued: bool,
     },
 }
 
@@ -537,7 +537,11 @@ mod tests {
                 method: SignInMethod::Password,
                 channel: SignInChannel::LoginPage,
             },
-            What::sign_in_failed(SignInChannel::PasswordGrant, FailureReason::UnknownUser, "x"),
+            What::sign_in_failed(
+                SignInChannel::PasswordGrant,
+                FailureReason::UnknownUser,
+                "x",
+            ),
             What::AccountLocked {
                 lock: LockScope::Account,
                 until: 99,
@@ -547,7 +551,7 @@ mod tests {
             What::TokenIssued {
                 grant_type: "implicit".into(),
                 response_type: Some("id_token token".into()),
-                refresh_token: false,
+                refresh_token_issued: false,
             },
             What::admin_change(
                 Target::User,
@@ -559,9 +563,12 @@ mod tests {
         ];
         for what in events {
             let kind = what.kind();
-            let e = AuditEvent::new("p", what)
-                .client("app", "cl")
-                .stamped(5, "203.0.113.9", Some("curl"), None);
+            let e = AuditEvent::new("p", what).client("app", "cl").stamped(
+                5,
+                "203.0.113.9",
+                Some("curl"),
+                None,
+            );
             let text = serde_json::to_string(&e).unwrap();
             let back: AuditEvent = serde_json::from_str(&text).unwrap();
             assert_eq!(back, e, "{text}");
@@ -657,7 +664,11 @@ mod tests {
         );
         let text = serde_json::to_string(&created).unwrap();
         assert!(text.contains("ak_1") && !text.contains("\"sk\""), "{text}");
-        assert!(text.len() < 1000, "long values are shortened: {}", text.len());
+        assert!(
+            text.len() < 1000,
+            "long values are shortened: {}",
+            text.len()
+        );
     }
 
     #[test]
@@ -689,7 +700,7 @@ mod tests {
             What::TokenIssued {
                 grant_type: "client_credentials".into(),
                 response_type: None,
-                refresh_token: false
+                refresh_token_issued: false
             }
             .label(),
             Some("client_credentials")

@@ -288,7 +288,9 @@ mod tests {
     #[test]
     fn a_filter_reads_every_parameter_and_names_each_bad_one() {
         let f = AuditFilter::parse(
-            &pairs("kind=sign_in_failed&user_id=u1&client_id=c1&since=10&until=20&cursor=7&limit=5"),
+            &pairs(
+                "kind=sign_in_failed&user_id=u1&client_id=c1&since=10&until=20&cursor=7&limit=5",
+            ),
             DEFAULT_PAGE,
             MAX_PAGE,
         )
@@ -298,9 +300,14 @@ mod tests {
             (f.user_id.as_deref(), f.client_id.as_deref()),
             (Some("u1"), Some("c1"))
         );
-        assert_eq!((f.since, f.until, f.cursor, f.limit), (Some(10), Some(20), Some(7), 5));
         assert_eq!(
-            AuditFilter::parse(&[], DEFAULT_PAGE, MAX_PAGE).unwrap().limit,
+            (f.since, f.until, f.cursor, f.limit),
+            (Some(10), Some(20), Some(7), 5)
+        );
+        assert_eq!(
+            AuditFilter::parse(&[], DEFAULT_PAGE, MAX_PAGE)
+                .unwrap()
+                .limit,
             DEFAULT_PAGE
         );
         let bad = AuditFilter::parse(
@@ -328,11 +335,17 @@ mod tests {
         assert_eq!(q.bucket, Bucket::Hour);
         assert_eq!(q.since % 3600, 0);
         assert_eq!(q.starts().len(), 48);
-        assert!(q.starts().last().is_some_and(|t| *t <= now && now < t + 3600));
+        assert!(q
+            .starts()
+            .last()
+            .is_some_and(|t| *t <= now && now < t + 3600));
         let d = StatsQuery::parse(&pairs("bucket=day"), now).unwrap();
         assert_eq!(d.starts().len(), 30);
         assert!(StatsQuery::parse(&pairs("bucket=week"), now).is_err());
-        assert!(StatsQuery::parse(&pairs("since=0"), now).is_err(), "too many buckets");
+        assert!(
+            StatsQuery::parse(&pairs("since=0"), now).is_err(),
+            "too many buckets"
+        );
         assert!(StatsQuery::parse(&pairs(&format!("since={}", now + 10)), now).is_err());
     }
 

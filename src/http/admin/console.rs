@@ -186,12 +186,20 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         e.add("username", "username and password are required");
         return invalid(e);
     }
-    let user_id =
-        match check_password(ctx, ADMIN_POOL, &username, pw, &forms::client_ip(req), Via::Console).await? {
-            PasswordCheck::Ok(id) => id,
-            PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
-            PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
-        };
+    let user_id = match check_password(
+        ctx,
+        ADMIN_POOL,
+        &username,
+        pw,
+        &forms::client_ip(req),
+        Via::Console,
+    )
+    .await?
+    {
+        PasswordCheck::Ok(id) => id,
+        PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
+        PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
+    };
     let admin: Option<User> = Directory::new(&ctx.env, ADMIN_POOL)
         .call(DirectoryCommand::GetUser { id: user_id })
         .await?;

@@ -62,8 +62,14 @@ pub async fn route(
             crate::crypto::keys::forget_pool(pool);
             let after = serde_json::to_value(&info).unwrap_or_default();
             let id = after["kid"].as_str().unwrap_or(alg.as_str()).to_string();
-            ctx.audit
-                .admin_change(pool, Target::SigningKey, &id, Action::Rotate, None, Some(&after));
+            ctx.audit.admin_change(
+                pool,
+                Target::SigningKey,
+                &id,
+                Action::Rotate,
+                None,
+                Some(&after),
+            );
             json(201, &info)
         }
         ([], _) => method_not_allowed("GET"),

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod audit;
 pub mod clients;
 pub mod console;
 pub mod debug;
@@ -95,6 +96,7 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
         (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, &pool).await,
         (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
+        (Some("audit"), rest) => audit::route(ctx, method, rest, url, &pool).await,
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
         _ => Err(HttpError::NotFound),
     }

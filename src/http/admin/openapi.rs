@@ -2,6 +2,8 @@
 
 use serde_json::{json, Value};
 
+use crate::oidc::audit::{EventKind, MAX_RETENTION_DAYS};
+use crate::oidc::audit_query::{MAX_EXPORT, MAX_PAGE};
 use crate::oidc::model::{
     DynamicRegistration, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod,
 };
@@ -35,7 +37,25 @@ pub fn document() -> Value {
     let key_algs = names(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str));
     let auth_methods = names(TokenEndpointAuthMethod::ALL.map(TokenEndpointAuthMethod::as_str));
     let pool = json!({"name": "pool_id", "in": "query", "required": false, "schema": {"type": "string", "default": "default"}});
-    json!({
+    let kinds = names(EventKind::ALL.map(EventKind::as_str));
+    let time = |name: &str, what: &str| json!({"name": name, "in": "query", "schema": {"type": "integer", "minimum": 0}, "description": what});
+    let filters = json!([
+        pool.clone(),
+        {"name": "kind", "in": "query", "schema": {"enum": kinds.clone()}},
+        {"name": "user_id", "in": "query", "schema": {"type": "string"}},
+        {"name": "client_id", "in": "query", "schema": {"type": "string"}},
+        time("since", "events at or after this time (epoch seconds)"),
+        time("until", "events before this time (epoch seconds)"),
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "the previous page's next_cursor"}
+    ]);
+    let with_limit = |max: u32, default: u32| {
+        let mut p = filters.as_array().cloned().unwrap_or_default();
+        p.push(json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": max, "default": default}}));
+        Value::from(p)
+    };
+    let mut export = op("Export matching events as JSON lines, newest first (a Link rel=next header continues past the limit)", "200", None);
+    export["responses"]["200"] = json!({"description": "one event per line", "content": {"application/x-ndjson": {"schema": {"$ref": "#/components/schemas/AuditEvent"}}}});
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Doorward admin API", "version": "1.0.0",
                  "description": "Manage applications, users, resources, programmatic access accounts and signing keys. Authenticate with `Authorization: Bearer {ADMIN_TOKEN}`. Changes are visible to the OIDC endpoints at once locally; in production KV-backed records (applications, resources, JWKS) can take up to about a minute to reach every edge."},
@@ -87,7 +107,9 @@ pub fn document() -> Value {
                     "given_name": {"type": "string"}, "family_name": {"type": "string"}, "custom_attributes": {"type": "object"}}},
                 "Resource": {"type": "object", "required": ["code", "uri", "actions"], "properties": {"code": {"type": "string"}, "uri": {"type": "string"}, "name": {"type": "string"}, "actions": {"type": "array", "items": {"type": "string"}}}},
                 "AccessAccount": {"type": "object", "properties": {"description": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+$"}}, "disabled": {"type": "boolean"}}},
-                "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}}
+                "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}},
+                "Pool": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "branding": {"type": "object"},
+                    "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"}}}
             }
         },
         "paths": {
@@ -106,8 +128,8 @@ pub fn document() -> Value {
             "/api/v1/users/{id}/consents/{client_id}": {"parameters": [pool.clone()], "delete": op("Withdraw a user's consent to an application", "204", None)},
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},
             "/api/v1/sessions/{session_id}": {"parameters": [pool.clone()], "delete": op("Revoke an SSO session", "204", None)},
-            "/api/v1/pools": {"get": op("List user pools", "200", None), "post": op("Create a user pool", "201", None)},
-            "/api/v1/pools/{id}": {"get": op("Get a user pool", "200", None), "patch": op("Rename or brand a user pool", "200", None)},
+            "/api/v1/pools": {"get": op("List user pools", "200", None), "post": op("Create a user pool", "201", Some("Pool"))},
+            "/api/v1/pools/{id}": {"get": op("Get a user pool", "200", None), "patch": op("Rename or brand a user pool, or set its audit retention", "200", Some("Pool"))},
             "/api/v1/resources": {"parameters": [pool.clone()], "get": op("List resources", "200", None), "post": op("Create a resource", "201", Some("Resource"))},
             "/api/v1/resources/{code}": {"parameters": [pool.clone()], "get": op("Get a resource", "200", None), "delete": op("Delete a resource", "204", None)},
             "/api/v1/access-accounts": {"parameters": [pool.clone()], "get": op("List programmatic access accounts", "200", None), "post": op("Create an AK/SK account (secret_key returned once)", "201", Some("AccessAccount"))},
@@ -115,5 +137,50 @@ pub fn document() -> Value {
             "/api/v1/keys": {"parameters": [pool.clone()], "get": op("List signing keys", "200", None)},
             "/api/v1/keys/rotate": {"parameters": [pool], "post": op("Rotate the signing key of one algorithm", "201", Some("Rotate"))}
         }
-    })
+    });
+    doc["components"]["schemas"]["AuditEvent"] = audit_event_schema(kinds.clone());
+    doc["components"]["schemas"]["AuditStats"] = audit_stats_schema();
+    let paths = json!({
+        "/api/v1/audit": {"parameters": with_limit(MAX_PAGE, 50), "get": op("List a pool's audit events, newest first (next_cursor pages on)", "200", None)},
+        "/api/v1/audit/export": {"parameters": with_limit(MAX_EXPORT, MAX_EXPORT), "get": export},
+        "/api/v1/audit/stats": {"parameters": [pool.clone(),
+            {"name": "bucket", "in": "query", "schema": {"enum": ["hour", "day"], "default": "hour"}},
+            time("since", "start (aligned down to a bucket; 48 hours or 30 days back by default)"),
+            time("until", "end (now by default)")],
+            "get": {"summary": "Counts for the overview's charts: sign-ins per application, failures, lockouts, tokens per grant, active users", "security": [{"bearer": []}],
+                "responses": {"200": {"description": "success", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AuditStats"}}}}, "400": {"$ref": "#/components/responses/Invalid"}, "401": {"description": "missing or wrong admin token"}}}}
+    });
+    if let (Some(all), Value::Object(audit)) = (doc["paths"].as_object_mut(), paths) {
+        all.extend(audit);
+    }
+    doc
+}
+
+fn audit_event_schema(kinds: Value) -> Value {
+    json!({"type": "object", "required": ["id", "time", "pool_id", "kind"], "description": "A security event. Never holds a password, secret, code or token; admin changes carry before/after of the changed settings with secret fields removed.", "properties": {
+        "id": {"type": "integer"}, "time": {"type": "integer", "description": "epoch seconds"}, "pool_id": {"type": "string"},
+        "kind": {"enum": kinds},
+        "application_id": {"type": "string"}, "client_id": {"type": "string"}, "user_id": {"type": "string"},
+        "actor": {"type": "string", "description": "the administrator's username, or `admin token`"},
+        "ip": {"type": "string", "description": "the caller's address (IPv6 by its /64)"}, "user_agent": {"type": "string"},
+        "method": {"enum": ["password", "admin_token"]}, "channel": {"enum": ["login_page", "password_grant", "console", "admin_api"]},
+        "reason": {"type": "string", "description": "sign_in_failed: unknown_user, wrong_password, blocked, locked, wrong_token; token_revoked: client_request, admin, password_changed, user_blocked, user_deleted, consent_withdrawn"},
+        "login": {"type": "string", "description": "sign_in_failed of an unknown user: the login name tried"},
+        "lock": {"enum": ["account", "address"]}, "until": {"type": "integer"}, "scope": {"type": "string"},
+        "revoked": {"enum": ["access_token", "refresh_token", "sso_session", "all_of_user", "user_client_tokens"]},
+        "origin": {"enum": ["admin", "dynamic"]},
+        "target": {"type": "string"}, "target_id": {"type": "string"}, "action": {"type": "string"},
+        "before": {"type": "object"}, "after": {"type": "object"},
+        "grant_type": {"type": "string"}, "response_type": {"type": "string"}, "refresh_token_issued": {"type": "boolean"}}})
+}
+
+fn audit_stats_schema() -> Value {
+    json!({"type": "object", "description": "Counts per bucket: every series has one number per entry of buckets", "properties": {
+        "bucket": {"enum": ["hour", "day"]}, "since": {"type": "integer"}, "until": {"type": "integer"},
+        "buckets": {"type": "array", "items": {"type": "integer"}},
+        "sign_ins": {"type": "object", "description": "by application id", "additionalProperties": {"type": "array", "items": {"type": "integer"}}},
+        "failures": {"type": "object", "description": "by reason", "additionalProperties": {"type": "array", "items": {"type": "integer"}}},
+        "lockouts": {"type": "object", "description": "by lock scope", "additionalProperties": {"type": "array", "items": {"type": "integer"}}},
+        "tokens_issued": {"type": "object", "description": "by grant type", "additionalProperties": {"type": "array", "items": {"type": "integer"}}},
+        "active_users": {"type": "array", "items": {"type": "integer"}}}})
 }

@@ -56,7 +56,9 @@ fn parse_branding(v: &Value, e: &mut FieldErrors) -> Branding {
 
 /// `audit_retention_days`: how long the pool's audit log keeps an event.
 fn parse_retention(v: &Value, e: &mut FieldErrors) -> Option<u32> {
-    let days = v.as_u64().filter(|d| (1..=u64::from(MAX_RETENTION_DAYS)).contains(d));
+    let days = v
+        .as_u64()
+        .filter(|d| (1..=u64::from(MAX_RETENTION_DAYS)).contains(d));
     if days.is_none() {
         e.add(
             "audit_retention_days",
@@ -120,8 +122,14 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             };
             kv.put_pool(&pool).await?;
             let after = view(&pool);
-            ctx.audit
-                .admin_change(&pool.id, Target::Pool, &pool.id, Action::Create, None, Some(&after));
+            ctx.audit.admin_change(
+                &pool.id,
+                Target::Pool,
+                &pool.id,
+                Action::Create,
+                None,
+                Some(&after),
+            );
             json(201, &pool)
         }
         ([id], Method::Get) => {

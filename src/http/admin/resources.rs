@@ -33,8 +33,14 @@ pub async fn route(
             }
             kv.put_resource(&r).await?;
             let after = serde_json::to_value(&r).unwrap_or_default();
-            ctx.audit
-                .admin_change(pool, Target::Resource, &r.code, Action::Create, None, Some(&after));
+            ctx.audit.admin_change(
+                pool,
+                Target::Resource,
+                &r.code,
+                Action::Create,
+                None,
+                Some(&after),
+            );
             json(201, &r)
         }
         ([code], Method::Get) => json(
@@ -45,8 +51,14 @@ pub async fn route(
             let r = kv.resource(pool, code).await?.ok_or(HttpError::NotFound)?;
             kv.delete_resource(pool, code).await?;
             let before = serde_json::to_value(&r).unwrap_or_default();
-            ctx.audit
-                .admin_change(pool, Target::Resource, code, Action::Delete, Some(&before), None);
+            ctx.audit.admin_change(
+                pool,
+                Target::Resource,
+                code,
+                Action::Delete,
+                Some(&before),
+                None,
+            );
             no_content()
         }
         ([], _) => method_not_allowed("GET, POST"),

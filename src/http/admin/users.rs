@@ -11,9 +11,7 @@ use crate::crypto::{password, random};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::http::tokens::user_revocation::{revoke_user, Reach};
-use crate::oidc::audit::{
-    Action, AuditEvent, RevocationReason, Revoked, Target, What,
-};
+use crate::oidc::audit::{Action, AuditEvent, RevocationReason, Revoked, Target, What};
 use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
 use crate::store::directory::{Directory, DirectoryCommand, LockState, UserPage, WriteOutcome};
@@ -68,7 +66,15 @@ pub async fn route(
                 .call(DirectoryCommand::DeleteUser { id: id.to_string() })
                 .await?;
             if existed {
-                changed(ctx, pool, Target::User, id, Action::Delete, before.as_ref(), None);
+                changed(
+                    ctx,
+                    pool,
+                    Target::User,
+                    id,
+                    Action::Delete,
+                    before.as_ref(),
+                    None,
+                );
                 revoke_user(ctx, pool, id, Reach::Everything).await?;
                 let reason = RevocationReason::UserDeleted;
                 ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);
@@ -210,7 +216,15 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, pool: &str, b: Value) -> HttpRes
     match out {
         WriteOutcome::Ok { value } => {
             let after = user_view(&value);
-            changed(ctx, pool, Target::User, &value.id, Action::Create, None, Some(&after));
+            changed(
+                ctx,
+                pool,
+                Target::User,
+                &value.id,
+                Action::Create,
+                None,
+                Some(&after),
+            );
             json(201, &value)
         }
         WriteOutcome::Conflict { field } => conflict(&field, &field),
@@ -308,7 +322,15 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) 
             if password_hash_set {
                 after["password_changed"] = json!(true);
             }
-            changed(ctx, pool, Target::User, id, Action::Update, Some(&before), Some(&after));
+            changed(
+                ctx,
+                pool,
+                Target::User,
+                id,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            );
             if revokes {
                 revoke_user(ctx, pool, id, Reach::Everything).await?;
                 ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);

@@ -107,9 +107,10 @@ pub async fn issue(
         let what = What::TokenIssued {
             grant_type: GrantType::Implicit.as_str().to_string(),
             response_type: Some(rt.as_str().to_string()),
-            refresh_token: false,
+            refresh_token_issued: false,
         };
-        ctx.audit.record(AuditEvent::of_app(app, what).user(&user.id));
+        ctx.audit
+            .record(AuditEvent::of_app(app, what).user(&user.id));
     }
     if let Some(s) = &req.state {
         params.push(("state".into(), s.clone()));

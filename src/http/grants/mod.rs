@@ -46,7 +46,7 @@ pub async fn run(
     let what = What::TokenIssued {
         grant_type: policy.grant.as_str().to_string(),
         response_type: None,
-        refresh_token: granted.body.refresh_token.is_some(),
+        refresh_token_issued: granted.body.refresh_token.is_some(),
     };
     let mut event = AuditEvent::of_app(&client.app, what).user_if(granted.user_id.as_deref());
     if let Caller::AccessAccount { access_key, .. } = &client.caller {
