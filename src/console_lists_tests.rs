@@ -1,6 +1,6 @@
 //! The console's pick lists are checked against the Rust enums they stand for, so a grant
-//! type, response type, algorithm or authentication method added to `oidc::model` cannot be
-//! forgotten in the console (the OpenAPI document and the admin API's error messages are
+//! type, response type, algorithm, authentication method or audit event kind added to `oidc`
+//! cannot be forgotten in the console (the OpenAPI document and the admin API's error messages are
 //! built from the enums themselves).
 
 // Test code reading the project's own sources: a bad slice is a failed test, not an outage.
@@ -8,10 +8,12 @@
 
 use std::collections::BTreeSet;
 
+use crate::oidc::audit::EventKind;
 use crate::oidc::model::{GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod};
 
 const APPS_JS: &str = include_str!("../assets/console/views/apps.js");
 const KEYS_JS: &str = include_str!("../assets/console/views/keys.js");
+const AUDIT_JS: &str = include_str!("../assets/console/views/audit.js");
 
 /// The first element of each `['value', 'label']` pair in `const NAME = [...];`.
 fn list_values(js: &str, name: &str) -> BTreeSet<String> {
@@ -53,5 +55,9 @@ fn console_lists_match_the_enums() {
     assert_eq!(
         list_values(KEYS_JS, "ALGS"),
         set(SigningAlg::ASYMMETRIC.map(SigningAlg::as_str))
+    );
+    assert_eq!(
+        list_values(AUDIT_JS, "EVENT_KINDS"),
+        set(EventKind::ALL.map(EventKind::as_str))
     );
 }

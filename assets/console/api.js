@@ -68,6 +68,25 @@ export async function api(method, path, body) {
   return json;
 }
 
+/** GET a text answer (the audit export's JSON lines); rejects with ApiError like api(). */
+export async function getText(path) {
+  const headers = { Accept: 'application/x-ndjson, text/plain' };
+  if (session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  let resp;
+  try {
+    resp = await fetch(path, { method: 'GET', headers, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, {}, e.message);
+  }
+  const text = await resp.text();
+  if (!resp.ok) {
+    let body = {};
+    try { body = JSON.parse(text); } catch { body = { error: text.slice(0, 200) }; }
+    throw new ApiError(resp.status, body);
+  }
+  return text;
+}
+
 export const get = (p) => api('GET', p);
 export const post = (p, b) => api('POST', p, b ?? {});
 export const patch = (p, b) => api('PATCH', p, b);

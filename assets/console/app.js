@@ -1,6 +1,6 @@
 // The console's entry: first-run setup, sign-in, the header (sections, user-pool switcher,
 // sign-out) and a hash router (#/apps, #/apps/{client_id}, #/apps/{client_id}/clients/{id},
-// #/users/{id}, ...). Views live in views/*.js and render into <main>.
+// #/users/{id}, #/overview, #/audit, ...). Views live in views/*.js and render into <main>.
 
 import { h, replace, field, formError, showErrors, clearErrors, describe } from './dom.js';
 import { session, get, restore, login, logout, whenSignedOut, currentPool, setPool, post } from './api.js';
@@ -11,6 +11,8 @@ import { resourcesView, accountsView } from './views/resources.js';
 import { keysView } from './views/keys.js';
 import { poolsView } from './views/pools.js';
 import { adminsView } from './views/admins.js';
+import { overviewView } from './views/overview.js';
+import { auditView } from './views/audit.js';
 
 const main = document.getElementById('main');
 const topbar = document.getElementById('topbar');
@@ -27,6 +29,8 @@ const ROUTES = [
   [/^\/keys$/, keysView, 'keys'],
   [/^\/pools$/, poolsView, 'pools'],
   [/^\/admins$/, adminsView, 'admins'],
+  [/^\/overview$/, overviewView, 'overview'],
+  [/^\/audit$/, auditView, 'audit'],
 ];
 
 let renderSeq = 0;

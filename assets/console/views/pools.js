@@ -1,5 +1,6 @@
-// User pools: each has its own users, resources, access accounts and signing keys, and its own
-// branding of the hosted pages (primary colour and logo through CSS variables).
+// User pools: each has its own users, resources, access accounts and signing keys, its own
+// branding of the hosted pages (primary colour and logo through CSS variables) and its audit
+// log's retention.
 
 import { h, replace, field, formError, showErrors, clearErrors, flash } from '../dom.js';
 import { get, post, patch, enc } from '../api.js';
@@ -37,6 +38,7 @@ function poolCard(p, ctx) {
   const name = h('input', { type: 'text', value: p.name || '' });
   const color = h('input', { type: 'color', value: /^#[0-9a-f]{6}$/i.test(b.primary_color || '') ? b.primary_color : '#1d4ed8' });
   const logo = h('input', { type: 'url', value: b.logo_url || '', spellcheck: 'false', placeholder: 'https://cdn.example.com/logo.svg' });
+  const retention = h('input', { type: 'number', min: '1', max: '3650', step: '1', value: String(p.audit_retention_days ?? 90) });
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', 'aria-label': `Pool ${p.id}`, novalidate: true },
     h('h2', {}, p.name || p.id, ' ', h('span', { class: 'pill mono' }, p.id)),
@@ -45,6 +47,7 @@ function poolCard(p, ctx) {
     h('div', { class: 'grid2' },
       field('Primary colour', 'branding.primary_color', color),
       field('Logo URL', 'branding.logo_url', logo)),
+    field('Audit log retention (days)', 'audit_retention_days', retention, 'Older events are dropped; a shorter period applies at once.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, 'Save')),
     status);
   form.addEventListener('submit', async (ev) => {
@@ -53,7 +56,7 @@ function poolCard(p, ctx) {
     const branding = { primary_color: color.value };
     branding.logo_url = logo.value.trim() || null;
     try {
-      await patch(`/api/v1/pools/${enc(p.id)}`, { name: name.value.trim(), branding });
+      await patch(`/api/v1/pools/${enc(p.id)}`, { name: name.value.trim(), branding, audit_retention_days: Number(retention.value) });
       window.dispatchEvent(new Event('dw:pools-changed'));
       flash(status, 'Saved.');
     } catch (e) { showErrors(form, e); }
