@@ -127,7 +127,7 @@ impl Bucket {
 }
 
 /// The question of `GET /api/v1/audit/stats`: buckets of one width from `since` (aligned down
-/// to a bucket, UTC) to `until` (now by default).
+/// to a bucket, UTC) up to `until` (exclusive; just after now by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatsQuery {
     pub bucket: Bucket,
@@ -147,7 +147,8 @@ impl StatsQuery {
             }
         };
         let w = bucket.secs();
-        let until = number(pairs, "until", &mut e).unwrap_or(now);
+        // Exclusive: by default the current second is in (events of this second count).
+        let until = number(pairs, "until", &mut e).unwrap_or(now + 1);
         let since = number(pairs, "since", &mut e)
             .unwrap_or_else(|| (until / w).saturating_sub(bucket.default_span() - 1) * w);
         let since = since - since % w;

@@ -13,6 +13,7 @@ mod support;
 mod admin_applications;
 mod admin_hardening;
 mod admin_users_and_access;
+mod audit_trail;
 mod authorization_errors;
 mod blocked_and_locked_accounts;
 mod client_assertions;
