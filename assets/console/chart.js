@@ -42,13 +42,20 @@ const sum = (a) => a.reduce((x, y) => x + y, 0);
  * @param {'hour'|'day'} o.bucket
  * @param {{key: string, label: string, values: number[]}[]} o.series
  * @param {string} [o.empty]   what to say when every value is 0
+ * @param {boolean} [o.peak]   headline the largest bucket rather than the sum (counts of
+ *                             distinct users do not add up across buckets)
  */
-export function barChart({ id, title, buckets, bucket, series, empty }) {
+export function barChart({ id, title, buckets, bucket, series, empty, peak }) {
   const titleId = uid('chart-title');
   const descId = uid('chart-desc');
   const totals = buckets.map((_, i) => sum(series.map((x) => x.values[i] || 0)));
   const total = sum(totals);
   const max = Math.max(1, ...totals);
+  const unit = bucket === 'day' ? 'day' : 'hour';
+  const headline = peak ? Math.max(0, ...totals) : total;
+  const summary = peak
+    ? `At most ${headline} in one ${unit} over ${buckets.length} ${unit}s`
+    : `${total} in all over ${buckets.length} ${unit}s`;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const step = buckets.length ? plotW / buckets.length : plotW;
@@ -85,7 +92,7 @@ export function barChart({ id, title, buckets, bucket, series, empty }) {
     class: 'chart-svg', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': `${titleId} ${descId}`,
   },
   s('title', { id: titleId }, title),
-  s('desc', { id: descId }, `${total} in all over ${buckets.length} ${bucket === 'day' ? 'days' : 'hours'}; the table below lists every figure.`),
+  s('desc', { id: descId }, `${summary}; the table below lists every figure.`),
   s('line', { class: 'axis', x1: PAD.left, x2: W - PAD.right, y1: PAD.top + plotH, y2: PAD.top + plotH }),
   s('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: PAD.top, y2: PAD.top }),
   s('text', { class: 'tick', x: PAD.left - 4, y: PAD.top + 4, 'text-anchor': 'end' }, String(max)),
@@ -94,7 +101,7 @@ export function barChart({ id, title, buckets, bucket, series, empty }) {
 
   const legend = h('ul', { class: 'legend' }, series.map((x, n) => h('li', {},
     h('span', { class: `swatch series-${n % COLOURS}`, 'aria-hidden': 'true' }),
-    `${x.label} `, h('span', { class: 'muted', dataset: { total: x.key } }, `(${sum(x.values)})`))));
+    `${x.label} `, peak ? null : h('span', { class: 'muted', dataset: { total: x.key } }, `(${sum(x.values)})`))));
 
   const table = h('table', { class: 'list chart-table' },
     h('caption', { class: 'visually-hidden' }, title),
@@ -107,7 +114,8 @@ export function barChart({ id, title, buckets, bucket, series, empty }) {
       h('td', { dataset: { total: '' } }, String(totals[i]))) : null))));
 
   return h('figure', { class: 'card chart', id, dataset: { total: String(total) } },
-    h('figcaption', {}, h('h2', {}, title, ' ', h('span', { class: 'pill', dataset: { chartTotal: '' } }, String(total)))),
+    h('figcaption', {}, h('h2', {}, title, ' ',
+      h('span', { class: 'pill', title: summary, dataset: { chartTotal: '' } }, peak ? `peak ${headline}` : String(headline)))),
     total === 0 ? h('p', { class: 'muted chart-empty' }, empty || 'Nothing in this period.') : null,
     svg,
     series.length ? legend : null,

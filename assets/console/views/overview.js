@@ -72,10 +72,10 @@ export async function overviewView(el) {
       tile('tile-failures', 'Failed sign-ins', total(seriesOf(stats.failures, (r) => r))),
       tile('tile-lockouts', 'Lockouts', lockouts),
       tile('tile-tokens', 'Tokens issued', total(tokens)),
-      tile('tile-active', `Most active users in one ${bucket}`, Math.max(0, ...(stats.active_users || [0])))),
+      tile('tile-active', `Most users active in one ${bucket}`, Math.max(0, ...(stats.active_users || [0])))),
     h('div', { class: 'charts' },
       barChart({ id: 'chart-sign-ins', title: `Sign-ins per application, per ${bucket}`, series: signIns, ...common, empty: 'No sign-ins in this period.' }),
       barChart({ id: 'chart-failures', title: `Failures and lockouts, per ${bucket}`, series: failures, ...common, empty: 'No failed sign-ins or lockouts in this period.' }),
       barChart({ id: 'chart-tokens', title: `Tokens issued per grant, per ${bucket}`, series: tokens, ...common, empty: 'No tokens issued in this period.' }),
-      barChart({ id: 'chart-active', title: `Active users, per ${bucket}`, series: active, ...common, empty: 'No active users in this period.' })));
+      barChart({ id: 'chart-active', title: `Active users, per ${bucket}`, series: active, ...common, peak: true, empty: 'No active users in this period.' })));
 }
