@@ -82,15 +82,8 @@ impl Recorder {
     }
 
     /// What a user held was revoked.
-    pub fn revoked(
-        &self,
-        pool: &str,
-        user_id: &str,
-        revoked: Revoked,
-        reason: RevocationReason,
-    ) -> &Self {
+    pub fn revoked(&self, pool: &str, user_id: &str, revoked: Revoked, reason: RevocationReason) {
         self.record(AuditEvent::new(pool, What::TokenRevoked { revoked, reason }).user(user_id));
-        self
     }
 }
 

@@ -428,7 +428,8 @@ impl AuditEvent {
         self
     }
 
-    /// The line forwarded to Workers Logs / Logpush: one JSON object, `"log": "audit"` first.
+    /// The line forwarded to Workers Logs / Logpush: the event as one JSON object, marked
+    /// `"log": "audit"` so a Logpush filter or a log query can pick audit lines out.
     pub fn log_line(&self) -> String {
         let mut line = Map::new();
         line.insert("log".into(), Value::from("audit"));

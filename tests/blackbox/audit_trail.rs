@@ -16,7 +16,7 @@ use crate::support::json::{assert_invalid_field, field, items};
 use crate::support::tokens::{
     password_grant, password_tokens, redeem, refresh, revoke, token, Auth,
 };
-use crate::support::worker::{unique, TestApp};
+use crate::support::worker::{unique, Options, TestApp};
 
 /// `GET /api/v1/audit?{query}` until `done` holds for the items (events are written just
 /// after each response), or fails showing what the log holds.
@@ -44,7 +44,7 @@ fn matches(event: &Value, want: &Value) -> bool {
 
 /// The event that matches `want`; panics listing the log otherwise.
 #[track_caller]
-fn find<'a>(log: &'a [Value], want: Value) -> &'a Value {
+fn find(log: &[Value], want: Value) -> &Value {
     log.iter()
         .find(|e| matches(e, &want))
         .unwrap_or_else(|| panic!("no event like {want} in {}", Value::from(log.to_vec())))
@@ -110,6 +110,25 @@ async fn audit_events_appear_for_each_listed_action_and_contain_no_secret() {
     let replay = redeem(&app, &rp, &code, None).await;
     assert_eq!(replay.status, 400, "{}", replay.text);
     secrets.push(code);
+
+    // Tokens from the front channel (implicit), in the URL fragment.
+    let implicit = app
+        .create_application(json!({
+            "grant_types": ["authorization_code", "implicit"],
+            "response_types": ["code", "id_token token"],
+        }))
+        .await;
+    let p = with(
+        code_params(&implicit.client_id, &implicit.redirect_uri, "openid"),
+        "response_type",
+        "id_token token",
+    );
+    let front = Browser::new(&app)
+        .sign_in(&implicit.issuer, &p, &user, Consent::Allow)
+        .await
+        .callback();
+    secrets.push(front.param("access_token").to_string());
+    secrets.push(front.param("id_token").to_string());
 
     // Failures on the login page: a wrong password, an unknown user.
     let wrong = format!("wrong-{}", unique("pw"));
@@ -251,7 +270,7 @@ async fn audit_events_appear_for_each_listed_action_and_contain_no_secret() {
     .await;
     let ok = find(
         &log,
-        json!({"kind": "sign_in_succeeded", "user_id": user.id, "channel": "login_page"}),
+        json!({"kind": "sign_in_succeeded", "user_id": user.id, "channel": "login_page", "client_id": rp.client_id}),
     );
     assert_eq!(ok["method"], "password", "{ok}");
     assert_eq!(ok["application_id"], rp.client_id.as_str(), "{ok}");
@@ -274,6 +293,10 @@ async fn audit_events_appear_for_each_listed_action_and_contain_no_secret() {
     find(
         &log,
         json!({"kind": "code_replay_detected", "user_id": user.id, "client_id": rp.client_id}),
+    );
+    find(
+        &log,
+        json!({"kind": "token_issued", "grant_type": "implicit", "response_type": "id_token token", "user_id": user.id, "client_id": implicit.client_id}),
     );
     find(
         &log,
@@ -663,4 +686,46 @@ async fn a_pools_audit_retention_defaults_to_ninety_days_and_is_checked_and_logg
         .await;
     created.expect_status(201);
     assert_eq!(created.json["audit_retention_days"], 7);
+}
+
+#[tokio::test]
+async fn with_audit_log_lines_on_each_event_is_also_one_json_log_line() {
+    let app = TestApp::spawn_with(Options {
+        vars: vec![("AUDIT_LOG_LINES", "true".to_string())],
+        log_level: Some("log"),
+        ..Options::default()
+    })
+    .await;
+    let (rp, user) = audited_app(&app).await;
+    password_tokens(&app, &rp, &user.username, &user.password, "openid").await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let lines: Vec<Value> = loop {
+        let lines: Vec<Value> = app
+            .log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+            .filter(|v| v["log"] == "audit")
+            .collect();
+        if lines.iter().any(|l| l["kind"] == "token_issued") || Instant::now() > deadline {
+            break lines;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    };
+    let signed_in = find(
+        &lines,
+        json!({"kind": "sign_in_succeeded", "user_id": user.id, "pool_id": "default"}),
+    );
+    assert_eq!(signed_in["channel"], "password_grant", "{signed_in}");
+    find(
+        &lines,
+        json!({"kind": "token_issued", "grant_type": "password"}),
+    );
+    find(
+        &lines,
+        json!({"kind": "admin_change", "target": "user", "action": "create"}),
+    );
+    let log = app.log();
+    assert!(!log.contains(&user.password), "a password in the log lines");
+    // The log object has them too.
+    audit_until(&app, "kind=token_issued", |l| l.len() == 1).await;
 }

@@ -35,6 +35,8 @@ pub struct Options {
     pub base_domain: Option<&'static str>,
     /// More `--var NAME:value` settings (e.g. a short key-rotation schedule).
     pub vars: Vec<(&'static str, String)>,
+    /// wrangler's `--log-level` (`warn` unless set; `log` shows the worker's `console.log`).
+    pub log_level: Option<&'static str>,
 }
 
 /// One running worker.
@@ -230,7 +232,7 @@ impl TestApp {
             .args(["--var", "ENABLE_DEBUG_API:true"])
             .args([
                 "--log-level",
-                "warn",
+                opts.log_level.unwrap_or("warn"),
                 "--show-interactive-dev-session=false",
             ]);
         if let Some(base) = opts.base_domain {
