@@ -203,6 +203,16 @@ pub async fn aes_gcm_decrypt(
 
 /// PBKDF2-HMAC-SHA256 through the runtime's native code (see `crypto::password` for sizing).
 pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Result<Vec<u8>> {
+    pbkdf2_sha256_len(password, salt, iterations, 32).await
+}
+
+/// PBKDF2-HMAC-SHA256 with a derived key of `len` bytes (imported hashes are not all 32).
+pub async fn pbkdf2_sha256_len(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    len: usize,
+) -> Result<Vec<u8>> {
     let sc = subtle()?;
     let base = JsFuture::from(sc.import_key_with_str(
         "raw",
@@ -218,7 +228,11 @@ pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Res
         ("salt", Uint8Array::from(salt).into()),
         ("iterations", JsValue::from(iterations)),
     ])?;
-    let bits =
-        JsFuture::from(sc.derive_bits_with_object(&params, &base.unchecked_into(), 256)?).await?;
+    let bits = JsFuture::from(sc.derive_bits_with_object(
+        &params,
+        &base.unchecked_into(),
+        (len * 8) as u32,
+    )?)
+    .await?;
     Ok(Uint8Array::new(&bits).to_vec())
 }

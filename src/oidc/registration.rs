@@ -528,7 +528,13 @@ fn uri_list(v: &Value, allow_empty: bool) -> Result<Vec<String>, String> {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
-    pub password: String,
+    /// The password; or, for a user brought in from another provider, `password_hash`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A hash from another system (bcrypt, Argon2id, PBKDF2 — `crypto::imported_hash`),
+    /// verified in its own format at the user's next sign-in, then replaced by Doorward's.
+    #[serde(default)]
+    pub password_hash: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]

@@ -38,6 +38,7 @@ mod logout_hints;
 mod mcp_client;
 mod password_grant;
 mod pkce_defaults;
+mod pool_migration;
 mod refresh_rotation;
 mod refresh_tokens;
 mod request_objects;

@@ -119,11 +119,11 @@ pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
 }
 
 /// A custom host's name in the registry, beside the subdomains (which contain no dot).
-fn host_claim(host: &str) -> String {
+pub(super) fn host_claim(host: &str) -> String {
     format!("host:{host}")
 }
 
-async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError> {
+pub(super) async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError> {
     let _: Value = Directory::registry(&ctx.env)
         .call(DirectoryCommand::ReleaseSubdomain {
             subdomain: name.to_string(),
@@ -135,7 +135,7 @@ async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError
 
 /// Claims every host in `hosts` not yet this application's; on a conflict releases what it
 /// claimed here and names the host. A host under the base domain is refused: it is a subdomain.
-async fn claim_hosts(
+pub(super) async fn claim_hosts(
     ctx: &Ctx,
     hosts: &[String],
     already: &[String],
@@ -168,7 +168,7 @@ async fn claim_hosts(
     Ok(None)
 }
 
-async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
+pub(super) async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
     Ok(Directory::registry(&ctx.env)
         .call(DirectoryCommand::ClaimSubdomain {
             subdomain: subdomain.to_string(),

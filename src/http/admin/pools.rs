@@ -125,8 +125,17 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             kv.put_pool(&pool).await?;
             json(200, &pool)
         }
+        ([id, "export"], Method::Get) => super::pool_transfer::export(ctx, id).await,
+        ([id, "import"], Method::Post) => {
+            if !valid_id(id) {
+                return Err(HttpError::NotFound);
+            }
+            super::pool_transfer::import(ctx, &mut req, id).await
+        }
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH"),
+        ([_, "export"], _) => method_not_allowed("GET"),
+        ([_, "import"], _) => method_not_allowed("POST"),
         _ => Err(HttpError::NotFound),
     }
 }
