@@ -20,7 +20,10 @@ const MAX_ARGON2_TIME: u32 = 10;
 pub enum Imported {
     Bcrypt(String),
     Argon2id(String),
-    Pbkdf2Sha256 {
+    /// PBKDF2 with HMAC-SHA-256 or, with `sha512`, HMAC-SHA-512 (Keycloak's default
+    /// before Argon2).
+    Pbkdf2 {
+        sha512: bool,
         iterations: u32,
         salt: Vec<u8>,
         hash: Vec<u8>,
@@ -62,7 +65,11 @@ pub fn parse(stored: &str) -> Result<Imported, String> {
         }
         return Ok(Imported::Argon2id(stored.to_string()));
     }
-    if let Some(rest) = stored.strip_prefix("$pbkdf2-sha256$") {
+    let pbkdf2 = stored
+        .strip_prefix("$pbkdf2-sha256$")
+        .map(|r| (false, r))
+        .or_else(|| stored.strip_prefix("$pbkdf2-sha512$").map(|r| (true, r)));
+    if let Some((sha512, rest)) = pbkdf2 {
         let mut parts = rest.split('$');
         let (Some(params), Some(salt), Some(hash), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -85,7 +92,8 @@ pub fn parse(stored: &str) -> Result<Imported, String> {
         if salt.is_empty() || !(16..=64).contains(&hash.len()) {
             return Err("has an empty salt or a hash of an odd length".into());
         }
-        return Ok(Imported::Pbkdf2Sha256 {
+        return Ok(Imported::Pbkdf2 {
+            sha512,
             iterations,
             salt,
             hash,
@@ -107,7 +115,7 @@ pub fn verify_in_rust(password: &str, imported: &Imported) -> Option<bool> {
                 .verify_password(password.as_bytes(), &phc)
                 .is_ok()
         })),
-        Imported::Pbkdf2Sha256 { .. } => None,
+        Imported::Pbkdf2 { .. } => None,
     }
 }
 
@@ -141,15 +149,29 @@ mod tests {
         )
         .unwrap();
         match p {
-            Imported::Pbkdf2Sha256 {
+            Imported::Pbkdf2 {
                 iterations,
                 salt,
                 hash,
+                ..
             } => {
                 assert_eq!((iterations, salt.len(), hash.len()), (27_500, 12, 32));
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn keycloaks_pbkdf2_sha512_is_parsed_too() {
+        let p = parse("$pbkdf2-sha512$i=210000$c2FsdHNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap();
+        assert!(matches!(
+            p,
+            Imported::Pbkdf2 {
+                sha512: true,
+                iterations: 210_000,
+                ..
+            }
+        ));
     }
 
     #[test]

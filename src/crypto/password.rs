@@ -73,18 +73,16 @@ pub async fn check(password: &str, stored: Option<&str>) -> Result<Checked, Cryp
     let ok = match imported_hash::verify_in_rust(password, &imported) {
         Some(ok) => ok,
         None => match &imported {
-            imported_hash::Imported::Pbkdf2Sha256 {
+            imported_hash::Imported::Pbkdf2 {
+                sha512,
                 iterations,
                 salt,
                 hash,
             } => {
-                let dk = webcrypto::pbkdf2_sha256_len(
-                    password.as_bytes(),
-                    salt,
-                    *iterations,
-                    hash.len(),
-                )
-                .await?;
+                let digest = if *sha512 { "SHA-512" } else { "SHA-256" };
+                let dk =
+                    webcrypto::pbkdf2(password.as_bytes(), salt, *iterations, digest, hash.len())
+                        .await?;
                 bool::from(dk.ct_eq(hash))
             }
             _ => false,

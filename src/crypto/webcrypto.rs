@@ -203,14 +203,16 @@ pub async fn aes_gcm_decrypt(
 
 /// PBKDF2-HMAC-SHA256 through the runtime's native code (see `crypto::password` for sizing).
 pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Result<Vec<u8>> {
-    pbkdf2_sha256_len(password, salt, iterations, 32).await
+    pbkdf2(password, salt, iterations, "SHA-256", 32).await
 }
 
-/// PBKDF2-HMAC-SHA256 with a derived key of `len` bytes (imported hashes are not all 32).
-pub async fn pbkdf2_sha256_len(
+/// PBKDF2 with HMAC over `digest` (`SHA-256`, `SHA-512`) and a derived key of `len` bytes
+/// (imported hashes are not all Doorward's shape).
+pub async fn pbkdf2(
     password: &[u8],
     salt: &[u8],
     iterations: u32,
+    digest: &str,
     len: usize,
 ) -> Result<Vec<u8>> {
     let sc = subtle()?;
@@ -224,7 +226,7 @@ pub async fn pbkdf2_sha256_len(
     .await?;
     let params = obj(&[
         ("name", s("PBKDF2")),
-        ("hash", s("SHA-256")),
+        ("hash", s(digest)),
         ("salt", Uint8Array::from(salt).into()),
         ("iterations", JsValue::from(iterations)),
     ])?;

@@ -85,6 +85,17 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, &pool).await,
         (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
         (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, &pool).await,
+        // A pool as one document, in and out (`pool_transfer`).
+        (Some("pools"), [id, "export"]) if method == worker::Method::Get => {
+            pool_transfer::export(ctx, id).await
+        }
+        (Some("pools"), [id, "import"]) if method == worker::Method::Post => {
+            if !pools::valid_id(id) {
+                return Err(HttpError::NotFound);
+            }
+            let mut req = req;
+            pool_transfer::import(ctx, &mut req, id).await
+        }
         (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
         _ => Err(HttpError::NotFound),

@@ -80,8 +80,9 @@ pub fn document() -> Value {
                 "InitialAccessToken": {"type": "object", "properties": {
                     "expires_in": {"type": "integer", "minimum": 60, "maximum": 2_592_000, "default": 86_400},
                     "uses": {"type": "integer", "minimum": 1, "description": "registrations it may make; unlimited until it expires when absent"}}},
-                "User": {"type": "object", "required": ["username", "password"], "properties": {
+                "User": {"type": "object", "required": ["username"], "properties": {
                     "username": {"type": "string"}, "password": {"type": "string", "minLength": 8, "writeOnly": true},
+                    "password_hash": {"type": "string", "writeOnly": true, "description": "instead of password: a hash from another system (bcrypt $2a$/$2b$/$2y$, $argon2id$ PHC, $pbkdf2-sha256$ or $pbkdf2-sha512$ PHC), verified at the next sign-in and then re-hashed"},
                     "email": {"type": "string"}, "email_verified": {"type": "boolean"}, "phone_number": {"type": "string"},
                     "phone_number_verified": {"type": "boolean"}, "blocked": {"type": "boolean"}, "name": {"type": "string"},
                     "given_name": {"type": "string"}, "family_name": {"type": "string"}, "custom_attributes": {"type": "object"}}},
@@ -107,6 +108,8 @@ pub fn document() -> Value {
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},
             "/api/v1/sessions/{session_id}": {"parameters": [pool.clone()], "delete": op("Revoke an SSO session", "204", None)},
             "/api/v1/pools": {"get": op("List user pools", "200", None), "post": op("Create a user pool", "201", None)},
+            "/api/v1/pools/{id}/export": {"get": op("Export a pool as one JSON document (users with password hashes, applications and clients with their secrets, resources, access accounts): as sensitive as the database", "200", None)},
+            "/api/v1/pools/{id}/import": {"post": op("Import a pool export (additive: what exists is skipped and reported)", "200", None)},
             "/api/v1/pools/{id}": {"get": op("Get a user pool", "200", None), "patch": op("Rename or brand a user pool", "200", None)},
             "/api/v1/resources": {"parameters": [pool.clone()], "get": op("List resources", "200", None), "post": op("Create a resource", "201", Some("Resource"))},
             "/api/v1/resources/{code}": {"parameters": [pool.clone()], "get": op("Get a resource", "200", None), "delete": op("Delete a resource", "204", None)},

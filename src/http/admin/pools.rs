@@ -11,7 +11,7 @@ use crate::oidc::model::{Branding, Pool};
 use crate::oidc::registration::FieldErrors;
 use crate::store::kv::Kv;
 
-fn valid_id(id: &str) -> bool {
+pub fn valid_id(id: &str) -> bool {
     crate::oidc::issuer::is_valid_subdomain(id) && id.len() <= 32 && !id.contains('_')
 }
 
@@ -124,13 +124,6 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             }
             kv.put_pool(&pool).await?;
             json(200, &pool)
-        }
-        ([id, "export"], Method::Get) => super::pool_transfer::export(ctx, id).await,
-        ([id, "import"], Method::Post) => {
-            if !valid_id(id) {
-                return Err(HttpError::NotFound);
-            }
-            super::pool_transfer::import(ctx, &mut req, id).await
         }
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH"),
