@@ -20,6 +20,7 @@ pub mod outbound;
 pub mod registration;
 pub mod respond;
 pub mod revocation;
+pub mod sector_identifier;
 pub mod session;
 pub mod sign_in;
 pub mod tenant;

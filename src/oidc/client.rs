@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod, TokenLifetimes};
+use super::subject::SubjectType;
 
 /// RFC 7591 §2 / OIDC Registration §2 `application_type`: which redirect URIs are allowed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +99,22 @@ pub struct Client {
     pub software_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software_version: Option<String>,
+    /// OIDC Core §8: `public` (the default) or `pairwise` subject identifiers.
+    #[serde(default, skip_serializing_if = "SubjectType::is_public")]
+    pub subject_type: SubjectType,
+    /// OIDC Registration §5: an https JSON document listing the client's redirect URIs; its
+    /// host is the client's pairwise sector. Fetched and checked when it is set or the
+    /// redirect URIs change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// OIDC Registration §2: the `acr_values` of a request that sends none (only classes
+    /// Doorward achieves are accepted, `oidc::acr`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_acr_values: Vec<String>,
+    /// OIDC Registration §2: userinfo answers as a JWT signed with this algorithm
+    /// (`application/jwt`); plain JSON when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
 }
 
 fn yes() -> bool {
@@ -115,6 +132,18 @@ impl Client {
 
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == TokenEndpointAuthMethod::None
+    }
+
+    /// Every algorithm this client's tokens and answers are signed with (HS256 included; it
+    /// needs no pool key).
+    pub fn signing_algs(&self) -> Vec<SigningAlg> {
+        let mut out = vec![
+            self.id_token_signed_response_alg,
+            self.access_token_signed_response_alg,
+        ];
+        out.extend(self.userinfo_signed_response_alg);
+        out.dedup();
+        out
     }
 
     /// A client registered as public was issued no secret (an admin-made one always is).

@@ -13,6 +13,7 @@ use super::model::{
     TokenEndpointAuthMethod, TokenLifetimes,
 };
 use super::redirect_uri::check_redirect_uri;
+use super::subject::{check_pairwise, is_sector_identifier_uri, SubjectType};
 
 /// Field name → what is wrong with it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -71,6 +72,10 @@ impl Default for Client {
             scope: None,
             software_id: None,
             software_version: None,
+            subject_type: SubjectType::Public,
+            sector_identifier_uri: None,
+            default_acr_values: vec![],
+            userinfo_signed_response_alg: None,
         }
     }
 }
@@ -333,7 +338,69 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
                 None => errs.add(k, "must be a whole number of seconds"),
             },
         },
+        "subject_type" => match v.as_str().and_then(SubjectType::parse) {
+            Some(t) => c.subject_type = t,
+            None => errs.add(
+                k,
+                format!(
+                    "must be {}",
+                    one_of(SubjectType::ALL.map(SubjectType::as_str))
+                ),
+            ),
+        },
+        "sector_identifier_uri" => match v {
+            Value::Null => c.sector_identifier_uri = None,
+            _ => match v.as_str().filter(|u| is_sector_identifier_uri(u)) {
+                Some(u) => c.sector_identifier_uri = Some(u.to_string()),
+                None => errs.add(
+                    k,
+                    "must be an https URL of a JSON list of the redirect URIs",
+                ),
+            },
+        },
+        "default_acr_values" => match v {
+            Value::Null => c.default_acr_values = vec![],
+            _ => match acr_list(v) {
+                Ok(l) => c.default_acr_values = l,
+                Err(e) => errs.add(k, e),
+            },
+        },
+        "userinfo_signed_response_alg" => match v {
+            Value::Null => c.userinfo_signed_response_alg = None,
+            _ => match v.as_str().and_then(SigningAlg::parse) {
+                Some(a) => c.userinfo_signed_response_alg = Some(a),
+                None => errs.add(
+                    k,
+                    format!(
+                        "must be null (plain JSON) or one of {}",
+                        one_of(SigningAlg::ALL.map(SigningAlg::as_str))
+                    ),
+                ),
+            },
+        },
         other => errs.add(other, "is not a known field"),
+    }
+}
+
+/// OIDC Registration §2 `default_acr_values`: classes this issuer achieves, nothing else (a
+/// default no sign-in could meet would only mislead the client).
+pub fn acr_list(v: &Value) -> Result<Vec<String>, String> {
+    let supported = super::acr::ACR_VALUES_SUPPORTED.join(", ");
+    let list = string_list(v, 10, 255)
+        .ok_or_else(|| format!("must be a list of acr values ({supported})"))?;
+    match list.iter().find(|a| !super::acr::is_supported(a)) {
+        Some(a) => Err(format!(
+            "`{a}` is not an acr value of this issuer ({supported})"
+        )),
+        None => {
+            let mut out: Vec<String> = Vec::new();
+            for a in list {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -355,6 +422,15 @@ fn check_client(c: &Client, errs: &mut FieldErrors) {
             "id_token_signed_response_alg",
             "HS256 needs a client secret; a public client has none",
         );
+    }
+    if c.is_public() && c.userinfo_signed_response_alg == Some(SigningAlg::HS256) {
+        errs.add(
+            "userinfo_signed_response_alg",
+            "HS256 needs a client secret; a public client has none",
+        );
+    }
+    if let Err(e) = check_pairwise(c) {
+        errs.add("subject_type", e);
     }
     if c.is_public() {
         // The grant table decides which grants a public client may use (RFC 6749 §4.4).
