@@ -758,6 +758,94 @@ mod tests {
     }
 
     #[test]
+    fn subject_acr_and_userinfo_fields_are_checked_by_name() {
+        let base =
+            || json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://a.example/cb"]});
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b[k] = v;
+            apply_application(blank(), &b, true)
+        };
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("subject_type", json!("ephemeral"), "subject_type"),
+            ("subject_type", json!(null), "subject_type"),
+            (
+                "sector_identifier_uri",
+                json!("/sector.json"),
+                "sector_identifier_uri",
+            ),
+            ("sector_identifier_uri", json!(5), "sector_identifier_uri"),
+            (
+                "default_acr_values",
+                json!(["urn:other"]),
+                "default_acr_values",
+            ),
+            (
+                "default_acr_values",
+                json!("urn:doorward:acr:pwd"),
+                "default_acr_values",
+            ),
+            (
+                "userinfo_signed_response_alg",
+                json!("none"),
+                "userinfo_signed_response_alg",
+            ),
+            (
+                "redirect_uris",
+                json!(["https://a.example/cb", "https://b.example/cb"]),
+                "subject_type",
+            ),
+        ];
+        for (k, v, field) in cases {
+            let mut b = base();
+            b[k] = v.clone();
+            if field == "subject_type" && k == "redirect_uris" {
+                b["subject_type"] = json!("pairwise");
+            }
+            let e = apply_application(blank(), &b, true).unwrap_err();
+            assert!(e.0.contains_key(field), "{k}={v}: {e:?}");
+        }
+        let public_hs = json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://a.example/cb"],
+            "token_endpoint_auth_method": "none", "userinfo_signed_response_alg": "HS256"});
+        assert!(apply_application(blank(), &public_hs, true)
+            .unwrap_err()
+            .0
+            .contains_key("userinfo_signed_response_alg"));
+
+        let ok = with("subject_type", json!("pairwise")).unwrap();
+        assert_eq!(ok.client.subject_type, SubjectType::Pairwise);
+        let ok = with(
+            "default_acr_values",
+            json!(["urn:doorward:acr:pwd", "urn:doorward:acr:pwd"]),
+        )
+        .unwrap();
+        assert_eq!(ok.client.default_acr_values, ["urn:doorward:acr:pwd"]);
+        let ok = with("userinfo_signed_response_alg", json!("ES256")).unwrap();
+        assert_eq!(
+            ok.client.userinfo_signed_response_alg,
+            Some(SigningAlg::ES256)
+        );
+        // null clears, on PATCH.
+        let cleared =
+            apply_application(ok, &json!({"userinfo_signed_response_alg": null}), false).unwrap();
+        assert_eq!(cleared.client.userinfo_signed_response_alg, None);
+        let sector = with(
+            "sector_identifier_uri",
+            json!("https://rp.example/sector.json"),
+        )
+        .unwrap();
+        let moved = apply_application(
+            sector,
+            &json!({"subject_type": "pairwise", "redirect_uris": ["https://a.example/cb", "https://b.example/cb"]}),
+            false,
+        );
+        assert!(
+            moved.is_ok(),
+            "a sector document covers several hosts: {moved:?}"
+        );
+    }
+
+    #[test]
     fn reserved_subdomains_are_refused() {
         let e = apply_application(
             blank(),
