@@ -137,12 +137,17 @@ impl Client {
     /// Every algorithm this client's tokens and answers are signed with (HS256 included; it
     /// needs no pool key).
     pub fn signing_algs(&self) -> Vec<SigningAlg> {
-        let mut out = vec![
-            self.id_token_signed_response_alg,
-            self.access_token_signed_response_alg,
+        let mut out = Vec::new();
+        let all = [
+            Some(self.id_token_signed_response_alg),
+            Some(self.access_token_signed_response_alg),
+            self.userinfo_signed_response_alg,
         ];
-        out.extend(self.userinfo_signed_response_alg);
-        out.dedup();
+        for alg in all.into_iter().flatten() {
+            if !out.contains(&alg) {
+                out.push(alg);
+            }
+        }
         out
     }
 
@@ -238,6 +243,20 @@ mod tests {
         assert_eq!(again["client_id"], "app1");
         assert_eq!(again["subdomain"], "shop");
         assert!(again.get("client").is_none());
+    }
+
+    #[test]
+    fn every_signing_algorithm_a_client_uses_is_named_once() {
+        let mut c = Client::default();
+        assert_eq!(c.signing_algs(), [SigningAlg::RS256]);
+        c.access_token_signed_response_alg = SigningAlg::ES256;
+        c.userinfo_signed_response_alg = Some(SigningAlg::RS256);
+        assert_eq!(c.signing_algs(), [SigningAlg::RS256, SigningAlg::ES256]);
+        c.userinfo_signed_response_alg = Some(SigningAlg::EdDSA);
+        assert_eq!(
+            c.signing_algs(),
+            [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]
+        );
     }
 
     #[test]
