@@ -167,7 +167,7 @@ proptest! {
                 let _ = (c.allows_subject(&s), c.essential_acr_unmet(), c.implied_scopes());
             }
         }
-        let _ = super::subject::check_sector_document(s.as_bytes(), &[s.clone()]);
+        let _ = super::subject::check_sector_document(s.as_bytes(), std::slice::from_ref(&s));
         let _ = super::subject::is_sector_identifier_uri(&s);
     }
 
