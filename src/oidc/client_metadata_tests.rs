@@ -199,8 +199,8 @@ fn bad_metadata_is_refused_naming_the_field() {
             "subject_type",
         ),
         (
-            "pairwise private-use scheme",
-            json!({"application_type": "native", "redirect_uris": ["com.example.app:/cb"], "subject_type": "pairwise"}),
+            "pairwise private-use scheme beside a host",
+            json!({"application_type": "native", "redirect_uris": ["com.example.app:/cb", "https://app.example/cb"], "subject_type": "pairwise"}),
             "invalid_client_metadata",
             "subject_type",
         ),

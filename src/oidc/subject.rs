@@ -17,6 +17,7 @@ use url::Url;
 
 use super::client::Client;
 use super::jws::{b64, b64_decode};
+use super::redirect_uri::is_loopback;
 
 /// OIDC Registration §2 `subject_type`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,13 +71,16 @@ pub fn pairwise_subject(sector: &str, user_id: &str, salt: &[u8]) -> String {
     b64(&h.finalize())
 }
 
-/// The hosts of `uris`, de-duplicated; `None` in place of a URI without one (a private-use
-/// scheme, `com.example.app:/cb`).
+/// The hosts of `uris`, de-duplicated; `None` in place of a URI whose host names nobody: a
+/// private-use scheme (`com.example.app:/cb`) or a loopback host (RFC 8252 §7.3), which every
+/// native app on every machine shares — taken as a sector, it would give all of them one
+/// `sub` per user.
 fn hosts(uris: &[String]) -> Vec<Option<String>> {
     let mut out: Vec<Option<String>> = Vec::new();
     for u in uris {
         let h = Url::parse(u)
             .ok()
+            .filter(|u| !is_loopback(u))
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
         if !out.contains(&h) {
             out.push(h);
@@ -86,7 +90,9 @@ fn hosts(uris: &[String]) -> Vec<Option<String>> {
 }
 
 /// OIDC Registration §5 / Core §8.1: the sector of a client is the host of its
-/// `sector_identifier_uri`, or else the host of its redirect URIs when they share one.
+/// `sector_identifier_uri`, or else the host of its redirect URIs when they share one. A
+/// client whose redirect URIs name no host (loopback, private-use schemes) has none: it is a
+/// sector of its own (`subject_for`).
 pub fn sector_of(client: &Client) -> Option<String> {
     if let Some(uri) = &client.sector_identifier_uri {
         return Url::parse(uri)
@@ -99,9 +105,10 @@ pub fn sector_of(client: &Client) -> Option<String> {
     }
 }
 
-/// The `sub` this client is shown for `user_id`. A pairwise client whose sector cannot be
-/// told (its registration checks make that impossible, but a record is data) falls back to
-/// its client id as the sector: still pairwise, never the public id.
+/// The `sub` this client is shown for `user_id`. A pairwise client without a sector host —
+/// redirect URIs that name no host, or (which its registration checks prevent, but a record
+/// is data) several — is a sector of its own, by client id: still pairwise, never the
+/// public id.
 pub fn subject_for(client: &Client, user_id: &str, salt: &[u8]) -> String {
     match client.subject_type {
         SubjectType::Public => user_id.to_string(),
@@ -113,15 +120,18 @@ pub fn subject_for(client: &Client, user_id: &str, salt: &[u8]) -> String {
 }
 
 /// OIDC Registration §5: a pairwise client without a `sector_identifier_uri` must have its
-/// redirect URIs on one host. Checked at registration and on every admin change.
+/// redirect URIs on one host (or on none: loopback and private-use schemes only). Checked at
+/// registration and on every admin change.
 pub fn check_pairwise(client: &Client) -> Result<(), String> {
     if client.subject_type.is_public() || client.sector_identifier_uri.is_some() {
         return Ok(());
     }
     match hosts(&client.redirect_uris).as_slice() {
-        [Some(_)] => Ok(()),
-        [] => Err("a pairwise client needs redirect_uris on one host, or a sector_identifier_uri".into()),
-        _ => Err("redirect_uris are on more than one host (or have none): register a sector_identifier_uri listing them".into()),
+        [] | [_] => Ok(()),
+        _ => Err(
+            "redirect_uris are on more than one host: register a sector_identifier_uri listing them"
+                .into(),
+        ),
     }
 }
 
@@ -203,6 +213,16 @@ mod tests {
     }
 
     #[test]
+    fn loopback_and_private_use_redirects_make_each_client_a_sector_of_its_own() {
+        let one = client(SubjectType::Pairwise, &["http://127.0.0.1/cb"], None);
+        let mut two = client(SubjectType::Pairwise, &["http://127.0.0.1/cb"], None);
+        two.client_id = "c2".into();
+        assert_eq!(sector_of(&one), None);
+        assert_ne!(subject_for(&one, "u", SALT), subject_for(&two, "u", SALT));
+        assert_eq!(subject_for(&one, "u", SALT), subject_for(&one, "u", SALT));
+    }
+
+    #[test]
     fn the_parts_are_separated_so_no_two_pairs_collide() {
         assert_ne!(
             pairwise_subject("a.example", "bc", SALT),
@@ -219,8 +239,18 @@ mod tests {
                 None,
                 false,
             ),
-            (&["com.example.app:/cb"], None, false),
-            (&[], None, false),
+            (&["com.example.app:/cb", "http://127.0.0.1/cb"], None, true),
+            (
+                &["com.example.app:/cb", "https://a.example/cb"],
+                None,
+                false,
+            ),
+            (
+                &["http://localhost:3000/cb", "https://a.example/cb"],
+                None,
+                false,
+            ),
+            (&[], None, true),
             (
                 &["https://a.example/cb", "https://b.example/cb"],
                 Some("https://s.example/r.json"),

@@ -250,6 +250,16 @@ async fn a_sector_identifier_uri_that_does_not_vouch_for_the_redirect_uris_is_re
         .await;
     assert_invalid_field("a new redirect URI", &r, Some("sector_identifier_uri"));
 
+    // The primary client, through the application itself, follows the same rule.
+    let r = app
+        .admin()
+        .patch(
+            &format!("/api/v1/applications/{}", rp.client_id),
+            &json!({"subject_type": "pairwise", "redirect_uris": uris, "sector_identifier_uri": missing_one.url}),
+        )
+        .await;
+    assert_invalid_field("the primary client", &r, Some("sector_identifier_uri"));
+
     // Dynamic registration: invalid_client_metadata naming the field.
     app.admin()
         .patch(
