@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use url::Url;
 use worker::{Method, Request};
 
-use super::{body, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
+use super::{body, check_sector, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
@@ -191,6 +191,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         Ok(a) => a,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, None, &app.client).await?;
     if pool_id.len() > 64
         || (pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none())
     {
@@ -224,6 +225,7 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         Ok(a) => a,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, Some(&current.client), &app.client).await?;
     let old_subdomain = current.subdomain.clone();
     let old_hosts = current.custom_domains.clone();
     if let Some(refused) =

@@ -25,7 +25,8 @@ use super::api_error::AdminError;
 use super::context::Ctx;
 use super::forms;
 use super::respond::{json, HttpError, HttpResult};
-use crate::oidc::model::ADMIN_POOL;
+use super::sector_identifier;
+use crate::oidc::model::{Client, ADMIN_POOL};
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
 
@@ -162,6 +163,18 @@ pub async fn body(req: &mut Request) -> Result<Value, HttpError> {
 
 pub fn invalid(errors: FieldErrors) -> HttpResult {
     Err(AdminError::InvalidFields(errors).into())
+}
+
+/// OIDC Registration §5: the sector document must be had and list the redirect URIs.
+pub async fn check_sector(
+    ctx: &Ctx,
+    before: Option<&Client>,
+    after: &Client,
+) -> Result<(), HttpError> {
+    match sector_identifier::check(ctx, before, after).await {
+        Ok(()) => Ok(()),
+        Err(why) => Err(AdminError::field("sector_identifier_uri", why).into()),
+    }
 }
 
 pub fn conflict(field: &str, what: &str) -> HttpResult {

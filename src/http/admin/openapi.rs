@@ -2,9 +2,11 @@
 
 use serde_json::{json, Value};
 
+use crate::oidc::acr::ACR_VALUES_SUPPORTED;
 use crate::oidc::model::{
     DynamicRegistration, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod,
 };
+use crate::oidc::subject::SubjectType;
 
 /// A JSON Schema `enum` of wire names, taken from the Rust enum so the document cannot miss one.
 fn names<const N: usize>(all: [&'static str; N]) -> Value {
@@ -76,6 +78,13 @@ pub fn document() -> Value {
                     "policy_uri": {"type": "string", "format": "uri"}, "tos_uri": {"type": "string", "format": "uri"},
                     "contacts": {"type": "array", "items": {"type": "string"}},
                     "default_max_age": {"type": "integer", "minimum": 0}, "require_auth_time": {"type": "boolean"},
+                    "subject_type": {"enum": names(SubjectType::ALL.map(SubjectType::as_str)), "default": "public",
+                        "description": "pairwise: each sector (the redirect URIs' host, or the sector_identifier_uri's) sees its own sub (OIDC Core 8.1)"},
+                    "sector_identifier_uri": {"type": "string", "format": "uri",
+                        "description": "An https JSON list of the client's redirect URIs, fetched and checked when set or when the redirect URIs change"},
+                    "default_acr_values": {"type": "array", "items": {"enum": ACR_VALUES_SUPPORTED}},
+                    "userinfo_signed_response_alg": {"enum": id_token_algs.clone(),
+                        "description": "Userinfo answers as application/jwt signed with this algorithm; plain JSON when absent or null"},
                     "disabled": {"type": "boolean", "description": "A disabled client is refused everywhere until enabled (not the primary client)"}}},
                 "InitialAccessToken": {"type": "object", "properties": {
                     "expires_in": {"type": "integer", "minimum": 60, "maximum": 2_592_000, "default": 86_400},

@@ -7,7 +7,7 @@ use worker::Response;
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{html, HttpError, HttpResult};
-use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor};
+use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor, Subject};
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, User};
@@ -47,6 +47,7 @@ pub async fn issue(
             replayed: false,
             issued: Issued::default(),
             resource: req.resource.clone(),
+            claims: req.claims.clone(),
         };
         Grants::new(&ctx.env)
             .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
@@ -65,10 +66,11 @@ pub async fn issue(
             issuer,
             &AccessTokenFor {
                 jti: &jti,
-                subject: &user.id,
+                subject: Subject::User(&user.id),
                 audience: req.resource.as_deref().unwrap_or(&app.client.client_id),
                 client_id: &app.client.client_id,
                 scope: &scope,
+                userinfo_claims: &req.claims.userinfo_names(),
             },
         )
         .await?;
@@ -91,6 +93,7 @@ pub async fn issue(
             &IdTokenFor {
                 user,
                 scope: &req.scope,
+                requested: &req.claims.id_token_names(),
                 auth_time,
                 nonce: req.nonce.as_deref(),
                 access_token: access_token.as_deref(),

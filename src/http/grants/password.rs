@@ -73,6 +73,7 @@ pub async fn run(
             preassigned: Some(pre),
             rotated_refresh: None,
             resource: None,
+            claims: &Default::default(),
         },
     )
     .await?;
