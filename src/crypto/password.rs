@@ -9,8 +9,8 @@
 
 use subtle::ConstantTimeEq;
 
-use super::random;
 use super::webcrypto::{self, CryptoError};
+use super::{imported_hash, random};
 use crate::oidc::jws::{b64, b64_decode};
 
 /// Rounds for new hashes (stored per hash; see the module header for how it was chosen).
@@ -44,6 +44,60 @@ pub fn parse(stored: &str) -> Option<(u32, Vec<u8>, Vec<u8>)> {
         .ok()
         .filter(|i| (1_000..=10_000_000).contains(i))?;
     Some((iterations, b64_decode(salt)?, b64_decode(dk)?))
+}
+
+/// A checked password, and whether its stored hash should be replaced by a new one of
+/// Doorward's (it was imported from elsewhere, or has fewer rounds than `ITERATIONS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub ok: bool,
+    pub rehash: bool,
+}
+
+/// Verifies against Doorward's own format or an imported one (`imported_hash`). Unknown
+/// users and Doorward hashes cost one PBKDF2 as `verify` does.
+pub async fn check(password: &str, stored: Option<&str>) -> Result<Checked, CryptoError> {
+    let imported = stored
+        .filter(|s| parse(s).is_none())
+        .and_then(|s| imported_hash::parse(s).ok());
+    let Some(imported) = imported else {
+        let ok = verify(password, stored).await?;
+        let weak = stored
+            .and_then(parse)
+            .is_some_and(|(i, _, _)| i < ITERATIONS);
+        return Ok(Checked {
+            ok,
+            rehash: ok && weak,
+        });
+    };
+    let ok = match imported_hash::verify_in_rust(password, &imported) {
+        Some(ok) => ok,
+        None => match &imported {
+            imported_hash::Imported::Pbkdf2 {
+                sha512,
+                iterations,
+                salt,
+                hash,
+            } => {
+                let digest = if *sha512 { "SHA-512" } else { "SHA-256" };
+                let dk =
+                    webcrypto::pbkdf2(password.as_bytes(), salt, *iterations, digest, hash.len())
+                        .await?;
+                bool::from(dk.ct_eq(hash))
+            }
+            _ => false,
+        },
+    };
+    Ok(Checked { ok, rehash: ok })
+}
+
+/// Whether `stored` can be kept as a user's password hash: Doorward's own format or one it
+/// imports. The error says what is wrong with it.
+pub fn check_importable(stored: &str) -> Result<(), String> {
+    if parse(stored).is_some() {
+        return Ok(());
+    }
+    imported_hash::parse(stored).map(|_| ())
 }
 
 /// Verifies in constant time. `stored = None` (unknown user) still spends one full hash on a

@@ -66,6 +66,16 @@ pub async fn open(master_b64: &str, purpose: &str, sealed: &str) -> Result<Vec<u
     Ok(plain)
 }
 
+/// Opens a value that is seen once or twice (a sealed id inside one access token), without
+/// keeping it in the per-isolate cache meant for the few long-lived secrets.
+pub async fn open_once(
+    master_b64: &str,
+    purpose: &str,
+    sealed: &str,
+) -> Result<Vec<u8>, CryptoError> {
+    open_uncached(master_b64, purpose, sealed).await
+}
+
 async fn open_uncached(
     master_b64: &str,
     purpose: &str,

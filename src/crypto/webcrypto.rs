@@ -203,6 +203,18 @@ pub async fn aes_gcm_decrypt(
 
 /// PBKDF2-HMAC-SHA256 through the runtime's native code (see `crypto::password` for sizing).
 pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Result<Vec<u8>> {
+    pbkdf2(password, salt, iterations, "SHA-256", 32).await
+}
+
+/// PBKDF2 with HMAC over `digest` (`SHA-256`, `SHA-512`) and a derived key of `len` bytes
+/// (imported hashes are not all Doorward's shape).
+pub async fn pbkdf2(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    digest: &str,
+    len: usize,
+) -> Result<Vec<u8>> {
     let sc = subtle()?;
     let base = JsFuture::from(sc.import_key_with_str(
         "raw",
@@ -214,11 +226,15 @@ pub async fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: u32) -> Res
     .await?;
     let params = obj(&[
         ("name", s("PBKDF2")),
-        ("hash", s("SHA-256")),
+        ("hash", s(digest)),
         ("salt", Uint8Array::from(salt).into()),
         ("iterations", JsValue::from(iterations)),
     ])?;
-    let bits =
-        JsFuture::from(sc.derive_bits_with_object(&params, &base.unchecked_into(), 256)?).await?;
+    let bits = JsFuture::from(sc.derive_bits_with_object(
+        &params,
+        &base.unchecked_into(),
+        (len * 8) as u32,
+    )?)
+    .await?;
     Ok(Uint8Array::new(&bits).to_vec())
 }

@@ -9,7 +9,7 @@ use super::authorization::{self, SignInState};
 use super::context::Ctx;
 use super::error_page::error_page;
 use super::respond::{HttpError, HttpResult};
-use super::tokens::verify;
+use super::tokens::{subject, verify};
 use super::{forms, request_objects, session};
 use crate::oidc::authorize::{self, AuthorizeError, Params, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
@@ -98,7 +98,10 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     if let Some(hint) = &request.id_token_hint {
         match verify::id_token_hint(ctx, app, issuer, hint).await? {
             Some(hinted) => {
-                if signed_in.as_ref().is_some_and(|s| s.user_id != hinted.sub) {
+                if signed_in
+                    .as_ref()
+                    .is_some_and(|s| subject::presented(ctx, &app.client, &s.user_id) != hinted.sub)
+                {
                     signed_in = None;
                 }
             }

@@ -42,10 +42,7 @@ pub fn authorization_server(
 pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
     let mut needed = vec![SigningAlg::RS256];
-    for alg in [
-        app.client.id_token_signed_response_alg,
-        app.client.access_token_signed_response_alg,
-    ] {
+    for alg in app.client.signing_algs() {
         if alg != SigningAlg::HS256 && !needed.contains(&alg) {
             needed.push(alg);
         }

@@ -136,7 +136,7 @@ async fn consent_page(
     let username = user.map(|u| u.username).unwrap_or_default();
     let scopes: String = rec
         .request
-        .scope
+        .consent_scope()
         .iter()
         .filter(|s| scope::describe(s).is_some())
         .map(|s| {
@@ -331,7 +331,7 @@ pub async fn consent(
         .call::<serde_json::Value>(DirectoryCommand::PutConsent {
             user_id: user_id.clone(),
             client_id: app.client.client_id.clone(),
-            scope: rec.request.scope.to_string(),
+            scope: rec.request.consent_scope().to_string(),
             now: ctx.now,
         })
         .await?;

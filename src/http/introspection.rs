@@ -9,6 +9,7 @@ use worker::Request;
 use super::context::Ctx;
 use super::respond::{json_no_store, HttpError, HttpResult};
 use super::tokens::client_auth::authenticated_token_param;
+use super::tokens::subject;
 use super::tokens::verify::{self, TokenShape};
 use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::model::Application;
@@ -52,7 +53,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         TokenShape::Access => match verify::access_token(ctx, app, issuer, &token).await? {
             Some(v)
                 if v.claims.client_id == app.client.client_id
-                    && user_is_active(ctx, app, &v.claims.sub, &v.claims.client_id).await? =>
+                    && user_is_active(ctx, app, &v.subject_id, &v.claims.client_id).await? =>
             {
                 let c = v.claims;
                 json!({
@@ -66,7 +67,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             match verify::refresh_family(ctx, app, &token, family_id).await? {
                 Some(f) if user_is_active(ctx, app, &f.user_id, &f.client_id).await? => json!({
                     "active": true, "token_type": "refresh_token", "scope": f.scope, "client_id": f.client_id,
-                    "sub": f.user_id, "aud": f.client_id, "iss": issuer, "exp": f.expires_at, "iat": f.rotated_at,
+                    "sub": subject::presented(ctx, &app.client, &f.user_id), "aud": f.client_id, "iss": issuer, "exp": f.expires_at, "iat": f.rotated_at,
                 }),
                 _ => inactive,
             }

@@ -11,7 +11,7 @@ use super::assets::PageStyle;
 use super::context::Ctx;
 use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
-use super::tokens::verify;
+use super::tokens::{subject, verify};
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
 use crate::oidc::error::OAuthError;
@@ -91,7 +91,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         // sign out whoever is signed in (a logout CSRF).
         let names_this_session = match (&hinted, &current) {
             (Some(h), Some(s)) => {
-                h.sub == s.user_id && h.sid.as_ref().is_none_or(|sid| *sid == s.session_id)
+                h.sub == subject::presented(ctx, &app.client, &s.user_id)
+                    && h.sid.as_ref().is_none_or(|sid| *sid == s.session_id)
             }
             _ => false,
         };

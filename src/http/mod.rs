@@ -22,6 +22,7 @@ pub mod registration;
 pub mod request_objects;
 pub mod respond;
 pub mod revocation;
+pub mod sector_identifier;
 pub mod session;
 pub mod sign_in;
 pub mod tenant;

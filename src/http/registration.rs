@@ -13,6 +13,7 @@ use worker::{Method, Request, Response};
 use super::context::Ctx;
 use super::forms;
 use super::respond::{bearer_error, json_no_store, with_headers, HttpError, HttpResult};
+use super::sector_identifier;
 use super::tokens::client_secret;
 use crate::crypto::random;
 use crate::oidc::audit::{AuditEvent, What};
@@ -70,7 +71,7 @@ pub async fn handle(
                 Method::Get => Ok(answer(ctx, issuer, &record, None, None, 200).await?),
                 Method::Put => {
                     let body = json_body(&mut req).await?;
-                    update(ctx, issuer, record, &body).await
+                    update(ctx, app, issuer, record, &body).await
                 }
                 Method::Delete => {
                     clients::delete(&ctx.env, app.id(), &record.client.client_id).await?;
@@ -132,6 +133,9 @@ async fn register(
         DynamicRegistration::Open | DynamicRegistration::Off => None,
     };
     let mut client = parse_registration(body, ctx.settings.base_domain.is_none())?;
+    sector_identifier::check(ctx, None, &client)
+        .await
+        .map_err(sector_refused)?;
     client.client_id = random::id()?;
     let secret = issue_secret(ctx, &mut client).await?;
     let registration_token = random::token()?;
@@ -194,7 +198,13 @@ async fn register(
 
 /// RFC 7592 §2.2: the body replaces the registration; `client_id` must be the client's, a
 /// `client_secret` sent must be its current one, and the secret is never the client's choice.
-async fn update(ctx: &Ctx, issuer: &str, mut record: ClientRecord, body: &Value) -> HttpResult {
+async fn update(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    mut record: ClientRecord,
+    body: &Value,
+) -> HttpResult {
     let issued = issued_fields(body);
     if issued
         .get("client_id")
@@ -224,6 +234,9 @@ async fn update(ctx: &Ctx, issuer: &str, mut record: ClientRecord, body: &Value)
         }
     }
     let mut client = parse_registration(body, ctx.settings.base_domain.is_none())?;
+    sector_identifier::check(ctx, Some(&record.client), &client)
+        .await
+        .map_err(sector_refused)?;
     client.client_id = record.client.client_id.clone();
     client.client_secret_encrypted = std::mem::take(&mut record.client.client_secret_encrypted);
     // A client that no longer uses a secret gives it up; one that now does is issued one.
@@ -246,7 +259,18 @@ async fn update(ctx: &Ctx, issuer: &str, mut record: ClientRecord, body: &Value)
     )
     .await?;
     clients::mirror(&ctx.env, &record).await?;
+    ensure_signing_key(ctx, app, &record.client).await?;
     answer(ctx, issuer, &record, secret, None, 200).await
+}
+
+/// OIDC Registration §5: a sector document that cannot be had or does not list the redirect
+/// URIs is the registration's fault.
+fn sector_refused(why: String) -> HttpError {
+    OAuthError::new(
+        ErrorCode::InvalidClientMetadata,
+        format!("sector_identifier_uri: {why}"),
+    )
+    .into()
 }
 
 /// A new secret for a client that uses one (sealed into it); none for a public client or one
@@ -288,15 +312,7 @@ async fn ensure_signing_key(
     app: &Application,
     client: &Client,
 ) -> Result<(), HttpError> {
-    vault::ensure_keys(
-        &ctx.env,
-        &app.pool_id,
-        &[
-            client.id_token_signed_response_alg,
-            client.access_token_signed_response_alg,
-        ],
-    )
-    .await?;
+    vault::ensure_keys(&ctx.env, &app.pool_id, &client.signing_algs()).await?;
     Ok(())
 }
 

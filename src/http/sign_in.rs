@@ -81,8 +81,15 @@ pub async fn check_password(
     // A blocked account is refused before its password is checked: answering "blocked" only
     // to the right password would tell a guesser that the guess was right.
     let blocked = found.as_ref().is_some_and(|f| f.user.blocked);
-    let ok =
-        !blocked && password::verify(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?;
+    let checked = if blocked {
+        password::Checked {
+            ok: false,
+            rehash: false,
+        }
+    } else {
+        password::check(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?
+    };
+    let ok = checked.ok;
     let ended: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
             keys,
@@ -111,7 +118,12 @@ pub async fn check_password(
         return Ok(PasswordCheck::Blocked);
     }
     match found {
-        Some(f) if ok => Ok(PasswordCheck::Ok(f.user.id)),
+        Some(f) if ok => {
+            if checked.rehash {
+                rehash(&dir, f.user.clone(), pw).await;
+            }
+            Ok(PasswordCheck::Ok(f.user.id))
+        }
         _ => {
             let delay = throttle::failure_delay_ms(gate.failures + 1);
             if delay > 0 {
@@ -138,5 +150,25 @@ fn record_locks(ctx: &Ctx, pool: &str, via: Via<'_>, locked: &serde_json::Value)
         };
         let e = via.event(pool, What::AccountLocked { lock, until });
         ctx.audit.record(e.user_if(user));
+    }
+}
+
+/// Replaces an imported (or weaker) hash with one of Doorward's once the password is known to
+/// be right. A failure leaves the old hash, which still verifies: logged, never the user's
+/// problem.
+async fn rehash(dir: &Directory<'_>, user: crate::oidc::model::User, pw: &str) {
+    let result = async {
+        let hash = password::hash(pw).await?;
+        let _: serde_json::Value = dir
+            .call(DirectoryCommand::UpdateUser {
+                user,
+                password_hash: Some(hash),
+            })
+            .await?;
+        Ok::<(), HttpError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        worker::console_warn!("re-hashing an imported password failed: {e}");
     }
 }

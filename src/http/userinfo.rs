@@ -1,14 +1,16 @@
 //! `{issuer}/me` (OIDC Core §5.3): GET or POST, the access token from the Bearer header or
-//! the `access_token` form field (RFC 6750 §2.2). Claims by the token's scopes; `sub` is the
-//! id_token's. Any token problem is a 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
+//! the `access_token` form field (RFC 6750 §2.2). Claims by the token's scopes and those the
+//! authorization request asked for by name (§5.5, carried by the token); `sub` is the
+//! id_token's. JSON, or a signed JWT for a client with `userinfo_signed_response_alg`
+//! (§5.3.2). Any token problem is a 401 with `WWW-Authenticate: Bearer error="invalid_token"`.
 
 use serde_json::Value;
-use worker::Request;
+use worker::{Request, Response};
 
 use super::context::Ctx;
 use super::forms;
-use super::respond::{bearer_error, json_no_store, HttpError, HttpResult};
-use super::tokens::verify;
+use super::respond::{bearer_error, json_no_store, with_headers, HttpError, HttpResult};
+use super::tokens::{mint, verify};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::scope::ScopeSet;
@@ -52,23 +54,38 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let Some(verified) = verify::access_token(ctx, app, issuer, &token).await? else {
         return invalid_token("the access token is invalid, expired or revoked");
     };
-    let claims = verified.claims;
+    let claims = &verified.claims;
     let scope = ScopeSet::parse(&claims.scope);
     // Userinfo is for user tokens of this application's clients that were granted `openid`
     // (a token for a resource server, RFC 8707, has that server as its audience instead).
-    if claims.aud != claims.client_id
-        || !scope.contains("openid")
-        || clients::resolve(&ctx.env, app, &claims.client_id)
-            .await?
-            .is_none()
-    {
+    if claims.aud != claims.client_id || !scope.contains("openid") {
         return invalid_token("the access token is not valid for userinfo");
     }
+    let Some(client) = clients::resolve(&ctx.env, app, &claims.client_id).await? else {
+        return invalid_token("the access token is not valid for userinfo");
+    };
     let user = Directory::new(&ctx.env, &app.pool_id)
-        .user(&claims.sub)
+        .user(&verified.subject_id)
         .await?;
-    match user {
-        Some(u) if !u.blocked => json_no_store(200, &Value::Object(user_claims(&u, &scope))),
-        _ => invalid_token("the access token's user no longer exists"),
+    let Some(user) = user.filter(|u| !u.blocked) else {
+        return invalid_token("the access token's user no longer exists");
+    };
+    // `sub` is the token's, which is the id_token's (pairwise where the client is); the
+    // claims are the scopes' plus those asked for by name (OIDC Core §5.5).
+    let released = user_claims(&user, &claims.sub, &scope, &claims.userinfo_claims);
+    match client.client.userinfo_signed_response_alg {
+        None => json_no_store(200, &Value::Object(released)),
+        // §5.3.2: a client registered for signed answers gets `application/jwt`.
+        Some(alg) => {
+            let jwt = mint::userinfo_jwt(ctx, &client, issuer, alg, released).await?;
+            Ok(with_headers(
+                Response::ok(jwt)?,
+                &[
+                    ("Content-Type", "application/jwt"),
+                    ("Cache-Control", "no-store"),
+                    ("Pragma", "no-cache"),
+                ],
+            ))
+        }
     }
 }

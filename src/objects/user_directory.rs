@@ -582,6 +582,43 @@ impl UserDirectory {
                         .collect(),
                 )
             }
+            C::ExportUsers { after, limit } => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    data: String,
+                    password_hash: String,
+                }
+                let rows: Vec<Row> = self.rows(
+                    "SELECT data, password_hash FROM users WHERE id > ? ORDER BY id LIMIT ?",
+                    vec![
+                        s(after.as_deref().unwrap_or("")),
+                        i64::from(limit.min(500)).into(),
+                    ],
+                )?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let user: Value = serde_json::from_str(&r.data)?;
+                    out.push(json!({"user": user, "password_hash": r.password_hash}));
+                }
+                Value::Array(out)
+            }
+            C::ExportAccounts => {
+                #[derive(serde::Deserialize)]
+                struct Row {
+                    data: String,
+                    secret_hash: String,
+                }
+                let rows: Vec<Row> = self.rows(
+                    "SELECT data, secret_hash FROM accounts ORDER BY created_at",
+                    vec![],
+                )?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in rows {
+                    let account: Value = serde_json::from_str(&r.data)?;
+                    out.push(json!({"account": account, "secret_hash": r.secret_hash}));
+                }
+                Value::Array(out)
+            }
             C::ClaimSubdomain {
                 subdomain,
                 client_id,

@@ -193,6 +193,10 @@ pub enum Action {
     Rotate,
     Revoke,
     Clear,
+    /// The whole pool taken out (`/pools/{id}/export`: users' hashes, clients' secrets).
+    Export,
+    /// A pool export brought in (`/pools/{id}/import`), with what it added.
+    Import,
 }
 
 /// The kind of an event and what only that kind carries (`kind` on the wire).

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+use super::claims_request::ClaimsRequest;
 use super::discovery::SCOPES_SUPPORTED;
 use super::error::{ErrorCode, OAuthError};
 use super::model::{Application, ResponseType};
@@ -74,11 +75,25 @@ pub struct AuthorizationRequest {
     /// the pool's resources by the endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// OIDC Core §5.5: the claims asked for by name, for the id_token and for userinfo.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 impl AuthorizationRequest {
     pub fn has_prompt(&self, p: Prompt) -> bool {
         self.prompt.contains(&p)
+    }
+
+    /// What the user consents to: the granted scopes, plus the scope of each claim asked for
+    /// by name (`ClaimsRequest::implied_scopes`), so no claim is released unconsented.
+    pub fn consent_scope(&self) -> ScopeSet {
+        let mut all = self.scope.to_string();
+        for s in self.claims.implied_scopes() {
+            all.push(' ');
+            all.push_str(s);
+        }
+        ScopeSet::parse(&all)
     }
 
     /// Where an error for this request is sent.
@@ -345,6 +360,52 @@ pub fn validate(
         }
     };
 
+    // 13. display (OIDC Core §3.1.2.1): one of the four values. The hosted pages are
+    //     responsive, so every value gets the same page.
+    if let Some(d) = get(params, "display") {
+        if !DISPLAY_VALUES.contains(&d) {
+            return fail(
+                ErrorCode::InvalidRequest,
+                "display must be page, popup, touch or wap",
+            );
+        }
+    }
+    // `claims_locales` (§5.2) is accepted and ignored: a user's claims are stored in one
+    // language, untagged, and §5.2 lets the OP return what it has.
+
+    // 14. The claims parameter (§5.5).
+    let mut claims = match get(params, "claims") {
+        None => ClaimsRequest::default(),
+        Some(raw) => match ClaimsRequest::parse(raw) {
+            Ok(c) => c,
+            Err(why) => return fail(ErrorCode::InvalidRequest, &why),
+        },
+    };
+    // §5.5: "When the userinfo member is used, the request MUST also use a response_type
+    // value that results in an Access Token being issued to the Client".
+    if !claims.userinfo.is_empty() && response_type == ResponseType::IdToken {
+        return fail(
+            ErrorCode::InvalidRequest,
+            "claims.userinfo needs a response_type that issues an access token",
+        );
+    }
+    if let Some(registered) = &app.client.scope {
+        let registered: Vec<&str> = registered.split(' ').collect();
+        claims.retain_scopes(&registered);
+    }
+    // 15. acr (§3.1.2.1, §5.5.1.1). `acr_values` (or the client's `default_acr_values`) asks
+    //     for `acr` as a voluntary claim: every id_token states the class achieved, so there
+    //     is nothing to refuse. An essential `acr` whose values Doorward never achieves is.
+    if claims.essential_acr_unmet() {
+        return fail(
+            ErrorCode::AccessDenied,
+            &format!(
+                "the essential acr requested cannot be met: this issuer signs in at {} only",
+                super::acr::achieved()
+            ),
+        );
+    }
+
     Ok(AuthorizationRequest {
         client_id: client_id.to_string(),
         redirect_uri: redirect_uri.to_string(),
@@ -361,8 +422,12 @@ pub fn validate(
         ui_locales: get(params, "ui_locales").map(str::to_string),
         id_token_hint: get(params, "id_token_hint").map(str::to_string),
         resource,
+        claims,
     })
 }
+
+/// OIDC Core §3.1.2.1 `display`.
+pub const DISPLAY_VALUES: &[&str] = &["page", "popup", "touch", "wap"];
 
 /// RFC 8707 §2: `resource` is an absolute URI and must not include a fragment.
 pub fn is_resource_indicator(r: &str) -> bool {
@@ -393,6 +458,11 @@ pub enum Next {
 
 /// Decides between login, consent and issuing (OIDC Core §3.1.2.3–§3.1.2.4).
 /// `consented` is true when the user already granted every requested scope to this client.
+///
+/// With `prompt=none` (§3.1.2.6) a needed login is `login_required` and a needed consent
+/// `consent_required`. Doorward's only interactions are those two pages, so no case is left
+/// for the generic `interaction_required`: account selection is a login (`select_account`),
+/// and an `acr` no sign-in can meet is refused by `validate` whatever the prompt.
 pub fn next_step(
     req: &AuthorizationRequest,
     signed_in: Option<&SignedIn>,

@@ -254,3 +254,109 @@ fn a_challenge_without_a_method_is_s256_and_public_clients_may_not_use_plain() {
     // A confidential client may still ask for plain explicitly.
     assert!(validate(&app(), &params(&plain)).is_ok());
 }
+
+#[test]
+fn display_claims_and_acr_are_checked_and_refused_by_the_spec_codes() {
+    use ErrorCode::*;
+    let cases: &[(&[(&str, &str)], ErrorCode)] = &[
+        (&[("display", "fullscreen")], InvalidRequest),
+        (&[("display", "PAGE")], InvalidRequest),
+        (&[("claims", "not json")], InvalidRequest),
+        (&[("claims", "[]")], InvalidRequest),
+        (&[("claims", r#"{"id_token": []}"#)], InvalidRequest),
+        (
+            &[("claims", r#"{"userinfo": {"email": {"essential": 1}}}"#)],
+            InvalidRequest,
+        ),
+        (
+            &[
+                ("response_type", "id_token"),
+                ("nonce", "n"),
+                ("claims", r#"{"userinfo": {"email": null}}"#),
+            ],
+            InvalidRequest,
+        ),
+        (
+            &[(
+                "claims",
+                r#"{"id_token": {"acr": {"essential": true, "values": ["urn:other"]}}}"#,
+            )],
+            AccessDenied,
+        ),
+    ];
+    for (extra, code) in cases {
+        match validate(&app(), &params(extra)) {
+            Err(AuthorizeError::Redirect(e, target)) => {
+                assert_eq!(e.code, *code, "{extra:?}");
+                assert_eq!(target.state.as_deref(), Some("s1"));
+            }
+            other => panic!("{extra:?} gave {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn display_claims_locales_and_voluntary_acr_values_are_accepted() {
+    for d in ["page", "popup", "touch", "wap"] {
+        assert!(validate(&app(), &params(&[("display", d)])).is_ok(), "{d}");
+    }
+    for extra in [
+        [("claims_locales", "fr-CA ja")],
+        [("acr_values", "urn:mace:incommon:iap:silver")],
+        [(
+            "claims",
+            r#"{"id_token": {"acr": {"values": ["urn:other"]}}}"#,
+        )],
+        [(
+            "claims",
+            r#"{"id_token": {"acr": {"essential": true, "values": ["urn:doorward:acr:pwd"]}}}"#,
+        )],
+    ] {
+        assert!(validate(&app(), &params(&extra)).is_ok(), "{extra:?}");
+    }
+}
+
+#[test]
+fn claims_asked_for_by_name_are_kept_and_widen_what_is_consented_to() {
+    let req = validate(
+        &app(),
+        &params(&[
+            ("scope", "openid"),
+            (
+                "claims",
+                r#"{"id_token": {"email": {"essential": true}}, "userinfo": {"given_name": null}}"#,
+            ),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(req.claims.id_token_names(), ["email"]);
+    assert_eq!(req.claims.userinfo_names(), ["given_name"]);
+    assert_eq!(
+        req.scope.to_string(),
+        "openid",
+        "the granted scope is unchanged"
+    );
+    assert_eq!(req.consent_scope().to_string(), "openid email profile");
+
+    // A client registered with a scope gets no claim outside it.
+    let mut limited = app();
+    limited.client.scope = Some("openid email".into());
+    let req = validate(
+        &limited,
+        &params(&[(
+            "claims",
+            r#"{"id_token": {"email": null, "phone_number": null}}"#,
+        )]),
+    )
+    .unwrap();
+    assert_eq!(req.claims.id_token_names(), ["email"]);
+}
+
+#[test]
+fn a_request_without_claims_round_trips_as_it_did_before() {
+    let req = validate(&app(), &params(&[])).unwrap();
+    let text = serde_json::to_string(&req).unwrap();
+    assert!(!text.contains("claims"), "{text}");
+    let back: AuthorizationRequest = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, req);
+}

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod, TokenLifetimes};
+use super::subject::SubjectType;
 
 /// RFC 7591 §2 / OIDC Registration §2 `application_type`: which redirect URIs are allowed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +115,22 @@ pub struct Client {
     /// Pre-registered `request_uri` values; when any are, only those are fetched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_uris: Vec<String>,
+    /// OIDC Core §8: `public` (the default) or `pairwise` subject identifiers.
+    #[serde(default, skip_serializing_if = "SubjectType::is_public")]
+    pub subject_type: SubjectType,
+    /// OIDC Registration §5: an https JSON document listing the client's redirect URIs; its
+    /// host is the client's pairwise sector. Fetched and checked when it is set or the
+    /// redirect URIs change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    /// OIDC Registration §2: the `acr_values` of a request that sends none (only classes
+    /// Doorward achieves are accepted, `oidc::acr`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub default_acr_values: Vec<String>,
+    /// OIDC Registration §2: userinfo answers as a JWT signed with this algorithm
+    /// (`application/jwt`); plain JSON when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<SigningAlg>,
 }
 
 fn yes() -> bool {
@@ -138,6 +155,23 @@ impl Client {
     pub fn needs_secret(&self) -> bool {
         !self.is_public()
             && self.token_endpoint_auth_method != TokenEndpointAuthMethod::PrivateKeyJwt
+    }
+
+    /// Every algorithm this client's tokens and answers are signed with (HS256 included; it
+    /// needs no pool key).
+    pub fn signing_algs(&self) -> Vec<SigningAlg> {
+        let mut out = Vec::new();
+        let all = [
+            Some(self.id_token_signed_response_alg),
+            Some(self.access_token_signed_response_alg),
+            self.userinfo_signed_response_alg,
+        ];
+        for alg in all.into_iter().flatten() {
+            if !out.contains(&alg) {
+                out.push(alg);
+            }
+        }
+        out
     }
 
     /// A client registered as public was issued no secret (an admin-made one always is).
@@ -232,6 +266,20 @@ mod tests {
         assert_eq!(again["client_id"], "app1");
         assert_eq!(again["subdomain"], "shop");
         assert!(again.get("client").is_none());
+    }
+
+    #[test]
+    fn every_signing_algorithm_a_client_uses_is_named_once() {
+        let mut c = Client::default();
+        assert_eq!(c.signing_algs(), [SigningAlg::RS256]);
+        c.access_token_signed_response_alg = SigningAlg::ES256;
+        c.userinfo_signed_response_alg = Some(SigningAlg::RS256);
+        assert_eq!(c.signing_algs(), [SigningAlg::RS256, SigningAlg::ES256]);
+        c.userinfo_signed_response_alg = Some(SigningAlg::EdDSA);
+        assert_eq!(
+            c.signing_algs(),
+            [SigningAlg::RS256, SigningAlg::ES256, SigningAlg::EdDSA]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! the registered metadata a client is answered with. Runtime-free.
 //!
 //! A field Doorward understands but does not support yet (client assertions, request
-//! objects, pairwise subjects, signed or encrypted responses) is refused with
+//! objects, encrypted responses) is refused with
 //! `invalid_client_metadata` naming it, never silently dropped; a field it does not know at
 //! all is ignored, as RFC 7591 §2 requires, and left out of the answer.
 
@@ -16,9 +16,10 @@ use super::error::{ErrorCode, OAuthError};
 use super::model::{Client, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod};
 use super::outbound::check_fetch_url;
 use super::redirect_uri::{check_redirect_uri, is_loopback};
-use super::registration::{is_https_uri, string_list};
+use super::registration::{acr_list, is_https_uri, string_list};
 use super::request_object::ALGS_SUPPORTED;
 use super::scope::ScopeSet;
+use super::subject::{check_pairwise, is_sector_identifier_uri, SubjectType};
 
 /// The response types a client may register: all of OIDC Core §3.
 pub const REGISTRABLE_RESPONSE_TYPES: [ResponseType; 6] = ResponseType::ALL;
@@ -43,10 +44,6 @@ const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
         "encrypted request objects are not supported",
     ),
     (
-        "userinfo_signed_response_alg",
-        "signed userinfo responses are not supported yet",
-    ),
-    (
         "userinfo_encrypted_response_alg",
         "encrypted userinfo responses are not supported",
     ),
@@ -61,14 +58,6 @@ const NOT_YET_SUPPORTED: &[(&str, &str)] = &[
     (
         "id_token_encrypted_response_enc",
         "encrypted id_tokens are not supported",
-    ),
-    (
-        "sector_identifier_uri",
-        "pairwise subject identifiers are not supported yet",
-    ),
-    (
-        "default_acr_values",
-        "authentication context classes are not supported yet",
     ),
     (
         "initiate_login_uri",
@@ -174,12 +163,17 @@ pub fn parse_registration(body: &Value, local: bool) -> Result<Client, OAuthErro
         ));
     }
     if let Some(s) = str_field("subject_type")? {
-        if s != "public" {
+        c.subject_type = SubjectType::parse(s)
+            .ok_or_else(|| bad("subject_type", "must be public or pairwise"))?;
+    }
+    if let Some(u) = str_field("sector_identifier_uri")? {
+        if !is_sector_identifier_uri(u) {
             return Err(bad(
-                "subject_type",
-                "only public subject identifiers are supported yet",
+                "sector_identifier_uri",
+                "must be an https URL of a JSON list of the redirect URIs",
             ));
         }
+        c.sector_identifier_uri = Some(u.to_string());
     }
 
     let response_types = match obj.get("response_types") {
@@ -243,6 +237,24 @@ pub fn parse_registration(body: &Value, local: bool) -> Result<Client, OAuthErro
             ));
         }
     }
+    if let Some(a) = str_field("userinfo_signed_response_alg")? {
+        let alg = SigningAlg::parse(a).ok_or_else(|| {
+            bad(
+                "userinfo_signed_response_alg",
+                "must be RS256, HS256, ES256, PS256 or EdDSA (leave it out for plain JSON)",
+            )
+        })?;
+        if alg == SigningAlg::HS256 && c.is_public() {
+            return Err(bad(
+                "userinfo_signed_response_alg",
+                "HS256 needs a client secret; a public client has none",
+            ));
+        }
+        c.userinfo_signed_response_alg = Some(alg);
+    }
+    if let Some(v) = obj.get("default_acr_values").filter(|v| !v.is_null()) {
+        c.default_acr_values = acr_list(v).map_err(|e| bad("default_acr_values", e))?;
+    }
     if let Some(n) = str_field("client_name")? {
         let n = n.trim();
         if n.is_empty() || n.chars().count() > 100 {
@@ -279,6 +291,8 @@ pub fn parse_registration(body: &Value, local: bool) -> Result<Client, OAuthErro
             .as_bool()
             .ok_or_else(|| bad("require_auth_time", "must be true or false"))?;
     }
+    // OIDC Registration §5: which host a pairwise sub is computed for must be clear.
+    check_pairwise(&c).map_err(|e| bad("subject_type", e))?;
     if let Some(s) = str_field("scope")? {
         let set = ScopeSet::parse(s);
         if let Some(unknown) = set.iter().find(|t| !SCOPES_SUPPORTED.contains(t)) {
@@ -548,7 +562,7 @@ pub fn registered_metadata(c: &Client) -> Map<String, Value> {
         "id_token_signed_response_alg".into(),
         json!(c.id_token_signed_response_alg.as_str()),
     );
-    m.insert("subject_type".into(), json!("public"));
+    m.insert("subject_type".into(), json!(c.subject_type.as_str()));
     m.insert("require_auth_time".into(), json!(c.require_auth_time));
     let optional = [
         ("client_name", &c.client_name),
@@ -585,6 +599,15 @@ pub fn registered_metadata(c: &Client) -> Map<String, Value> {
     }
     if let Some(a) = c.default_max_age {
         m.insert("default_max_age".into(), json!(a));
+    }
+    if let Some(u) = &c.sector_identifier_uri {
+        m.insert("sector_identifier_uri".into(), json!(u));
+    }
+    if !c.default_acr_values.is_empty() {
+        m.insert("default_acr_values".into(), json!(c.default_acr_values));
+    }
+    if let Some(a) = c.userinfo_signed_response_alg {
+        m.insert("userinfo_signed_response_alg".into(), json!(a.as_str()));
     }
     m
 }

@@ -215,20 +215,44 @@ fn bad_metadata_is_refused_naming_the_field() {
             "id_token_signed_response_alg",
         ),
         (
-            "signed userinfo not yet",
-            json!({"redirect_uris": cb, "userinfo_signed_response_alg": "RS256"}),
+            "unknown userinfo alg",
+            json!({"redirect_uris": cb, "userinfo_signed_response_alg": "none"}),
             "invalid_client_metadata",
             "userinfo_signed_response_alg",
         ),
         (
-            "pairwise not yet",
-            json!({"redirect_uris": cb, "subject_type": "pairwise"}),
+            "public HS256 userinfo",
+            json!({"redirect_uris": cb, "token_endpoint_auth_method": "none", "userinfo_signed_response_alg": "HS256"}),
+            "invalid_client_metadata",
+            "userinfo_signed_response_alg",
+        ),
+        (
+            "unknown subject type",
+            json!({"redirect_uris": cb, "subject_type": "ephemeral"}),
             "invalid_client_metadata",
             "subject_type",
         ),
         (
-            "sector uri not yet",
-            json!({"redirect_uris": cb, "sector_identifier_uri": "https://rp.example/s"}),
+            "pairwise across hosts",
+            json!({"redirect_uris": ["https://a.example/cb", "https://b.example/cb"], "subject_type": "pairwise"}),
+            "invalid_client_metadata",
+            "subject_type",
+        ),
+        (
+            "pairwise private-use scheme beside a host",
+            json!({"application_type": "native", "redirect_uris": ["com.example.app:/cb", "https://app.example/cb"], "subject_type": "pairwise"}),
+            "invalid_client_metadata",
+            "subject_type",
+        ),
+        (
+            "relative sector uri",
+            json!({"redirect_uris": cb, "sector_identifier_uri": "/sector.json"}),
+            "invalid_client_metadata",
+            "sector_identifier_uri",
+        ),
+        (
+            "sector uri not a string",
+            json!({"redirect_uris": cb, "sector_identifier_uri": ["https://rp.example/s"]}),
             "invalid_client_metadata",
             "sector_identifier_uri",
         ),
@@ -293,8 +317,14 @@ fn bad_metadata_is_refused_naming_the_field() {
             "default_max_age",
         ),
         (
-            "acr values not yet",
-            json!({"redirect_uris": cb, "default_acr_values": ["x"]}),
+            "unsupported acr value",
+            json!({"redirect_uris": cb, "default_acr_values": ["urn:doorward:acr:pwd", "x"]}),
+            "invalid_client_metadata",
+            "default_acr_values",
+        ),
+        (
+            "acr values not a list",
+            json!({"redirect_uris": cb, "default_acr_values": "urn:doorward:acr:pwd"}),
             "invalid_client_metadata",
             "default_acr_values",
         ),
@@ -403,6 +433,38 @@ fn good_metadata_registers_as_sent_with_the_specs_defaults() {
             "{kind} {uri}"
         );
     }
+}
+
+#[test]
+fn pairwise_subjects_acr_defaults_and_signed_userinfo_register_and_echo() {
+    let c = parse_registration_local(&json!({
+        "redirect_uris": ["https://a.example/cb", "https://b.example/cb"],
+        "subject_type": "pairwise",
+        "sector_identifier_uri": "https://rp.example/sector.json",
+        "default_acr_values": ["urn:doorward:acr:pwd"],
+        "userinfo_signed_response_alg": "ES256"}))
+    .unwrap();
+    assert_eq!(c.subject_type, SubjectType::Pairwise);
+    assert_eq!(c.userinfo_signed_response_alg, Some(SigningAlg::ES256));
+    let shown = registered_metadata(&c);
+    assert_eq!(shown["subject_type"], "pairwise");
+    assert_eq!(
+        shown["sector_identifier_uri"],
+        "https://rp.example/sector.json"
+    );
+    assert_eq!(shown["default_acr_values"], json!(["urn:doorward:acr:pwd"]));
+    assert_eq!(shown["userinfo_signed_response_alg"], "ES256");
+
+    let single_host = parse_registration_local(&json!({
+        "redirect_uris": ["https://a.example/cb", "https://a.example/other"],
+        "subject_type": "pairwise"}))
+    .unwrap();
+    assert_eq!(single_host.subject_type, SubjectType::Pairwise);
+    let plain = registered_metadata(
+        &parse_registration_local(&json!({"redirect_uris": ["https://a.example/cb"]})).unwrap(),
+    );
+    assert_eq!(plain["subject_type"], "public");
+    assert!(!plain.contains_key("userinfo_signed_response_alg"));
 }
 
 #[test]

@@ -4,10 +4,13 @@
 
 use serde_json::{json, Value};
 
+use super::acr::ACR_VALUES_SUPPORTED;
+use super::authorize::DISPLAY_VALUES;
 use super::client_metadata::{REGISTRABLE_GRANT_TYPES, REGISTRABLE_RESPONSE_TYPES};
 use super::model::{Application, DynamicRegistration, GrantType, ResponseType, SigningAlg};
 use super::pkce::CodeChallengeMethod;
 use super::request_object;
+use super::subject::SubjectType;
 
 /// Claims Doorward can release (OIDC Core §5.1), by the scopes in `scope.rs`.
 pub const CLAIMS_SUPPORTED: &[&str] = &[
@@ -17,6 +20,8 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "exp",
     "iat",
     "auth_time",
+    "acr",
+    "amr",
     "nonce",
     "at_hash",
     "c_hash",
@@ -89,6 +94,12 @@ pub fn document(issuer: &str, app: &Application) -> Value {
             id_token_algs.push(a);
         }
     }
+    // Userinfo may be signed with any pool key; with the client secret (HS256) where the
+    // client has one.
+    let mut userinfo_algs = asymmetric.clone();
+    if !app.is_public() {
+        userinfo_algs.push(SigningAlg::HS256.as_str());
+    }
     let mut doc = json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}/auth"),
@@ -102,8 +113,9 @@ pub fn document(issuer: &str, app: &Application) -> Value {
         "response_types_supported": response_types.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "response_modes_supported": response_modes,
         "grant_types_supported": grant_types,
-        "subject_types_supported": ["public"],
+        "subject_types_supported": SubjectType::ALL.map(SubjectType::as_str),
         "id_token_signing_alg_values_supported": id_token_algs,
+        "userinfo_signing_alg_values_supported": userinfo_algs,
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
@@ -118,7 +130,12 @@ pub fn document(issuer: &str, app: &Application) -> Value {
             .map(|m| m.as_str())
             .collect::<Vec<_>>(),
         "claims_supported": CLAIMS_SUPPORTED,
-        "claims_parameter_supported": false,
+        "claims_parameter_supported": true,
+        // Claims are stored as entered, in one language and untagged: `claims_locales` is
+        // accepted and ignored (OIDC Core §5.2 lets the OP return what it has).
+        "claims_locales_supported": ["en"],
+        "acr_values_supported": ACR_VALUES_SUPPORTED,
+        "display_values_supported": DISPLAY_VALUES,
         "request_parameter_supported": true,
         "request_uri_parameter_supported": true,
         "require_request_uri_registration": false,
@@ -165,6 +182,36 @@ pub(crate) mod tests {
         assert_eq!(
             document("http://h/app/oidc", &a)["code_challenge_methods_supported"],
             json!(["S256"])
+        );
+    }
+
+    #[test]
+    fn the_oidc_core_features_built_are_advertised() {
+        let mut a = app(vec![GrantType::AuthorizationCode], vec![ResponseType::Code]);
+        let doc = document("i", &a);
+        assert_eq!(doc["claims_parameter_supported"], true);
+        assert_eq!(
+            doc["subject_types_supported"],
+            json!(["public", "pairwise"])
+        );
+        assert_eq!(doc["acr_values_supported"], json!(["urn:doorward:acr:pwd"]));
+        assert_eq!(
+            doc["display_values_supported"],
+            json!(["page", "popup", "touch", "wap"])
+        );
+        assert!(doc["claims_locales_supported"].is_array());
+        for c in ["acr", "amr", "auth_time"] {
+            assert!(CLAIMS_SUPPORTED.contains(&c), "{c}");
+        }
+        assert_eq!(
+            doc["userinfo_signing_alg_values_supported"],
+            json!(["RS256", "ES256", "PS256", "EdDSA", "HS256"])
+        );
+        a.client.token_endpoint_auth_method = TokenEndpointAuthMethod::None;
+        assert_eq!(
+            document("i", &a)["userinfo_signing_alg_values_supported"],
+            json!(["RS256", "ES256", "PS256", "EdDSA"]),
+            "a public client has no secret to sign HS256 with"
         );
     }
 

@@ -2,9 +2,11 @@
 //! Must not depend on `worker` or any runtime API, so it compiles and is unit-tested natively;
 //! the HTTP layer hands it plain values and a clock reading.
 
+pub mod acr;
 pub mod audit;
 pub mod audit_query;
 pub mod authorize;
+pub mod claims_request;
 pub mod client;
 pub mod client_assertion;
 pub mod client_credentials;
@@ -28,6 +30,7 @@ pub mod registration;
 pub mod request_object;
 pub mod response;
 pub mod scope;
+pub mod subject;
 pub mod throttle;
 pub mod token_request;
 pub mod tokens;

@@ -38,7 +38,7 @@ pub fn check_fetch_url(s: &str, local: bool) -> Result<Url, String> {
         _ => None,
     };
     if let Some(ip) = ip {
-        if !(is_public(ip) || local && loopback) {
+        if !(is_public(ip) || (local && loopback)) {
             return Err(format!("`{s}` is a private or reserved address"));
         }
     }

@@ -47,6 +47,8 @@ fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
         Just("max_age".to_string()),
         Just("nonce".to_string()),
         Just("response_mode".to_string()),
+        Just("claims".to_string()),
+        Just("display".to_string()),
         hostile(),
     ];
     let value = prop_oneof![
@@ -57,6 +59,7 @@ fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
         Just("openid offline_access".to_string()),
         Just("S256".to_string()),
         Just("c1".to_string()),
+        Just(r#"{"id_token": {"acr": {"essential": true, "values": ["x"]}}, "userinfo": {"email": null}}"#.to_string()),
     ];
     proptest::collection::vec((key, value), 0..12)
 }
@@ -148,6 +151,24 @@ proptest! {
     #[test]
     fn issuer_resolution_never_panics(host in hostile(), path in hostile(), base in proptest::option::of(hostile())) {
         let _ = resolve("https", &host, &path, base.as_deref());
+    }
+
+    #[test]
+    fn claims_requests_and_sector_documents_never_panic(
+        s in hostile(),
+        name in prop_oneof![Just("sub".to_string()), Just("acr".to_string()), Just("email".to_string()), hostile()],
+        member in prop_oneof![Just("id_token"), Just("userinfo"), Just("other")],
+    ) {
+        let _ = super::claims_request::ClaimsRequest::parse(&s);
+        for spec in [serde_json::json!(null), serde_json::json!({"essential": s.clone(), "value": s.clone()}),
+            serde_json::json!({"values": [s.clone(), 1, null]}), serde_json::json!(s.clone())] {
+            let body = serde_json::json!({member: {name.clone(): spec}});
+            if let Ok(c) = super::claims_request::ClaimsRequest::parse(&body.to_string()) {
+                let _ = (c.allows_subject(&s), c.essential_acr_unmet(), c.implied_scopes());
+            }
+        }
+        let _ = super::subject::check_sector_document(s.as_bytes(), std::slice::from_ref(&s));
+        let _ = super::subject::is_sector_identifier_uri(&s);
     }
 
     #[test]

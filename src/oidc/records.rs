@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::claims_request::ClaimsRequest;
 use super::model::ResponseType;
 
 /// An access token `jti` and its expiry, kept so a code replay or family revocation can put
@@ -48,6 +49,10 @@ pub struct CodeRecord {
     /// RFC 8707: the resource the code's access tokens are for (their `aud`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// OIDC Core §5.5: the claims the request asked for by name (absent in records written
+    /// before the parameter was supported: nothing asked).
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 /// The outcome of taking a code.
@@ -129,6 +134,10 @@ pub struct RefreshFamily {
     /// RFC 8707: the resource every access token of the family is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// OIDC Core §5.5: the claims the grant's request asked for by name, so refreshed
+    /// id_tokens and access tokens (and through them userinfo) keep releasing them.
+    #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
+    pub claims: ClaimsRequest,
 }
 
 /// How many retired tokens a family remembers for reuse detection (their hash prefixes).
@@ -250,6 +259,7 @@ pub fn tombstone_family(family_id: &str, until: u64) -> RefreshFamily {
         access_jtis: vec![],
         retired: vec![],
         resource: None,
+        claims: ClaimsRequest::default(),
     }
 }
 
@@ -300,6 +310,7 @@ mod tests {
             replayed: false,
             issued: Issued::default(),
             resource: None,
+            claims: ClaimsRequest::default(),
         }
     }
 
@@ -373,6 +384,7 @@ mod tests {
             access_jtis: vec![],
             retired: vec![],
             resource: None,
+            claims: ClaimsRequest::default(),
         }
     }
 
@@ -506,6 +518,23 @@ mod tests {
         let (out, f) = rotate_refresh(Some(family()), &rot("c", "zzz", "h2", None, 50));
         assert_eq!(out, RefreshRotation::Invalid);
         assert!(!f.unwrap().revoked);
+    }
+
+    #[test]
+    fn records_written_before_the_claims_parameter_still_load_and_ask_for_nothing() {
+        let mut c = serde_json::to_value(code(100)).unwrap();
+        assert!(c.get("claims").is_none(), "an empty request is not written");
+        c.as_object_mut().unwrap().remove("claims");
+        let c: CodeRecord = serde_json::from_value(c).unwrap();
+        assert!(c.claims.is_empty());
+        let f: RefreshFamily =
+            serde_json::from_value(serde_json::to_value(family()).unwrap()).unwrap();
+        assert!(f.claims.is_empty());
+        let mut with = family();
+        with.claims = ClaimsRequest::parse(r#"{"userinfo": {"email": null}}"#).unwrap();
+        let back: RefreshFamily =
+            serde_json::from_value(serde_json::to_value(&with).unwrap()).unwrap();
+        assert_eq!(back.claims.userinfo_names(), ["email"]);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::model::{
 };
 use super::outbound::check_fetch_url;
 use super::redirect_uri::check_redirect_uri;
+use super::subject::{check_pairwise, is_sector_identifier_uri, SubjectType};
 
 /// Field name → what is wrong with it.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -78,6 +79,10 @@ impl Default for Client {
             token_endpoint_auth_signing_alg: None,
             request_object_signing_alg: None,
             request_uris: vec![],
+            subject_type: SubjectType::Public,
+            sector_identifier_uri: None,
+            default_acr_values: vec![],
+            userinfo_signed_response_alg: None,
         }
     }
 }
@@ -380,7 +385,69 @@ fn client_field(c: &mut Client, k: &str, v: &Value, errs: &mut FieldErrors) {
             Ok(l) => c.request_uris = l,
             Err(e) => errs.add(k, e),
         },
+        "subject_type" => match v.as_str().and_then(SubjectType::parse) {
+            Some(t) => c.subject_type = t,
+            None => errs.add(
+                k,
+                format!(
+                    "must be {}",
+                    one_of(SubjectType::ALL.map(SubjectType::as_str))
+                ),
+            ),
+        },
+        "sector_identifier_uri" => match v {
+            Value::Null => c.sector_identifier_uri = None,
+            _ => match v.as_str().filter(|u| is_sector_identifier_uri(u)) {
+                Some(u) => c.sector_identifier_uri = Some(u.to_string()),
+                None => errs.add(
+                    k,
+                    "must be an https URL of a JSON list of the redirect URIs",
+                ),
+            },
+        },
+        "default_acr_values" => match v {
+            Value::Null => c.default_acr_values = vec![],
+            _ => match acr_list(v) {
+                Ok(l) => c.default_acr_values = l,
+                Err(e) => errs.add(k, e),
+            },
+        },
+        "userinfo_signed_response_alg" => match v {
+            Value::Null => c.userinfo_signed_response_alg = None,
+            _ => match v.as_str().and_then(SigningAlg::parse) {
+                Some(a) => c.userinfo_signed_response_alg = Some(a),
+                None => errs.add(
+                    k,
+                    format!(
+                        "must be null (plain JSON) or one of {}",
+                        one_of(SigningAlg::ALL.map(SigningAlg::as_str))
+                    ),
+                ),
+            },
+        },
         other => errs.add(other, "is not a known field"),
+    }
+}
+
+/// OIDC Registration §2 `default_acr_values`: classes this issuer achieves, nothing else (a
+/// default no sign-in could meet would only mislead the client).
+pub fn acr_list(v: &Value) -> Result<Vec<String>, String> {
+    let supported = super::acr::ACR_VALUES_SUPPORTED.join(", ");
+    let list = string_list(v, 10, 255)
+        .ok_or_else(|| format!("must be a list of acr values ({supported})"))?;
+    match list.iter().find(|a| !super::acr::is_supported(a)) {
+        Some(a) => Err(format!(
+            "`{a}` is not an acr value of this issuer ({supported})"
+        )),
+        None => {
+            let mut out: Vec<String> = Vec::new();
+            for a in list {
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -411,6 +478,15 @@ fn check_client(c: &Client, errs: &mut FieldErrors) {
             "id_token_signed_response_alg",
             "HS256 needs a client secret; a public client has none",
         );
+    }
+    if c.is_public() && c.userinfo_signed_response_alg == Some(SigningAlg::HS256) {
+        errs.add(
+            "userinfo_signed_response_alg",
+            "HS256 needs a client secret; a public client has none",
+        );
+    }
+    if let Err(e) = check_pairwise(c) {
+        errs.add("subject_type", e);
     }
     if c.is_public() {
         // The grant table decides which grants a public client may use (RFC 6749 §4.4).
@@ -528,7 +604,13 @@ fn uri_list(v: &Value, allow_empty: bool) -> Result<Vec<String>, String> {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
-    pub password: String,
+    /// The password; or, for a user brought in from another provider, `password_hash`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// A hash from another system (bcrypt, Argon2id, PBKDF2 — `crypto::imported_hash`),
+    /// verified in its own format at the user's next sign-in, then replaced by Doorward's.
+    #[serde(default)]
+    pub password_hash: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
@@ -735,6 +817,94 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn subject_acr_and_userinfo_fields_are_checked_by_name() {
+        let base =
+            || json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://a.example/cb"]});
+        let with = |k: &str, v: Value| {
+            let mut b = base();
+            b[k] = v;
+            apply_application(blank(), &b, true)
+        };
+        let cases: Vec<(&str, Value, &str)> = vec![
+            ("subject_type", json!("ephemeral"), "subject_type"),
+            ("subject_type", json!(null), "subject_type"),
+            (
+                "sector_identifier_uri",
+                json!("/sector.json"),
+                "sector_identifier_uri",
+            ),
+            ("sector_identifier_uri", json!(5), "sector_identifier_uri"),
+            (
+                "default_acr_values",
+                json!(["urn:other"]),
+                "default_acr_values",
+            ),
+            (
+                "default_acr_values",
+                json!("urn:doorward:acr:pwd"),
+                "default_acr_values",
+            ),
+            (
+                "userinfo_signed_response_alg",
+                json!("none"),
+                "userinfo_signed_response_alg",
+            ),
+            (
+                "redirect_uris",
+                json!(["https://a.example/cb", "https://b.example/cb"]),
+                "subject_type",
+            ),
+        ];
+        for (k, v, field) in cases {
+            let mut b = base();
+            b[k] = v.clone();
+            if field == "subject_type" && k == "redirect_uris" {
+                b["subject_type"] = json!("pairwise");
+            }
+            let e = apply_application(blank(), &b, true).unwrap_err();
+            assert!(e.0.contains_key(field), "{k}={v}: {e:?}");
+        }
+        let public_hs = json!({"name": "x", "subdomain": "x", "redirect_uris": ["https://a.example/cb"],
+            "token_endpoint_auth_method": "none", "userinfo_signed_response_alg": "HS256"});
+        assert!(apply_application(blank(), &public_hs, true)
+            .unwrap_err()
+            .0
+            .contains_key("userinfo_signed_response_alg"));
+
+        let ok = with("subject_type", json!("pairwise")).unwrap();
+        assert_eq!(ok.client.subject_type, SubjectType::Pairwise);
+        let ok = with(
+            "default_acr_values",
+            json!(["urn:doorward:acr:pwd", "urn:doorward:acr:pwd"]),
+        )
+        .unwrap();
+        assert_eq!(ok.client.default_acr_values, ["urn:doorward:acr:pwd"]);
+        let ok = with("userinfo_signed_response_alg", json!("ES256")).unwrap();
+        assert_eq!(
+            ok.client.userinfo_signed_response_alg,
+            Some(SigningAlg::ES256)
+        );
+        // null clears, on PATCH.
+        let cleared =
+            apply_application(ok, &json!({"userinfo_signed_response_alg": null}), false).unwrap();
+        assert_eq!(cleared.client.userinfo_signed_response_alg, None);
+        let sector = with(
+            "sector_identifier_uri",
+            json!("https://rp.example/sector.json"),
+        )
+        .unwrap();
+        let moved = apply_application(
+            sector,
+            &json!({"subject_type": "pairwise", "redirect_uris": ["https://a.example/cb", "https://b.example/cb"]}),
+            false,
+        );
+        assert!(
+            moved.is_ok(),
+            "a sector document covers several hosts: {moved:?}"
+        );
     }
 
     #[test]

@@ -81,6 +81,13 @@ pub fn claims_for_scope(scope: &str) -> &'static [&'static str] {
     }
 }
 
+/// The standard scope that releases `claim` (OIDC Core §5.4), if any.
+pub fn scope_for_claim(claim: &str) -> Option<&'static str> {
+    ["profile", "email", "phone", "address"]
+        .into_iter()
+        .find(|s| claims_for_scope(s).contains(&claim))
+}
+
 /// Plain words for the consent page.
 pub fn describe(scope: &str) -> Option<&'static str> {
     match scope {
@@ -102,6 +109,15 @@ mod tests {
     fn parse_dedupes_and_keeps_order() {
         let s = ScopeSet::parse("openid  email openid profile");
         assert_eq!(s.to_string(), "openid email profile");
+    }
+
+    #[test]
+    fn each_standard_claim_has_the_scope_that_releases_it() {
+        assert_eq!(scope_for_claim("email_verified"), Some("email"));
+        assert_eq!(scope_for_claim("given_name"), Some("profile"));
+        assert_eq!(scope_for_claim("address"), Some("address"));
+        assert_eq!(scope_for_claim("sub"), None);
+        assert_eq!(scope_for_claim("acr"), None);
     }
 
     #[test]

@@ -94,6 +94,13 @@ pub enum DirectoryCommand {
         access_key: String,
     },
     ListAccounts,
+    /// Users with their password hashes, by id after `after`, for a pool export.
+    ExportUsers {
+        after: Option<String>,
+        limit: u32,
+    },
+    /// Access accounts with their secret hashes, for a pool export.
+    ExportAccounts,
     /// The user a token grant is for; when the user exists and is not blocked, the refresh
     /// family about to be created is indexed under them in the same call (so a password
     /// reset, a block or a deletion can find and revoke it).

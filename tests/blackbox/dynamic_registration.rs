@@ -397,8 +397,8 @@ async fn metadata_rules_are_enforced_field_by_field() {
             "invalid_client_metadata",
         ),
         (
-            "pairwise subjects, not supported yet",
-            json!({"redirect_uris": cb, "subject_type": "pairwise"}),
+            "pairwise subjects across hosts without a sector document",
+            json!({"redirect_uris": ["https://a.rp.example/cb", "https://b.rp.example/cb"], "subject_type": "pairwise"}),
             "invalid_client_metadata",
         ),
         (
@@ -407,8 +407,13 @@ async fn metadata_rules_are_enforced_field_by_field() {
             "invalid_client_metadata",
         ),
         (
-            "signed userinfo, not supported yet",
-            json!({"redirect_uris": cb, "userinfo_signed_response_alg": "RS256"}),
+            "encrypted userinfo, not supported",
+            json!({"redirect_uris": cb, "userinfo_encrypted_response_alg": "RSA-OAEP"}),
+            "invalid_client_metadata",
+        ),
+        (
+            "unsigned userinfo by name",
+            json!({"redirect_uris": cb, "userinfo_signed_response_alg": "none"}),
             "invalid_client_metadata",
         ),
         ("not an object", json!(["x"]), "invalid_client_metadata"),

@@ -159,6 +159,52 @@ export function endpointRows(iss) {
   return endpoints.map(([label, url, key]) => copyRow(label, url, { key }));
 }
 
+// Keys and signatures a client registers (OIDC Registration §2): '' sends null, "not set".
+const SIGNED_BY = [['', '(any supported)'], ['RS256', 'RS256'], ['PS256', 'PS256'], ['ES256', 'ES256'], ['EdDSA', 'EdDSA'], ['HS256', 'HS256 (client secret)']];
+const REQUEST_OBJECT_ALGS = [...SIGNED_BY, ['none', 'none (unsigned request objects)']];
+const USERINFO_ALGS = [['', '(plain JSON)'], ...SIGNED_BY.slice(1)];
+const SUBJECT_TYPES = [['public', 'public (one sub per user)'], ['pairwise', 'pairwise (one sub per user and sector)']];
+
+/** The client's keys, signature algorithms and subject type, in a fieldset of the card. */
+function keysFieldset(app) {
+  const jwksUri = h('input', { type: 'url', spellcheck: 'false', class: 'mono', value: app.jwks_uri || '', placeholder: 'https://' });
+  const jwks = h('textarea', { rows: '3', spellcheck: 'false', class: 'mono', placeholder: '{"keys": [...]}' });
+  jwks.value = app.jwks ? JSON.stringify(app.jwks) : '';
+  const assertionAlg = select('token_endpoint_auth_signing_alg', SIGNED_BY, app.token_endpoint_auth_signing_alg || '');
+  const requestAlg = select('request_object_signing_alg', REQUEST_OBJECT_ALGS, app.request_object_signing_alg || '');
+  const userinfoAlg = select('userinfo_signed_response_alg', USERINFO_ALGS, app.userinfo_signed_response_alg || '');
+  const subjectType = select('subject_type', SUBJECT_TYPES, app.subject_type || 'public');
+  const sector = h('input', { type: 'url', spellcheck: 'false', class: 'mono', value: app.sector_identifier_uri || '', placeholder: 'https://' });
+  const el = h('fieldset', { class: 'stack' },
+    h('legend', {}, 'Keys, signatures and subjects'),
+    field('JWKS URL', 'jwks_uri', jwksUri, 'Where the client publishes its public keys (private_key_jwt, signed request objects).'),
+    field('JWKS', 'jwks', jwks, 'Or the public keys themselves, as a JWK set.'),
+    h('div', { class: 'grid2' },
+      field('Client assertions signed with', 'token_endpoint_auth_signing_alg', assertionAlg),
+      field('Request objects signed with', 'request_object_signing_alg', requestAlg)),
+    h('div', { class: 'grid2' },
+      field('Userinfo answers', 'userinfo_signed_response_alg', userinfoAlg),
+      field('Subject identifiers', 'subject_type', subjectType)),
+    field('Sector identifier URL', 'sector_identifier_uri', sector, 'For pairwise subjects across several callback hosts: an https JSON list of the callback URLs.'));
+  /** The fields for the PATCH body; throws a field error for JWKS that is not JSON. */
+  el.values = () => {
+    let set = null;
+    if (jwks.value.trim()) {
+      try { set = JSON.parse(jwks.value); } catch { throw { status: 400, body: { fields: { jwks: 'is not JSON' } } }; }
+    }
+    return {
+      jwks_uri: jwksUri.value.trim() || null,
+      jwks: set,
+      token_endpoint_auth_signing_alg: assertionAlg.value || null,
+      request_object_signing_alg: requestAlg.value || null,
+      userinfo_signed_response_alg: userinfoAlg.value || null,
+      subject_type: subjectType.value,
+      sector_identifier_uri: sector.value.trim() || null,
+    };
+  };
+  return el;
+}
+
 const CLIENT_URIS = [
   ['logo_uri', 'Logo URL', 'Shown on the consent page.'],
   ['client_uri', 'Home page URL', null],
@@ -195,6 +241,7 @@ export function configurationCard(app, onChanged, opts) {
   logouts.value = (app.post_logout_redirect_uris || []).join('\n');
   const perms = h('input', { type: 'text', spellcheck: 'false', class: 'mono', value: (app.permissions || []).join(' ') });
   const grace = h('input', { type: 'number', min: '0', max: '60', step: '1', inputmode: 'numeric', value: app.refresh_token_grace_seconds ?? 0 });
+  const keys = keysFieldset(app);
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', id: 'configuration', 'aria-labelledby': 'config-title', novalidate: true },
     h('h2', { id: 'config-title' }, 'Configuration'),
@@ -226,6 +273,7 @@ export function configurationCard(app, onChanged, opts) {
     field('Permissions for client credentials', 'permissions', perms, `resource:action entries, separated by spaces, that the ${own} itself holds.`),
     opts.application ? null : h('div', { class: 'grid2' },
       CLIENT_URIS.map(([k, label, hint]) => field(label, k, uris[k], hint || 'https only; empty for none.'))),
+    keys,
     h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'save-config' }, 'Save')),
     status);
   form.addEventListener('submit', async (ev) => {
@@ -263,6 +311,7 @@ export function configurationCard(app, onChanged, opts) {
       for (const [k] of CLIENT_URIS) body[k] = uris[k].value.trim() || null;
     }
     try {
+      Object.assign(body, keys.values());
       const updated = await patch(opts.path, body);
       onChanged(updated);
       const again = document.querySelector('#configuration .flash');

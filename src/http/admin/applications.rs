@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use url::Url;
 use worker::{Method, Request};
 
-use super::{body, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
+use super::{body, check_sector, conflict, invalid, method_not_allowed, no_content, DEFAULT_POOL};
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
@@ -139,11 +139,11 @@ pub fn view(ctx: &Ctx, app: &Application, origin: &str) -> Value {
 }
 
 /// A custom host's name in the registry, beside the subdomains (which contain no dot).
-fn host_claim(host: &str) -> String {
+pub(super) fn host_claim(host: &str) -> String {
     format!("host:{host}")
 }
 
-async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError> {
+pub(super) async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError> {
     let _: Value = Directory::registry(&ctx.env)
         .call(DirectoryCommand::ReleaseSubdomain {
             subdomain: name.to_string(),
@@ -155,7 +155,7 @@ async fn release(ctx: &Ctx, name: &str, client_id: &str) -> Result<(), HttpError
 
 /// Claims every host in `hosts` not yet this application's; on a conflict releases what it
 /// claimed here and names the host. A host under the base domain is refused: it is a subdomain.
-async fn claim_hosts(
+pub(super) async fn claim_hosts(
     ctx: &Ctx,
     hosts: &[String],
     already: &[String],
@@ -188,7 +188,7 @@ async fn claim_hosts(
     Ok(None)
 }
 
-async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
+pub(super) async fn claim(ctx: &Ctx, subdomain: &str, client_id: &str) -> Result<bool, HttpError> {
     Ok(Directory::registry(&ctx.env)
         .call(DirectoryCommand::ClaimSubdomain {
             subdomain: subdomain.to_string(),
@@ -211,6 +211,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         Ok(a) => a,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, None, &app.client).await?;
     if pool_id.len() > 64
         || (pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none())
     {
@@ -256,6 +257,7 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         Ok(a) => a,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, Some(&current.client), &app.client).await?;
     let old_subdomain = current.subdomain.clone();
     let old_hosts = current.custom_domains.clone();
     if let Some(refused) =

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use worker::{Method, Request};
 
-use super::{body, invalid, method_not_allowed, no_content};
+use super::{body, check_sector, invalid, method_not_allowed, no_content};
 use crate::crypto::random;
 use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
@@ -163,6 +163,7 @@ async fn create(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
         Ok(c) => c,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, None, &client).await?;
     client.client_id = random::id()?;
     // Every client made here gets a secret, as the primary client does: turning a public
     // client confidential later then needs no rotation first.
@@ -193,7 +194,7 @@ async fn create(ctx: &Ctx, app: &Application, b: &Value) -> HttpResult {
 async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpResult {
     let (b, disabled) = take_disabled(b)?;
     if id == app.id() {
-        let before = primary_view(&app);
+        let before_view = primary_view(&app);
         if disabled.is_some() {
             return Err(AdminError::field(
                 "disabled",
@@ -201,23 +202,34 @@ async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpRes
             )
             .into());
         }
+        let before = app.client.clone();
         app.client = match apply_client(app.client.clone(), &b, false) {
             Ok(c) => c,
             Err(e) => return invalid(e),
         };
+        check_sector(ctx, Some(&before), &app.client).await?;
         app.updated_at = ctx.now;
         Kv::new(&ctx.env)?.put_app(&app).await?;
         ensure_keys(ctx, &app, &app.client).await?;
         let after = primary_view(&app);
-        changed(ctx, &app, id, Action::Update, Some(&before), Some(&after));
+        changed(
+            ctx,
+            &app,
+            id,
+            Action::Update,
+            Some(&before_view),
+            Some(&after),
+        );
         return json(200, &after);
     }
     let mut record = load(ctx, &app, id).await?;
-    let before = record_view(&record);
+    let before_view = record_view(&record);
+    let before = record.client.clone();
     record.client = match apply_client(record.client.clone(), &b, false) {
         Ok(c) => c,
         Err(e) => return invalid(e),
     };
+    check_sector(ctx, Some(&before), &record.client).await?;
     if !record.client.is_public() && !record.client.has_secret() {
         let mut e = FieldErrors::default();
         e.add(
@@ -233,7 +245,14 @@ async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpRes
     clients::put(&ctx.env, &record).await?;
     ensure_keys(ctx, &app, &record.client).await?;
     let after = record_view(&record);
-    changed(ctx, &app, id, Action::Update, Some(&before), Some(&after));
+    changed(
+        ctx,
+        &app,
+        id,
+        Action::Update,
+        Some(&before_view),
+        Some(&after),
+    );
     json(200, &after)
 }
 
@@ -258,14 +277,6 @@ async fn rotate_secret(ctx: &Ctx, mut app: Application, id: &str) -> HttpResult 
 }
 
 async fn ensure_keys(ctx: &Ctx, app: &Application, c: &Client) -> Result<(), HttpError> {
-    vault::ensure_keys(
-        &ctx.env,
-        &app.pool_id,
-        &[
-            c.id_token_signed_response_alg,
-            c.access_token_signed_response_alg,
-        ],
-    )
-    .await?;
+    vault::ensure_keys(&ctx.env, &app.pool_id, &c.signing_algs()).await?;
     Ok(())
 }

@@ -124,6 +124,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 replayed: false,
                 issued: Issued::default(),
                 resource: None,
+                claims: Default::default(),
             };
             let hash = sha256_b64(&code);
             Grants::new(&ctx.env)

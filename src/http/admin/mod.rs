@@ -11,6 +11,7 @@ pub mod debug;
 pub mod initial_access_tokens;
 pub mod keys;
 pub mod openapi;
+pub mod pool_transfer;
 pub mod pools;
 pub mod resources;
 pub mod sessions;
@@ -25,8 +26,9 @@ use super::api_error::AdminError;
 use super::context::Ctx;
 use super::forms;
 use super::respond::{json, HttpError, HttpResult};
+use super::sector_identifier;
 use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
-use crate::oidc::model::ADMIN_POOL;
+use crate::oidc::model::{Client, ADMIN_POOL};
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
 
@@ -95,6 +97,17 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
         (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, &pool).await,
         (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
         (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, &pool).await,
+        // A pool as one document, in and out (`pool_transfer`).
+        (Some("pools"), [id, "export"]) if method == worker::Method::Get => {
+            pool_transfer::export(ctx, id).await
+        }
+        (Some("pools"), [id, "import"]) if method == worker::Method::Post => {
+            if !pools::valid_id(id) {
+                return Err(HttpError::NotFound);
+            }
+            let mut req = req;
+            pool_transfer::import(ctx, &mut req, id).await
+        }
         (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
         (Some("audit"), rest) => audit::route(ctx, method, rest, url, &pool).await,
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
@@ -175,6 +188,18 @@ pub async fn body(req: &mut Request) -> Result<Value, HttpError> {
 
 pub fn invalid(errors: FieldErrors) -> HttpResult {
     Err(AdminError::InvalidFields(errors).into())
+}
+
+/// OIDC Registration §5: the sector document must be had and list the redirect URIs.
+pub async fn check_sector(
+    ctx: &Ctx,
+    before: Option<&Client>,
+    after: &Client,
+) -> Result<(), HttpError> {
+    match sector_identifier::check(ctx, before, after).await {
+        Ok(()) => Ok(()),
+        Err(why) => Err(AdminError::field("sector_identifier_uri", why).into()),
+    }
 }
 
 pub fn conflict(field: &str, what: &str) -> HttpResult {

@@ -2,11 +2,13 @@
 
 use serde_json::{json, Value};
 
+use crate::oidc::acr::ACR_VALUES_SUPPORTED;
 use crate::oidc::audit::{EventKind, MAX_RETENTION_DAYS};
 use crate::oidc::audit_query::{MAX_EXPORT, MAX_PAGE};
 use crate::oidc::model::{
     DynamicRegistration, GrantType, ResponseType, SigningAlg, TokenEndpointAuthMethod,
 };
+use crate::oidc::subject::SubjectType;
 
 /// A JSON Schema `enum` of wire names, taken from the Rust enum so the document cannot miss one.
 fn names<const N: usize>(all: [&'static str; N]) -> Value {
@@ -96,12 +98,20 @@ pub fn document() -> Value {
                     "policy_uri": {"type": "string", "format": "uri"}, "tos_uri": {"type": "string", "format": "uri"},
                     "contacts": {"type": "array", "items": {"type": "string"}},
                     "default_max_age": {"type": "integer", "minimum": 0}, "require_auth_time": {"type": "boolean"},
+                    "subject_type": {"enum": names(SubjectType::ALL.map(SubjectType::as_str)), "default": "public",
+                        "description": "pairwise: each sector (the redirect URIs' host, or the sector_identifier_uri's) sees its own sub (OIDC Core 8.1)"},
+                    "sector_identifier_uri": {"type": "string", "format": "uri",
+                        "description": "An https JSON list of the client's redirect URIs, fetched and checked when set or when the redirect URIs change"},
+                    "default_acr_values": {"type": "array", "items": {"enum": ACR_VALUES_SUPPORTED}},
+                    "userinfo_signed_response_alg": {"enum": id_token_algs.clone(),
+                        "description": "Userinfo answers as application/jwt signed with this algorithm; plain JSON when absent or null"},
                     "disabled": {"type": "boolean", "description": "A disabled client is refused everywhere until enabled (not the primary client)"}}},
                 "InitialAccessToken": {"type": "object", "properties": {
                     "expires_in": {"type": "integer", "minimum": 60, "maximum": 2_592_000, "default": 86_400},
                     "uses": {"type": "integer", "minimum": 1, "description": "registrations it may make; unlimited until it expires when absent"}}},
-                "User": {"type": "object", "required": ["username", "password"], "properties": {
+                "User": {"type": "object", "required": ["username"], "properties": {
                     "username": {"type": "string"}, "password": {"type": "string", "minLength": 8, "writeOnly": true},
+                    "password_hash": {"type": "string", "writeOnly": true, "description": "instead of password: a hash from another system (bcrypt $2a$/$2b$/$2y$, $argon2id$ PHC, $pbkdf2-sha256$ or $pbkdf2-sha512$ PHC), verified at the next sign-in and then re-hashed"},
                     "email": {"type": "string"}, "email_verified": {"type": "boolean"}, "phone_number": {"type": "string"},
                     "phone_number_verified": {"type": "boolean"}, "blocked": {"type": "boolean"}, "name": {"type": "string"},
                     "given_name": {"type": "string"}, "family_name": {"type": "string"}, "custom_attributes": {"type": "object"}}},
@@ -129,6 +139,8 @@ pub fn document() -> Value {
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},
             "/api/v1/sessions/{session_id}": {"parameters": [pool.clone()], "delete": op("Revoke an SSO session", "204", None)},
             "/api/v1/pools": {"get": op("List user pools", "200", None), "post": op("Create a user pool", "201", Some("Pool"))},
+            "/api/v1/pools/{id}/export": {"get": op("Export a pool as one JSON document (users with password hashes, applications and clients with their secrets, resources, access accounts): as sensitive as the database", "200", None)},
+            "/api/v1/pools/{id}/import": {"post": op("Import a pool export (additive: what exists is skipped and reported)", "200", None)},
             "/api/v1/pools/{id}": {"get": op("Get a user pool", "200", None), "patch": op("Rename or brand a user pool, or set its audit retention", "200", Some("Pool"))},
             "/api/v1/resources": {"parameters": [pool.clone()], "get": op("List resources", "200", None), "post": op("Create a resource", "201", Some("Resource"))},
             "/api/v1/resources/{code}": {"parameters": [pool.clone()], "get": op("Get a resource", "200", None), "delete": op("Delete a resource", "204", None)},

@@ -13,7 +13,7 @@ use crate::oidc::registration::FieldErrors;
 use crate::store::audit::{self, AuditCommand};
 use crate::store::kv::Kv;
 
-fn valid_id(id: &str) -> bool {
+pub fn valid_id(id: &str) -> bool {
     crate::oidc::issuer::is_valid_subdomain(id) && id.len() <= 32 && !id.contains('_')
 }
 
@@ -187,6 +187,8 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         }
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH"),
+        ([_, "export"], _) => method_not_allowed("GET"),
+        ([_, "import"], _) => method_not_allowed("POST"),
         _ => Err(HttpError::NotFound),
     }
 }

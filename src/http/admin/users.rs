@@ -184,12 +184,22 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, pool: &str, b: Value) -> HttpRes
             return field_error(field, &msg);
         }
     };
-    let errs = check_user_fields(
+    let mut errs = check_user_fields(
         Some(&new.username),
-        Some(&new.password),
+        new.password.as_deref(),
         new.email.as_deref(),
         new.phone_number.as_deref(),
     );
+    match (&new.password, &new.password_hash) {
+        (None, None) => errs.add("password", "is required (or password_hash, to import one)"),
+        (Some(_), Some(_)) => errs.add("password_hash", "send password or password_hash, not both"),
+        (None, Some(h)) => {
+            if let Err(e) = password::check_importable(h) {
+                errs.add("password_hash", e);
+            }
+        }
+        (Some(_), None) => {}
+    }
     if !errs.is_empty() {
         return invalid(errs);
     }
@@ -206,7 +216,11 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, pool: &str, b: Value) -> HttpRes
         created_at: ctx.now,
         updated_at: ctx.now,
     };
-    let hash = password::hash(&new.password).await?;
+    let hash = match (&new.password, new.password_hash) {
+        (Some(p), _) => password::hash(p).await?,
+        (None, Some(h)) => h,
+        (None, None) => return field_error("password", "is required"),
+    };
     let out: WriteOutcome<User> = dir
         .call(DirectoryCommand::CreateUser {
             user,

@@ -9,6 +9,7 @@ use worker::Request;
 
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
+use crate::http::tokens::subject;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
@@ -39,6 +40,14 @@ pub async fn finish(
         session_id,
         set_cookie,
     } = state;
+    // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
+    // answered for; anyone else signed in counts as nobody (so the login page, or
+    // `login_required` under prompt=none).
+    let signed_in = signed_in.filter(|s| {
+        request
+            .claims
+            .allows_subject(&subject::presented(ctx, &app.client, &s.user_id))
+    });
     // One directory call for the user and their consent; a first-party application never
     // asks, so its consent is not even looked up.
     let dir = Directory::new(&ctx.env, &app.pool_id);
@@ -52,7 +61,7 @@ pub async fn finish(
                 .await?;
             let consented = both
                 .consent
-                .is_some_and(|g| request.scope.is_subset_of(&ScopeSet::parse(&g)));
+                .is_some_and(|g| request.consent_scope().is_subset_of(&ScopeSet::parse(&g)));
             (Some(both.user), consented)
         }
         _ => (None, false),

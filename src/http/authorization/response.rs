@@ -7,7 +7,7 @@ use worker::Response;
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{html, HttpError, HttpResult};
-use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor};
+use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor, Subject};
 use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::jws::sha256_b64;
@@ -48,6 +48,7 @@ pub async fn issue(
             replayed: false,
             issued: Issued::default(),
             resource: req.resource.clone(),
+            claims: req.claims.clone(),
         };
         Grants::new(&ctx.env)
             .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
@@ -66,10 +67,11 @@ pub async fn issue(
             issuer,
             &AccessTokenFor {
                 jti: &jti,
-                subject: &user.id,
+                subject: Subject::User(&user.id),
                 audience: req.resource.as_deref().unwrap_or(&app.client.client_id),
                 client_id: &app.client.client_id,
                 scope: &scope,
+                userinfo_claims: &req.claims.userinfo_names(),
             },
         )
         .await?;
@@ -92,6 +94,7 @@ pub async fn issue(
             &IdTokenFor {
                 user,
                 scope: &req.scope,
+                requested: &req.claims.id_token_names(),
                 auth_time,
                 nonce: req.nonce.as_deref(),
                 access_token: access_token.as_deref(),

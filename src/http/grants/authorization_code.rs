@@ -130,6 +130,7 @@ pub async fn run(
             preassigned: Some(pre),
             rotated_refresh: None,
             resource: record.resource.as_deref(),
+            claims: &record.claims,
         },
     )
     .await?;

@@ -9,7 +9,7 @@ use crate::http::context::Ctx;
 use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
 use crate::http::tokens::client_auth::{AuthenticatedClient, Caller};
-use crate::http::tokens::mint::{self, AccessTokenFor, TokenResponse};
+use crate::http::tokens::mint::{self, AccessTokenFor, Subject, TokenResponse};
 use crate::oidc::client_credentials::decide;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::RequestedScope;
@@ -57,10 +57,11 @@ pub async fn run(
         issuer,
         &AccessTokenFor {
             jti: &jti,
-            subject: caller,
+            subject: Subject::Caller(caller),
             audience: &g.audience,
             client_id: caller,
             scope: &scope,
+            userinfo_claims: &[],
         },
     )
     .await?;

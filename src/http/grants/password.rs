@@ -74,6 +74,7 @@ pub async fn run(
             preassigned: Some(pre),
             rotated_refresh: None,
             resource: None,
+            claims: &Default::default(),
         },
     )
     .await?;

@@ -110,6 +110,7 @@ pub async fn run(
             }),
             resource: family.resource.as_deref(),
             rotated_refresh: Some(next),
+            claims: &family.claims,
         },
     )
     .await?;

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod client_keys;
 pub mod client_secret;
 pub mod mint;
+pub mod subject;
 pub mod user_revocation;
 pub mod user_tokens;
 pub mod verify;

@@ -2,10 +2,11 @@
 //! id_token when `openid` was granted, and a refresh token when earned — rotating into a new
 //! family or an existing one. One place, so the grants cannot drift apart.
 
-use super::mint::{self, AccessTokenFor, IdTokenFor, TokenResponse};
+use super::mint::{self, AccessTokenFor, IdTokenFor, Subject, TokenResponse};
 use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
+use crate::oidc::claims_request::ClaimsRequest;
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, GrantType, User};
@@ -30,6 +31,9 @@ pub struct Issue<'a> {
     pub rotated_refresh: Option<String>,
     /// RFC 8707: the resource server the access token is for; the client itself otherwise.
     pub resource: Option<&'a str>,
+    /// OIDC Core §5.5: the claims the grant's request asked for by name (kept by a new
+    /// family, so its refreshes release them too).
+    pub claims: &'a ClaimsRequest,
 }
 
 pub struct Issued {
@@ -60,10 +64,11 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         i.issuer,
         &AccessTokenFor {
             jti: &jti,
-            subject: &i.user.id,
+            subject: Subject::User(&i.user.id),
             audience: i.resource.unwrap_or(&i.app.client.client_id),
             client_id: &i.app.client.client_id,
             scope: &scope,
+            userinfo_claims: &i.claims.userinfo_names(),
         },
     )
     .await?;
@@ -77,6 +82,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
                 &IdTokenFor {
                     user: i.user,
                     scope: i.scope,
+                    requested: &i.claims.id_token_names(),
                     auth_time: i.auth_time,
                     nonce: i.nonce,
                     access_token: Some(&at),
@@ -113,6 +119,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
             }],
             retired: vec![],
             resource: i.resource.map(str::to_string),
+            claims: i.claims.clone(),
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.

@@ -2,7 +2,7 @@
 //! revocation), refresh tokens (introspection, revocation) and `id_token_hint` (authorization,
 //! logout). Anything malformed, foreign, expired or revoked is `None`, never an error.
 
-use super::client_secret;
+use super::{client_secret, subject};
 use crate::crypto::keys;
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
@@ -17,6 +17,9 @@ use crate::store::kv::Kv;
 /// A verified, live, unrevoked access token of this issuer: only `access_token` builds it.
 pub struct VerifiedAccessToken {
     pub claims: AccessTokenClaims,
+    /// Whom the token is about, as Doorward knows them: the user id behind a pairwise `sub`
+    /// (opened from the sealed private claim), else `sub` itself.
+    pub subject_id: String,
 }
 
 /// Checks signature (a published key of the pool), issuer, expiry and the revocation list.
@@ -41,7 +44,14 @@ pub async fn access_token(
     {
         return Ok(None);
     }
-    Ok(Some(VerifiedAccessToken { claims }))
+    let subject_id = match &claims.sealed_user {
+        None => claims.sub.clone(),
+        Some(sealed) => match subject::open_user(ctx, sealed).await {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    Ok(Some(VerifiedAccessToken { claims, subject_id }))
 }
 
 /// Who an `id_token_hint` names: its subject and, when it carries one, its session.

@@ -2,8 +2,9 @@
 //! reaching it, the admin API's credentials), [`applications`] (applications and users made
 //! through the admin API), [`json`] (reading answers), [`tokens`] (the token-side endpoints as
 //! clients call them), [`jwt`] (reading tokens), [`html`] and [`browser`] (the front channel as
-//! a user's browser walks it) and [`authorize`] (authorization requests and the codes they
-//! earn). Knows nothing of the crate's internals: everything goes over HTTP.
+//! a user's browser walks it), [`authorize`] (authorization requests and the codes they
+//! earn) and [`served`] (documents the test serves for the worker to fetch). Knows nothing of
+//! the crate's internals: everything goes over HTTP.
 
 pub mod applications;
 pub mod assertions;
@@ -12,5 +13,6 @@ pub mod browser;
 pub mod html;
 pub mod json;
 pub mod jwt;
+pub mod served;
 pub mod tokens;
 pub mod worker;
