@@ -2,7 +2,8 @@
 //! the console's filters (kind, user, client), listed newest first by id, and counted per
 //! hour or day in SQL for the charts. Retention (the pool's `audit_retention_days`, sent with
 //! every append) is applied as events are written, at most hourly, and by a daily alarm, so
-//! an idle pool's log still shrinks.
+//! an idle pool's log still shrinks. A burst of refusals of one locked account is kept as one
+//! event a minute, so hammering a lock cannot fill the log.
 
 use std::cell::Cell;
 
@@ -12,7 +13,9 @@ use worker::{
     State,
 };
 
-use crate::oidc::audit::{AuditEvent, DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS};
+use crate::oidc::audit::{
+    AuditEvent, FailureReason, What, DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS,
+};
 use crate::oidc::audit_query::{
     ActiveRow, AuditFilter, AuditPage, CountRow, StatsQuery, ACTIVE, CHARTED,
 };
@@ -33,6 +36,9 @@ const SCHEMA: &[&str] = &[
 const DAY: u64 = 86_400;
 /// Retention is applied on write at most this often (it is also applied daily by the alarm).
 const PRUNE_EVERY: u64 = 3600;
+/// Refusals while locked are kept at most once a minute per user and client (the first of a
+/// burst says it all).
+const LOCK_REFUSALS_EVERY: u64 = 60;
 
 #[durable_object]
 pub struct AuditLog {
@@ -117,8 +123,40 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Whether `e` repeats a refusal of a locked account (or address) kept in the last
+    /// minute: a client hammering a lock would otherwise write an event per request.
+    fn repeats_a_lock_refusal(&self, e: &AuditEvent) -> R<bool> {
+        if !matches!(
+            &e.what,
+            What::SignInFailed {
+                reason: FailureReason::Locked,
+                ..
+            }
+        ) {
+            return Ok(false);
+        }
+        let rows: Vec<Value> = self
+            .sql
+            .exec(
+                "SELECT 1 AS hit FROM events WHERE kind = ? AND label = ? AND user_id IS ? \
+                 AND client_id IS ? AND time >= ? LIMIT 1",
+                vec![
+                    s(e.kind().as_str()),
+                    opt(&e.what.label().map(str::to_string)),
+                    opt(&e.user_id),
+                    opt(&e.client_id),
+                    int(e.time.saturating_sub(LOCK_REFUSALS_EVERY)),
+                ],
+            )?
+            .to_array()?;
+        Ok(!rows.is_empty())
+    }
+
     fn append(&self, events: &[AuditEvent]) -> R<()> {
         for e in events {
+            if self.repeats_a_lock_refusal(e)? {
+                continue;
+            }
             let mut stored = e.clone();
             stored.id = None;
             self.sql.exec(
