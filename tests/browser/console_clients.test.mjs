@@ -64,6 +64,9 @@ test('a second client is added, configured, tried and disabled; registered clien
   const secondSecret = await notice.locator('[data-copy="new-client-secret"] input').inputValue();
   assert.ok(secondId && secondId !== app.client_id, secondId);
   assert.ok(secondSecret.length >= 32, secondSecret);
+  // Focus is moved once the list has been drawn again: wait for it rather than race it.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'new-client', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement.id), 'new-client', 'focus moves to the new secret');
   const shownSecret = await worker.api('GET', `${appPath}/clients/${enc(secondId)}/secret`);
   assert.equal(shownSecret.json.client_secret, secondSecret, shownSecret.text);
@@ -137,6 +140,8 @@ test('a second client is added, configured, tried and disabled; registered clien
   page.once('dialog', (d) => { assert.match(d.message(), /Disable the client “Second Client”/); d.accept(); });
   await secondRow.getByRole('button', { name: 'Disable Second Client' }).click();
   await secondRow.locator('[data-disabled="true"]', { hasText: 'Disabled' }).waitFor();
+  await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Enable Second Client', null, { timeout: 5000 })
+    .catch(() => {});
   assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Enable Second Client', 'focus stays on the row');
   assert.equal((await worker.api('GET', `${appPath}/clients/${enc(secondId)}`)).json.disabled, true);
 
