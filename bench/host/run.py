@@ -90,7 +90,9 @@ class Child:
             stderr=self.log, start_new_session=True)
         deadline = time.monotonic() + timeout
         line = b""
-        while not line.endswith(b"\n"):
+        # Wrangler's helpers may print a line of their own first (e.g. "Using secrets defined
+        # in .dev.vars" when that file exists): wait for the ready line itself.
+        while not any(l.startswith(b'{"ready"') for l in line.split(b"\n")[:-1]):
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 self.stop()
@@ -101,7 +103,8 @@ class Child:
                 if not chunk:
                     continue
                 line += chunk
-        self.ready = json.loads(line.decode().splitlines()[0])["ready"]
+        ready = next(l for l in line.decode().splitlines() if l.startswith('{"ready"'))
+        self.ready = json.loads(ready)["ready"]
 
     def tail(self):
         try:
