@@ -8,7 +8,7 @@ use worker::Request;
 
 use super::context::Ctx;
 use super::respond::{json_no_store, HttpError, HttpResult};
-use super::tokens::client_auth::authenticated_token_param;
+use super::tokens::client_auth::{assertion_audiences, authenticated_token_param};
 use super::tokens::subject;
 use super::tokens::verify::{self, TokenShape};
 use crate::oidc::grant_policy::CallerKind;
@@ -31,9 +31,8 @@ async fn user_is_active(
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let endpoint = format!("{issuer}/token/introspection");
-    let token_endpoint = format!("{issuer}/token");
-    let audiences = [issuer, token_endpoint.as_str(), endpoint.as_str()];
+    let owned = assertion_audiences(issuer, "/token/introspection");
+    let audiences = owned.each_ref().map(String::as_str);
     let (client, token) = match authenticated_token_param(
         ctx,
         &mut req,

@@ -6,10 +6,10 @@
 
 use super::context::Ctx;
 use super::outbound::fetch_document;
-use super::tokens::client_keys::{self, KeySource};
+use super::tokens::client_keys::{self, Refused};
 use super::tokens::client_secret;
 use crate::oidc::authorize::Params;
-use crate::oidc::client_jwt::{self, ClientKeys, JwtRejected};
+use crate::oidc::client_jwt::{self, ClientKeys};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::{Application, SigningAlg};
 use crate::oidc::request_object::{self, Verification};
@@ -74,24 +74,12 @@ pub async fn unpack(
             )
             .map_err(|e| bad_object(format!("the request object {}", e.describe())))?
         }
-        Verification::Signed(alg) => {
-            let set = client_keys::keys(ctx, client, false)
-                .await
-                .map_err(bad_object)?;
-            let first = client_jwt::verify(&jwt, &[alg], ClientKeys::Jwks(&set));
-            match first {
-                Err(JwtRejected::UnknownKey | JwtRejected::BadSignature)
-                    if matches!(client_keys::source(client), KeySource::Fetched) =>
-                {
-                    let set = client_keys::keys(ctx, client, true)
-                        .await
-                        .map_err(bad_object)?;
-                    client_jwt::verify(&jwt, &[alg], ClientKeys::Jwks(&set))
-                }
-                other => other,
-            }
-            .map_err(|e| bad_object(format!("the request object {}", e.describe())))?
-        }
+        Verification::Signed(alg) => client_keys::verify_signed(ctx, client, &jwt, &[alg])
+            .await
+            .map_err(|e| match e {
+                Refused::KeysUnavailable(why) => bad_object(why),
+                Refused::Jwt(e) => bad_object(format!("the request object {}", e.describe())),
+            })?,
     };
     request_object::check_claims(&claims, &client.client_id, issuer, ctx.now)
         .map_err(bad_object)?;

@@ -7,7 +7,7 @@ use worker::{Request, Response};
 
 use super::context::Ctx;
 use super::respond::{with_headers, HttpResult};
-use super::tokens::client_auth::authenticated_token_param;
+use super::tokens::client_auth::{assertion_audiences, authenticated_token_param};
 use super::tokens::verify::{self, TokenShape};
 use crate::oidc::audit::{AuditEvent, RevocationReason, Revoked, What};
 use crate::oidc::grant_policy::CallerKind;
@@ -18,9 +18,8 @@ use crate::store::grants::Grants;
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     // §2.1: public clients may revoke their own tokens.
     let admitted = [CallerKind::Confidential, CallerKind::Public];
-    let endpoint = format!("{issuer}/token/revocation");
-    let token_endpoint = format!("{issuer}/token");
-    let audiences = [issuer, token_endpoint.as_str(), endpoint.as_str()];
+    let owned = assertion_audiences(issuer, "/token/revocation");
+    let audiences = owned.each_ref().map(String::as_str);
     let (client, token) =
         match authenticated_token_param(ctx, &mut req, app, &admitted, &audiences).await {
             Ok(t) => t,

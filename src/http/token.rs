@@ -9,7 +9,7 @@ use super::context::Ctx;
 use super::forms;
 use super::grants;
 use super::respond::{json_no_store, oauth_error, HttpError, HttpResult};
-use super::tokens::client_auth::authenticate;
+use super::tokens::client_auth::{assertion_audiences, authenticate};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::policy;
 use crate::oidc::model::Application;
@@ -35,8 +35,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             )
             .into());
         };
-        let endpoint = format!("{issuer}/token");
-        let audiences = [issuer, endpoint.as_str()];
+        let owned = assertion_audiences(issuer, "/token");
+        let audiences = owned.each_ref().map(String::as_str);
         let client =
             authenticate(ctx, app, &request.credentials, policy.callers, &audiences).await?;
         // Per client: one that sends its parameters in the body may refuse the query string.

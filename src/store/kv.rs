@@ -33,16 +33,19 @@ impl Kv {
         Ok(self.0.get(key).json().await?)
     }
 
+    /// A key's text through the isolate cache (a "not found" is cached too).
+    async fn cached_text(&self, key: &str) -> Result<Option<String>, StoreError> {
+        if let Some(t) = cache::get(key) {
+            return Ok(t);
+        }
+        let t = self.0.get(key).text().await?;
+        cache::put(key, t.clone());
+        Ok(t)
+    }
+
     /// A JSON value through the isolate cache (a "not found" is cached too).
     async fn read_cached<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        let text = match cache::get(key) {
-            Some(t) => t,
-            None => {
-                let t = self.0.get(key).text().await?;
-                cache::put(key, t.clone());
-                t
-            }
-        };
+        let text = self.cached_text(key).await?;
         Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
     }
 
@@ -76,15 +79,9 @@ impl Kv {
     }
 
     async fn app_by_index(&self, key: String) -> Result<Option<(Application, u64)>, StoreError> {
-        let text = match cache::get(&key) {
-            Some(t) => t,
-            None => {
-                let t = self.0.get(&key).text().await?;
-                cache::put(&key, t.clone());
-                t
-            }
+        let Some(text) = self.cached_text(&key).await? else {
+            return Ok(None);
         };
-        let Some(text) = text else { return Ok(None) };
         if let Some(app) = PARSED_APPS.with(|p| {
             p.borrow()
                 .get(&key)
@@ -183,14 +180,7 @@ impl Kv {
 
     /// A client record's JSON (`store::clients`), through the isolate cache.
     pub async fn client_text(&self, key: &str) -> Result<Option<String>, StoreError> {
-        match cache::get(key) {
-            Some(t) => Ok(t),
-            None => {
-                let t = self.0.get(key).text().await?;
-                cache::put(key, t.clone());
-                Ok(t)
-            }
-        }
+        self.cached_text(key).await
     }
 
     pub async fn put_text(&self, key: &str, text: String) -> Result<(), StoreError> {
@@ -247,14 +237,7 @@ impl Kv {
     /// The pool's public JWKS as stored (its text is its version).
     pub async fn jwks_text(&self, pool: &str) -> Result<Option<String>, StoreError> {
         let key = format!("jwks:{pool}");
-        match cache::get(&key) {
-            Some(t) => Ok(t),
-            None => {
-                let t = self.0.get(&key).text().await?;
-                cache::put(&key, t.clone());
-                Ok(t)
-            }
-        }
+        self.cached_text(&key).await
     }
 
     /// The pool's public JWKS, mirrored here by the key vault.

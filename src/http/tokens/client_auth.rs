@@ -7,13 +7,13 @@
 use subtle::ConstantTimeEq;
 use worker::Request;
 
-use super::client_keys::{self, KeySource};
+use super::client_keys;
 use super::{access_keys, client_secret};
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{oauth_error, HttpError, HttpResult};
 use crate::oidc::client_assertion;
-use crate::oidc::client_jwt::{self, ClientKeys, JwtRejected};
+use crate::oidc::client_jwt::{self, ClientKeys};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::jws::sha256_b64;
@@ -65,8 +65,17 @@ fn failed() -> HttpError {
 /// it is but is of a kind not admitted gets `unauthorized_client` (RFC 6749 §5.2): e.g. a
 /// public client asking for `client_credentials`. Access keys are only looked up where access
 /// accounts are admitted; elsewhere an `ak_…` id is just a wrong client id.
-/// `audiences` are what a client assertion's `aud` may name: the issuer, its token endpoint,
-/// and the endpoint being called.
+/// What a client assertion sent to `endpoint` may name as its `aud`: the issuer, its token
+/// endpoint, and the endpoint itself.
+pub fn assertion_audiences(issuer: &str, endpoint: &str) -> [String; 3] {
+    [
+        issuer.to_string(),
+        format!("{issuer}/token"),
+        format!("{issuer}{endpoint}"),
+    ]
+}
+
+/// `audiences` are what a client assertion's `aud` may name (`assertion_audiences`).
 pub async fn authenticate(
     ctx: &Ctx,
     app: &Application,
@@ -164,29 +173,20 @@ async fn client_assertion(
                 &[SigningAlg::HS256],
                 ClientKeys::Secret(secret.as_bytes()),
             )
+            .map_err(client_keys::Refused::Jwt)
         }
         _ => {
             let allowed: Vec<SigningAlg> = match client.token_endpoint_auth_signing_alg {
                 Some(a) => vec![a],
                 None => SigningAlg::ASYMMETRIC.to_vec(),
             };
-            let set = client_keys::keys(ctx, client, false)
-                .await
-                .map_err(refused)?;
-            match client_jwt::verify(assertion, &allowed, ClientKeys::Jwks(&set)) {
-                Err(JwtRejected::UnknownKey | JwtRejected::BadSignature)
-                    if matches!(client_keys::source(client), KeySource::Fetched) =>
-                {
-                    let set = client_keys::keys(ctx, client, true)
-                        .await
-                        .map_err(refused)?;
-                    client_jwt::verify(assertion, &allowed, ClientKeys::Jwks(&set))
-                }
-                other => other,
-            }
+            client_keys::verify_signed(ctx, client, assertion, &allowed).await
         }
     }
-    .map_err(|e| refused(format!("the client assertion {}", e.describe())))?;
+    .map_err(|e| match e {
+        client_keys::Refused::KeysUnavailable(why) => refused(why),
+        client_keys::Refused::Jwt(e) => refused(format!("the client assertion {}", e.describe())),
+    })?;
     let used = client_assertion::check(&claims, client_id, audiences, ctx.now).map_err(refused)?;
     let spent_id = sha256_b64(&format!("{client_id}\n{}", used.jti));
     let fresh = Grants::new(&ctx.env)

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::http::context::Ctx;
 use crate::http::outbound::fetch_document;
-use crate::oidc::model::Client;
+use crate::oidc::client_jwt::{self, ClientKeys, JwtRejected};
+use crate::oidc::model::{Client, SigningAlg};
 
 const TTL_MS: f64 = 300_000.0;
 const MAX_KEPT: usize = 1_000;
@@ -24,13 +25,13 @@ fn now_ms() -> f64 {
 }
 
 /// Where a client's keys come from.
-pub enum KeySource {
+enum KeySource {
     Inline,
     Fetched,
     None,
 }
 
-pub fn source(client: &Client) -> KeySource {
+fn source(client: &Client) -> KeySource {
     match (&client.jwks, &client.jwks_uri) {
         (Some(_), _) => KeySource::Inline,
         (None, Some(_)) => KeySource::Fetched,
@@ -74,4 +75,35 @@ pub async fn keys(ctx: &Ctx, client: &Client, fresh: bool) -> Result<Value, Stri
         map.insert(uri.clone(), (now, set.clone()));
     });
     Ok(set)
+}
+
+/// Why a client-signed JWT was not accepted: the client's keys could not be had (the text is
+/// safe to show), or the JWT itself was refused.
+pub enum Refused {
+    KeysUnavailable(String),
+    Jwt(JwtRejected),
+}
+
+/// The claims of `jwt` if the client signed it with one of `allowed` and one of its keys —
+/// retried once with freshly fetched keys when the kept set lacks the key (client key rotation).
+pub async fn verify_signed(
+    ctx: &Ctx,
+    client: &Client,
+    jwt: &str,
+    allowed: &[SigningAlg],
+) -> Result<serde_json::Map<String, Value>, Refused> {
+    let set = keys(ctx, client, false)
+        .await
+        .map_err(Refused::KeysUnavailable)?;
+    match client_jwt::verify(jwt, allowed, ClientKeys::Jwks(&set)) {
+        Err(JwtRejected::UnknownKey | JwtRejected::BadSignature)
+            if matches!(source(client), KeySource::Fetched) =>
+        {
+            let set = keys(ctx, client, true)
+                .await
+                .map_err(Refused::KeysUnavailable)?;
+            client_jwt::verify(jwt, allowed, ClientKeys::Jwks(&set)).map_err(Refused::Jwt)
+        }
+        other => other.map_err(Refused::Jwt),
+    }
 }
