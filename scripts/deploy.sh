@@ -22,6 +22,9 @@ fi
 if grep -q '00000000000000000000000000000000' <<<"$section"; then
   fail "wrangler.toml [env.$env_name] still has the placeholder KV id: wrangler kv namespace create DOORWARD_KV --env $env_name"
 fi
+if grep -q 'DURABLE_OBJECT_JURISDICTIONS' <<<"$section"; then
+  fail "wrangler.toml [env.$env_name] sets DURABLE_OBJECT_JURISDICTIONS: that local stand-in would keep pinned pools' data outside their jurisdiction"
+fi
 secrets=$(wrangler secret list --env "$env_name" 2>/dev/null || true)
 missing=()
 for s in MASTER_KEY ADMIN_TOKEN; do

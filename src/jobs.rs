@@ -9,25 +9,30 @@ use crate::http::admin::DEFAULT_POOL;
 use crate::http::context::Settings;
 use crate::http::respond::HttpError;
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 use crate::store::vault::{self, VaultCommand};
 
 /// Runs the key schedule over every pool at `now`; returns what each pool's vault did.
 pub async fn rotate_keys(env: &Env, now: u64) -> Result<Vec<(String, Value)>, HttpError> {
     let settings = Settings::of_isolate(env)?;
-    let mut pools: Vec<String> = Kv::new(env)?
+    let mut pools: Vec<(String, Placement)> = Kv::new(env)?
         .list_pools()
         .await?
         .into_iter()
-        .map(|p| p.id)
+        .map(|p| {
+            let at = Placement::of_pool(&p);
+            (p.id, at)
+        })
         .collect();
-    if !pools.iter().any(|p| p == DEFAULT_POOL) {
-        pools.push(DEFAULT_POOL.to_string());
+    if !pools.iter().any(|(p, _)| p == DEFAULT_POOL) {
+        pools.push((DEFAULT_POOL.to_string(), Placement::GLOBAL));
     }
     let mut done = Vec::new();
-    for pool in pools {
+    for (pool, at) in pools {
         let changes: Value = vault::call(
             env,
             &pool,
+            at,
             VaultCommand::Maintain {
                 pool: pool.clone(),
                 now,

@@ -13,6 +13,7 @@ use super::{secretbox, webcrypto};
 use crate::oidc::jws::{self, Header};
 use crate::oidc::model::SigningAlg;
 use crate::store::kv::Kv;
+use crate::store::placement::PoolAt;
 use crate::store::vault::{self, StoredKey, VaultCommand};
 use crate::store::StoreError;
 
@@ -33,10 +34,10 @@ fn now_ms() -> f64 {
 async fn signing_key(
     env: &Env,
     master: &str,
-    pool: &str,
+    pool: PoolAt<'_>,
     alg: SigningAlg,
 ) -> Result<(String, CryptoKey), StoreError> {
-    let cache_key = format!("{pool}|{}", alg.as_str());
+    let cache_key = format!("{}|{}", pool.id, alg.as_str());
     let now = now_ms();
     if let Some((kid, key)) = SIGNING.with(|c| {
         c.borrow()
@@ -48,9 +49,10 @@ async fn signing_key(
     }
     let stored: StoredKey = vault::call(
         env,
-        pool,
+        pool.id,
+        pool.at,
         VaultCommand::ActiveKey {
-            pool: pool.to_string(),
+            pool: pool.id.to_string(),
             alg,
         },
     )
@@ -76,7 +78,7 @@ pub fn forget_pool(pool: &str) {
 pub async fn sign_jwt(
     env: &Env,
     master: &str,
-    pool: &str,
+    pool: PoolAt<'_>,
     alg: SigningAlg,
     typ: &str,
     claims: &serde_json::Value,

@@ -15,6 +15,7 @@ use crate::oidc::audit::{
 use crate::oidc::model::Application;
 use crate::store::audit::{self, AuditCommand};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 
 /// The Analytics Engine dataset binding events go to when it is bound (optional).
 pub const ANALYTICS_BINDING: &str = "AUDIT_ANALYTICS";
@@ -127,10 +128,15 @@ pub async fn flush(env: &Env, events: Vec<AuditEvent>, forwarding: Forwarding) {
             }
         }
         let now = events.iter().map(|e| e.time).max().unwrap_or(0);
-        let retention_days = retention(env, &pool).await;
+        // Without the pool's record its placement is unknown, and a pinned pool's events
+        // must not land outside its jurisdiction: the batch is dropped (and logged).
+        let Some((retention_days, at)) = log_settings(env, &pool).await else {
+            continue;
+        };
         let written: Result<serde_json::Value, _> = audit::call(
             env,
             &pool,
+            at,
             AuditCommand::Append {
                 events,
                 retention_days,
@@ -144,18 +150,19 @@ pub async fn flush(env: &Env, events: Vec<AuditEvent>, forwarding: Forwarding) {
     }
 }
 
-/// The pool's retention (its KV record, cached per isolate); the default when it has none.
-async fn retention(env: &Env, pool: &str) -> u32 {
+/// The pool's retention and placement (its KV record, cached per isolate); the defaults when
+/// it has none; `None` when the record cannot be read.
+async fn log_settings(env: &Env, pool: &str) -> Option<(u32, Placement)> {
     let found = match Kv::new(env) {
         Ok(kv) => kv.pool(pool).await,
         Err(e) => Err(e),
     };
     match found {
-        Ok(Some(p)) => p.audit_retention_days,
-        Ok(None) => DEFAULT_RETENTION_DAYS,
+        Ok(Some(p)) => Some((p.audit_retention_days, Placement::of_pool(&p))),
+        Ok(None) => Some((DEFAULT_RETENTION_DAYS, Placement::GLOBAL)),
         Err(e) => {
-            worker::console_error!("audit: reading pool {pool}: {e}");
-            DEFAULT_RETENTION_DAYS
+            worker::console_error!("audit: reading pool {pool}, its events are dropped: {e}");
+            None
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::oidc::model::Application;
 use crate::oidc::response;
 use crate::store::clients;
 use crate::store::kv::Kv;
+use crate::store::placement::PoolAt;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     let read = if req.method() == worker::Method::Post {
@@ -88,7 +89,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             return deliver(response::error(&request.error_target(), &e, issuer));
         }
     }
-    let session = session::current(ctx, &req, &app.pool_id).await?;
+    let session = session::current(ctx, &req, PoolAt::of_app(app)).await?;
     // id_token_hint names who the client expects; another signed-in user counts as nobody.
     let mut signed_in = session.as_ref().map(|s| SignedIn {
         user_id: s.user_id.clone(),

@@ -10,6 +10,7 @@ use super::respond::HttpResult;
 use crate::oidc::discovery;
 use crate::oidc::model::{Application, SigningAlg};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 use crate::store::vault::{self, VaultCommand};
 
 /// Built once per isolate per version of the application's stored record (`version`, from
@@ -73,6 +74,7 @@ pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> 
             let _: Value = vault::call(
                 &ctx.env,
                 &app.pool_id,
+                Placement::of_app(app),
                 VaultCommand::ActiveKey {
                     pool: app.pool_id.clone(),
                     alg,

@@ -24,6 +24,7 @@ use crate::oidc::scope;
 use crate::store::clients;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::{Placement, PoolAt};
 
 /// Loads the interaction and checks that this browser started it, with the application as
 /// the requesting client sees it.
@@ -36,7 +37,7 @@ async fn load(
     if !is_random_id(uid) {
         return Ok(None);
     }
-    let rec: Option<Interaction> = Grants::new(&ctx.env)
+    let rec: Option<Interaction> = Grants::new(&ctx.env, Placement::of_app(app))
         .get(Kind::Interaction, uid, ctx.now)
         .await?;
     let cookie =
@@ -132,7 +133,7 @@ async fn consent_page(
     rec: &Interaction,
     user_id: &str,
 ) -> HttpResult {
-    let user = Directory::new(&ctx.env, &app.pool_id).user(user_id).await?;
+    let user = Directory::of_app(&ctx.env, app).user(user_id).await?;
     let username = user.map(|u| u.username).unwrap_or_default();
     let scopes: String = rec
         .request
@@ -248,12 +249,24 @@ pub async fn login(
         .await;
     }
     let via = super::sign_in::Via::LoginPage(app);
-    match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req), via).await? {
+    match check_password(
+        ctx,
+        PoolAt::of_app(app),
+        &login,
+        pw,
+        &forms::client_ip(&req),
+        via,
+    )
+    .await?
+    {
         PasswordCheck::Ok(user_id) => {
-            let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
+            let (session, cookie) =
+                session::start(ctx, &req, PoolAt::of_app(app), &user_id).await?;
             rec.user_id = Some(user_id.clone());
             rec.auth_time = Some(session.auth_time);
-            Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+            Grants::new(&ctx.env, Placement::of_app(app))
+                .delete(Kind::Interaction, uid)
+                .await?;
             let signed_in = SignedIn {
                 user_id,
                 auth_time: session.auth_time,
@@ -322,12 +335,14 @@ pub async fn consent(
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
-    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+    Grants::new(&ctx.env, Placement::of_app(app))
+        .delete(Kind::Interaction, uid)
+        .await?;
     if forms::first(&form, "decision") != Some("allow") {
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
         return deliver(response::error(&rec.request.error_target(), &e, issuer));
     }
-    Directory::new(&ctx.env, &app.pool_id)
+    Directory::of_app(&ctx.env, app)
         .call::<serde_json::Value>(DirectoryCommand::PutConsent {
             user_id: user_id.clone(),
             client_id: app.client.client_id.clone(),
@@ -336,7 +351,7 @@ pub async fn consent(
         })
         .await?;
     ctx.audit.consent_given(app, &user_id, &rec.request.scope);
-    let session = session::current(ctx, &req, &app.pool_id).await?;
+    let session = session::current(ctx, &req, PoolAt::of_app(app)).await?;
     let mut request = rec.request;
     // Consent was just given: don't ask again in this request.
     request.prompt.retain(|p| *p != Prompt::Consent);

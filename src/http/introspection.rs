@@ -26,7 +26,7 @@ async fn user_is_active(
     if subject == client_id {
         return Ok(true);
     }
-    let user = Directory::new(&ctx.env, &app.pool_id).user(subject).await?;
+    let user = Directory::of_app(&ctx.env, app).user(subject).await?;
     Ok(user.is_some_and(|u| !u.blocked))
 }
 

@@ -18,6 +18,7 @@ use crate::oidc::error::OAuthError;
 use crate::oidc::jws;
 use crate::oidc::model::Application;
 use crate::store::clients;
+use crate::store::placement::PoolAt;
 
 const CSRF_COOKIE: &str = "dw_logout";
 
@@ -85,7 +86,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let state = forms::first(&pairs, "state").unwrap_or("").to_string();
     if let Some(hint) = forms::first(&pairs, "id_token_hint").filter(|h| !h.is_empty()) {
         let hinted = verify::id_token_hint(ctx, app, issuer, hint).await?;
-        let current = session::current(ctx, &req, &app.pool_id).await?;
+        let current = session::current(ctx, &req, PoolAt::of_app(app)).await?;
         // Without asking only when the hint names the very user (and session, when it says
         // which) signed in here: otherwise any valid hint — an attacker's own, say — would
         // sign out whoever is signed in (a logout CSRF).
@@ -97,12 +98,12 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             _ => false,
         };
         if names_this_session {
-            let clear = session::end(ctx, &req, &app.pool_id).await?;
+            let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if hinted.is_some() && current.is_none() {
             // Nobody is signed in here: there is nothing to end and nothing to ask.
-            let clear = session::end(ctx, &req, &app.pool_id).await?;
+            let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if redirect.is_some() {
@@ -169,7 +170,7 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
         let e = OAuthError::invalid_request("You are still signed in.");
         return error_page(ctx, &req, app, issuer, &e, 200).await;
     }
-    let clear = session::end(ctx, &req, &app.pool_id).await?;
+    let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
     finish(ctx, &req, app, issuer, redirect, &state, &clear).await
 }
 

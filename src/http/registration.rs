@@ -24,6 +24,7 @@ use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, Client, DynamicRegistration};
 use crate::oidc::token_request::bearer_token;
 use crate::store::clients::{self, Registered, RegistryCommand};
+use crate::store::placement::Placement;
 use crate::store::vault;
 
 pub async fn handle(
@@ -312,7 +313,13 @@ async fn ensure_signing_key(
     app: &Application,
     client: &Client,
 ) -> Result<(), HttpError> {
-    vault::ensure_keys(&ctx.env, &app.pool_id, &client.signing_algs()).await?;
+    vault::ensure_keys(
+        &ctx.env,
+        &app.pool_id,
+        Placement::of_app(app),
+        &client.signing_algs(),
+    )
+    .await?;
     Ok(())
 }
 

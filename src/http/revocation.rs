@@ -14,6 +14,7 @@ use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::model::Application;
 use crate::oidc::records::IssuedJti;
 use crate::store::grants::Grants;
+use crate::store::placement::Placement;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     // §2.1: public clients may revoke their own tokens.
@@ -27,7 +28,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         };
     // From here on, `app` is the application as the authenticated client sees it.
     let app = &client.app;
-    let grants = Grants::new(&ctx.env);
+    let grants = Grants::new(&ctx.env, Placement::of_app(app));
     match verify::shape(&token) {
         TokenShape::Access => {
             if let Some(v) = verify::access_token(ctx, app, issuer, &token).await? {

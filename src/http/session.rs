@@ -13,6 +13,7 @@ use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::SessionRecord;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::PoolAt;
 
 /// How long an SSO session lasts.
 pub const SESSION_SECS: u64 = 8 * 3600;
@@ -25,12 +26,13 @@ fn cookie_name(pool: &str) -> String {
 pub async fn current(
     ctx: &Ctx,
     req: &Request,
-    pool: &str,
+    pool: PoolAt<'_>,
 ) -> Result<Option<SessionRecord>, HttpError> {
+    let PoolAt { id: pool, at } = pool;
     let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
         return Ok(None);
     };
-    let rec: Option<SessionRecord> = Grants::new(&ctx.env)
+    let rec: Option<SessionRecord> = Grants::new(&ctx.env, at)
         .get(Kind::Session, &sha256_b64(&token), ctx.now)
         .await?;
     Ok(rec.filter(|r| r.pool_id == pool))
@@ -40,12 +42,13 @@ pub async fn current(
 pub async fn start(
     ctx: &Ctx,
     req: &Request,
-    pool: &str,
+    pool_at: PoolAt<'_>,
     user_id: &str,
 ) -> Result<(SessionRecord, String), HttpError> {
-    let grants = Grants::new(&ctx.env);
+    let PoolAt { id: pool, at } = pool_at;
+    let grants = Grants::new(&ctx.env, at);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
-        end(ctx, req, pool).await?;
+        end(ctx, req, pool_at).await?;
     }
     let token = random::token()?;
     let rec = SessionRecord {
@@ -66,7 +69,7 @@ pub async fn start(
         created_at: ctx.now,
         expires_at: rec.expires_at,
     };
-    let _: serde_json::Value = Directory::new(&ctx.env, pool)
+    let _: serde_json::Value = Directory::new(&ctx.env, pool, at)
         .call(DirectoryCommand::RegisterSession { session: index })
         .await?;
     Ok((
@@ -84,15 +87,16 @@ pub async fn start(
 }
 
 /// Revokes a session by id (console): drops the index row and the session record.
-pub async fn revoke(ctx: &Ctx, pool: &str, session_id: &str) -> Result<bool, HttpError> {
-    let key_hash: Option<String> = Directory::new(&ctx.env, pool)
+pub async fn revoke(ctx: &Ctx, pool: PoolAt<'_>, session_id: &str) -> Result<bool, HttpError> {
+    let PoolAt { id: pool, at } = pool;
+    let key_hash: Option<String> = Directory::new(&ctx.env, pool, at)
         .call(DirectoryCommand::UnregisterSession {
             session_id: session_id.to_string(),
         })
         .await?;
     match key_hash {
         Some(h) => {
-            Grants::new(&ctx.env)
+            Grants::new(&ctx.env, at)
                 .delete(Kind::session_of_pool(pool), &h)
                 .await?;
             Ok(true)
@@ -102,14 +106,15 @@ pub async fn revoke(ctx: &Ctx, pool: &str, session_id: &str) -> Result<bool, Htt
 }
 
 /// Ends the request's session; returns the Set-Cookie that clears it.
-pub async fn end(ctx: &Ctx, req: &Request, pool: &str) -> Result<String, HttpError> {
+pub async fn end(ctx: &Ctx, req: &Request, pool: PoolAt<'_>) -> Result<String, HttpError> {
+    let PoolAt { id: pool, at } = pool;
     if let Some(token) = forms::cookie(req, &cookie_name(pool)) {
-        let grants = Grants::new(&ctx.env);
+        let grants = Grants::new(&ctx.env, at);
         let key_hash = sha256_b64(&token);
         let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
         grants.delete(Kind::Session, &key_hash).await?;
         if let Some(r) = rec {
-            let _: Option<String> = Directory::new(&ctx.env, pool)
+            let _: Option<String> = Directory::new(&ctx.env, pool, at)
                 .call(DirectoryCommand::UnregisterSession {
                     session_id: r.session_id,
                 })

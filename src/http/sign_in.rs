@@ -8,6 +8,7 @@ use crate::oidc::audit::{AuditEvent, FailureReason, LockScope, SignInChannel, Si
 use crate::oidc::model::Application;
 use crate::oidc::throttle;
 use crate::store::directory::{throttled, Directory, DirectoryCommand, SignInStart, Throttled};
+use crate::store::placement::PoolAt;
 
 use super::context::Ctx;
 use super::respond::HttpError;
@@ -51,13 +52,14 @@ impl Via<'_> {
 /// account exists; counters in the pool's object so parallel guesses are counted.
 pub async fn check_password(
     ctx: &Ctx,
-    pool: &str,
+    pool: PoolAt<'_>,
     login: &str,
     pw: &str,
     ip: &str,
     via: Via<'_>,
 ) -> Result<PasswordCheck, HttpError> {
-    let dir = Directory::new(&ctx.env, pool);
+    let dir = Directory::new(&ctx.env, pool.id, pool.at);
+    let pool = pool.id;
     let start: SignInStart = dir
         .call(DirectoryCommand::BeginSignIn {
             login: login.to_string(),

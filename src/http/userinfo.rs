@@ -64,7 +64,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let Some(client) = clients::resolve(&ctx.env, app, &claims.client_id).await? else {
         return invalid_token("the access token is not valid for userinfo");
     };
-    let user = Directory::new(&ctx.env, &app.pool_id)
+    let user = Directory::of_app(&ctx.env, app)
         .user(&verified.subject_id)
         .await?;
     let Some(user) = user.filter(|u| !u.blocked) else {

@@ -282,6 +282,11 @@ pub struct Application {
     /// Whether `{issuer}/reg` accepts dynamic client registrations.
     #[serde(default)]
     pub dynamic_registration: DynamicRegistration,
+    /// Its pool's jurisdiction, copied when the application is created (a pool's is fixed at
+    /// the pool's creation and an application never changes pool), so the issuer's requests
+    /// place their Durable Object calls without reading the pool record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<Jurisdiction>,
     pub created_at: u64,
     pub updated_at: u64,
     /// The application's own id when `client` is not its primary client (never stored).
@@ -419,6 +424,38 @@ pub struct Pool {
     /// Days the pool's audit log keeps an event (records from before the log read 90).
     #[serde(default = "default_audit_retention")]
     pub audit_retention_days: u32,
+    /// Where the pool's Durable Objects (users, sessions, codes, refresh families, keys, audit
+    /// log) run and store their data; `None` (records from before read so) leaves the choice
+    /// to Cloudflare. Fixed at creation: an object cannot move between jurisdictions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<Jurisdiction>,
+}
+
+/// A Durable Object jurisdiction (Cloudflare's data location restrictions): objects created
+/// in one run and store their data only inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Jurisdiction {
+    /// The European Union.
+    Eu,
+    /// FedRAMP-compliant data centres (United States).
+    Fedramp,
+}
+
+impl Jurisdiction {
+    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Eu, Jurisdiction::Fedramp];
+
+    /// The name the runtime's `DurableObjectNamespace.jurisdiction()` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jurisdiction::Eu => "eu",
+            Jurisdiction::Fedramp => "fedramp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Jurisdiction> {
+        Jurisdiction::ALL.into_iter().find(|j| j.as_str() == s)
+    }
 }
 
 fn default_audit_retention() -> u32 {

@@ -96,6 +96,7 @@ pub fn new_application(pool_id: &str, client: Client, now: u64) -> Application {
         subdomain: String::new(),
         custom_domains: vec![],
         dynamic_registration: DynamicRegistration::Off,
+        jurisdiction: None,
         created_at: now,
         updated_at: now,
         primary_client_id: None,

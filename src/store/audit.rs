@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
+use super::placement::Placement;
 use super::{rpc, StoreError};
 use crate::oidc::audit::AuditEvent;
 use crate::oidc::audit_query::{ActiveRow, AuditFilter, AuditPage, CountRow, StatsQuery};
@@ -38,11 +39,17 @@ pub struct StatsRows {
 pub async fn call<T: serde::de::DeserializeOwned>(
     env: &Env,
     pool: &str,
+    at: Placement,
     cmd: AuditCommand,
 ) -> Result<T, StoreError> {
-    rpc::call(env, BINDING, pool, &cmd).await
+    rpc::call(env, BINDING, at, pool, &cmd).await
 }
 
-pub async fn list(env: &Env, pool: &str, filter: AuditFilter) -> Result<AuditPage, StoreError> {
-    call(env, pool, AuditCommand::List { filter }).await
+pub async fn list(
+    env: &Env,
+    pool: &str,
+    at: Placement,
+    filter: AuditFilter,
+) -> Result<AuditPage, StoreError> {
+    call(env, pool, at, AuditCommand::List { filter }).await
 }

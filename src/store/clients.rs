@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
+use super::placement::Placement;
 use super::{cache, kv::Kv, rpc, StoreError};
 use crate::oidc::client::ClientRecord;
 use crate::oidc::model::Application;
@@ -93,7 +94,9 @@ pub async fn call<T: serde::de::DeserializeOwned>(
     application_id: &str,
     cmd: RegistryCommand,
 ) -> Result<T, StoreError> {
-    rpc::call(env, BINDING, application_id, &cmd).await
+    // Global whatever the pool's placement: a registry holds clients' configuration, which
+    // KV serves from every edge anyway, not the pool's users' data.
+    rpc::call(env, BINDING, Placement::GLOBAL, application_id, &cmd).await
 }
 
 fn kv_key(client_id: &str) -> String {

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
+use super::placement::Placement;
 use super::{rpc, StoreError};
 use crate::oidc::model::{AccessAccount, User};
 
@@ -236,20 +237,29 @@ pub struct AccountRecord {
 pub struct Directory<'a> {
     env: &'a Env,
     pool: String,
+    at: Placement,
 }
 
 impl<'a> Directory<'a> {
-    pub fn new(env: &'a Env, pool: &str) -> Self {
+    /// The directory of `pool`, placed at `at` (the pool's jurisdiction).
+    pub fn new(env: &'a Env, pool: &str, at: Placement) -> Self {
         Directory {
             env,
             pool: pool.to_string(),
+            at,
         }
+    }
+
+    /// The directory of an application's pool.
+    pub fn of_app(env: &'a Env, app: &crate::oidc::model::Application) -> Self {
+        Directory::new(env, &app.pool_id, Placement::of_app(app))
     }
 
     pub fn registry(env: &'a Env) -> Self {
         Directory {
             env,
             pool: REGISTRY.to_string(),
+            at: Placement::GLOBAL,
         }
     }
 
@@ -257,7 +267,14 @@ impl<'a> Directory<'a> {
         &self,
         cmd: DirectoryCommand,
     ) -> Result<R, StoreError> {
-        rpc::call(self.env, BINDING, &format!("pool-{}", self.pool), &cmd).await
+        rpc::call(
+            self.env,
+            BINDING,
+            self.at,
+            &format!("pool-{}", self.pool),
+            &cmd,
+        )
+        .await
     }
 
     /// The user with this id, blocked or not (callers decide what a block means for them).

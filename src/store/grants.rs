@@ -7,6 +7,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
 use worker::Env;
 
+use super::placement::Placement;
 use super::{rpc, StoreError};
 use crate::oidc::records::{
     CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation, RotationRequest,
@@ -103,11 +104,13 @@ fn key(kind: Kind, id: &str) -> String {
 
 pub struct Grants<'a> {
     env: &'a Env,
+    at: Placement,
 }
 
 impl<'a> Grants<'a> {
-    pub fn new(env: &'a Env) -> Self {
-        Grants { env }
+    /// The shards of the pool placed at `at` (`Placement::of_app` for an issuer's requests).
+    pub fn new(env: &'a Env, at: Placement) -> Self {
+        Grants { env, at }
     }
 
     async fn call<R: DeserializeOwned>(
@@ -116,7 +119,7 @@ impl<'a> Grants<'a> {
         id: &str,
         cmd: GrantCommand,
     ) -> Result<R, StoreError> {
-        rpc::call(self.env, BINDING, &object_name(kind, id), &cmd).await
+        rpc::call(self.env, BINDING, self.at, &object_name(kind, id), &cmd).await
     }
 
     pub async fn put<T: Serialize>(

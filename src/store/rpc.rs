@@ -4,17 +4,18 @@
 use serde::{de::DeserializeOwned, Serialize};
 use worker::{Env, Method, Request, RequestInit};
 
+use super::placement::{self, Placement};
 use super::StoreError;
 
-/// Sends `cmd` to the object `name` of namespace `binding`.
+/// Sends `cmd` to the object `name` of namespace `binding`, in the jurisdiction `at` names.
 pub async fn call<C: Serialize, R: DeserializeOwned>(
     env: &Env,
     binding: &str,
+    at: Placement,
     name: &str,
     cmd: &C,
 ) -> Result<R, StoreError> {
-    let ns = env.durable_object(binding)?;
-    let stub = ns.get_by_name(name)?;
+    let stub = placement::stub(env, binding, at, name)?;
     let body = serde_json::to_string(cmd)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
+use super::placement::Placement;
 use super::{rpc, StoreError};
 use crate::oidc::key_schedule::{KeyState, KeyTimes, RotationPolicy};
 use crate::oidc::model::SigningAlg;
@@ -104,18 +105,25 @@ impl From<&StoredKey> for KeyInfo {
 pub async fn call<R: serde::de::DeserializeOwned>(
     env: &Env,
     pool: &str,
+    at: Placement,
     cmd: VaultCommand,
 ) -> Result<R, StoreError> {
-    rpc::call(env, BINDING, &format!("pool-{pool}"), &cmd).await
+    rpc::call(env, BINDING, at, &format!("pool-{pool}"), &cmd).await
 }
 
 /// Makes sure the pool has an active key for each asymmetric alg in `algs` (created on first
 /// use), so a client's first token is signed with a key already in the published JWKS.
-pub async fn ensure_keys(env: &Env, pool: &str, algs: &[SigningAlg]) -> Result<(), StoreError> {
+pub async fn ensure_keys(
+    env: &Env,
+    pool: &str,
+    at: Placement,
+    algs: &[SigningAlg],
+) -> Result<(), StoreError> {
     for alg in algs.iter().filter(|a| **a != SigningAlg::HS256) {
         let _: serde_json::Value = call(
             env,
             pool,
+            at,
             VaultCommand::ActiveKey {
                 pool: pool.to_string(),
                 alg: *alg,

@@ -26,6 +26,7 @@ mod consent_and_prompt;
 mod console_sessions;
 mod cookies_and_transport;
 mod custom_domains;
+mod data_placement;
 mod dynamic_registration;
 mod hosted_pages;
 mod hostile_input;

@@ -1,6 +1,7 @@
 // User pools: each has its own users, resources, access accounts and signing keys, its own
 // branding of the hosted pages (primary colour and logo through CSS variables) and its audit
-// log's retention.
+// log's retention, and the Durable Object jurisdiction its data stays in (chosen at creation,
+// fixed after).
 
 import { h, replace, field, formError, showErrors, clearErrors, flash } from '../dom.js';
 import { get, post, patch, enc } from '../api.js';
@@ -10,17 +11,22 @@ export async function poolsView(el, ctx) {
   const list = items || [];
   const id = h('input', { type: 'text', required: true, autocapitalize: 'none', spellcheck: 'false' });
   const name = h('input', { type: 'text', required: true });
+  const jurisdiction = h('select', {},
+    h('option', { value: '' }, 'Anywhere (no restriction)'),
+    h('option', { value: 'eu' }, 'European Union (eu)'),
+    h('option', { value: 'fedramp' }, 'FedRAMP (fedramp)'));
   const form = h('form', { class: 'card stack', id: 'create-pool-form', 'aria-labelledby': 'new-pool-title', novalidate: true },
     h('h2', { id: 'new-pool-title' }, 'Create user pool'),
     formError(),
     field('Pool id', 'id', id, 'Lower-case letters, digits and hyphens.'),
     field('Name', 'name', name),
+    field('Data jurisdiction', 'jurisdiction', jurisdiction, 'Users, sessions, codes, keys and the audit log stay in it. Fixed once the pool exists.'),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Create pool')));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
     try {
-      await post('/api/v1/pools', { id: id.value.trim(), name: name.value.trim() });
+      await post('/api/v1/pools', { id: id.value.trim(), name: name.value.trim(), jurisdiction: jurisdiction.value || null });
       window.dispatchEvent(new Event('dw:pools-changed'));
       ctx.rerender();
     } catch (e) { showErrors(form, e); }
@@ -41,7 +47,8 @@ function poolCard(p, ctx) {
   const retention = h('input', { type: 'number', min: '1', max: '3650', step: '1', value: String(p.audit_retention_days ?? 90) });
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', 'aria-label': `Pool ${p.id}`, novalidate: true },
-    h('h2', {}, p.name || p.id, ' ', h('span', { class: 'pill mono' }, p.id)),
+    h('h2', {}, p.name || p.id, ' ', h('span', { class: 'pill mono' }, p.id),
+      p.jurisdiction ? [' ', h('span', { class: 'pill', title: 'Its Durable Objects stay in this jurisdiction' }, `Data in ${p.jurisdiction}`)] : null),
     formError(),
     field('Name', 'name', name),
     h('div', { class: 'grid2' },

@@ -16,6 +16,7 @@ use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::AccessAccount;
 use crate::oidc::registration::{parse_permission, FieldErrors};
 use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
+use crate::store::placement::PoolAt;
 
 fn permissions(v: &Value) -> Result<Vec<String>, String> {
     let arr = v
@@ -52,9 +53,10 @@ pub async fn route(
     mut req: Request,
     method: Method,
     rest: &[&str],
-    pool: &str,
+    pool: PoolAt<'_>,
 ) -> HttpResult {
-    let dir = Directory::new(&ctx.env, pool);
+    let PoolAt { id: pool, at } = pool;
+    let dir = Directory::new(&ctx.env, pool, at);
     match (rest, method) {
         ([], Method::Get) => {
             let items: Vec<AccessAccount> = dir.call(DirectoryCommand::ListAccounts).await?;

@@ -212,9 +212,11 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         Err(e) => return invalid(e),
     };
     check_sector(ctx, None, &app.client).await?;
-    if pool_id.len() > 64
-        || (pool_id != DEFAULT_POOL && Kv::new(&ctx.env)?.pool(&pool_id).await?.is_none())
-    {
+    let pool = match pool_id.len() <= 64 {
+        true => Kv::new(&ctx.env)?.pool(&pool_id).await?,
+        false => None,
+    };
+    if pool.is_none() && pool_id != DEFAULT_POOL {
         let mut e = crate::oidc::registration::FieldErrors::default();
         e.add(
             "pool_id",
@@ -222,6 +224,8 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
         );
         return invalid(e);
     }
+    // The issuer's requests place their Durable Object calls by this copy (`Placement`).
+    app.jurisdiction = pool.and_then(|p| p.jurisdiction);
     let client_id = random::id()?;
     if !claim(ctx, &app.subdomain, &client_id).await? {
         return conflict("subdomain", "subdomain");

@@ -16,11 +16,18 @@ use crate::oidc::audit_query::{
 use crate::oidc::limits::MAX_PARAMS;
 use crate::store::audit::{self, AuditCommand, StatsRows};
 use crate::store::kv::Kv;
+use crate::store::placement::PoolAt;
 
 /// An export reads the log in pages of this many events.
 const EXPORT_PAGE: u32 = 500;
 
-pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    method: Method,
+    rest: &[&str],
+    url: &Url,
+    pool: PoolAt<'_>,
+) -> HttpResult {
     let pairs: Vec<(String, String)> = url
         .query_pairs()
         .take(MAX_PARAMS)
@@ -35,12 +42,13 @@ pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &s
     }
 }
 
-async fn list(ctx: &Ctx, pairs: &[(String, String)], pool: &str) -> HttpResult {
+async fn list(ctx: &Ctx, pairs: &[(String, String)], pool: PoolAt<'_>) -> HttpResult {
+    let PoolAt { id: pool, at } = pool;
     let filter = match AuditFilter::parse(pairs, DEFAULT_PAGE, MAX_PAGE) {
         Ok(f) => f,
         Err(e) => return invalid(e),
     };
-    let page = audit::list(&ctx.env, pool, filter).await?;
+    let page = audit::list(&ctx.env, pool, at, filter).await?;
     let retention = Kv::new(&ctx.env)?
         .pool(pool)
         .await?
@@ -59,7 +67,8 @@ async fn list(ctx: &Ctx, pairs: &[(String, String)], pool: &str) -> HttpResult {
 
 /// JSON lines (`application/x-ndjson`), newest first, at most `limit` (10,000) events; when
 /// more match, a `Link: <…&cursor=…>; rel="next"` header (RFC 8288) continues the export.
-async fn export(ctx: &Ctx, pairs: &[(String, String)], url: &Url, pool: &str) -> HttpResult {
+async fn export(ctx: &Ctx, pairs: &[(String, String)], url: &Url, pool: PoolAt<'_>) -> HttpResult {
+    let PoolAt { id: pool, at } = pool;
     let mut filter = match AuditFilter::parse(pairs, MAX_EXPORT, MAX_EXPORT) {
         Ok(f) => f,
         Err(e) => return invalid(e),
@@ -69,7 +78,7 @@ async fn export(ctx: &Ctx, pairs: &[(String, String)], url: &Url, pool: &str) ->
     let mut next = None;
     while left > 0 {
         filter.limit = left.min(EXPORT_PAGE);
-        let page = audit::list(&ctx.env, pool, filter.clone()).await?;
+        let page = audit::list(&ctx.env, pool, at, filter.clone()).await?;
         left -= page.items.len() as u32;
         for e in &page.items {
             body.push_str(&serde_json::to_string(e).map_err(crate::store::StoreError::from)?);
@@ -119,12 +128,13 @@ fn file_safe(pool: &str) -> String {
         .collect()
 }
 
-async fn stats(ctx: &Ctx, pairs: &[(String, String)], pool: &str) -> HttpResult {
+async fn stats(ctx: &Ctx, pairs: &[(String, String)], pool: PoolAt<'_>) -> HttpResult {
+    let PoolAt { id: pool, at } = pool;
     let query = match StatsQuery::parse(pairs, ctx.now) {
         Ok(q) => q,
         Err(e) => return invalid(e),
     };
-    let rows: StatsRows = audit::call(&ctx.env, pool, AuditCommand::Stats { query }).await?;
+    let rows: StatsRows = audit::call(&ctx.env, pool, at, AuditCommand::Stats { query }).await?;
     let stats = shape(&query, &rows.counts, &rows.active);
     let mut v = serde_json::to_value(&stats).unwrap_or(Value::Null);
     v["pool_id"] = Value::from(pool);

@@ -18,6 +18,7 @@ use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_client, FieldErrors};
 use crate::store::clients::{self, RegistryCommand};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 use crate::store::vault;
 
 pub async fn route(
@@ -277,6 +278,12 @@ async fn rotate_secret(ctx: &Ctx, mut app: Application, id: &str) -> HttpResult 
 }
 
 async fn ensure_keys(ctx: &Ctx, app: &Application, c: &Client) -> Result<(), HttpError> {
-    vault::ensure_keys(&ctx.env, &app.pool_id, &c.signing_algs()).await?;
+    vault::ensure_keys(
+        &ctx.env,
+        &app.pool_id,
+        Placement::of_app(app),
+        &c.signing_algs(),
+    )
+    .await?;
     Ok(())
 }

@@ -20,6 +20,7 @@ use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex, UserPage, WriteOutcome};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::{Placement, PoolAt};
 
 pub use crate::oidc::model::ADMIN_POOL;
 const COOKIE: &str = "dw_admin";
@@ -45,7 +46,7 @@ pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, H
     let Some(token) = forms::cookie(req, COOKIE) else {
         return Ok(None);
     };
-    let session: Option<AdminSession> = Grants::new(&ctx.env)
+    let session: Option<AdminSession> = Grants::new(&ctx.env, Placement::GLOBAL)
         .get(Kind::AdminSession, &sha256_b64(&token), ctx.now)
         .await?;
     let Some(session) = session else {
@@ -54,7 +55,9 @@ pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, H
     let Some(user_id) = session.user_id.as_deref() else {
         return Ok(None);
     };
-    let admin = Directory::new(&ctx.env, ADMIN_POOL).user(user_id).await?;
+    let admin = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
+        .user(user_id)
+        .await?;
     Ok(admin.filter(|a| !a.blocked).map(|_| session))
 }
 
@@ -79,7 +82,7 @@ fn cookie(req: &Request, value: &str, max_age: u64) -> String {
 }
 
 async fn initialized(ctx: &Ctx) -> Result<bool, HttpError> {
-    let page: UserPage = Directory::new(&ctx.env, ADMIN_POOL)
+    let page: UserPage = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
         .call(DirectoryCommand::ListUsers {
             q: None,
             offset: 0,
@@ -125,7 +128,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 updated_at: ctx.now,
             };
             let hash = password::hash(&pw).await?;
-            let out: WriteOutcome<User> = Directory::new(&ctx.env, ADMIN_POOL)
+            let out: WriteOutcome<User> = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
                 .call(DirectoryCommand::CreateUser {
                     user,
                     password_hash: hash,
@@ -159,12 +162,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         (["logout"], Method::Post) => {
             if let Some(token) = forms::cookie(&req, COOKIE) {
                 let key_hash = sha256_b64(&token);
-                let grants = Grants::new(&ctx.env);
+                let grants = Grants::new(&ctx.env, Placement::GLOBAL);
                 let session: Option<AdminSession> =
                     grants.get(Kind::AdminSession, &key_hash, ctx.now).await?;
                 grants.delete(Kind::AdminSession, &key_hash).await?;
                 if let Some(session_id) = session.and_then(|s| s.session_id) {
-                    let _: Option<String> = Directory::new(&ctx.env, ADMIN_POOL)
+                    let _: Option<String> = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
                         .call(DirectoryCommand::UnregisterSession { session_id })
                         .await?;
                 }
@@ -188,7 +191,10 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
     }
     let user_id = match check_password(
         ctx,
-        ADMIN_POOL,
+        PoolAt {
+            id: ADMIN_POOL,
+            at: Placement::GLOBAL,
+        },
         &username,
         pw,
         &forms::client_ip(req),
@@ -200,7 +206,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
         PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
     };
-    let admin: Option<User> = Directory::new(&ctx.env, ADMIN_POOL)
+    let admin: Option<User> = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
         .call(DirectoryCommand::GetUser { id: user_id })
         .await?;
     let Some(admin) = admin else { return refused() };
@@ -213,7 +219,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         session_id: Some(session_id.clone()),
     };
     let key_hash = sha256_b64(&token);
-    Grants::new(&ctx.env)
+    Grants::new(&ctx.env, Placement::GLOBAL)
         .put(
             Kind::AdminSession,
             &key_hash,
@@ -223,7 +229,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         .await?;
     // Indexed like SSO sessions, so `GET /api/v1/sessions?pool_id=__admins` lists them and a
     // revocation (one session, or all of an administrator's) ends them.
-    let _: Value = Directory::new(&ctx.env, ADMIN_POOL)
+    let _: Value = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL)
         .call(DirectoryCommand::RegisterSession {
             session: SessionIndex {
                 session_id,

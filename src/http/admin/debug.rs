@@ -11,6 +11,9 @@
 //!   record back exactly as stored (sealed secret included), to turn it into an older shape.
 //! - `DELETE client-mirror/{client_id}`: drop a client's KV mirror only, as KV looks at an
 //!   edge it has not reached yet, to prove the registry object answers in its place.
+//! - `POST placement/users` `{pool_id, jurisdiction}`: the ids of the users in the pool's
+//!   directory object *at that placement* (`null`: the global one), to prove that a pinned
+//!   pool's data is in its jurisdiction's objects and nowhere else.
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
@@ -22,11 +25,13 @@ use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::ResponseType;
-use crate::oidc::model::SigningAlg;
+use crate::oidc::model::{Jurisdiction, SigningAlg};
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::oidc::registration::FieldErrors;
+use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
+use crate::store::placement::{Placement, PoolAt};
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
     let enabled = ctx
@@ -38,6 +43,22 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         return Err(HttpError::NotFound);
     }
     match (rest, method) {
+        (["placement", "users"], Method::Post) => {
+            let b = body(&mut req).await?;
+            let pool = b["pool_id"].as_str().unwrap_or(DEFAULT_POOL);
+            let at = match b["jurisdiction"].as_str() {
+                None => Placement::GLOBAL,
+                Some(j) => Placement(Some(Jurisdiction::parse(j).ok_or(HttpError::NotFound)?)),
+            };
+            let page: Vec<Value> = Directory::new(&ctx.env, pool, at)
+                .call(DirectoryCommand::ExportUsers {
+                    after: None,
+                    limit: 1000,
+                })
+                .await?;
+            let ids: Vec<&Value> = page.iter().map(|u| &u["user"]["id"]).collect();
+            json(200, &json!({"user_ids": ids}))
+        }
         (["hash"], Method::Post) => {
             let b = body(&mut req).await?;
             let count = b["count"].as_u64().unwrap_or(1).min(100);
@@ -64,7 +85,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 keys::sign_jwt(
                     &ctx.env,
                     &ctx.settings.master_key,
-                    DEFAULT_POOL,
+                    PoolAt {
+                        id: DEFAULT_POOL,
+                        at: Placement::GLOBAL,
+                    },
                     alg,
                     "JWT",
                     &claims,
@@ -127,7 +151,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 claims: Default::default(),
             };
             let hash = sha256_b64(&code);
-            Grants::new(&ctx.env)
+            Grants::new(&ctx.env, Placement::GLOBAL)
                 .put(Kind::Code, &hash, &record, record.expires_at)
                 .await?;
             json(201, &json!({"code": code}))
@@ -135,7 +159,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         (["codes", "take"], Method::Post) => {
             let b = body(&mut req).await?;
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
-            match Grants::new(&ctx.env)
+            match Grants::new(&ctx.env, Placement::GLOBAL)
                 .take_code(&sha256_b64(code), "", ctx.now, Issued::default())
                 .await?
             {

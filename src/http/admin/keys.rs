@@ -10,6 +10,7 @@ use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::audit::{Action, Target};
 use crate::oidc::model::SigningAlg;
 use crate::oidc::registration::FieldErrors;
+use crate::store::placement::PoolAt;
 use crate::store::vault::{self, KeyInfo, VaultCommand};
 
 pub async fn route(
@@ -17,11 +18,12 @@ pub async fn route(
     mut req: Request,
     method: Method,
     rest: &[&str],
-    pool: &str,
+    pool: PoolAt<'_>,
 ) -> HttpResult {
+    let PoolAt { id: pool, at } = pool;
     match (rest, method) {
         ([], Method::Get) => {
-            let items: Vec<KeyInfo> = vault::call(&ctx.env, pool, VaultCommand::List).await?;
+            let items: Vec<KeyInfo> = vault::call(&ctx.env, pool, at, VaultCommand::List).await?;
             let s = ctx.settings.key_rotation;
             json(
                 200,
@@ -42,6 +44,7 @@ pub async fn route(
             let _: Value = vault::call(
                 &ctx.env,
                 pool,
+                at,
                 VaultCommand::ActiveKey {
                     pool: pool.to_string(),
                     alg,
@@ -51,6 +54,7 @@ pub async fn route(
             let info: KeyInfo = vault::call(
                 &ctx.env,
                 pool,
+                at,
                 VaultCommand::Rotate {
                     pool: pool.to_string(),
                     alg,

@@ -31,6 +31,8 @@ use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod,
 use crate::oidc::model::{Client, ADMIN_POOL};
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::kv::Kv;
+use crate::store::placement::{Placement, PoolAt};
 
 /// The longest id or path segment the admin API looks up.
 const MAX_ID: usize = 128;
@@ -87,16 +89,68 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
             AdminError::field("pool_id", format!("must be 1 to {MAX_ID} characters")).into(),
         );
     }
+    // The pool's placement (its Durable Objects' jurisdiction), for the routes that reach
+    // them; a pool that does not exist has nothing anywhere, so it reads as not pinned.
+    let pool_at = |pool| async move { placement_of(ctx, pool).await };
     match (
         segments.first().copied(),
         &segments[1.min(segments.len())..],
     ) {
         (Some("applications"), rest) => applications::route(ctx, req, method, rest, url).await,
-        (Some("users"), rest) => users::route(ctx, req, method, rest, url, &pool).await,
+        (Some("users"), rest) => {
+            users::route(
+                ctx,
+                req,
+                method,
+                rest,
+                url,
+                PoolAt {
+                    id: &pool,
+                    at: pool_at(&pool).await?,
+                },
+            )
+            .await
+        }
         (Some("resources"), rest) => resources::route(ctx, req, method, rest, &pool).await,
-        (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, &pool).await,
-        (Some("keys"), rest) => keys::route(ctx, req, method, rest, &pool).await,
-        (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, &pool).await,
+        (Some("access-accounts"), rest) => {
+            accounts::route(
+                ctx,
+                req,
+                method,
+                rest,
+                PoolAt {
+                    id: &pool,
+                    at: pool_at(&pool).await?,
+                },
+            )
+            .await
+        }
+        (Some("keys"), rest) => {
+            keys::route(
+                ctx,
+                req,
+                method,
+                rest,
+                PoolAt {
+                    id: &pool,
+                    at: pool_at(&pool).await?,
+                },
+            )
+            .await
+        }
+        (Some("sessions"), rest) => {
+            sessions::route(
+                ctx,
+                method,
+                rest,
+                url,
+                PoolAt {
+                    id: &pool,
+                    at: pool_at(&pool).await?,
+                },
+            )
+            .await
+        }
         // A pool as one document, in and out (`pool_transfer`).
         (Some("pools"), [id, "export"]) if method == worker::Method::Get => {
             pool_transfer::export(ctx, id).await
@@ -109,7 +163,19 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
             pool_transfer::import(ctx, &mut req, id).await
         }
         (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
-        (Some("audit"), rest) => audit::route(ctx, method, rest, url, &pool).await,
+        (Some("audit"), rest) => {
+            audit::route(
+                ctx,
+                method,
+                rest,
+                url,
+                PoolAt {
+                    id: &pool,
+                    at: pool_at(&pool).await?,
+                },
+            )
+            .await
+        }
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
         _ => Err(HttpError::NotFound),
     }
@@ -131,7 +197,7 @@ pub async fn admin_token_presented(
     req: &Request,
     token: &str,
 ) -> Result<bool, HttpError> {
-    let dir = Directory::new(&ctx.env, ADMIN_POOL);
+    let dir = Directory::new(&ctx.env, ADMIN_POOL, Placement::GLOBAL);
     let key = format!("ip:admin-token:{}", forms::client_ip(req));
     let locked: Option<u64> = dir
         .call(DirectoryCommand::CheckLock {
@@ -152,6 +218,19 @@ pub async fn admin_token_presented(
         admin_token_refused(ctx, FailureReason::WrongToken);
     }
     Ok(ok)
+}
+
+/// Where the pool's Durable Objects are (`Pool::jurisdiction`); the console's own pool and a
+/// pool with no record (the untouched default, or none at all) are not pinned.
+pub async fn placement_of(ctx: &Ctx, pool: &str) -> Result<Placement, HttpError> {
+    if pool == ADMIN_POOL {
+        return Ok(Placement::GLOBAL);
+    }
+    Ok(Kv::new(&ctx.env)?
+        .pool(pool)
+        .await?
+        .map(|p| Placement::of_pool(&p))
+        .unwrap_or(Placement::GLOBAL))
 }
 
 /// A refused admin token, in the administrators' pool's log.

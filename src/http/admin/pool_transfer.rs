@@ -23,6 +23,7 @@ use crate::oidc::model::{AccessAccount, Application, Pool, Resource, User};
 use crate::store::clients::{self, RegistryCommand};
 use crate::store::directory::{Directory, DirectoryCommand, WriteOutcome};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 
 pub const FORMAT: &str = "doorward.pool/1";
 /// The largest import body; a bigger pool is imported in parts (import is additive).
@@ -36,7 +37,7 @@ pub async fn export(ctx: &Ctx, pool_id: &str) -> HttpResult {
         .await?
         .or_else(|| (pool_id == DEFAULT_POOL).then(super::pools::default_pool))
         .ok_or(HttpError::NotFound)?;
-    let dir = Directory::new(&ctx.env, pool_id);
+    let dir = Directory::new(&ctx.env, pool_id, Placement::of_pool(&pool));
     let mut users: Vec<Value> = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -141,15 +142,22 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
     }
     let kv = Kv::new(&ctx.env)?;
     let mut report = Report::default();
-    // The pool itself: created from the document when it does not exist here yet.
-    if pool_id != DEFAULT_POOL && kv.pool(pool_id).await?.is_none() {
-        let mut pool: Pool = serde_json::from_value(doc["pool"].clone())
-            .map_err(|e| AdminError::field("pool", e.to_string()))?;
-        pool.id = pool_id.to_string();
-        kv.put_pool(&pool).await?;
-        report.count("pools");
-    }
-    let dir = Directory::new(&ctx.env, pool_id);
+    // The pool itself: created from the document when it does not exist here yet, with the
+    // document's jurisdiction; an existing pool keeps its own (it cannot move), and what is
+    // imported into it goes where it is.
+    let pool = match kv.pool(pool_id).await? {
+        Some(existing) => existing,
+        None if pool_id == DEFAULT_POOL => super::pools::default_pool(),
+        None => {
+            let mut pool: Pool = serde_json::from_value(doc["pool"].clone())
+                .map_err(|e| AdminError::field("pool", e.to_string()))?;
+            pool.id = pool_id.to_string();
+            kv.put_pool(&pool).await?;
+            report.count("pools");
+            pool
+        }
+    };
+    let dir = Directory::new(&ctx.env, pool_id, Placement::of_pool(&pool));
     for entry in doc["users"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let (Ok(user), Some(hash)) = (
             serde_json::from_value::<User>(entry["user"].clone()),
@@ -190,7 +198,7 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
         .map(Vec::as_slice)
         .unwrap_or(&[])
     {
-        import_application(ctx, &kv, pool_id, entry, &mut report).await?;
+        import_application(ctx, &kv, &pool, entry, &mut report).await?;
     }
     for r in doc["resources"]
         .as_array()
@@ -259,10 +267,11 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
 async fn import_application(
     ctx: &Ctx,
     kv: &Kv,
-    pool_id: &str,
+    pool: &Pool,
     entry: &Value,
     report: &mut Report,
 ) -> Result<(), HttpError> {
+    let pool_id = pool.id.as_str();
     let mut record = entry["application"].clone();
     let id = record["client_id"].as_str().unwrap_or("?").to_string();
     if let Some(o) = record.as_object_mut() {
@@ -273,6 +282,7 @@ async fn import_application(
         report.skip("application", &id, "not an application record");
         return Ok(());
     };
+    app.jurisdiction = pool.jurisdiction;
     if kv.app_by_client_id(&id).await?.is_some() {
         report.skip("application", &id, "already exists");
         return Ok(());

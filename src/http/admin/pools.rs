@@ -8,10 +8,11 @@ use super::{body, conflict, invalid, method_not_allowed, DEFAULT_POOL};
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::audit::{Action, Target, MAX_RETENTION_DAYS};
-use crate::oidc::model::{Branding, Pool};
+use crate::oidc::model::{Branding, Jurisdiction, Pool};
 use crate::oidc::registration::FieldErrors;
 use crate::store::audit::{self, AuditCommand};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 
 pub fn valid_id(id: &str) -> bool {
     crate::oidc::issuer::is_valid_subdomain(id) && id.len() <= 32 && !id.contains('_')
@@ -68,6 +69,19 @@ fn parse_retention(v: &Value, e: &mut FieldErrors) -> Option<u32> {
     days.map(|d| d as u32)
 }
 
+/// `jurisdiction`: where the pool's Durable Objects live (`null` or absent: anywhere).
+fn parse_jurisdiction(v: &Value, e: &mut FieldErrors) -> Option<Jurisdiction> {
+    let j = v.as_str().and_then(Jurisdiction::parse);
+    if j.is_none() && !v.is_null() {
+        let names: Vec<&str> = Jurisdiction::ALL.map(Jurisdiction::as_str).to_vec();
+        e.add(
+            "jurisdiction",
+            format!("must be one of {} (or null)", names.join(", ")),
+        );
+    }
+    j
+}
+
 fn view(pool: &Pool) -> Value {
     serde_json::to_value(pool).unwrap_or(Value::Null)
 }
@@ -79,6 +93,7 @@ pub fn default_pool() -> Pool {
         branding: Branding::default(),
         created_at: 0,
         audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
+        jurisdiction: None,
     }
 }
 
@@ -107,6 +122,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let retention = b
                 .get("audit_retention_days")
                 .and_then(|v| parse_retention(v, &mut e));
+            let jurisdiction = b
+                .get("jurisdiction")
+                .and_then(|v| parse_jurisdiction(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -119,6 +137,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 branding,
                 created_at: ctx.now,
                 audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
+                jurisdiction,
             };
             kv.put_pool(&pool).await?;
             let after = view(&pool);
@@ -157,6 +176,16 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let retention = b
                 .get("audit_retention_days")
                 .and_then(|v| parse_retention(v, &mut e));
+            // Its objects were created where they are and cannot move, so the jurisdiction
+            // can be restated but not changed (a new pool and an export/import move users).
+            if let Some(v) = b.get("jurisdiction") {
+                if parse_jurisdiction(v, &mut e) != pool.jurisdiction && e.is_empty() {
+                    e.add(
+                        "jurisdiction",
+                        "is fixed when the pool is created; to move users, export the pool and import it into a new pool",
+                    );
+                }
+            }
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -166,6 +195,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 let _: Value = audit::call(
                     &ctx.env,
                     &pool.id,
+                    Placement::of_pool(&pool),
                     AuditCommand::SetRetention {
                         retention_days: days,
                         now: ctx.now,

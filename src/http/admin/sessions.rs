@@ -11,11 +11,19 @@ use crate::http::respond::{json, HttpError, HttpResult};
 use crate::http::session;
 use crate::oidc::audit::{Action, AuditEvent, RevocationReason, Revoked, Target, What};
 use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::placement::PoolAt;
 
-pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &str) -> HttpResult {
+pub async fn route(
+    ctx: &Ctx,
+    method: Method,
+    rest: &[&str],
+    url: &Url,
+    pool: PoolAt<'_>,
+) -> HttpResult {
+    let PoolAt { id: pool, at } = pool;
     match (rest, method) {
         ([], Method::Get) => {
-            let items: Vec<Value> = Directory::new(&ctx.env, pool)
+            let items: Vec<Value> = Directory::new(&ctx.env, pool, at)
                 .call(DirectoryCommand::ListSessions {
                     user_id: query(url, "user_id"),
                     now: ctx.now,
@@ -24,7 +32,7 @@ pub async fn route(ctx: &Ctx, method: Method, rest: &[&str], url: &Url, pool: &s
             json(200, &json!({"items": items}))
         }
         ([id], Method::Delete) => {
-            if session::revoke(ctx, pool, id).await? {
+            if session::revoke(ctx, PoolAt { id: pool, at }, id).await? {
                 ctx.audit
                     .admin_change(pool, Target::Session, id, Action::Revoke, None, None);
                 let what = What::TokenRevoked {

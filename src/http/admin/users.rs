@@ -15,6 +15,7 @@ use crate::oidc::audit::{Action, AuditEvent, RevocationReason, Revoked, Target, 
 use crate::oidc::model::{StandardClaims, User};
 use crate::oidc::registration::{check_user_fields, FieldErrors, NewUser};
 use crate::store::directory::{Directory, DirectoryCommand, LockState, UserPage, WriteOutcome};
+use crate::store::placement::PoolAt;
 
 pub async fn route(
     ctx: &Ctx,
@@ -22,9 +23,10 @@ pub async fn route(
     method: Method,
     rest: &[&str],
     url: &Url,
-    pool: &str,
+    pool: PoolAt<'_>,
 ) -> HttpResult {
-    let dir = Directory::new(&ctx.env, pool);
+    let PoolAt { id: pool, at } = pool;
+    let dir = Directory::new(&ctx.env, pool, at);
     match (rest, method) {
         ([], Method::Get) => {
             let offset = query(url, "offset")
@@ -58,7 +60,7 @@ pub async fn route(
         }
         ([id], Method::Patch) => {
             let b = body(&mut req).await?;
-            update(ctx, &dir, pool, id, b).await
+            update(ctx, &dir, PoolAt { id: pool, at }, id, b).await
         }
         ([id], Method::Delete) => {
             let before = dir.user(id).await?.map(|u| user_view(&u));
@@ -75,7 +77,7 @@ pub async fn route(
                     before.as_ref(),
                     None,
                 );
-                revoke_user(ctx, pool, id, Reach::Everything).await?;
+                revoke_user(ctx, PoolAt { id: pool, at }, id, Reach::Everything).await?;
                 let reason = RevocationReason::UserDeleted;
                 ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);
                 no_content()
@@ -99,7 +101,7 @@ pub async fn route(
                     client_id: client_id.to_string(),
                 })
                 .await?;
-            revoke_user(ctx, pool, id, Reach::Client(client_id)).await?;
+            revoke_user(ctx, PoolAt { id: pool, at }, id, Reach::Client(client_id)).await?;
             let withdrawn = AuditEvent::new(pool, What::ConsentWithdrawn).user(id);
             ctx.audit.record(withdrawn.client_id(client_id));
             let reason = RevocationReason::ConsentWithdrawn;
@@ -248,7 +250,14 @@ async fn create(ctx: &Ctx, dir: &Directory<'_>, pool: &str, b: Value) -> HttpRes
 
 /// PATCH: any of username, password, email, phone_number, *_verified, blocked,
 /// custom_attributes and the standard claims; `null` clears an optional field.
-async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) -> HttpResult {
+async fn update(
+    ctx: &Ctx,
+    dir: &Directory<'_>,
+    pool_at: PoolAt<'_>,
+    id: &str,
+    b: Value,
+) -> HttpResult {
+    let PoolAt { id: pool, at } = pool_at;
     let current: Option<User> = dir
         .call(DirectoryCommand::GetUser { id: id.to_string() })
         .await?;
@@ -346,7 +355,7 @@ async fn update(ctx: &Ctx, dir: &Directory<'_>, pool: &str, id: &str, b: Value) 
                 Some(&after),
             );
             if revokes {
-                revoke_user(ctx, pool, id, Reach::Everything).await?;
+                revoke_user(ctx, PoolAt { id: pool, at }, id, Reach::Everything).await?;
                 ctx.audit.revoked(pool, id, Revoked::AllOfUser, reason);
             }
             json(200, &value)

@@ -50,7 +50,7 @@ pub async fn finish(
     });
     // One directory call for the user and their consent; a first-party application never
     // asks, so its consent is not even looked up.
-    let dir = Directory::new(&ctx.env, &app.pool_id);
+    let dir = Directory::of_app(&ctx.env, app);
     let (user, consented) = match &signed_in {
         Some(s) if !app.client.skip_consent => {
             let both: UserAndConsent = dir

@@ -13,6 +13,7 @@ use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::model::Application;
 use crate::oidc::records::Interaction;
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::Placement;
 
 pub const INTERACTION_SECS: u64 = 600;
 /// The cookie that carries the pending request's CSRF token (`__Host-` prefixed over https).
@@ -43,7 +44,7 @@ pub async fn park(
         auth_time: pending.auth_time,
         expires_at: ctx.now + INTERACTION_SECS,
     };
-    Grants::new(&ctx.env)
+    Grants::new(&ctx.env, Placement::of_app(app))
         .put(Kind::Interaction, &uid, &record, record.expires_at)
         .await?;
     let cookie = session::set_csrf_cookie(ctx, req, CSRF_COOKIE, &csrf, INTERACTION_SECS, issuer);

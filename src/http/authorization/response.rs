@@ -15,6 +15,7 @@ use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{CodeRecord, Issued};
 use crate::oidc::response::{self, form_post_html, Delivery};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::Placement;
 
 /// Issues what the response type asks for and says how to deliver it.
 pub async fn issue(
@@ -50,7 +51,7 @@ pub async fn issue(
             resource: req.resource.clone(),
             claims: req.claims.clone(),
         };
-        Grants::new(&ctx.env)
+        Grants::new(&ctx.env, Placement::of_app(app))
             .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
             .await?;
         params.push(("code".into(), code.clone()));

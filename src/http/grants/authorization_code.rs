@@ -20,6 +20,7 @@ use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::{Directory, FamilyIndex};
 use crate::store::grants::Grants;
+use crate::store::placement::Placement;
 
 pub async fn run(
     ctx: &Ctx,
@@ -32,7 +33,7 @@ pub async fn run(
         .code
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
-    let grants = Grants::new(&ctx.env);
+    let grants = Grants::new(&ctx.env, Placement::of_app(app));
     let hash = sha256_b64(code);
     let invalid = || {
         HttpError::OAuth(OAuthError::invalid_grant(
@@ -110,7 +111,7 @@ pub async fn run(
             client_id: app.client.client_id.clone(),
             expires_at: ctx.now + app.client.token_lifetimes.refresh_token,
         });
-    let user = Directory::new(&ctx.env, &app.pool_id)
+    let user = Directory::of_app(&ctx.env, app)
         .user_for_tokens(&record.user_id, family, ctx.now)
         .await?
         .filter(|u| !u.blocked)

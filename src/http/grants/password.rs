@@ -14,6 +14,7 @@ use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::model::GrantType;
 use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::{Directory, FamilyIndex};
+use crate::store::placement::PoolAt;
 
 pub async fn run(
     ctx: &Ctx,
@@ -28,21 +29,29 @@ pub async fn run(
         return Err(OAuthError::invalid_request("username and password are required").into());
     };
     let via = Via::PasswordGrant(app);
-    let user_id =
-        match check_password(ctx, &app.pool_id, username, password, &req.client_ip, via).await? {
-            PasswordCheck::Ok(id) => id,
-            PasswordCheck::Wrong => {
-                return Err(OAuthError::invalid_grant("invalid username or password").into())
-            }
-            PasswordCheck::Locked(_) => {
-                return Err(
-                    OAuthError::invalid_grant("too many failed attempts; try again later").into(),
-                )
-            }
-            PasswordCheck::Blocked => {
-                return Err(OAuthError::invalid_grant("the account is blocked").into())
-            }
-        };
+    let user_id = match check_password(
+        ctx,
+        PoolAt::of_app(app),
+        username,
+        password,
+        &req.client_ip,
+        via,
+    )
+    .await?
+    {
+        PasswordCheck::Ok(id) => id,
+        PasswordCheck::Wrong => {
+            return Err(OAuthError::invalid_grant("invalid username or password").into())
+        }
+        PasswordCheck::Locked(_) => {
+            return Err(
+                OAuthError::invalid_grant("too many failed attempts; try again later").into(),
+            )
+        }
+        PasswordCheck::Blocked => {
+            return Err(OAuthError::invalid_grant("the account is blocked").into())
+        }
+    };
     let scope = scope.known();
     let offline = scope.contains("offline_access");
     let pre = Preassigned {
@@ -54,7 +63,7 @@ pub async fn run(
         client_id: app.client.client_id.clone(),
         expires_at: ctx.now + app.client.token_lifetimes.refresh_token,
     });
-    let user = Directory::new(&ctx.env, &app.pool_id)
+    let user = Directory::of_app(&ctx.env, app)
         .user_for_tokens(&user_id, family, ctx.now)
         .await?
         .ok_or_else(|| {

@@ -17,6 +17,7 @@ use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::Directory;
 use crate::store::grants::Grants;
+use crate::store::placement::Placement;
 
 pub async fn run(
     ctx: &Ctx,
@@ -38,7 +39,7 @@ pub async fn run(
     let Some((family_id, _)) = presented.split_once('.').filter(|(f, _)| is_random_id(f)) else {
         return Err(invalid());
     };
-    let grants = Grants::new(&ctx.env);
+    let grants = Grants::new(&ctx.env, Placement::of_app(app));
     let next = new_refresh_token(family_id)?;
     // Checked by the family's object before it rotates, so a refused request costs nothing.
     let requested = scope.narrower();
@@ -88,7 +89,7 @@ pub async fn run(
         )));
     }
     let scope = ScopeSet::parse(requested.unwrap_or(&family.scope));
-    let user = Directory::new(&ctx.env, &app.pool_id)
+    let user = Directory::of_app(&ctx.env, app)
         .user(&family.user_id)
         .await?
         .filter(|u| !u.blocked)

@@ -10,6 +10,7 @@ use crate::http::respond::HttpError;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::AccessAccount;
 use crate::store::directory::{AccountRecord, Directory, DirectoryCommand};
+use crate::store::placement::PoolAt;
 
 /// A new access key of `pool`: `ak_{pool}_{random}`, the random part without `-` or `_` so
 /// the pool can be read back from the last `_`.
@@ -30,14 +31,15 @@ pub fn pool_of_access_key(client_id: &str) -> Option<&str> {
 /// The enabled account of `pool` whose secret key is `secret`, compared in constant time.
 pub async fn authenticate(
     ctx: &Ctx,
-    pool: &str,
+    pool: PoolAt<'_>,
     access_key: &str,
     secret: &str,
 ) -> Result<Option<AccessAccount>, HttpError> {
+    let PoolAt { id: pool, at } = pool;
     if pool_of_access_key(access_key) != Some(pool) {
         return Ok(None);
     }
-    let rec: Option<AccountRecord> = Directory::new(&ctx.env, pool)
+    let rec: Option<AccountRecord> = Directory::new(&ctx.env, pool, at)
         .call(DirectoryCommand::GetAccount {
             access_key: access_key.to_string(),
         })

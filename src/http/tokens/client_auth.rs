@@ -17,10 +17,11 @@ use crate::oidc::client_jwt::{self, ClientKeys};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::CallerKind;
 use crate::oidc::jws::sha256_b64;
-use crate::oidc::model::{Application, Client, SigningAlg, TokenEndpointAuthMethod};
+use crate::oidc::model::{Application, SigningAlg, TokenEndpointAuthMethod};
 use crate::oidc::token_request::{client_credentials, merge_params, ClientCredentials};
 use crate::store::clients;
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::{Placement, PoolAt};
 
 /// Who authenticated, beyond the application itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,7 +144,7 @@ async fn application(
             }
         }
         ClientCredentials::Assertion { assertion, .. } if method.is_assertion() => {
-            client_assertion(ctx, &app.client, id, assertion, audiences).await?;
+            client_assertion(ctx, app, id, assertion, audiences).await?;
             Ok(Caller::Confidential)
         }
         ClientCredentials::None { .. } if app.is_public() => Ok(Caller::Public),
@@ -159,11 +160,12 @@ async fn application(
 /// for good (kept in a `GrantStore` shard until the assertion would expire).
 async fn client_assertion(
     ctx: &Ctx,
-    client: &Client,
+    app: &Application,
     client_id: &str,
     assertion: &str,
     audiences: &[&str],
 ) -> Result<(), HttpError> {
+    let client = &app.client;
     let refused = |why: String| HttpError::OAuth(OAuthError::invalid_client(why));
     let claims = match client.token_endpoint_auth_method {
         TokenEndpointAuthMethod::ClientSecretJwt => {
@@ -189,7 +191,7 @@ async fn client_assertion(
     })?;
     let used = client_assertion::check(&claims, client_id, audiences, ctx.now).map_err(refused)?;
     let spent_id = sha256_b64(&format!("{client_id}\n{}", used.jti));
-    let fresh = Grants::new(&ctx.env)
+    let fresh = Grants::new(&ctx.env, Placement::of_app(app))
         .create(Kind::AssertionJti, &spent_id, &used.exp, used.exp)
         .await?;
     if !fresh {
@@ -211,7 +213,7 @@ async fn access_account(
         | ClientCredentials::Assertion { .. }
         | ClientCredentials::Missing => return Err(failed()),
     };
-    match access_keys::authenticate(ctx, &app.pool_id, ak, sk).await? {
+    match access_keys::authenticate(ctx, PoolAt::of_app(app), ak, sk).await? {
         Some(account) => Ok(Caller::AccessAccount {
             access_key: account.access_key,
             permissions: account.permissions,

@@ -13,6 +13,7 @@ use crate::http::respond::HttpError;
 use crate::oidc::model::{Application, SigningAlg, User};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::tokens::{access_token_claims, id_token_claims, AccessTokenInput, IdTokenInput};
+use crate::store::placement::PoolAt;
 
 /// Whom an access token is about.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +73,7 @@ pub async fn access_token(
     Ok(keys::sign_jwt(
         &ctx.env,
         &ctx.settings.master_key,
-        &app.pool_id,
+        PoolAt::of_app(app),
         app.client.access_token_signed_response_alg,
         "at+jwt",
         &claims,
@@ -157,7 +158,7 @@ async fn sign_for_client(
     Ok(keys::sign_jwt(
         &ctx.env,
         &ctx.settings.master_key,
-        &app.pool_id,
+        PoolAt::of_app(app),
         alg,
         "JWT",
         claims,

@@ -8,6 +8,7 @@ use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
 use crate::store::directory::{Directory, DirectoryCommand, UserGrants};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::PoolAt;
 
 /// What to revoke.
 pub enum Reach<'a> {
@@ -20,22 +21,23 @@ pub enum Reach<'a> {
 /// Revokes and returns how many families and sessions were ended.
 pub async fn revoke_user(
     ctx: &Ctx,
-    pool: &str,
+    pool: PoolAt<'_>,
     user_id: &str,
     reach: Reach<'_>,
 ) -> Result<(usize, usize), HttpError> {
+    let PoolAt { id: pool, at } = pool;
     let (client_id, sessions) = match reach {
         Reach::Everything => (None, true),
         Reach::Client(c) => (Some(c.to_string()), false),
     };
-    let taken: UserGrants = Directory::new(&ctx.env, pool)
+    let taken: UserGrants = Directory::new(&ctx.env, pool, at)
         .call(DirectoryCommand::TakeUserGrants {
             user_id: user_id.to_string(),
             client_id,
             sessions,
         })
         .await?;
-    let grants = Grants::new(&ctx.env);
+    let grants = Grants::new(&ctx.env, at);
     for family_id in &taken.family_ids {
         if let Some(f) = grants.revoke_family(family_id, ctx.now).await? {
             grants.revoke_jtis(&f.access_jtis).await?;

@@ -13,6 +13,7 @@ use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{IssuedJti, RefreshFamily};
 use crate::oidc::scope::ScopeSet;
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::Placement;
 
 pub struct Issue<'a> {
     pub app: &'a Application,
@@ -123,7 +124,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.
-        let grants = Grants::new(&ctx.env);
+        let grants = Grants::new(&ctx.env, Placement::of_app(i.app));
         if !grants
             .create(Kind::Family, &fid, &family, family.expires_at)
             .await?

@@ -13,6 +13,7 @@ use crate::oidc::records::{is_random_id, RefreshFamily};
 use crate::oidc::tokens::AccessTokenClaims;
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
+use crate::store::placement::Placement;
 
 /// A verified, live, unrevoked access token of this issuer: only `access_token` builds it.
 pub struct VerifiedAccessToken {
@@ -38,7 +39,7 @@ pub async fn access_token(
     if claims.iss != issuer || claims.exp <= ctx.now {
         return Ok(None);
     }
-    if Grants::new(&ctx.env)
+    if Grants::new(&ctx.env, Placement::of_app(app))
         .is_revoked(&claims.jti, ctx.now)
         .await?
     {
@@ -147,7 +148,7 @@ pub async fn refresh_family(
     token: &str,
     family_id: &str,
 ) -> Result<Option<RefreshFamily>, HttpError> {
-    let f: Option<RefreshFamily> = Grants::new(&ctx.env)
+    let f: Option<RefreshFamily> = Grants::new(&ctx.env, Placement::of_app(app))
         .get(Kind::Family, family_id, ctx.now)
         .await?;
     Ok(f.filter(|f| {
