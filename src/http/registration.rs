@@ -16,7 +16,7 @@ use super::respond::{bearer_error, json_no_store, with_headers, HttpError, HttpR
 use super::sector_identifier;
 use super::tokens::client_secret;
 use crate::crypto::random;
-use crate::oidc::audit::{AuditEvent, What};
+use crate::oidc::audit::{Action, AuditEvent, Target, What};
 use crate::oidc::client::{ClientOrigin, ClientRecord};
 use crate::oidc::client_metadata::{issued_fields, parse_registration, registered_metadata};
 use crate::oidc::error::{ErrorCode, OAuthError};
@@ -76,6 +76,8 @@ pub async fn handle(
                 }
                 Method::Delete => {
                     clients::delete(&ctx.env, app.id(), &record.client.client_id).await?;
+                    let gone = serde_json::to_value(&record.client).ok();
+                    self_managed(ctx, app, &record, Action::Delete, gone.as_ref());
                     return Ok(Response::empty()?.with_status(204));
                 }
                 _ => return method_not_allowed("GET, PUT, DELETE"),
@@ -249,6 +251,7 @@ async fn update(
     } else {
         None
     };
+    let before = serde_json::to_value(&record.client).ok();
     record.client = client;
     record.updated_at = ctx.now;
     let _: Value = clients::call(
@@ -260,8 +263,35 @@ async fn update(
     )
     .await?;
     clients::mirror(&ctx.env, &record).await?;
+    self_managed(ctx, app, &record, Action::Update, before.as_ref());
     ensure_signing_key(ctx, app, &record.client).await?;
     answer(ctx, issuer, &record, secret, None, 200).await
+}
+
+/// A change a client made to its own registration (RFC 7592), in the log as a change of that
+/// client done by the client itself (`actor: client:{id}`), before/after redacted as any
+/// administrative change's.
+fn self_managed(
+    ctx: &Ctx,
+    app: &Application,
+    record: &ClientRecord,
+    action: Action,
+    before: Option<&Value>,
+) {
+    let id = &record.client.client_id;
+    let after = match action {
+        Action::Delete => None,
+        _ => serde_json::to_value(&record.client).ok(),
+    };
+    ctx.audit.set_actor(&format!("client:{id}"));
+    ctx.audit.admin_change(
+        &app.pool_id,
+        Target::Client,
+        id,
+        action,
+        before,
+        after.as_ref(),
+    );
 }
 
 /// OIDC Registration §5: a sector document that cannot be had or does not list the redirect

@@ -220,6 +220,40 @@ async fn audit_events_appear_for_each_listed_action_and_contain_no_secret() {
         .await;
     secrets.push(dynamic.client_secret.clone());
     secrets.push(field(&dynamic.created, "registration_access_token").to_string());
+    // The client manages its own registration (RFC 7592): a rename, then a second one deleted.
+    let manage = |method: reqwest::Method, client: &Application, body: Option<Value>| {
+        let uri = field(&client.created, "registration_client_uri").to_string();
+        let token = field(&client.created, "registration_access_token").to_string();
+        let mut rb = app.at(method, &uri).bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        crate::support::worker::send(rb)
+    };
+    let mut renamed_body = dynamic.created.clone();
+    renamed_body["client_name"] = json!("Dyn, renamed");
+    for issued in [
+        "registration_access_token",
+        "registration_client_uri",
+        "client_secret_expires_at",
+        "client_id_issued_at",
+    ] {
+        renamed_body.as_object_mut().map(|o| o.remove(issued));
+    }
+    manage(reqwest::Method::PUT, &dynamic, Some(renamed_body))
+        .await
+        .expect_status(200);
+    let short_lived = app
+        .register_client(
+            &rp,
+            json!({"redirect_uris": ["https://gone.rp.example/cb"]}),
+        )
+        .await;
+    secrets.push(short_lived.client_secret.clone());
+    secrets.push(field(&short_lived.created, "registration_access_token").to_string());
+    manage(reqwest::Method::DELETE, &short_lived, None)
+        .await
+        .expect_status(204);
     let admin_client = app
         .create_client(&rp, json!({"client_name": "Second"}))
         .await;
@@ -358,6 +392,32 @@ async fn audit_events_appear_for_each_listed_action_and_contain_no_secret() {
     find(
         &log,
         json!({"kind": "client_registered", "origin": "admin", "client_id": admin_client.client_id, "actor": "admin token"}),
+    );
+    let self_renamed = find(
+        &log,
+        json!({"kind": "admin_change", "target": "client", "action": "update", "target_id": dynamic.client_id}),
+    );
+    assert_eq!(
+        self_renamed["actor"],
+        format!("client:{}", dynamic.client_id),
+        "{self_renamed}"
+    );
+    assert_eq!(
+        self_renamed["before"]["client_name"], "Dyn",
+        "{self_renamed}"
+    );
+    assert_eq!(
+        self_renamed["after"]["client_name"], "Dyn, renamed",
+        "{self_renamed}"
+    );
+    let self_deleted = find(
+        &log,
+        json!({"kind": "admin_change", "target": "client", "action": "delete", "target_id": short_lived.client_id}),
+    );
+    assert_eq!(
+        self_deleted["actor"],
+        format!("client:{}", short_lived.client_id),
+        "{self_deleted}"
     );
     let renamed = find(
         &log,
