@@ -12,6 +12,7 @@ use worker::{AnalyticsEngineDataPointBuilder, Env};
 use crate::oidc::audit::{
     Action, AuditEvent, RevocationReason, Revoked, Target, What, DEFAULT_RETENTION_DAYS,
 };
+use crate::oidc::audit_tally::{Tally, TallyKey};
 use crate::oidc::model::Application;
 use crate::store::audit::{self, AuditCommand};
 use crate::store::kv::Kv;
@@ -88,10 +89,58 @@ impl Recorder {
     }
 }
 
-/// Whether events are also printed as log lines (`AUDIT_LOG_LINES`).
-#[derive(Debug, Clone, Copy, Default)]
+/// Whether events are also printed as log lines (`AUDIT_LOG_LINES`), and how long machine
+/// tokens are tallied before they are logged (`AUDIT_TOKEN_TALLY_SECS`, `oidc::audit_tally`).
+#[derive(Debug, Clone, Copy)]
 pub struct Forwarding {
     pub log_lines: bool,
+    pub token_tally_secs: u64,
+}
+
+impl Default for Forwarding {
+    fn default() -> Self {
+        Forwarding {
+            log_lines: false,
+            token_tally_secs: DEFAULT_TOKEN_TALLY_SECS,
+        }
+    }
+}
+
+/// `AUDIT_TOKEN_TALLY_SECS` unless set.
+pub const DEFAULT_TOKEN_TALLY_SECS: u64 = 15;
+
+thread_local! {
+    /// The isolate's tally of machine tokens (`oidc::audit_tally`).
+    static MACHINE_TOKENS: RefCell<Tally> = RefCell::new(Tally::default());
+}
+
+/// Counts a machine token in the isolate's tally instead of logging it by itself; with a
+/// window of 0, records it as an event of this request.
+pub fn machine_token(recorder: &Recorder, window: u64, event: AuditEvent) {
+    if window == 0 {
+        recorder.record(event);
+        return;
+    }
+    let key = TallyKey {
+        pool_id: event.pool_id.clone(),
+        application_id: event.application_id.clone().unwrap_or_default(),
+        client_id: event.client_id.clone().unwrap_or_default(),
+        grant_type: event.what.label().unwrap_or_default().to_string(),
+        hour: 0,
+    };
+    MACHINE_TOKENS.with(|t| t.borrow_mut().add(key, recorder.now));
+}
+
+/// The tally as events when it is due (at most `window` seconds old otherwise), else none.
+pub fn due_tally(now: u64, window: u64) -> Vec<AuditEvent> {
+    MACHINE_TOKENS.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.is_due(now, window) {
+            t.take()
+        } else {
+            Vec::new()
+        }
+    })
 }
 
 /// Writes `events` to their pools' logs (one call per pool), then forwards them. Runs after

@@ -22,7 +22,8 @@ pub struct Settings {
     /// and `KEY_RETIRE_AFTER_SECS` set the schedule to the second (tests use short ones).
     pub key_rotation: RotationPolicy,
     /// `AUDIT_LOG_LINES` var (`true` or `false`, off by default): print every audit event as
-    /// one JSON log line too, for Workers Logs and Logpush.
+    /// one JSON log line too, for Workers Logs and Logpush. `AUDIT_TOKEN_TALLY_SECS` (15 by
+    /// default, 0 logs each): how long machine tokens are tallied before they are logged.
     pub audit: Forwarding,
 }
 
@@ -98,17 +99,19 @@ impl Settings {
                 Err(e) => bad.push(e),
             }
         }
-        let audit = match env.var("AUDIT_LOG_LINES").map(|v| v.to_string()) {
-            Ok(v) => match v.trim() {
-                "true" | "1" => Forwarding { log_lines: true },
-                "false" | "0" | "" => Forwarding::default(),
-                _ => {
-                    bad.push("AUDIT_LOG_LINES must be true or false".to_string());
-                    Forwarding::default()
-                }
-            },
-            Err(_) => Forwarding::default(),
-        };
+        let mut audit = Forwarding::default();
+        if let Ok(v) = env.var("AUDIT_LOG_LINES").map(|v| v.to_string()) {
+            match v.trim() {
+                "true" | "1" => audit.log_lines = true,
+                "false" | "0" | "" => {}
+                _ => bad.push("AUDIT_LOG_LINES must be true or false".to_string()),
+            }
+        }
+        match number("AUDIT_TOKEN_TALLY_SECS") {
+            Ok(Some(secs)) => audit.token_tally_secs = secs,
+            Ok(None) => {}
+            Err(e) => bad.push(e),
+        }
         if problems.is_empty() && bad.is_empty() {
             Ok(Settings {
                 base_domain,

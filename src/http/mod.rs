@@ -87,7 +87,8 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
         }
         Site::Unknown => Err(respond::HttpError::NotFound),
     };
-    let events = ctx.audit.take();
+    let mut events = ctx.audit.take();
+    events.extend(audit::due_tally(now, ctx.settings.audit.token_tally_secs));
     if !events.is_empty() {
         let (env, forwarding) = (ctx.env.clone(), ctx.settings.audit);
         wctx.wait_until(async move { audit::flush(&env, events, forwarding).await });

@@ -236,6 +236,9 @@ impl AuditLog {
         Ok(AuditPage { items, next_cursor })
     }
 
+    /// Counts per bucket: a row stands for its `count` (a tally of machine tokens,
+    /// `oidc::audit_tally`) or for one — rows written before tallies have none, so no
+    /// column was added and old logs count as they did.
     fn stats(&self, q: &StatsQuery) -> R<StatsRows> {
         #[derive(serde::Deserialize)]
         struct Count {
@@ -253,7 +256,7 @@ impl AuditLog {
             .exec(
                 &format!(
                     "SELECT (time - time % ?) AS t, kind, COALESCE(application_id, '') AS app, \
-                     COALESCE(label, '') AS lbl, COUNT(*) AS n FROM events \
+                     COALESCE(label, '') AS lbl, SUM(COALESCE(json_extract(data, '$.count'), 1)) AS n FROM events \
                      WHERE time >= ? AND time < ? AND kind IN ({}) GROUP BY t, kind, app, lbl",
                     marks(CHARTED.len())
                 ),

@@ -252,7 +252,19 @@ pub enum What {
         response_type: Option<String>,
         #[serde(default)]
         refresh_token_issued: bool,
+        /// How many tokens the event stands for: 1, or a tally of machine tokens
+        /// (`oidc::audit_tally`). Events from before the tally read 1.
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        count: u64,
     },
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
 }
 
 impl What {
@@ -270,6 +282,14 @@ impl What {
             What::ClientRegistered { .. } => EventKind::ClientRegistered,
             What::AdminChange { .. } => EventKind::AdminChange,
             What::TokenIssued { .. } => EventKind::TokenIssued,
+        }
+    }
+
+    /// How many occurrences the event stands for (what the charts add up).
+    pub fn weight(&self) -> u64 {
+        match self {
+            What::TokenIssued { count, .. } => (*count).max(1),
+            _ => 1,
         }
     }
 
@@ -557,6 +577,7 @@ mod tests {
                 grant_type: "implicit".into(),
                 response_type: Some("id_token token".into()),
                 refresh_token_issued: false,
+                count: 1,
             },
             What::admin_change(
                 Target::User,
@@ -705,7 +726,8 @@ mod tests {
             What::TokenIssued {
                 grant_type: "client_credentials".into(),
                 response_type: None,
-                refresh_token_issued: false
+                refresh_token_issued: false,
+                count: 1,
             }
             .label(),
             Some("client_credentials")

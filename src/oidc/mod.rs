@@ -5,6 +5,7 @@
 pub mod acr;
 pub mod audit;
 pub mod audit_query;
+pub mod audit_tally;
 pub mod authorize;
 pub mod claims_request;
 pub mod client;

@@ -794,3 +794,80 @@ async fn with_audit_log_lines_on_each_event_is_also_one_json_log_line() {
     // The log object has them too.
     audit_until(&app, "kind=token_issued", |l| l.len() == 1).await;
 }
+
+/// Machine tokens are counted, not logged one by one (`oidc::audit_tally`): tokens asked for
+/// within the window are one `token_issued` event with their `count`, handed to the log by the
+/// first request after the window, and the charts count each token.
+#[tokio::test]
+async fn machine_tokens_are_tallied_into_one_counted_event_per_window() {
+    const WINDOW: Duration = Duration::from_secs(5);
+    let app = TestApp::spawn_with(Options {
+        vars: vec![("AUDIT_TOKEN_TALLY_SECS", WINDOW.as_secs().to_string())],
+        ..Options::default()
+    })
+    .await;
+    let machine = app
+        .create_application(json!({"grant_types": ["client_credentials"]}))
+        .await;
+    app.admin()
+        .post(
+            "/api/v1/resources",
+            &json!({"code": "orders", "uri": "https://api.example.com/orders", "actions": ["read"]}),
+        )
+        .await
+        .expect_status(201);
+    let account = app
+        .admin()
+        .post(
+            "/api/v1/access-accounts",
+            &json!({"description": "batch job", "permissions": ["orders:read"]}),
+        )
+        .await;
+    account.expect_status(201);
+    let access_key = field(&account.json, "access_key").to_string();
+    let secret_key = field(&account.json, "secret_key").to_string();
+    let ask = || async {
+        let r = crate::support::tokens::client_credentials(
+            &app,
+            &machine.issuer,
+            Auth::Basic(&access_key, &secret_key),
+            &[("scope", "orders:read")],
+        )
+        .await;
+        r.expect_status(200);
+    };
+    let started = Instant::now();
+    for _ in 0..5 {
+        ask().await;
+    }
+    let early = app.admin().get("/api/v1/audit?kind=token_issued").await;
+    if started.elapsed() < WINDOW - Duration::from_secs(2) {
+        assert!(
+            items(&early).is_empty(),
+            "machine tokens wait for their window: {}",
+            early.text
+        );
+    }
+    tokio::time::sleep(WINDOW.saturating_sub(started.elapsed())).await;
+    ask().await;
+    let counted =
+        |log: &[Value]| -> u64 { log.iter().map(|e| e["count"].as_u64().unwrap_or(1)).sum() };
+    let log = audit_until(&app, "kind=token_issued", |l| counted(l) == 6).await;
+    assert!(
+        log.iter().any(|e| e["count"].as_u64() >= Some(5)),
+        "the window's tokens are one counted event: {}",
+        Value::from(log.clone())
+    );
+    for e in &log {
+        assert_eq!(e["grant_type"], "client_credentials", "{e}");
+        assert_eq!(e["client_id"], access_key.as_str(), "{e}");
+        assert_eq!(e["application_id"], machine.client_id.as_str(), "{e}");
+    }
+    let stats = app.admin().get("/api/v1/audit/stats?bucket=hour").await;
+    stats.expect_status(200);
+    let charted: u64 = stats.json["tokens_issued"]["client_credentials"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).sum())
+        .unwrap_or(0);
+    assert_eq!(charted, 6, "the charts count every token: {}", stats.text);
+}

@@ -112,6 +112,7 @@ pub async fn issue(
             grant_type: GrantType::Implicit.as_str().to_string(),
             response_type: Some(rt.as_str().to_string()),
             refresh_token_issued: false,
+            count: 1,
         };
         ctx.audit
             .record(AuditEvent::of_app(app, what).user(&user.id));
