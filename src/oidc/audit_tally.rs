@@ -1,7 +1,7 @@
 //! Machine tokens are counted, not logged one by one. A `client_credentials` token is asked
 //! for by a program, often many times a second, names no user, and is not a security event in
-//! itself; writing one audit row per token
-//! doubled the CPU of the hottest endpoint. So the isolate tallies them per pool, application,
+//! itself; writing one audit row per token doubled the CPU of the hottest endpoint. So the
+//! isolate tallies them per pool, application,
 //! client and hour, and hands the tally to the log as one `token_issued` event with a `count`
 //! when it is `window` seconds old or `MAX_TALLIED` tokens large — at the first request after
 //! that. The charts add counts up (`What::weight`), so they show the same numbers.
