@@ -531,6 +531,29 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_stored_before_data_placement_is_not_pinned_and_a_pinned_one_round_trips() {
+        let old = r#"{"id":"p","name":"P","branding":{},"created_at":5,"audit_retention_days":30}"#;
+        let pool: Pool = serde_json::from_str(old).unwrap();
+        assert_eq!(pool.jurisdiction, None);
+        assert!(
+            !serde_json::to_string(&pool).unwrap().contains("jurisdiction"),
+            "an unpinned pool is stored as before"
+        );
+        let pinned = Pool {
+            jurisdiction: Some(Jurisdiction::Eu),
+            ..pool
+        };
+        let text = serde_json::to_string(&pinned).unwrap();
+        assert!(text.contains(r#""jurisdiction":"eu""#), "{text}");
+        assert_eq!(serde_json::from_str::<Pool>(&text).unwrap(), pinned);
+        for j in Jurisdiction::ALL {
+            assert_eq!(Jurisdiction::parse(j.as_str()), Some(j));
+        }
+        assert_eq!(Jurisdiction::parse("EU"), None);
+        assert_eq!(Jurisdiction::parse("weur"), None);
+    }
+
+    #[test]
     fn response_types_round_trip_through_json() {
         for rt in ResponseType::ALL {
             let json = serde_json::to_string(&rt).unwrap();
