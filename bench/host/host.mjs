@@ -106,8 +106,8 @@ async function socket(mf, worker) {
 
 const ready = { host_pid: process.pid, state };
 
-// Doorward.
-{
+// Doorward: as configured by wrangler.toml, and (`extra` bindings) a variant of the same build.
+async function startDoorward({ stateDir, extra = {}, calls = false, inspect = false }) {
   const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build the worker first`);
   const adminToken = b64(32);
@@ -115,12 +115,13 @@ const ready = { host_pid: process.pid, state };
   const doorward = {
     ...bindingOptions,
     name: "doorward",
-    ...workerBuildModules(main, countCalls ? path.join(HERE, "count-calls.mjs") : undefined),
+    ...workerBuildModules(main, calls ? path.join(HERE, "count-calls.mjs") : undefined),
     bindings: {
       ...workerOptions.bindings,
       ENABLE_DEBUG_API: "true",
       MASTER_KEY: b64(32),
       ADMIN_TOKEN: adminToken,
+      ...extra,
     },
     unsafeDirectSockets: [{ host: HOST, port: 0 }],
   };
@@ -133,17 +134,29 @@ const ready = { host_pid: process.pid, state };
   };
   const { mf, pid } = await start({
     rootPath: root,
-    resourcePersistencePath: path.join(state, "v3"),
-    ...(inspectPort === undefined ? {} : { inspectorPort: inspectPort }),
+    resourcePersistencePath: path.join(stateDir, "v3"),
+    ...(inspect && inspectPort !== undefined ? { inspectorPort: inspectPort } : {}),
     workers: [doorward, direct],
   });
-  ready.doorward = {
+  return {
     pid,
     router: await socket(mf, "doorward"),
     direct: await socket(mf, "doorward-direct"),
     admin_token: adminToken,
     wasm: path.join(path.dirname(main), "index_bg.wasm"),
   };
+}
+
+ready.doorward = await startDoorward({ stateDir: state, calls: countCalls, inspect: true });
+if (floors) {
+  // The same build logging every machine token by itself (AUDIT_TOKEN_TALLY_SECS=0), as the
+  // builds before the tally did: the before/after of the tally in one run.
+  const variantState = path.join(state, "log-each");
+  fs.mkdirSync(variantState, { recursive: true });
+  ready.doorward_log_each = await startDoorward({
+    stateDir: variantState,
+    extra: { AUDIT_TOKEN_TALLY_SECS: "0" },
+  });
 }
 
 if (floors) {

@@ -902,6 +902,15 @@ def main():
                     add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
                         pids=(H["rust_hello"]["pid"],))
                     add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
+        # The same build logging each machine token (the builds before the tally).
+        variant = H.get("doorward_log_each")
+        if variant:
+            variant_apps = doorward_setup(variant["router"], variant["admin_token"])
+            variant_pids = (variant["pid"], H["host_pid"])
+            for name, (url, body, auth, check) in doorward_targets(variant_apps, variant["direct"]).items():
+                if name.startswith("cc_"):
+                    add(name, VARIANT_COL, url, body, auth, check,
+                        variant_pids)
         col = "node-oidc-provider"
         iss, rp = R["issuer"], (R["pid"],)
         add("discovery", col, iss + "/.well-known/openid-configuration",
@@ -1156,6 +1165,9 @@ def render_signin(signin):
     return lines
 
 
+VARIANT_COL = "Doorward, direct, each machine token logged"
+
+
 def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs,
            ref_login, signing, ref_signing, signin=None):
     def med(name, col):
@@ -1241,6 +1253,11 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                     if alg in ref_signing:
                         lines.append(f"| (node-oidc-provider: one {alg} signature with Node's crypto.sign, in its "
                                      f"process) | {ref_signing[alg]:.3f} |")
+            for name in ("cc_rs256", "cc_es256"):
+                m, each = med(name, "Doorward, direct"), med(name, VARIANT_COL)
+                if m and each:
+                    lines.append(f"| logging each machine token instead of tallying, {LABELS[name]} "
+                                 f"(`AUDIT_TOKEN_TALLY_SECS=0` − default, same build) | {each['cpu'] - m['cpu']:+.3f} |")
             host_cpu = [med(n, "Doorward, direct")["host_cpu"] for n in targets if med(n, "Doorward, direct")]
             lines.append(f"| Miniflare's own Node process during the Doorward runs (not in the request path) | "
                          f"{max(host_cpu):.3f} (max) |")
