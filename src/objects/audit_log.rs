@@ -46,6 +46,8 @@ pub struct AuditLog {
     sql: SqlStorage,
     /// When this instance last applied retention (seconds).
     pruned_at: Cell<u64>,
+    /// The retention this instance last wrote (or found written).
+    retention_written: Cell<Option<u32>>,
     /// Whether this instance knows an alarm is set.
     alarm_set: Cell<bool>,
 }
@@ -93,11 +95,17 @@ impl AuditLog {
 
     fn set_retention(&self, days: u32) -> R<()> {
         let days = days.clamp(1, MAX_RETENTION_DAYS);
+        // Every append states the pool's retention; a write only when it changed, since each
+        // SQL write is a storage transaction of its own.
+        if self.retention_written.get() == Some(days) {
+            return Ok(());
+        }
         self.sql.exec(
             "INSERT INTO settings (key, value) VALUES ('retention_days', ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             vec![int(u64::from(days))],
         )?;
+        self.retention_written.set(Some(days));
         Ok(())
     }
 
@@ -342,6 +350,7 @@ impl DurableObject for AuditLog {
             state,
             sql,
             pruned_at: Cell::new(0),
+            retention_written: Cell::new(None),
             alarm_set: Cell::new(false),
         }
     }
