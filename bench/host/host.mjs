@@ -3,6 +3,7 @@
 // trace collector or per-request log relay — plus the two floors, each in its own workerd.
 //
 //   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT] [--count-calls]
+//                            [--alt-build DIR]
 //
 // Prints one JSON line {"ready": {...}} with every socket and workerd PID, then serves until
 // stdin closes or SIGTERM/SIGINT arrives (then disposes every Miniflare and exits).
@@ -107,8 +108,11 @@ async function socket(mf, worker) {
 const ready = { host_pid: process.pid, state };
 
 // Doorward: as configured by wrangler.toml, and (`extra` bindings) a variant of the same build.
-async function startDoorward({ stateDir, extra = {}, calls = false, inspect = false }) {
-  const { workerOptions, main } = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+async function startDoorward({ stateDir, extra = {}, calls = false, inspect = false, build }) {
+  const config = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
+  const { workerOptions } = config;
+  // `build`: another build directory of the same crate (the same wrangler.toml bindings).
+  const main = build ? path.join(path.resolve(build), "index.js") : config.main;
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: build the worker first`);
   const adminToken = b64(32);
   const { modulesRules: _rules, ...bindingOptions } = workerOptions;
@@ -148,6 +152,13 @@ async function startDoorward({ stateDir, extra = {}, calls = false, inspect = fa
 }
 
 ready.doorward = await startDoorward({ stateDir: state, calls: countCalls, inspect: true });
+// --alt-build DIR: a second build (e.g. other compiler settings) beside the first, same run.
+const altBuild = arg("--alt-build");
+if (altBuild) {
+  const altState = path.join(state, "alt-build");
+  fs.mkdirSync(altState, { recursive: true });
+  ready.doorward_alt = await startDoorward({ stateDir: altState, build: altBuild });
+}
 if (floors) {
   // The same build logging every machine token by itself (AUDIT_TOKEN_TALLY_SECS=0), as the
   // builds before the tally did: the before/after of the tally in one run.

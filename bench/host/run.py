@@ -794,6 +794,10 @@ def main():
     ap.add_argument("--signin-only", action="store_true",
                     help="skip the wrk targets: checks, then only the sign-in runs")
     ap.add_argument("--no-signin", action="store_true", help="skip the sign-in runs")
+    ap.add_argument("--alt-build", metavar="DIR",
+                    help="a second build directory of the crate (e.g. other compiler settings), run beside "
+                         "build/ on every Doorward target, straight to the worker")
+    ap.add_argument("--alt-label", default="alternative build", help="the second build's column name")
     ap.add_argument("--signin-seconds", type=float, default=float(os.environ.get("SIGNIN_SECONDS", 5)),
                     help="seconds per sign-in flow run (default 5)")
     ap.add_argument("--signin-concurrency", default=os.environ.get("SIGNIN_CONCURRENCY", "1,4"),
@@ -824,7 +828,8 @@ def main():
     try:
         host_state = os.path.join(scratch, "host-state")
         os.makedirs(host_state)
-        host = Child("host", ["bench/host/host.mjs", "--state", host_state, "--root", ROOT], scratch)
+        host = Child("host", ["bench/host/host.mjs", "--state", host_state, "--root", ROOT]
+                     + (["--alt-build", args.alt_build] if args.alt_build else []), scratch)
         children.append(host)
         ref = Child("reference", ["bench/host/reference.mjs"], scratch)
         children.append(ref)
@@ -902,6 +907,12 @@ def main():
                     add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
                         pids=(H["rust_hello"]["pid"],))
                     add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
+        alt = H.get("doorward_alt")
+        if alt:
+            alt_apps = doorward_setup(alt["router"], alt["admin_token"])
+            for name, (url, body, auth, check) in doorward_targets(alt_apps, alt["direct"]).items():
+                add(name, f"Doorward, direct, {args.alt_label}", url, body, auth, check,
+                    (alt["pid"], H["host_pid"]))
         # The same build logging each machine token (the builds before the tally).
         variant = H.get("doorward_log_each")
         if variant:
