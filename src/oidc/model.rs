@@ -434,22 +434,32 @@ pub struct Pool {
 /// A Durable Object jurisdiction (Cloudflare's data location restrictions): objects created
 /// in one run and store their data only inside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Jurisdiction {
     /// The European Union.
+    #[serde(rename = "eu")]
     Eu,
-    /// FedRAMP-compliant data centres (United States).
+    /// FedRAMP Moderate data centres (United States).
+    #[serde(rename = "fedramp")]
     Fedramp,
+    /// FedRAMP High data centres (United States).
+    #[serde(rename = "fedramp-high")]
+    FedrampHigh,
 }
 
 impl Jurisdiction {
-    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Eu, Jurisdiction::Fedramp];
+    pub const ALL: [Jurisdiction; 3] = [
+        Jurisdiction::Eu,
+        Jurisdiction::Fedramp,
+        Jurisdiction::FedrampHigh,
+    ];
 
-    /// The name the runtime's `DurableObjectNamespace.jurisdiction()` takes.
+    /// The name the runtime's `DurableObjectNamespace.jurisdiction()` takes (and the wire
+    /// name).
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Eu => "eu",
             Jurisdiction::Fedramp => "fedramp",
+            Jurisdiction::FedrampHigh => "fedramp-high",
         }
     }
 
@@ -548,6 +558,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<Pool>(&text).unwrap(), pinned);
         for j in Jurisdiction::ALL {
             assert_eq!(Jurisdiction::parse(j.as_str()), Some(j));
+            let wire = serde_json::to_string(&j).unwrap();
+            assert_eq!(wire, format!("\"{}\"", j.as_str()), "serde and as_str agree");
         }
         assert_eq!(Jurisdiction::parse("EU"), None);
         assert_eq!(Jurisdiction::parse("weur"), None);

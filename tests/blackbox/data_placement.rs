@@ -191,6 +191,7 @@ async fn a_pools_jurisdiction_is_checked_and_fixed_at_creation() {
         ("a region, not a jurisdiction", json!("weur")),
         ("upper case", json!("EU")),
         ("not a string", json!(5)),
+        ("a FedRAMP level by another name", json!("fedramp_high")),
     ];
     for (case, value) in bad_creations {
         let id = unique("bad").to_lowercase().replace('_', "-");

@@ -14,7 +14,8 @@ export async function poolsView(el, ctx) {
   const jurisdiction = h('select', {},
     h('option', { value: '' }, 'Anywhere (no restriction)'),
     h('option', { value: 'eu' }, 'European Union (eu)'),
-    h('option', { value: 'fedramp' }, 'FedRAMP (fedramp)'));
+    h('option', { value: 'fedramp' }, 'FedRAMP Moderate (fedramp)'),
+    h('option', { value: 'fedramp-high' }, 'FedRAMP High (fedramp-high)'));
   const form = h('form', { class: 'card stack', id: 'create-pool-form', 'aria-labelledby': 'new-pool-title', novalidate: true },
     h('h2', { id: 'new-pool-title' }, 'Create user pool'),
     formError(),

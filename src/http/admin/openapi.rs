@@ -120,7 +120,7 @@ pub fn document() -> Value {
                 "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}},
                 "Pool": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "branding": {"type": "object"},
                     "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"},
-                    "jurisdiction": {"enum": ["eu", "fedramp", null], "description": "Durable Object jurisdiction the pool's users, sessions, codes, keys and audit log stay in; set at creation, fixed after"}}}
+                    "jurisdiction": {"enum": ["eu", "fedramp", "fedramp-high", null], "description": "Durable Object jurisdiction the pool's users, sessions, codes, keys and audit log stay in; set at creation, fixed after"}}}
             }
         },
         "paths": {
