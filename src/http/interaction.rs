@@ -15,6 +15,7 @@ use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::sign_in::{check_password, PasswordCheck};
 use super::{assets, forms, i18n, session};
+use crate::oidc::acr;
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
@@ -250,7 +251,8 @@ pub async fn login(
     let via = super::sign_in::Via::LoginPage(app);
     match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req), via).await? {
         PasswordCheck::Ok(user_id) => {
-            let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
+            let amr = acr::amr_of(&[acr::Factor::Password]);
+            let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id, &amr).await?;
             rec.user_id = Some(user_id.clone());
             rec.auth_time = Some(session.auth_time);
             Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
@@ -261,6 +263,7 @@ pub async fn login(
             };
             let state = SignInState {
                 signed_in: Some(signed_in),
+                authentications: session.authentications(),
                 session_id: Some(session.session_id),
                 set_cookie: Some(cookie),
             };
@@ -347,6 +350,10 @@ pub async fn consent(
     };
     let state = SignInState {
         signed_in: Some(signed_in),
+        authentications: session
+            .as_ref()
+            .map(|s| s.authentications())
+            .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
     };

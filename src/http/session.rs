@@ -9,6 +9,7 @@ use super::context::Ctx;
 use super::forms;
 use super::respond::HttpError;
 use crate::crypto::random;
+use crate::oidc::acr::Authentication;
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::SessionRecord;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
@@ -42,6 +43,7 @@ pub async fn start(
     req: &Request,
     pool: &str,
     user_id: &str,
+    amr: &[String],
 ) -> Result<(SessionRecord, String), HttpError> {
     let grants = Grants::new(&ctx.env);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
@@ -54,6 +56,10 @@ pub async fn start(
         user_id: user_id.to_string(),
         auth_time: ctx.now,
         expires_at: ctx.now + SESSION_SECS,
+        authentications: vec![Authentication {
+            at: ctx.now,
+            amr: amr.to_vec(),
+        }],
     };
     let key_hash = sha256_b64(&token);
     grants

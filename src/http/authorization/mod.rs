@@ -10,6 +10,7 @@ use worker::Request;
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
 use crate::http::tokens::subject;
+use crate::oidc::acr::Authentication;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
@@ -24,6 +25,8 @@ pub struct SignInState {
     pub session_id: Option<String>,
     /// `Set-Cookie` of a session started by this very request (the login page).
     pub set_cookie: Option<String>,
+    /// The session's authentications (`SessionRecord::authentications`), newest last.
+    pub authentications: Vec<Authentication>,
 }
 
 /// Decides and acts: issue, fail back to the client, or open an interaction page.
@@ -39,6 +42,7 @@ pub async fn finish(
         signed_in,
         session_id,
         set_cookie,
+        authentications,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
     // answered for; anyone else signed in counts as nobody (so the login page, or
@@ -83,18 +87,24 @@ pub async fn finish(
                 None => dir.user(&s.user_id).await?,
             };
             match user {
-                Some(u) if !u.blocked => response::deliver(
-                    response::issue(
-                        ctx,
-                        app,
-                        issuer,
-                        &request,
-                        &u,
-                        s.auth_time,
-                        session_id.as_deref(),
+                Some(u) if !u.blocked => {
+                    let latest = authentications.last().cloned().unwrap_or(Authentication {
+                        at: s.auth_time,
+                        amr: vec![],
+                    });
+                    response::deliver(
+                        response::issue(
+                            ctx,
+                            app,
+                            issuer,
+                            &request,
+                            &u,
+                            &latest,
+                            session_id.as_deref(),
+                        )
+                        .await?,
                     )
-                    .await?,
-                ),
+                }
                 _ => {
                     let e =
                         OAuthError::new(ErrorCode::LoginRequired, "the user must sign in again");
@@ -106,17 +116,12 @@ pub async fn finish(
             let e = OAuthError::new(code, "user interaction is required");
             response::deliver(front_channel::error(&request.error_target(), &e, issuer))
         }
-        Next::Login => {
-            let nobody = Pending {
-                user_id: None,
-                auth_time: None,
-            };
-            pending::park(ctx, req, app, issuer, request, nobody).await
-        }
+        Next::Login => pending::park(ctx, req, app, issuer, request, Pending::nobody()).await,
         Next::Consent => {
             let who = Pending {
                 user_id: signed_in.as_ref().map(|s| s.user_id.clone()),
                 auth_time: signed_in.as_ref().map(|s| s.auth_time),
+                ..Pending::nobody()
             };
             pending::park(ctx, req, app, issuer, request, who).await
         }
