@@ -147,6 +147,22 @@ pub fn level_of(amr: &[String]) -> Level {
     }
 }
 
+/// The `amr` of a step-up: the methods that stand (a session's, or this sign-in's password)
+/// plus the second factor just given, with `mfa` when that makes two kinds.
+pub fn combine(prior: &[String], factor: Factor) -> Vec<String> {
+    let mut out = stated_amr(prior);
+    out.retain(|m| m != AMR_MFA);
+    for m in factor.methods() {
+        if !has(&out, m) {
+            out.push(m.to_string());
+        }
+    }
+    if factor_kinds(&out) >= 2 {
+        out.push(AMR_MFA.to_string());
+    }
+    out
+}
+
 /// The `amr` as tokens state it: what is recorded, or `pwd` for records from before.
 pub fn stated_amr(amr: &[String]) -> Vec<String> {
     if amr.is_empty() {

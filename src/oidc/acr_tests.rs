@@ -228,3 +228,14 @@ fn policies_parse_and_print_their_wire_names() {
     assert_eq!(MfaPolicy::parse("sometimes"), None);
     assert_eq!(MfaPolicy::default(), MfaPolicy::Optional);
 }
+
+#[test]
+fn a_step_up_adds_the_second_factor_to_the_methods_that_stand() {
+    assert_eq!(combine(&s(&["pwd"]), Factor::Totp), ["pwd", "otp", "mfa"]);
+    assert_eq!(combine(&[], Factor::RecoveryCode), ["pwd", "otp", "mfa"]);
+    assert_eq!(
+        combine(&s(&["pwd", "otp", "mfa"]), Factor::Totp),
+        ["pwd", "otp", "mfa"]
+    );
+    assert_eq!(level_of(&combine(&s(&["pwd"]), Factor::Totp)), Level::Mfa);
+}

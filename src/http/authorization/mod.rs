@@ -2,6 +2,7 @@
 //! look up consent, let `oidc::authorize::next_step` decide, then issue the response
 //! (`response`), fail back to the client, or park the request for a page (`pending`).
 
+pub mod level;
 pub mod pending;
 pub mod response;
 
@@ -9,14 +10,17 @@ use worker::Request;
 
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
+use crate::http::second_factor;
 use crate::http::tokens::subject;
 use crate::oidc::acr::Authentication;
-use crate::oidc::authorize::{self, AuthorizationRequest, Next, SignedIn};
+use crate::oidc::authorize::{self, AuthorizationRequest, Next, Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
+use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
 use crate::store::directory::{Directory, DirectoryCommand, UserAndConsent};
+use level::Decision;
 use pending::Pending;
 
 /// Who is signed in for this request, and the cookie a fresh sign-in must set.
@@ -77,6 +81,52 @@ pub async fn finish(
         app.client.skip_consent,
         ctx.now,
     );
+    // The class (`oidc::acr`), once the user is known and no login page comes first: a
+    // session below it is stepped up by the second factor only, never by the password again.
+    let decision = match (&step, &signed_in) {
+        (Next::Issue | Next::Consent, Some(s)) => {
+            Some(level::decide(ctx, app, &request.acr_values, &s.user_id, &authentications).await?)
+        }
+        _ => None,
+    };
+    let met = match (decision, &signed_in) {
+        (Some(Decision::Met(a)), _) => Some(a),
+        (Some(Decision::Unmet(why)), _) => {
+            let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
+            let resp =
+                response::deliver(front_channel::error(&request.error_target(), &e, issuer))?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        // OIDC Core §3.1.2.6: the step-up is an interaction prompt=none cannot have.
+        (Some(_), _) if request.has_prompt(Prompt::None) => {
+            let e = OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "a second factor is required for this request",
+            );
+            let resp =
+                response::deliver(front_channel::error(&request.error_target(), &e, issuer))?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        (Some(d @ (Decision::Verify | Decision::Enrol)), Some(s)) => {
+            let second_factor = match d {
+                Decision::Enrol => SecondFactor::Enrol {
+                    sealed_secret: second_factor::new_secret(ctx).await?,
+                },
+                _ => SecondFactor::Verify,
+            };
+            let latest = authentications.last();
+            let who = Pending {
+                user_id: Some(s.user_id.clone()),
+                auth_time: Some(latest.map_or(s.auth_time, |a| a.at)),
+                amr: latest.map(|a| a.amr.clone()).unwrap_or_default(),
+                second_factor: Some(second_factor),
+                step_up: true,
+            };
+            let resp = pending::park(ctx, req, app, issuer, request, who).await?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        _ => None,
+    };
     let resp = match step {
         Next::Issue => {
             let Some(s) = signed_in else {
@@ -88,7 +138,7 @@ pub async fn finish(
             };
             match user {
                 Some(u) if !u.blocked => {
-                    let latest = authentications.last().cloned().unwrap_or(Authentication {
+                    let latest = met.unwrap_or(Authentication {
                         at: s.auth_time,
                         amr: vec![],
                     });
@@ -126,12 +176,12 @@ pub async fn finish(
             pending::park(ctx, req, app, issuer, request, who).await
         }
     }?;
-    Ok(match set_cookie {
-        Some(c) => {
-            let mut r = resp;
-            let _ = r.headers_mut().append("Set-Cookie", &c);
-            r
-        }
-        None => resp,
-    })
+    Ok(with_cookie(resp, set_cookie))
+}
+
+fn with_cookie(mut resp: worker::Response, set_cookie: Option<String>) -> worker::Response {
+    if let Some(c) = set_cookie {
+        let _ = resp.headers_mut().append("Set-Cookie", &c);
+    }
+    resp
 }
