@@ -26,7 +26,7 @@ use crate::oidc::model::{Application, ResponseType, User};
 use crate::oidc::records::SessionRecord;
 use crate::oidc::response::html_escape;
 use crate::oidc::scope::ScopeSet;
-use crate::store::directory::{Consent, Directory, DirectoryCommand};
+use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::factors::FactorCommand;
 
 /// The page's CSRF cookie (`__Host-` prefixed over https).
@@ -172,7 +172,7 @@ async fn page(
         .iter()
         .filter_map(|s| {
             let id = s["session_id"].as_str()?;
-            let created = s["created_at"].as_u64().unwrap_or(0);
+            let created = s["created_at"].as_f64().unwrap_or(0.0) as u64;
             let this = if id == session.session_id {
                 format!(" ({})", html_escape(&style.msg("this_session")))
             } else {
@@ -190,25 +190,27 @@ async fn page(
             ))
         })
         .collect();
-    let consents: Vec<Consent> = dir
+    // Rows as the object answers them (its numbers are SQLite reals).
+    let consents: Vec<serde_json::Value> = dir
         .call(DirectoryCommand::ListConsents {
             user_id: user.id.clone(),
         })
         .await?;
     let consents_block: String = consents
         .iter()
-        .map(|c| {
+        .filter_map(|c| {
+            let client_id = c["client_id"].as_str()?;
             let field = format!(
                 "<input type=\"hidden\" name=\"client_id\" value=\"{}\">",
-                html_escape(&c.client_id)
+                html_escape(client_id)
             );
-            format!(
+            Some(format!(
                 "<li data-client=\"{}\">{} — {}{}</li>",
-                html_escape(&c.client_id),
-                html_escape(&c.client_id),
-                html_escape(&c.scope),
+                html_escape(client_id),
+                html_escape(client_id),
+                html_escape(c["scope"].as_str().unwrap_or_default()),
                 button("withdraw", "withdraw", &field)
-            )
+            ))
         })
         .collect();
     let none = format!("<li>{}</li>", html_escape(&style.msg("nothing_here")));
