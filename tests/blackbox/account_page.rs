@@ -85,7 +85,8 @@ async fn a_password_change_on_the_account_page_ends_the_other_sessions_and_famil
     let token = csrf(&page);
 
     // Refused: no CSRF token, a wrong current password, a too short new password.
-    let cases: [(&str, Vec<(&str, &str)>, u16); 3] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: [Case; 3] = [
         (
             "no csrf",
             vec![
