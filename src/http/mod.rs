@@ -1,10 +1,12 @@
 //! The HTTP edge: finds the site (console or an application's issuer), builds the request
 //! context, and hands off to the endpoint. Raw parameters become `oidc` types here.
 
+pub mod account;
 pub mod admin;
 pub mod api_error;
 pub mod assets;
 pub mod audit;
+pub mod authentication_level;
 pub mod authorization;
 pub mod authorize;
 pub mod context;
@@ -15,6 +17,7 @@ pub mod forms;
 pub mod grants;
 pub mod i18n;
 pub mod interaction;
+pub mod interaction_steps;
 pub mod introspection;
 pub mod logout;
 pub mod outbound;
@@ -22,6 +25,8 @@ pub mod registration;
 pub mod request_objects;
 pub mod respond;
 pub mod revocation;
+pub mod second_factor;
+pub mod second_factor_page;
 pub mod sector_identifier;
 pub mod session;
 pub mod sign_in;

@@ -30,7 +30,12 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS families (family_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
      client_id TEXT NOT NULL, expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
+    // Second factors, one row per user (`user_factors`); created in older objects too.
+    "CREATE TABLE IF NOT EXISTS factors (user_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
 ];
+
+#[path = "user_factors.rs"]
+mod factors;
 
 #[durable_object]
 pub struct UserDirectory {
@@ -253,6 +258,8 @@ impl UserDirectory {
                     .exec("DELETE FROM users WHERE id = ?", vec![s(&id)])?;
                 self.sql
                     .exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
+                self.sql
+                    .exec("DELETE FROM factors WHERE user_id = ?", vec![s(&id)])?;
                 Value::Bool(existed)
             }
             C::ListUsers { q, offset, limit } => {
@@ -446,8 +453,11 @@ impl UserDirectory {
             }
             C::ClearLock { user_id } => {
                 self.sql.exec(
-                    "DELETE FROM throttle WHERE key = ?",
-                    vec![s(&throttle_keys(Some(&user_id), "", "")[0])],
+                    "DELETE FROM throttle WHERE key = ? OR key = ?",
+                    vec![
+                        s(&throttle_keys(Some(&user_id), "", "")[0]),
+                        s(&crate::store::factors::check_keys(&user_id, "")[0]),
+                    ],
                 )?;
                 Value::Null
             }
@@ -642,6 +652,7 @@ impl UserDirectory {
                     }
                 }
             }
+            C::Factors { cmd } => self.run_factors(cmd)?,
             C::ReleaseSubdomain {
                 subdomain,
                 client_id,

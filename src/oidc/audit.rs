@@ -85,6 +85,10 @@ pub enum SignInMethod {
     Password,
     /// The `ADMIN_TOKEN` bearer secret of the admin API.
     AdminToken,
+    /// An authenticator app's one-time code (the second factor after a password).
+    Totp,
+    /// A one-use recovery code in place of the authenticator app.
+    RecoveryCode,
 }
 
 /// Where the sign-in happened.
@@ -112,6 +116,10 @@ pub enum FailureReason {
     /// Refused unchecked: the account or the address is locked after too many failures.
     Locked,
     WrongToken,
+    /// A one-time or recovery code that matches nothing.
+    WrongCode,
+    /// A one-time code of a time step already used (RFC 6238 §5.2).
+    ReplayedCode,
 }
 
 impl FailureReason {
@@ -122,6 +130,8 @@ impl FailureReason {
             FailureReason::Blocked => "blocked",
             FailureReason::Locked => "locked",
             FailureReason::WrongToken => "wrong_token",
+            FailureReason::WrongCode => "wrong_code",
+            FailureReason::ReplayedCode => "replayed_code",
         }
     }
 }
@@ -300,6 +310,8 @@ impl What {
             What::SignInSucceeded { method, .. } => Some(match method {
                 SignInMethod::Password => "password",
                 SignInMethod::AdminToken => "admin_token",
+                SignInMethod::Totp => "totp",
+                SignInMethod::RecoveryCode => "recovery_code",
             }),
             What::SignInFailed { reason, .. } => Some(reason.as_str()),
             What::AccountLocked { lock, .. } => Some(match lock {

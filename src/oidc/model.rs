@@ -287,6 +287,12 @@ pub struct Application {
     /// place their Durable Object calls without reading the pool record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<Jurisdiction>,
+    /// Every sign-in to this application needs a second factor (`oidc::acr`).
+    #[serde(default)]
+    pub require_mfa: bool,
+    /// Every sign-in needs a phishing-resistant factor (a passkey).
+    #[serde(default)]
+    pub require_phishing_resistant: bool,
     pub created_at: u64,
     pub updated_at: u64,
     /// The application's own id when `client` is not its primary client (never stored).
@@ -424,6 +430,9 @@ pub struct Pool {
     /// Days the pool's audit log keeps an event (records from before the log read 90).
     #[serde(default = "default_audit_retention")]
     pub audit_retention_days: u32,
+    /// Second factors in this pool: `off`, `optional` (pools from before), `required`.
+    #[serde(default)]
+    pub mfa: super::acr::MfaPolicy,
     /// Where the pool's Durable Objects (users, sessions, codes, refresh families, keys, audit
     /// log) run and store their data; `None` (records from before read so) leaves the choice
     /// to Cloudflare. Fixed at creation: an object cannot move between jurisdictions.

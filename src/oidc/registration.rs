@@ -97,6 +97,8 @@ pub fn new_application(pool_id: &str, client: Client, now: u64) -> Application {
         custom_domains: vec![],
         dynamic_registration: DynamicRegistration::Off,
         jurisdiction: None,
+        require_mfa: false,
+        require_phishing_resistant: false,
         created_at: now,
         updated_at: now,
         primary_client_id: None,
@@ -160,6 +162,11 @@ pub fn apply_application(
                         one_of(DynamicRegistration::ALL.map(DynamicRegistration::as_str))
                     ),
                 ),
+            },
+            "require_mfa" | "require_phishing_resistant" => match v.as_bool() {
+                Some(b) if k == "require_mfa" => app.require_mfa = b,
+                Some(b) => app.require_phishing_resistant = b,
+                None => errs.add(k, "must be true or false"),
             },
             "pool_id" if creating => {}
             key if !creating && READ_ONLY.contains(&key) => {}

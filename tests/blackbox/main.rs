@@ -10,6 +10,7 @@
 
 mod support;
 
+mod account_page;
 mod admin_applications;
 mod admin_hardening;
 mod admin_users_and_access;
@@ -48,5 +49,6 @@ mod refresh_rotation;
 mod refresh_tokens;
 mod request_objects;
 mod revocation_at_once;
+mod second_factors;
 mod several_clients;
 mod signed_userinfo;

@@ -86,6 +86,10 @@ pub fn document() -> Value {
                     "token_lifetimes": {"type": "object", "properties": {"access_token": {"type": "integer"}, "id_token": {"type": "integer"}, "refresh_token": {"type": "integer"}, "authorization_code": {"type": "integer"}}},
                     "dynamic_registration": {"enum": names(DynamicRegistration::ALL.map(DynamicRegistration::as_str)), "default": "off",
                         "description": "Whether {issuer}/reg accepts RFC 7591 registrations: off, open to anyone (rate-limited per source), or with an initial access token"},
+                    "require_mfa": {"type": "boolean", "default": false,
+                        "description": "Every sign-in needs a second factor (acr urn:doorward:acr:mfa or higher)"},
+                    "require_phishing_resistant": {"type": "boolean", "default": false,
+                        "description": "Every sign-in needs a passkey (acr urn:doorward:acr:phishing-resistant); a user without one gets unmet_authentication_requirements"},
                     "pool_id": {"type": "string"}}},
                 "Client": {"type": "object", "description": "A client of an application: the client fields of Application, plus RFC 7591 metadata and `disabled`", "properties": {
                     "client_name": {"type": "string"}, "application_type": {"enum": ["web", "native"]},
@@ -120,7 +124,9 @@ pub fn document() -> Value {
                 "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}},
                 "Pool": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "branding": {"type": "object"},
                     "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"},
-                    "jurisdiction": {"enum": ["eu", "fedramp", "fedramp-high", null], "description": "Durable Object jurisdiction the pool's users, sessions, codes, keys and audit log stay in; set at creation, fixed after"}}}
+                    "jurisdiction": {"enum": ["eu", "fedramp", "fedramp-high", null], "description": "Durable Object jurisdiction the pool's users, sessions, codes, keys and audit log stay in; set at creation, fixed after"},
+                    "mfa": {"enum": ["off", "optional", "required"], "default": "optional",
+                        "description": "off: no second factors; optional: users may enrol one and are then asked for it; required: every sign-in needs one (enrolment during sign-in)"}}}
             }
         },
         "paths": {
@@ -135,6 +141,9 @@ pub fn document() -> Value {
             "/api/v1/users": {"parameters": [pool.clone(), {"name": "q", "in": "query", "schema": {"type": "string"}}], "get": op("Search users", "200", None), "post": op("Create a user", "201", Some("User"))},
             "/api/v1/users/{id}": {"parameters": [pool.clone()], "get": op("Get a user", "200", None), "patch": op("Change claims, password or blocked flag", "200", Some("User")), "delete": op("Delete a user", "204", None)},
             "/api/v1/users/{id}/lock": {"parameters": [pool.clone()], "get": op("See a user's sign-in lock (locked, retry_after, failures)", "200", None), "delete": op("Clear a user's sign-in lock", "204", None)},
+            "/api/v1/users/{id}/factors": {"parameters": [pool.clone()], "get": op("List a user's second factors (kind, created_at, last_used_at, recovery codes remaining; never a secret)", "200", None), "delete": op("Reset MFA: remove every second factor of the user", "204", None)},
+            "/api/v1/users/{id}/factors/totp": {"parameters": [pool.clone()], "delete": op("Remove the user's authenticator app", "204", None)},
+            "/api/v1/pools/{id}/factors": {"get": op("Count the pool's users per second factor (users, totp, recovery_codes)", "200", None)},
             "/api/v1/users/{id}/consents": {"parameters": [pool.clone()], "get": op("List the consents a user has given", "200", None)},
             "/api/v1/users/{id}/consents/{client_id}": {"parameters": [pool.clone()], "delete": op("Withdraw a user's consent to an application", "204", None)},
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},

@@ -1,6 +1,9 @@
 //! `/api/v1/pools`: user pools and their branding. The `default` pool exists from the start;
 //! others are created here. `__admins` (console administrators) is reserved.
 
+use crate::oidc::acr::MfaPolicy;
+use crate::store::directory::Directory;
+use crate::store::factors::FactorCommand;
 use serde_json::{json, Value};
 use worker::{Method, Request};
 
@@ -94,7 +97,17 @@ pub fn default_pool() -> Pool {
         created_at: 0,
         audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
         jurisdiction: None,
+        mfa: MfaPolicy::default(),
     }
+}
+
+/// `mfa`: one of the pool MFA policies.
+fn parse_mfa(v: &Value, e: &mut FieldErrors) -> Option<MfaPolicy> {
+    let p = v.as_str().and_then(MfaPolicy::parse);
+    if p.is_none() {
+        e.add("mfa", "must be one of off, optional, required");
+    }
+    p
 }
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
@@ -125,6 +138,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let jurisdiction = b
                 .get("jurisdiction")
                 .and_then(|v| parse_jurisdiction(v, &mut e));
+            let mfa = b.get("mfa").and_then(|v| parse_mfa(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -138,6 +152,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 created_at: ctx.now,
                 audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
                 jurisdiction,
+                mfa: mfa.unwrap_or_default(),
             };
             kv.put_pool(&pool).await?;
             let after = view(&pool);
@@ -186,6 +201,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                     );
                 }
             }
+            if let Some(p) = b.get("mfa").and_then(|v| parse_mfa(v, &mut e)) {
+                pool.mfa = p;
+            }
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -215,6 +233,14 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             );
             json(200, &pool)
         }
+        // How many users hold each second factor (the console's pool page).
+        ([id, "factors"], Method::Get) => {
+            let counts: Value = Directory::new(&ctx.env, id)
+                .factors(FactorCommand::Counts)
+                .await?;
+            json(200, &counts)
+        }
+        ([_, "factors"], _) => method_not_allowed("GET"),
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH"),
         ([_, "export"], _) => method_not_allowed("GET"),

@@ -3,7 +3,8 @@
 //! through the admin API), [`json`] (reading answers), [`tokens`] (the token-side endpoints as
 //! clients call them), [`jwt`] (reading tokens), [`html`] and [`browser`] (the front channel as
 //! a user's browser walks it), [`authorize`] (authorization requests and the codes they
-//! earn) and [`served`] (documents the test serves for the worker to fetch). Knows nothing of
+//! earn), [`totp`] (an authenticator app's codes and the second-factor pages) and [`served`]
+//! (documents the test serves for the worker to fetch). Knows nothing of
 //! the crate's internals: everything goes over HTTP.
 
 pub mod applications;
@@ -15,4 +16,5 @@ pub mod json;
 pub mod jwt;
 pub mod served;
 pub mod tokens;
+pub mod totp;
 pub mod worker;
