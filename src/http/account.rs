@@ -28,6 +28,7 @@ use crate::oidc::response::html_escape;
 use crate::oidc::scope::ScopeSet;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::factors::FactorCommand;
+use crate::store::placement::PoolAt;
 
 /// The page's CSRF cookie (`__Host-` prefixed over https).
 const CSRF_COOKIE: &str = "dw_account";
@@ -70,12 +71,10 @@ async fn signed_in(
     req: &Request,
     app: &Application,
 ) -> Result<Option<(SessionRecord, User)>, HttpError> {
-    let Some(s) = session::current(ctx, req, &app.pool_id).await? else {
+    let Some(s) = session::current(ctx, req, PoolAt::of_app(app)).await? else {
         return Ok(None);
     };
-    let user = Directory::new(&ctx.env, &app.pool_id)
-        .user(&s.user_id)
-        .await?;
+    let user = Directory::of_app(&ctx.env, app).user(&s.user_id).await?;
     Ok(user.filter(|u| !u.blocked).map(|u| (s, u)))
 }
 
@@ -123,7 +122,7 @@ async fn page(
     csrf: &str,
     notice: Option<String>,
 ) -> HttpResult {
-    let dir = Directory::new(&ctx.env, &app.pool_id);
+    let dir = Directory::of_app(&ctx.env, app);
     let base = format!("{issuer}/account");
     let hidden = format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
@@ -327,7 +326,7 @@ async fn act(
         Some(d) => see_other(&format!("{issuer}/account?done={d}")),
         None => see_other(&format!("{issuer}/account")),
     };
-    let dir = Directory::new(&ctx.env, &app.pool_id);
+    let dir = Directory::of_app(&ctx.env, app);
     let ip = forms::client_ip(&req);
     let via = Via::LoginPage(app);
     let changed = |change: &str| {
@@ -348,7 +347,9 @@ async fn act(
             return Ok::<_, HttpError>(Err(refused(401, &style.msg("wrong_password"))));
         }
         Ok(
-            match check_password(ctx, &app.pool_id, &user.username, &current, &ip, via).await? {
+            match check_password(ctx, PoolAt::of_app(app), &user.username, &current, &ip, via)
+                .await?
+            {
                 PasswordCheck::Ok(id) if id == user.id => Ok(()),
                 PasswordCheck::Locked(retry) => Err(refused(
                     429,
@@ -378,7 +379,7 @@ async fn act(
                 .await?;
             // Every session and refresh family ends, this browser's too; this browser gets a
             // new session at once, keeping the second factor it gave before.
-            revoke_user(ctx, &app.pool_id, &user.id, Reach::Everything).await?;
+            revoke_user(ctx, PoolAt::of_app(app), &user.id, Reach::Everything).await?;
             let reason = RevocationReason::PasswordChanged;
             ctx.audit
                 .revoked(&app.pool_id, &user.id, Revoked::AllOfUser, reason);
@@ -390,7 +391,8 @@ async fn act(
                     amr: acr::amr_of(&[acr::Factor::Password]),
                 },
             );
-            let (_, cookie) = session::start_with(ctx, &req, &app.pool_id, &user.id, list).await?;
+            let (_, cookie) =
+                session::start_with(ctx, &req, PoolAt::of_app(app), &user.id, list).await?;
             let mut resp = back(Some("password_changed"))?;
             let _ = resp.headers_mut().append("Set-Cookie", &cookie);
             Ok(resp)
@@ -413,7 +415,7 @@ async fn act(
             };
             let outcome = second_factor::check_enrolment(
                 ctx,
-                &app.pool_id,
+                PoolAt::of_app(app),
                 &user.id,
                 &raw,
                 &field("code"),
@@ -446,10 +448,11 @@ async fn act(
                 }
             };
             let stored = second_factor::seal_for(ctx, None, &raw).await?;
-            let codes = second_factor::enrol(ctx, &app.pool_id, &user.id, &stored, step, |w| {
-                AuditEvent::of_app(app, w)
-            })
-            .await?;
+            let codes =
+                second_factor::enrol(ctx, PoolAt::of_app(app), &user.id, &stored, step, |w| {
+                    AuditEvent::of_app(app, w)
+                })
+                .await?;
             codes_page(ctx, &style, issuer, &csrf, &codes).await
         }
         "totp-remove" => {
@@ -493,7 +496,7 @@ async fn act(
                 .iter()
                 .any(|s| s["session_id"].as_str() == Some(target.as_str()))
             {
-                session::revoke(ctx, &app.pool_id, &target).await?;
+                session::revoke(ctx, PoolAt::of_app(app), &target).await?;
                 let reason = RevocationReason::ClientRequest;
                 ctx.audit
                     .revoked(&app.pool_id, &user.id, Revoked::SsoSession, reason);
@@ -508,7 +511,13 @@ async fn act(
                     client_id: client_id.clone(),
                 })
                 .await?;
-            revoke_user(ctx, &app.pool_id, &user.id, Reach::Client(&client_id)).await?;
+            revoke_user(
+                ctx,
+                PoolAt::of_app(app),
+                &user.id,
+                Reach::Client(&client_id),
+            )
+            .await?;
             let withdrawn = AuditEvent::new(&app.pool_id, What::ConsentWithdrawn).user(&user.id);
             ctx.audit.record(withdrawn.client_id(&client_id));
             back(None)

@@ -54,7 +54,7 @@ pub async fn decide(
     {
         Default::default()
     } else {
-        Directory::new(&ctx.env, &app.pool_id)
+        Directory::of_app(&ctx.env, app)
             .factor_summary(user_id)
             .await?
     };

@@ -139,7 +139,7 @@ pub(crate) async fn enrol_account(
     app: &Application,
     user_id: &str,
 ) -> Result<String, HttpError> {
-    let user = Directory::new(&ctx.env, &app.pool_id).user(user_id).await?;
+    let user = Directory::of_app(&ctx.env, app).user(user_id).await?;
     Ok(user.map(|u| u.username).unwrap_or_default())
 }
 
@@ -327,7 +327,9 @@ pub async fn login(
                     sealed_secret: second_factor::new_secret(ctx).await?,
                 }),
                 Decision::Unmet(why) => {
-                    Grants::new(&ctx.env, Placement::of_app(app)).delete(Kind::Interaction, uid).await?;
+                    Grants::new(&ctx.env, Placement::of_app(app))
+                        .delete(Kind::Interaction, uid)
+                        .await?;
                     let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
                     return deliver(response::error(&rec.request.error_target(), &e, issuer));
                 }
@@ -343,7 +345,8 @@ pub async fn login(
                     .await?;
                 return super::respond::see_other(&format!("{issuer}/interaction/{uid}"));
             }
-            let (session, cookie) = session::start(ctx, &req, PoolAt::of_app(app), &user_id, &amr).await?;
+            let (session, cookie) =
+                session::start(ctx, &req, PoolAt::of_app(app), &user_id, &amr).await?;
             rec.user_id = Some(user_id.clone());
             rec.auth_time = Some(session.auth_time);
             Grants::new(&ctx.env, Placement::of_app(app))

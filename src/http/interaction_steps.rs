@@ -22,6 +22,7 @@ use crate::oidc::authorize::{AuthorizationRequest, SignedIn};
 use crate::oidc::model::Application;
 use crate::oidc::records::{Interaction, SecondFactor, SessionRecord};
 use crate::store::grants::{Grants, Kind};
+use crate::store::placement::{Placement, PoolAt};
 
 pub async fn second_factor(
     ctx: &Ctx,
@@ -52,15 +53,21 @@ pub async fn second_factor(
     let page_form = second_factor_form(issuer, uid, &rec);
     match step {
         SecondFactor::Verify => {
-            let refused =
-                match second_factor::check_code(ctx, &app.pool_id, &user_id, &input, &ip, via)
-                    .await?
-                {
-                    CodeCheck::Ok(factor) => {
-                        return complete(ctx, &req, app, issuer, uid, rec, &user_id, factor).await
-                    }
-                    other => refusal(&style, other),
-                };
+            let refused = match second_factor::check_code(
+                ctx,
+                PoolAt::of_app(app),
+                &user_id,
+                &input,
+                &ip,
+                via,
+            )
+            .await?
+            {
+                CodeCheck::Ok(factor) => {
+                    return complete(ctx, &req, app, issuer, uid, rec, &user_id, factor).await
+                }
+                other => refusal(&style, other),
+            };
             second_factor_page::verify_page(ctx, &style, &page_form, Some(&refused.0), refused.1)
                 .await
         }
@@ -68,7 +75,7 @@ pub async fn second_factor(
             let secret = second_factor::open_secret(ctx, &sealed_secret).await?;
             let outcome = second_factor::check_enrolment(
                 ctx,
-                &app.pool_id,
+                PoolAt::of_app(app),
                 &user_id,
                 &secret,
                 &input,
@@ -94,11 +101,15 @@ pub async fn second_factor(
                     .await;
                 }
             };
-            let codes =
-                second_factor::enrol(ctx, &app.pool_id, &user_id, &sealed_secret, step, |what| {
-                    AuditEvent::of_app(app, what)
-                })
-                .await?;
+            let codes = second_factor::enrol(
+                ctx,
+                PoolAt::of_app(app),
+                &user_id,
+                &sealed_secret,
+                step,
+                |what| AuditEvent::of_app(app, what),
+            )
+            .await?;
             let amr = acr::combine(&rec.amr, Factor::Totp);
             let Some((_, cookie)) = sign_in_with(ctx, &req, app, &rec, &user_id, &amr).await?
             else {
@@ -108,7 +119,7 @@ pub async fn second_factor(
             rec.second_factor = None;
             rec.amr = amr;
             rec.auth_time = Some(ctx.now);
-            Grants::new(&ctx.env)
+            Grants::new(&ctx.env, Placement::of_app(app))
                 .put(Kind::Interaction, uid, &rec, rec.expires_at)
                 .await?;
             let form = Form {
@@ -156,10 +167,10 @@ async fn sign_in_with(
             at: ctx.now,
             amr: amr.to_vec(),
         };
-        let s = session::step_up(ctx, req, &app.pool_id, user_id, authn).await?;
+        let s = session::step_up(ctx, req, PoolAt::of_app(app), user_id, authn).await?;
         Ok(s.map(|s| (s, None)))
     } else {
-        let (s, cookie) = session::start(ctx, req, &app.pool_id, user_id, amr).await?;
+        let (s, cookie) = session::start(ctx, req, PoolAt::of_app(app), user_id, amr).await?;
         Ok(Some((s, Some(cookie))))
     }
 }
@@ -205,7 +216,9 @@ async fn complete(
     let Some((session, cookie)) = sign_in_with(ctx, req, app, &rec, user_id, &amr).await? else {
         return expired(ctx, req, app, issuer).await;
     };
-    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+    Grants::new(&ctx.env, Placement::of_app(app))
+        .delete(Kind::Interaction, uid)
+        .await?;
     resume(ctx, req, app, issuer, rec.request, user_id, session, cookie).await
 }
 
@@ -234,12 +247,14 @@ pub async fn continue_after_enrolment(
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
-    let Some(session) = session::current(ctx, &req, &app.pool_id)
+    let Some(session) = session::current(ctx, &req, PoolAt::of_app(app))
         .await?
         .filter(|s| s.user_id == user_id)
     else {
         return expired(ctx, &req, app, issuer).await;
     };
-    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+    Grants::new(&ctx.env, Placement::of_app(app))
+        .delete(Kind::Interaction, uid)
+        .await?;
     resume(ctx, &req, app, issuer, rec.request, &user_id, session, None).await
 }

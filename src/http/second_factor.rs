@@ -13,6 +13,7 @@ use crate::oidc::throttle;
 use crate::oidc::totp::{self, Verdict};
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::factors::{CheckStart, FactorCommand};
+use crate::store::placement::PoolAt;
 
 use super::context::Ctx;
 use super::respond::HttpError;
@@ -83,14 +84,14 @@ pub async fn confirm_new(ctx: &Ctx, secret: &[u8], input: &str) -> Result<Option
 /// or on the account page). `Ok` carries the step it proved, to seed the replay guard.
 pub async fn check_enrolment(
     ctx: &Ctx,
-    pool: &str,
+    pool_at: PoolAt<'_>,
     user_id: &str,
     secret: &[u8],
     input: &str,
     ip: &str,
     via: Via<'_>,
 ) -> Result<Result<u64, CodeCheck>, HttpError> {
-    let dir = Directory::new(&ctx.env, pool);
+    let (pool, dir) = (pool_at.id, Directory::new(&ctx.env, pool_at.id, pool_at.at));
     let start: CheckStart = dir
         .call(DirectoryCommand::Factors {
             cmd: FactorCommand::BeginCheck {
@@ -119,13 +120,13 @@ pub async fn check_enrolment(
 /// be shown once), and logs the change.
 pub async fn enrol(
     ctx: &Ctx,
-    pool: &str,
+    pool_at: PoolAt<'_>,
     user_id: &str,
     sealed: &str,
     step: u64,
     event: impl Fn(What) -> AuditEvent,
 ) -> Result<Vec<String>, HttpError> {
-    let dir = Directory::new(&ctx.env, pool);
+    let dir = Directory::new(&ctx.env, pool_at.id, pool_at.at);
     let _: bool = dir
         .call(DirectoryCommand::Factors {
             cmd: FactorCommand::EnrolTotp {
@@ -175,13 +176,13 @@ pub fn new_recovery_codes(user_id: &str) -> Result<(Vec<String>, Vec<String>), H
 /// already stands.
 pub async fn check_code(
     ctx: &Ctx,
-    pool: &str,
+    pool_at: PoolAt<'_>,
     user_id: &str,
     input: &str,
     ip: &str,
     via: Via<'_>,
 ) -> Result<CodeCheck, HttpError> {
-    let dir = Directory::new(&ctx.env, pool);
+    let (pool, dir) = (pool_at.id, Directory::new(&ctx.env, pool_at.id, pool_at.at));
     let start: CheckStart = dir
         .call(DirectoryCommand::Factors {
             cmd: FactorCommand::BeginCheck {

@@ -51,7 +51,7 @@ pub async fn start(
         at: ctx.now,
         amr: amr.to_vec(),
     };
-    start_with(ctx, req, pool, user_id, vec![now]).await
+    start_with(ctx, req, pool_at, user_id, vec![now]).await
 }
 
 /// Starts a new session that keeps earlier authentications too (a password changed on the
@@ -59,7 +59,7 @@ pub async fn start(
 pub async fn start_with(
     ctx: &Ctx,
     req: &Request,
-    pool: &str,
+    pool_at: PoolAt<'_>,
     user_id: &str,
     authentications: Vec<Authentication>,
 ) -> Result<(SessionRecord, String), HttpError> {
@@ -110,14 +110,15 @@ pub async fn start_with(
 pub async fn step_up(
     ctx: &Ctx,
     req: &Request,
-    pool: &str,
+    pool: PoolAt<'_>,
     user_id: &str,
     authn: Authentication,
 ) -> Result<Option<SessionRecord>, HttpError> {
+    let PoolAt { id: pool, at } = pool;
     let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
         return Ok(None);
     };
-    let grants = Grants::new(&ctx.env);
+    let grants = Grants::new(&ctx.env, at);
     let key_hash = sha256_b64(&token);
     let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
     let Some(mut rec) = rec.filter(|r| r.pool_id == pool && r.user_id == user_id) else {

@@ -555,7 +555,9 @@ mod tests {
         let pool: Pool = serde_json::from_str(old).unwrap();
         assert_eq!(pool.jurisdiction, None);
         assert!(
-            !serde_json::to_string(&pool).unwrap().contains("jurisdiction"),
+            !serde_json::to_string(&pool)
+                .unwrap()
+                .contains("jurisdiction"),
             "an unpinned pool is stored as before"
         );
         let pinned = Pool {
@@ -568,7 +570,11 @@ mod tests {
         for j in Jurisdiction::ALL {
             assert_eq!(Jurisdiction::parse(j.as_str()), Some(j));
             let wire = serde_json::to_string(&j).unwrap();
-            assert_eq!(wire, format!("\"{}\"", j.as_str()), "serde and as_str agree");
+            assert_eq!(
+                wire,
+                format!("\"{}\"", j.as_str()),
+                "serde and as_str agree"
+            );
         }
         assert_eq!(Jurisdiction::parse("EU"), None);
         assert_eq!(Jurisdiction::parse("weur"), None);

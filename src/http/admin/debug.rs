@@ -114,7 +114,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                     .into(),
                 ));
             };
-            Grants::new(&ctx.env)
+            Grants::new(&ctx.env, Placement::GLOBAL)
                 .put(Kind::Session, &sha256_b64(cookie), &b["record"], expires_at)
                 .await?;
             Ok(worker::Response::empty()?.with_status(204))

@@ -235,7 +235,8 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         }
         // How many users hold each second factor (the console's pool page).
         ([id, "factors"], Method::Get) => {
-            let counts: Value = Directory::new(&ctx.env, id)
+            let at = super::placement_of(ctx, id).await?;
+            let counts: Value = Directory::new(&ctx.env, id, at)
                 .factors(FactorCommand::Counts)
                 .await?;
             json(200, &counts)

@@ -13,6 +13,7 @@ use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::factors::FactorSummary;
 use crate::store::directory::Directory;
 use crate::store::factors::FactorCommand;
+use crate::store::placement::PoolAt;
 
 /// The factor list of the console's user page.
 pub fn view(s: &FactorSummary) -> serde_json::Value {
@@ -34,8 +35,15 @@ pub fn view(s: &FactorSummary) -> serde_json::Value {
     json!({"items": items})
 }
 
-pub async fn route(ctx: &Ctx, method: Method, id: &str, rest: &[&str], pool: &str) -> HttpResult {
-    let dir = Directory::new(&ctx.env, pool);
+pub async fn route(
+    ctx: &Ctx,
+    method: Method,
+    id: &str,
+    rest: &[&str],
+    pool_at: PoolAt<'_>,
+) -> HttpResult {
+    let pool = pool_at.id;
+    let dir = Directory::new(&ctx.env, pool, pool_at.at);
     if dir.user(id).await?.is_none() {
         return Err(HttpError::NotFound);
     }
