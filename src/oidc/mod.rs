@@ -34,3 +34,4 @@ pub mod subject;
 pub mod throttle;
 pub mod token_request;
 pub mod tokens;
+pub mod webauthn;
