@@ -8,6 +8,7 @@ pub mod clients;
 pub mod directory;
 pub mod grants;
 pub mod kv;
+pub mod passkeys;
 pub mod rpc;
 pub mod vault;
 

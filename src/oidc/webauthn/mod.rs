@@ -10,6 +10,7 @@ pub mod attestation;
 pub mod authenticator_data;
 pub mod client_data;
 pub mod cose;
+pub mod credential;
 pub mod options;
 pub mod registration;
 pub mod relying_party;
