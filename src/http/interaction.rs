@@ -27,7 +27,7 @@ use crate::store::grants::{Grants, Kind};
 
 /// Loads the interaction and checks that this browser started it, with the application as
 /// the requesting client sees it.
-async fn load(
+pub(crate) async fn load(
     ctx: &Ctx,
     req: &Request,
     app: &Application,
@@ -50,7 +50,12 @@ async fn load(
         .map(|client| (rec, client)))
 }
 
-async fn expired(ctx: &Ctx, req: &Request, app: &Application, issuer: &str) -> HttpResult {
+pub(crate) async fn expired(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+) -> HttpResult {
     let e = OAuthError::invalid_request(
         "This sign-in page has expired or was opened in another browser. Go back to the application and start again.",
     );
@@ -58,7 +63,7 @@ async fn expired(ctx: &Ctx, req: &Request, app: &Application, issuer: &str) -> H
 }
 
 /// The page language: the request's `ui_locales`, then the browser's `Accept-Language`.
-async fn style(
+pub(crate) async fn style(
     ctx: &Ctx,
     req: &Request,
     app: &Application,
@@ -88,7 +93,7 @@ pub async fn show(
     }
 }
 
-async fn login_page(
+pub(crate) async fn login_page(
     ctx: &Ctx,
     style: &PageStyle,
     issuer: &str,
@@ -100,6 +105,7 @@ async fn login_page(
     let error_block = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", html_escape(e)))
         .unwrap_or_default();
+    let passkey = super::passkeys::login_block::build(style, issuer, uid, &rec.csrf)?;
     let body = assets::render(
         ctx,
         "login.html",
@@ -112,14 +118,15 @@ async fn login_page(
                 rec.request.login_hint.clone().unwrap_or_default(),
             ),
             ("error_block", error_block),
+            ("passkey_block", passkey.html.clone()),
         ],
-        &["error_block"],
+        &["error_block", "passkey_block"],
     )
     .await?;
     html(
         status,
         body,
-        &page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+        &passkey.csp(redirect_source(&rec.request.redirect_uri).as_deref()),
     )
 }
 
@@ -205,7 +212,7 @@ fn client_links(style: &PageStyle, app: &Application) -> String {
 }
 
 /// Checks the form's CSRF token against the record (the cookie was checked by `load`).
-fn csrf_ok(rec: &Interaction, form: &[(String, String)]) -> bool {
+pub(crate) fn csrf_ok(rec: &Interaction, form: &[(String, String)]) -> bool {
     let sent = forms::first(form, "csrf").unwrap_or("");
     bool::from(sent.as_bytes().ct_eq(rec.csrf.as_bytes()))
 }

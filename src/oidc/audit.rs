@@ -85,6 +85,8 @@ pub enum SignInMethod {
     Password,
     /// The `ADMIN_TOKEN` bearer secret of the admin API.
     AdminToken,
+    /// A WebAuthn assertion (a passkey) on the hosted login page.
+    Passkey,
 }
 
 /// Where the sign-in happened.
@@ -112,6 +114,12 @@ pub enum FailureReason {
     /// Refused unchecked: the account or the address is locked after too many failures.
     Locked,
     WrongToken,
+    /// A passkey sign-in naming a credential the pool does not hold (removed, or never made).
+    UnknownPasskey,
+    /// A passkey assertion that failed a WebAuthn check or its signature.
+    InvalidPasskey,
+    /// A passkey whose signature counter went back: possibly a cloned authenticator.
+    PasskeyCounterRegressed,
 }
 
 impl FailureReason {
@@ -122,6 +130,9 @@ impl FailureReason {
             FailureReason::Blocked => "blocked",
             FailureReason::Locked => "locked",
             FailureReason::WrongToken => "wrong_token",
+            FailureReason::UnknownPasskey => "unknown_passkey",
+            FailureReason::InvalidPasskey => "invalid_passkey",
+            FailureReason::PasskeyCounterRegressed => "passkey_counter_regressed",
         }
     }
 }
@@ -280,6 +291,7 @@ impl What {
             What::SignInSucceeded { method, .. } => Some(match method {
                 SignInMethod::Password => "password",
                 SignInMethod::AdminToken => "admin_token",
+                SignInMethod::Passkey => "passkey",
             }),
             What::SignInFailed { reason, .. } => Some(reason.as_str()),
             What::AccountLocked { lock, .. } => Some(match lock {

@@ -79,7 +79,20 @@ pub fn default_pool() -> Pool {
         branding: Branding::default(),
         created_at: 0,
         audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
+        passkey_user_verification: Default::default(),
     }
+}
+
+/// `passkey_user_verification`: `preferred` or `required` (WebAuthn §5.8.6).
+fn parse_user_verification(
+    v: &Value,
+    e: &mut FieldErrors,
+) -> Option<crate::oidc::webauthn::UserVerification> {
+    let parsed = serde_json::from_value(v.clone()).ok();
+    if parsed.is_none() {
+        e.add("passkey_user_verification", "must be preferred or required");
+    }
+    parsed
 }
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
@@ -107,6 +120,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let retention = b
                 .get("audit_retention_days")
                 .and_then(|v| parse_retention(v, &mut e));
+            let uv = b
+                .get("passkey_user_verification")
+                .and_then(|v| parse_user_verification(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -119,6 +135,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 branding,
                 created_at: ctx.now,
                 audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
+                passkey_user_verification: uv.unwrap_or_default(),
             };
             kv.put_pool(&pool).await?;
             let after = view(&pool);
@@ -157,6 +174,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let retention = b
                 .get("audit_retention_days")
                 .and_then(|v| parse_retention(v, &mut e));
+            if let Some(uv) = b
+                .get("passkey_user_verification")
+                .and_then(|v| parse_user_verification(v, &mut e))
+            {
+                pool.passkey_user_verification = uv;
+            }
             if !e.is_empty() {
                 return invalid(e);
             }

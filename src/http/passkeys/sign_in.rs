@@ -1,0 +1,263 @@
+//! Sign-in with a passkey on the hosted login page of a pending authorization request:
+//! `POST {issuer}/interaction/{uid}/passkey/options` (JSON, the page's CSRF token in
+//! `X-CSRF-Token`) issues a challenge for discoverable credentials (no user name needed), and
+//! `POST {issuer}/interaction/{uid}/passkey` (the form the script submits) checks the
+//! assertion (WebAuthn §7.2) and ends exactly where a password sign-in ends: a new SSO
+//! session and the authorization request handed back to `authorization::finish`.
+
+use subtle::ConstantTimeEq;
+use worker::Request;
+
+use super::text::t;
+use super::{issue_challenge, relying_party, signature_ok, take_challenge};
+use crate::http::authorization::{self, SignInState};
+use crate::http::context::Ctx;
+use crate::http::error_page::error_page;
+use crate::http::interaction::{csrf_ok, expired, load, login_page, style};
+use crate::http::respond::{json_no_store, HttpError, HttpResult};
+use crate::http::{forms, session};
+use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
+use crate::oidc::authorize::SignedIn;
+use crate::oidc::error::OAuthError;
+use crate::oidc::jws::b64;
+use crate::oidc::model::Application;
+use crate::oidc::records::Interaction;
+use crate::oidc::webauthn::assertion::{self, AssertionResponse, StoredCredential};
+use crate::oidc::webauthn::credential::ChallengePurpose;
+use crate::oidc::webauthn::{options, WebAuthnError};
+use crate::store::directory::Directory;
+use crate::store::grants::{Grants, Kind};
+use crate::store::passkeys::Passkeys;
+
+/// The CSRF token of a JSON call from the page, in constant time against the interaction's.
+fn header_csrf_ok(req: &Request, expected: &str) -> bool {
+    let sent = req
+        .headers()
+        .get("X-CSRF-Token")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    !sent.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+pub async fn options(
+    ctx: &Ctx,
+    req: Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> HttpResult {
+    let refused = || {
+        json_no_store(
+            403,
+            &OAuthError::invalid_request("this sign-in page has expired; reload it").body(),
+        )
+    };
+    let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
+        return refused();
+    };
+    if !header_csrf_ok(&req, &rec.csrf) || rec.user_id.is_some() {
+        return refused();
+    }
+    let rp = relying_party(ctx, &client, issuer).await?;
+    let purpose = ChallengePurpose::SignIn {
+        interaction: uid.to_string(),
+    };
+    let (challenge_id, challenge) = issue_challenge(ctx, &client.pool_id, purpose).await?;
+    json_no_store(
+        200,
+        &serde_json::json!({
+            "challenge_id": challenge_id,
+            "publicKey": options::request(&rp, &challenge),
+        }),
+    )
+}
+
+/// Why a passkey sign-in was refused: what the audit log says, and what the user is told.
+enum Refusal {
+    Expired,
+    Failed(FailureReason, Option<String>, &'static str),
+    Blocked(String),
+}
+
+pub async fn verify(
+    ctx: &Ctx,
+    mut req: Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> HttpResult {
+    let form = match forms::form_pairs(&mut req).await {
+        Ok(f) => f,
+        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
+        Err(other) => return Err(other),
+    };
+    let Some((mut rec, client)) = load(ctx, &req, app, uid).await? else {
+        return expired(ctx, &req, app, issuer).await;
+    };
+    let app = &client;
+    if !csrf_ok(&rec, &form) || rec.user_id.is_some() {
+        return expired(ctx, &req, app, issuer).await;
+    }
+    let outcome = check(ctx, app, issuer, uid, &form).await?;
+    let user_id = match outcome {
+        Ok(user_id) => user_id,
+        Err(refusal) => return refuse(ctx, &req, app, issuer, uid, &rec, refusal).await,
+    };
+    ctx.audit.record(
+        AuditEvent::of_app(
+            app,
+            What::SignInSucceeded {
+                method: SignInMethod::Passkey,
+                channel: SignInChannel::LoginPage,
+            },
+        )
+        .user(&user_id),
+    );
+    // From here on, the same steps as the password sign-in of `interaction::login`.
+    let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
+    rec.user_id = Some(user_id.clone());
+    rec.auth_time = Some(session.auth_time);
+    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+    let state = SignInState {
+        signed_in: Some(SignedIn {
+            user_id,
+            auth_time: session.auth_time,
+            fresh: true,
+        }),
+        session_id: Some(session.session_id),
+        set_cookie: Some(cookie),
+    };
+    authorization::finish(ctx, &req, app, issuer, rec.request, state).await
+}
+
+/// Every check of a passkey sign-in; answers the user it signs in.
+async fn check(
+    ctx: &Ctx,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+    form: &[(String, String)],
+) -> Result<Result<String, Refusal>, HttpError> {
+    let invalid = |e: WebAuthnError, user: Option<String>| {
+        worker::console_warn!("passkey sign-in refused: {e}");
+        let reason = match e {
+            WebAuthnError::CounterRegressed { .. } => FailureReason::PasskeyCounterRegressed,
+            _ => FailureReason::InvalidPasskey,
+        };
+        Ok(Err(Refusal::Failed(reason, user, "passkey_failed")))
+    };
+    let purpose = ChallengePurpose::SignIn {
+        interaction: uid.to_string(),
+    };
+    let challenge_id = forms::first(form, "challenge_id").unwrap_or("");
+    let Some(challenge) = take_challenge(ctx, &app.pool_id, challenge_id, &purpose).await? else {
+        return Ok(Err(Refusal::Expired));
+    };
+    let Ok(resp) =
+        serde_json::from_str::<AssertionResponse>(forms::first(form, "credential").unwrap_or(""))
+    else {
+        return invalid(WebAuthnError::Malformed("credential"), None);
+    };
+    let credential_id = match resp.credential_id() {
+        Ok(id) => id,
+        Err(e) => return invalid(e, None),
+    };
+    let passkeys = Passkeys::new(&ctx.env, &app.pool_id);
+    let Some(stored) = passkeys.find(&b64(&credential_id)).await? else {
+        return Ok(Err(Refusal::Failed(
+            FailureReason::UnknownPasskey,
+            None,
+            "passkey_failed",
+        )));
+    };
+    let user = Directory::new(&ctx.env, &app.pool_id)
+        .user(&stored.user_id)
+        .await?;
+    let Some(user) = user else {
+        return Ok(Err(Refusal::Failed(
+            FailureReason::UnknownPasskey,
+            None,
+            "passkey_failed",
+        )));
+    };
+    if user.blocked {
+        return Ok(Err(Refusal::Blocked(user.id)));
+    }
+    let rp = relying_party(ctx, app, issuer).await?;
+    let checked = match assertion::check(
+        &resp,
+        &challenge,
+        &rp,
+        &StoredCredential {
+            credential_id: &credential_id,
+            user_handle: user.id.as_bytes(),
+            alg: stored.alg,
+            sign_count: stored.sign_count,
+            backup_eligible: stored.backup_eligible,
+        },
+    ) {
+        Ok(c) => c,
+        Err(e) => return invalid(e, Some(user.id)),
+    };
+    if !signature_ok(
+        stored.alg,
+        &stored.public_key,
+        &checked.signature,
+        &checked.signed_data,
+    )
+    .await
+    {
+        return invalid(
+            WebAuthnError::Malformed("signature does not verify"),
+            Some(user.id),
+        );
+    }
+    let accepted = match checked.accept() {
+        Ok(a) => a,
+        Err(e) => return invalid(e, Some(user.id)),
+    };
+    passkeys
+        .used(
+            &stored.credential_id,
+            accepted.sign_count,
+            accepted.backed_up,
+            ctx.now,
+        )
+        .await?;
+    Ok(Ok(user.id))
+}
+
+async fn refuse(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+    rec: &Interaction,
+    refusal: Refusal,
+) -> HttpResult {
+    let style = style(ctx, req, app, issuer, rec).await?;
+    let failed = |reason: FailureReason, user: Option<&str>| {
+        let what = What::SignInFailed {
+            method: SignInMethod::Passkey,
+            channel: SignInChannel::LoginPage,
+            reason,
+            login: None,
+        };
+        ctx.audit
+            .record(AuditEvent::of_app(app, what).user_if(user));
+    };
+    let (msg, status) = match refusal {
+        Refusal::Expired => (t(style.locale, "passkey_expired").to_string(), 400),
+        Refusal::Failed(reason, user, key) => {
+            failed(reason, user.as_deref());
+            (t(style.locale, key).to_string(), 401)
+        }
+        Refusal::Blocked(user) => {
+            failed(FailureReason::Blocked, Some(&user));
+            (style.msg("blocked"), 403)
+        }
+    };
+    login_page(ctx, &style, issuer, uid, rec, Some(&msg), status).await
+}
