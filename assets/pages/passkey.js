@@ -47,6 +47,9 @@
     const error = document.getElementById("passkey-error");
     const csrf = form.elements.csrf.value;
     let pending = null;
+    // One submission per page: a conditional request that completes while the button's
+    // request runs must not post a second answer (the first one ends the sign-in page).
+    let submitted = false;
     signIn.hidden = false;
 
     async function run(conditional) {
@@ -66,7 +69,8 @@
         request.signal = pending.signal;
       }
       const cred = await navigator.credentials.get(request);
-      if (!cred) return;
+      if (!cred || submitted) return;
+      submitted = true;
       const r = cred.response;
       form.elements.challenge_id.value = opts.challenge_id;
       form.elements.credential.value = JSON.stringify({
@@ -84,6 +88,7 @@
     }
 
     document.getElementById("passkey-button").addEventListener("click", function () {
+      if (submitted) return;
       if (pending) pending.abort();
       pending = null;
       show(error, "");
