@@ -238,3 +238,24 @@ pub async fn pbkdf2(
     .await?;
     Ok(Uint8Array::new(&bits).to_vec())
 }
+
+/// HMAC-SHA-1 of each message under one key (RFC 6238 TOTP: the authenticator apps' hash;
+/// SHA-1's collision weakness does not touch HMAC, RFC 6151 §2). The key is imported once.
+pub async fn hmac_sha1(key: &[u8], messages: &[[u8; 8]]) -> Result<Vec<Vec<u8>>> {
+    let sc = subtle()?;
+    let k: CryptoKey = JsFuture::from(sc.import_key_with_object(
+        "raw",
+        &Uint8Array::from(key).into(),
+        &obj(&[("name", s("HMAC")), ("hash", s("SHA-1"))])?,
+        false,
+        &usages(&["sign"]),
+    )?)
+    .await?
+    .unchecked_into();
+    let mut out = Vec::with_capacity(messages.len());
+    for m in messages {
+        let mac = JsFuture::from(sc.sign_with_str_and_u8_array("HMAC", &k, &m[..])?).await?;
+        out.push(Uint8Array::new(&mac).to_vec());
+    }
+    Ok(out)
+}

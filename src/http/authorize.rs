@@ -115,6 +115,10 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     }
     let state = SignInState {
         signed_in,
+        authentications: session
+            .as_ref()
+            .map(|s| s.authentications())
+            .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
     };

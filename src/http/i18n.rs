@@ -106,6 +106,30 @@ pub fn msg(locale: Locale, key: &str) -> &'static str {
             "在你离开时保持登录并访问你的数据",
         ),
         "invalid_request_title" => ("The sign-in request is not valid", "登录请求无效"),
+        "mfa_title" => ("Two-step verification", "两步验证"),
+        "mfa_intro" => (
+            "Enter the 6-digit code from your authenticator app, or one of your recovery codes.",
+            "请输入身份验证器应用中的 6 位验证码，或一个恢复码。",
+        ),
+        "code_label" => ("Code", "验证码"),
+        "verify_button" => ("Verify", "验证"),
+        "wrong_code" => ("That code is not right.", "验证码不正确。"),
+        "replayed_code" => (
+            "That code was already used. Wait for the next one.",
+            "该验证码已被使用，请等待下一个。",
+        ),
+        "enrol_title" => ("Set up an authenticator app", "设置身份验证器应用"),
+        "enrol_intro" => (
+            "{app} asks for a second step at sign-in. Scan this code with an authenticator app, or enter the key by hand, then type the 6-digit code it shows.",
+            "{app} 要求登录时进行第二步验证。请用身份验证器应用扫描此二维码或手动输入密钥，然后输入其显示的 6 位验证码。",
+        ),
+        "enrol_key" => ("Key", "密钥"),
+        "recovery_title" => ("Save your recovery codes", "保存你的恢复码"),
+        "recovery_intro" => (
+            "Each code signs you in once if you lose your authenticator app. They are shown only now: keep them somewhere safe.",
+            "如果你丢失了身份验证器应用，每个恢复码可登录一次。它们仅显示这一次，请妥善保存。",
+        ),
+        "continue_button" => ("Continue", "继续"),
         "unknown_client_title" => ("Unknown application", "未知应用"),
         _ => ("", ""),
     };
@@ -135,6 +159,10 @@ mod tests {
             "locked",
             "scope_email",
             "allow",
+            "mfa_title",
+            "wrong_code",
+            "enrol_intro",
+            "recovery_intro",
         ] {
             assert!(!msg(Locale::En, k).is_empty() && !msg(Locale::ZhCn, k).is_empty());
         }

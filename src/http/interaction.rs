@@ -7,6 +7,7 @@ use subtle::ConstantTimeEq;
 use worker::Request;
 
 use super::assets::PageStyle;
+use super::authorization::level::{self, Decision};
 use super::authorization::pending::CSRF_COOKIE;
 use super::authorization::response::deliver;
 use super::authorization::{self, SignInState};
@@ -14,11 +15,12 @@ use super::context::Ctx;
 use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::sign_in::{check_password, PasswordCheck};
-use super::{assets, forms, i18n, session};
+use super::{assets, forms, i18n, second_factor, second_factor_page, session};
+use crate::oidc::acr;
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
-use crate::oidc::records::{is_random_id, Interaction};
+use crate::oidc::records::{is_random_id, Interaction, SecondFactor};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
 use crate::store::clients;
@@ -87,10 +89,65 @@ pub async fn show(
     };
     let app = &client;
     let style = style(ctx, &req, app, issuer, &rec).await?;
-    match &rec.user_id {
-        None => login_page(ctx, &style, issuer, uid, &rec, None, 200).await,
-        Some(user_id) => consent_page(ctx, &style, app, issuer, uid, &rec, user_id).await,
+    match (&rec.user_id, &rec.second_factor) {
+        (Some(user_id), Some(step)) => {
+            let form = second_factor_form(issuer, uid, &rec);
+            match step {
+                SecondFactor::Verify => {
+                    second_factor_page::verify_page(ctx, &style, &form, None, 200).await
+                }
+                SecondFactor::Enrol { sealed_secret } => {
+                    let account = enrol_account(ctx, app, user_id).await?;
+                    second_factor_page::enrol_page(
+                        ctx,
+                        &style,
+                        &form,
+                        sealed_secret,
+                        app.display_name(),
+                        &account,
+                        None,
+                        200,
+                    )
+                    .await
+                }
+            }
+        }
+        (None, _) => login_page(ctx, &style, issuer, uid, &rec, None, 200).await,
+        (Some(user_id), None) => consent_page(ctx, &style, app, issuer, uid, &rec, user_id).await,
     }
+}
+
+/// The second-factor form of a pending sign-in.
+pub(crate) fn second_factor_form<'a>(
+    issuer: &str,
+    uid: &str,
+    rec: &'a Interaction,
+) -> second_factor_page::Form<'a> {
+    second_factor_page::Form {
+        action: format!("{issuer}/interaction/{uid}/mfa"),
+        csrf: &rec.csrf,
+        csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+    }
+}
+
+/// The account name an authenticator app shows beside the issuer's.
+pub(crate) async fn enrol_account(
+    ctx: &Ctx,
+    app: &Application,
+    user_id: &str,
+) -> Result<String, HttpError> {
+    let user = Directory::new(&ctx.env, &app.pool_id).user(user_id).await?;
+    Ok(user.map(|u| u.username).unwrap_or_default())
+}
+
+/// A 303 to another page of the flow.
+pub(crate) fn see_other(location: &str) -> HttpResult {
+    let headers = worker::Headers::new();
+    headers.set("Location", location)?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(worker::Response::empty()?
+        .with_status(303)
+        .with_headers(headers))
 }
 
 pub(crate) async fn login_page(
@@ -257,7 +314,36 @@ pub async fn login(
     let via = super::sign_in::Via::LoginPage(app);
     match check_password(ctx, &app.pool_id, &login, pw, &forms::client_ip(&req), via).await? {
         PasswordCheck::Ok(user_id) => {
-            let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
+            let amr = acr::amr_of(&[acr::Factor::Password]);
+            let now_auth = [acr::Authentication {
+                at: ctx.now,
+                amr: amr.clone(),
+            }];
+            let acr_values = &rec.request.acr_values;
+            let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
+                Decision::Met(_) => None,
+                Decision::Verify => Some(SecondFactor::Verify),
+                Decision::Enrol => Some(SecondFactor::Enrol {
+                    sealed_secret: second_factor::new_secret(ctx).await?,
+                }),
+                Decision::Unmet(why) => {
+                    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+                    let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
+                    return deliver(response::error(&rec.request.error_target(), &e, issuer));
+                }
+            };
+            if let Some(step) = step {
+                // The password stands; no session until the second factor does too.
+                rec.user_id = Some(user_id);
+                rec.auth_time = Some(ctx.now);
+                rec.amr = amr;
+                rec.second_factor = Some(step);
+                Grants::new(&ctx.env)
+                    .put(Kind::Interaction, uid, &rec, rec.expires_at)
+                    .await?;
+                return see_other(&format!("{issuer}/interaction/{uid}"));
+            }
+            let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id, &amr).await?;
             rec.user_id = Some(user_id.clone());
             rec.auth_time = Some(session.auth_time);
             Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
@@ -268,6 +354,7 @@ pub async fn login(
             };
             let state = SignInState {
                 signed_in: Some(signed_in),
+                authentications: session.authentications(),
                 session_id: Some(session.session_id),
                 set_cookie: Some(cookie),
             };
@@ -326,6 +413,10 @@ pub async fn consent(
     let (Some(user_id), Some(auth_time)) = (rec.user_id.clone(), rec.auth_time) else {
         return expired(ctx, &req, app, issuer).await;
     };
+    // A password alone never reaches consent while a second factor is owed.
+    if rec.second_factor.is_some() {
+        return expired(ctx, &req, app, issuer).await;
+    }
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
@@ -354,6 +445,10 @@ pub async fn consent(
     };
     let state = SignInState {
         signed_in: Some(signed_in),
+        authentications: session
+            .as_ref()
+            .map(|s| s.authentications())
+            .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
     };

@@ -9,6 +9,7 @@ use super::context::Ctx;
 use super::forms;
 use super::respond::HttpError;
 use crate::crypto::random;
+use crate::oidc::acr::{self, Authentication};
 use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::SessionRecord;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
@@ -42,6 +43,7 @@ pub async fn start(
     req: &Request,
     pool: &str,
     user_id: &str,
+    amr: &[String],
 ) -> Result<(SessionRecord, String), HttpError> {
     let grants = Grants::new(&ctx.env);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
@@ -54,6 +56,10 @@ pub async fn start(
         user_id: user_id.to_string(),
         auth_time: ctx.now,
         expires_at: ctx.now + SESSION_SECS,
+        authentications: vec![Authentication {
+            at: ctx.now,
+            amr: amr.to_vec(),
+        }],
     };
     let key_hash = sha256_b64(&token);
     grants
@@ -81,6 +87,33 @@ pub async fn start(
             CookieScope::Pool,
         ),
     ))
+}
+
+/// Adds an authentication to the request's session (a step-up by a second factor: no new
+/// session, the cookie stays), if the session is live and the user's. `None` otherwise.
+pub async fn step_up(
+    ctx: &Ctx,
+    req: &Request,
+    pool: &str,
+    user_id: &str,
+    authn: Authentication,
+) -> Result<Option<SessionRecord>, HttpError> {
+    let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
+        return Ok(None);
+    };
+    let grants = Grants::new(&ctx.env);
+    let key_hash = sha256_b64(&token);
+    let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
+    let Some(mut rec) = rec.filter(|r| r.pool_id == pool && r.user_id == user_id) else {
+        return Ok(None);
+    };
+    let mut list = rec.authentications();
+    acr::remember(&mut list, authn);
+    rec.authentications = list;
+    grants
+        .put(Kind::Session, &key_hash, &rec, rec.expires_at)
+        .await?;
+    Ok(Some(rec))
 }
 
 /// Revokes a session by id (console): drops the index row and the session record.

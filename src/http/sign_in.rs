@@ -31,14 +31,14 @@ pub enum Via<'a> {
 }
 
 impl Via<'_> {
-    fn event(self, pool: &str, what: What) -> AuditEvent {
+    pub(crate) fn event(self, pool: &str, what: What) -> AuditEvent {
         match self {
             Via::LoginPage(app) | Via::PasswordGrant(app) => AuditEvent::of_app(app, what),
             Via::Console => AuditEvent::new(pool, what),
         }
     }
 
-    fn channel(self) -> SignInChannel {
+    pub(crate) fn channel(self) -> SignInChannel {
         match self {
             Via::LoginPage(_) => SignInChannel::LoginPage,
             Via::PasswordGrant(_) => SignInChannel::PasswordGrant,
@@ -135,7 +135,7 @@ pub async fn check_password(
 }
 
 /// An `account_locked` event for each key the attempt locked (the directory's answer).
-fn record_locks(ctx: &Ctx, pool: &str, via: Via<'_>, locked: &serde_json::Value) {
+pub(crate) fn record_locks(ctx: &Ctx, pool: &str, via: Via<'_>, locked: &serde_json::Value) {
     let until = ctx.now + throttle::LOCK_SECS;
     for key in locked
         .as_array()

@@ -7,8 +7,8 @@ use worker::{Method, Request};
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
 use super::{
-    assets, authorize, discovery, interaction, introspection, logout, passkeys, registration,
-    revocation, token, userinfo,
+    assets, authorize, discovery, interaction, interaction_steps, introspection, logout, passkeys,
+    registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
@@ -107,6 +107,12 @@ async fn dispatch(
         (Method::Post, ["account", "passkeys", id, action @ ("rename" | "delete")]) => {
             passkeys::account::change(ctx, req, app, issuer, id, action).await
         }
+        (Method::Post, ["interaction", uid, "mfa"]) => {
+            interaction_steps::second_factor(ctx, req, app, issuer, uid).await
+        }
+        (Method::Post, ["interaction", uid, "continue"]) => {
+            interaction_steps::continue_after_enrolment(ctx, req, app, issuer, uid).await
+        }
         (Method::Post, ["token"]) => token::handle(ctx, req, app, issuer).await,
         (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, app, issuer).await,
         (Method::Post, ["token", "introspection"]) => {
@@ -154,7 +160,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         ["token"]
         | ["token", "introspection"]
         | ["token", "revocation"]
-        | ["interaction", _, "login" | "consent"]
+        | ["interaction", _, "login" | "consent" | "mfa" | "continue"]
         | ["session", "end", "confirm"] => Some("POST"),
         _ => None,
     }

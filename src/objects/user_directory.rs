@@ -32,7 +32,12 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS families (family_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, \
      client_id TEXT NOT NULL, expires_at INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
+    // Second factors, one row per user (`user_factors`); created in older objects too.
+    "CREATE TABLE IF NOT EXISTS factors (user_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
 ];
+
+#[path = "user_factors.rs"]
+mod factors;
 
 #[durable_object]
 pub struct UserDirectory {
@@ -256,6 +261,8 @@ impl UserDirectory {
                 self.sql
                     .exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
                 self.sql.exec(passkeys::DELETE_OF_USER, vec![s(&id)])?;
+                self.sql
+                    .exec("DELETE FROM factors WHERE user_id = ?", vec![s(&id)])?;
                 Value::Bool(existed)
             }
             C::ListUsers { q, offset, limit } => {
@@ -449,8 +456,11 @@ impl UserDirectory {
             }
             C::ClearLock { user_id } => {
                 self.sql.exec(
-                    "DELETE FROM throttle WHERE key = ?",
-                    vec![s(&throttle_keys(Some(&user_id), "", "")[0])],
+                    "DELETE FROM throttle WHERE key = ? OR key = ?",
+                    vec![
+                        s(&throttle_keys(Some(&user_id), "", "")[0]),
+                        s(&crate::store::factors::check_keys(&user_id, "")[0]),
+                    ],
                 )?;
                 Value::Null
             }
@@ -646,6 +656,7 @@ impl UserDirectory {
                     }
                 }
             }
+            C::Factors { cmd } => self.run_factors(cmd)?,
             C::ReleaseSubdomain {
                 subdomain,
                 client_id,

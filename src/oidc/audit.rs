@@ -87,6 +87,10 @@ pub enum SignInMethod {
     AdminToken,
     /// A WebAuthn assertion (a passkey) on the hosted login page.
     Passkey,
+    /// An authenticator app's one-time code (the second factor after a password).
+    Totp,
+    /// A one-use recovery code in place of the authenticator app.
+    RecoveryCode,
 }
 
 /// Where the sign-in happened.
@@ -120,6 +124,10 @@ pub enum FailureReason {
     InvalidPasskey,
     /// A passkey whose signature counter went back: possibly a cloned authenticator.
     PasskeyCounterRegressed,
+    /// A one-time or recovery code that matches nothing.
+    WrongCode,
+    /// A one-time code of a time step already used (RFC 6238 §5.2).
+    ReplayedCode,
 }
 
 impl FailureReason {
@@ -133,6 +141,8 @@ impl FailureReason {
             FailureReason::UnknownPasskey => "unknown_passkey",
             FailureReason::InvalidPasskey => "invalid_passkey",
             FailureReason::PasskeyCounterRegressed => "passkey_counter_regressed",
+            FailureReason::WrongCode => "wrong_code",
+            FailureReason::ReplayedCode => "replayed_code",
         }
     }
 }
@@ -292,6 +302,8 @@ impl What {
                 SignInMethod::Password => "password",
                 SignInMethod::AdminToken => "admin_token",
                 SignInMethod::Passkey => "passkey",
+                SignInMethod::Totp => "totp",
+                SignInMethod::RecoveryCode => "recovery_code",
             }),
             What::SignInFailed { reason, .. } => Some(reason.as_str()),
             What::AccountLocked { lock, .. } => Some(match lock {

@@ -78,6 +78,11 @@ pub struct AuthorizationRequest {
     /// OIDC Core §5.5: the claims asked for by name, for the id_token and for userinfo.
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// The classes asked for, in order of preference (OIDC Core §3.1.2.1 `acr_values`, else
+    /// an essential `acr` claim's values, else the client's `default_acr_values`; requests
+    /// parked before classes existed asked for none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -393,18 +398,35 @@ pub fn validate(
         let registered: Vec<&str> = registered.split(' ').collect();
         claims.retain_scopes(&registered);
     }
-    // 15. acr (§3.1.2.1, §5.5.1.1). `acr_values` (or the client's `default_acr_values`) asks
-    //     for `acr` as a voluntary claim: every id_token states the class achieved, so there
-    //     is nothing to refuse. An essential `acr` whose values Doorward never achieves is.
+    // 15. acr (§3.1.2.1, §5.5.1.1). `acr_values` (else an essential `acr` claim, else the
+    //     client's `default_acr_values`) is a preference list of classes, weighed against
+    //     the user's factors once the user is known (`oidc::acr::target`). An essential
+    //     `acr` naming no class of this issuer can never be met and is refused now.
     if claims.essential_acr_unmet() {
         return fail(
             ErrorCode::AccessDenied,
             &format!(
-                "the essential acr requested cannot be met: this issuer signs in at {} only",
-                super::acr::achieved()
+                "the essential acr requested cannot be met: this issuer signs in at {}",
+                super::acr::ACR_VALUES_SUPPORTED.join(", ")
             ),
         );
     }
+    let acr_values: Vec<String> = match get(params, "acr_values") {
+        Some(v) => v
+            .split(' ')
+            .filter(|a| !a.is_empty())
+            .take(8)
+            .map(str::to_string)
+            .collect(),
+        None => {
+            let essential = claims.essential_acr_values();
+            if essential.is_empty() {
+                app.client.default_acr_values.clone()
+            } else {
+                essential
+            }
+        }
+    };
 
     Ok(AuthorizationRequest {
         client_id: client_id.to_string(),
@@ -423,6 +445,7 @@ pub fn validate(
         id_token_hint: get(params, "id_token_hint").map(str::to_string),
         resource,
         claims,
+        acr_values,
     })
 }
 

@@ -107,16 +107,24 @@ impl ClaimsRequest {
             .is_none_or(|r| r.values.is_empty() || r.values.iter().any(|v| v == subject))
     }
 
-    /// OIDC Core §5.5.1.1: an essential `acr` with values Doorward cannot achieve. The spec
-    /// says to "treat that outcome as a failed authentication attempt"; Doorward has a single
-    /// class, so no sign-in could ever meet it, and the request is refused at once with
-    /// `access_denied` (RFC 6749 §4.1.2.1: "the resource owner or authorization server denied
-    /// the request") rather than after a pointless login. A voluntary `acr` (not essential, or
-    /// from `acr_values`) never fails: the id_token states the class that was achieved.
+    /// OIDC Core §5.5.1.1: an essential `acr` none of whose values is a class of this
+    /// issuer. The spec says to "treat that outcome as a failed authentication attempt"; no
+    /// sign-in could ever meet it, so the request is refused at once with `access_denied`
+    /// (RFC 6749 §4.1.2.1) rather than after a pointless login. An essential `acr` with a
+    /// class Doorward has is a requirement (`essential_acr_values`).
     pub fn essential_acr_unmet(&self) -> bool {
         self.id_token.get("acr").is_some_and(|r| {
-            r.essential && !r.values.is_empty() && !r.values.iter().any(|v| v == acr::achieved())
+            r.essential && !r.values.is_empty() && !r.values.iter().any(|v| acr::is_supported(v))
         })
+    }
+
+    /// The classes an essential `acr` request accepts (empty when there is none).
+    pub fn essential_acr_values(&self) -> Vec<String> {
+        self.id_token
+            .get("acr")
+            .filter(|r| r.essential)
+            .map(|r| r.values.clone())
+            .unwrap_or_default()
     }
 
     /// The scopes whose consent covers the claims asked for by name: a claim released through

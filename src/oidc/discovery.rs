@@ -194,7 +194,14 @@ pub(crate) mod tests {
             doc["subject_types_supported"],
             json!(["public", "pairwise"])
         );
-        assert_eq!(doc["acr_values_supported"], json!(["urn:doorward:acr:pwd"]));
+        assert_eq!(
+            doc["acr_values_supported"],
+            json!([
+                "urn:doorward:acr:pwd",
+                "urn:doorward:acr:mfa",
+                "urn:doorward:acr:phishing-resistant"
+            ])
+        );
         assert_eq!(
             doc["display_values_supported"],
             json!(["page", "popup", "touch", "wap"])

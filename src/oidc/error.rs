@@ -32,6 +32,9 @@ pub enum ErrorCode {
     InvalidTarget,
     /// OIDC Core §6.2: a `request_uri` that cannot be used.
     InvalidRequestUri,
+    /// OpenID Connect Core Unmet Authentication Requirements 1.0 §2: the class the request
+    /// (or the application) demands cannot be reached for this user.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -61,6 +64,9 @@ impl ErrorCode {
             ErrorCode::InvalidClientMetadata => ("invalid_client_metadata", 400),
             ErrorCode::InvalidTarget => ("invalid_target", 400),
             ErrorCode::InvalidRequestUri => ("invalid_request_uri", 400),
+            ErrorCode::UnmetAuthenticationRequirements => {
+                ("unmet_authentication_requirements", 400)
+            }
         }
     }
 

@@ -282,6 +282,12 @@ pub struct Application {
     /// Whether `{issuer}/reg` accepts dynamic client registrations.
     #[serde(default)]
     pub dynamic_registration: DynamicRegistration,
+    /// Every sign-in to this application needs a second factor (`oidc::acr`).
+    #[serde(default)]
+    pub require_mfa: bool,
+    /// Every sign-in needs a phishing-resistant factor (a passkey).
+    #[serde(default)]
+    pub require_phishing_resistant: bool,
     pub created_at: u64,
     pub updated_at: u64,
     /// The application's own id when `client` is not its primary client (never stored).
@@ -422,6 +428,9 @@ pub struct Pool {
     /// WebAuthn user verification for passkeys (`preferred` unless set to `required`).
     #[serde(default)]
     pub passkey_user_verification: super::webauthn::UserVerification,
+    /// Second factors in this pool: `off`, `optional` (pools from before), `required`.
+    #[serde(default)]
+    pub mfa: super::acr::MfaPolicy,
 }
 
 fn default_audit_retention() -> u32 {

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::acr::{self, Authentication};
 use super::claims_request::ClaimsRequest;
 use super::model::ResponseType;
 
@@ -53,6 +54,10 @@ pub struct CodeRecord {
     /// before the parameter was supported: nothing asked).
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// RFC 8176 methods of the authentication `auth_time` dates, for the id_token's `acr`
+    /// and `amr` (absent in codes from before: a password).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// The outcome of taking a code.
@@ -138,6 +143,10 @@ pub struct RefreshFamily {
     /// id_tokens and access tokens (and through them userinfo) keep releasing them.
     #[serde(default, skip_serializing_if = "ClaimsRequest::is_empty")]
     pub claims: ClaimsRequest,
+    /// RFC 8176 methods of the grant's authentication: refreshed id_tokens keep its `acr`
+    /// and `amr` with its `auth_time` (absent in families from before: a password).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// How many retired tokens a family remembers for reuse detection (their hash prefixes).
@@ -260,6 +269,7 @@ pub fn tombstone_family(family_id: &str, until: u64) -> RefreshFamily {
         retired: vec![],
         resource: None,
         claims: ClaimsRequest::default(),
+        amr: vec![],
     }
 }
 
@@ -269,8 +279,38 @@ pub struct SessionRecord {
     pub session_id: String,
     pub pool_id: String,
     pub user_id: String,
+    /// When the session began (its first authentication).
     pub auth_time: u64,
     pub expires_at: u64,
+    /// The latest authentication per class (`acr::remember`); a step-up adds one. Sessions
+    /// written before this field read as one password authentication at `auth_time`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authentications: Vec<Authentication>,
+}
+
+impl SessionRecord {
+    /// The session's authentications, with the password sign-in of an older record.
+    pub fn authentications(&self) -> Vec<Authentication> {
+        if self.authentications.is_empty() {
+            vec![Authentication {
+                at: self.auth_time,
+                amr: vec![acr::AMR_PASSWORD.to_string()],
+            }]
+        } else {
+            self.authentications.clone()
+        }
+    }
+}
+
+/// The step of a pending sign-in after the password (or for a step-up, instead of it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum SecondFactor {
+    /// The second-factor page: a one-time code or a recovery code.
+    Verify,
+    /// Enrolment during sign-in: a new authenticator-app secret (sealed under `MASTER_KEY`)
+    /// waits for its first code.
+    Enrol { sealed_secret: String },
 }
 
 /// A pending authorization request waiting for the hosted login or consent page.
@@ -285,6 +325,18 @@ pub struct Interaction {
     pub user_id: Option<String>,
     pub auth_time: Option<u64>,
     pub expires_at: u64,
+    /// RFC 8176 methods of the authentication so far (empty in records from before: a
+    /// password, when `user_id` is set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// Set while a second factor is still owed: the password is done (or the session's
+    /// password stands, for a step-up) and neither consent nor a response comes before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<SecondFactor>,
+    /// A step-up of the browser's SSO session (no new session is started; the session
+    /// record gains the new authentication).
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 #[cfg(test)]
@@ -311,6 +363,7 @@ mod tests {
             issued: Issued::default(),
             resource: None,
             claims: ClaimsRequest::default(),
+            amr: vec![],
         }
     }
 
@@ -385,6 +438,7 @@ mod tests {
             retired: vec![],
             resource: None,
             claims: ClaimsRequest::default(),
+            amr: vec![],
         }
     }
 
@@ -546,5 +600,53 @@ mod tests {
         let f: RefreshFamily = serde_json::from_value(old).unwrap();
         let (out, _) = rotate_refresh(Some(f), &rot("c", "h1", "h3", None, 500));
         assert!(matches!(out, RefreshRotation::Reused { .. }));
+    }
+
+    #[test]
+    fn a_session_written_before_methods_were_reads_as_a_password_sign_in() {
+        let old = serde_json::json!({
+            "session_id": "s", "pool_id": "p", "user_id": "u",
+            "auth_time": 1000, "expires_at": 2000
+        });
+        let s: SessionRecord = serde_json::from_value(old).unwrap();
+        let list = s.authentications();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].at, 1000);
+        assert_eq!(list[0].amr, ["pwd"]);
+        assert_eq!(list[0].level(), acr::Level::Password);
+        let back = serde_json::to_value(&s).unwrap();
+        assert!(
+            back.get("authentications").is_none(),
+            "nothing new is written"
+        );
+    }
+
+    #[test]
+    fn codes_families_and_interactions_from_before_read_as_password_only() {
+        let mut c = serde_json::to_value(code(100)).unwrap();
+        assert!(c.get("amr").is_none());
+        c.as_object_mut().unwrap().remove("amr");
+        let c: CodeRecord = serde_json::from_value(c).unwrap();
+        assert!(c.amr.is_empty());
+        assert_eq!(acr::level_of(&c.amr), acr::Level::Password);
+        let mut with = family();
+        with.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+        let back: RefreshFamily =
+            serde_json::from_value(serde_json::to_value(&with).unwrap()).unwrap();
+        assert_eq!(acr::level_of(&back.amr), acr::Level::Mfa);
+    }
+
+    #[test]
+    fn a_parked_second_factor_step_round_trips() {
+        for step in [
+            SecondFactor::Verify,
+            SecondFactor::Enrol {
+                sealed_secret: "x".into(),
+            },
+        ] {
+            let v = serde_json::to_value(&step).unwrap();
+            let back: SecondFactor = serde_json::from_value(v).unwrap();
+            assert_eq!(back, step);
+        }
     }
 }

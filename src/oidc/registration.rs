@@ -96,6 +96,8 @@ pub fn new_application(pool_id: &str, client: Client, now: u64) -> Application {
         subdomain: String::new(),
         custom_domains: vec![],
         dynamic_registration: DynamicRegistration::Off,
+        require_mfa: false,
+        require_phishing_resistant: false,
         created_at: now,
         updated_at: now,
         primary_client_id: None,
@@ -159,6 +161,11 @@ pub fn apply_application(
                         one_of(DynamicRegistration::ALL.map(DynamicRegistration::as_str))
                     ),
                 ),
+            },
+            "require_mfa" | "require_phishing_resistant" => match v.as_bool() {
+                Some(b) if k == "require_mfa" => app.require_mfa = b,
+                Some(b) => app.require_phishing_resistant = b,
+                None => errs.add(k, "must be true or false"),
             },
             "pool_id" if creating => {}
             key if !creating && READ_ONLY.contains(&key) => {}

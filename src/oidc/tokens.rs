@@ -69,6 +69,9 @@ pub struct IdTokenInput<'a> {
     pub now: u64,
     pub lifetime: u64,
     pub auth_time: u64,
+    /// RFC 8176 methods of the authentication `auth_time` dates (empty: recorded before
+    /// methods were, a password).
+    pub amr: &'a [String],
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
@@ -91,9 +94,9 @@ pub fn id_token_claims(i: &IdTokenInput<'_>) -> Value {
     // Always present, so a request with `max_age` or a client with `require_auth_time`
     // (§3.1.2.1, Registration §2) gets it as required, and every other client may rely on it.
     c.insert("auth_time".into(), json!(i.auth_time));
-    // §2 and RFC 8176: the class and methods of the sign-in (password, one factor).
-    c.insert("acr".into(), json!(acr::achieved()));
-    c.insert("amr".into(), json!(acr::methods()));
+    // §2 and RFC 8176: the class and methods of that same authentication.
+    c.insert("acr".into(), json!(acr::level_of(i.amr).acr()));
+    c.insert("amr".into(), json!(acr::stated_amr(i.amr)));
     if let Some(n) = i.nonce {
         c.insert("nonce".into(), json!(n));
     }
@@ -233,6 +236,7 @@ mod tests {
             now: 100,
             lifetime: 3600,
             auth_time: 90,
+            amr: &[],
             nonce: Some("n"),
             access_token: Some("at"),
             code: Some("code"),

@@ -145,6 +145,10 @@ pub enum DirectoryCommand {
         subdomain: String,
         client_id: String,
     },
+    /// A user's second factors (`store::factors`).
+    Factors {
+        cmd: super::factors::FactorCommand,
+    },
 }
 
 /// A write that would break a uniqueness rule names the field.
@@ -306,7 +310,10 @@ pub enum Throttled<'a> {
 
 /// Reads a key made by [`throttle_keys`].
 pub fn throttled(key: &str) -> Throttled<'_> {
-    if let Some(id) = key.strip_prefix("acct:id:") {
+    if let Some(id) = key
+        .strip_prefix("acct:id:")
+        .or_else(|| key.strip_prefix("mfa:id:"))
+    {
         Throttled::User(id)
     } else if key.starts_with("ip:") {
         Throttled::Address

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cache;
 pub mod clients;
 pub mod directory;
+pub mod factors;
 pub mod grants;
 pub mod kv;
 pub mod passkeys;

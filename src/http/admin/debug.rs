@@ -123,6 +123,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 consumed: false,
                 replayed: false,
                 issued: Issued::default(),
+                amr: vec![],
                 resource: None,
                 claims: Default::default(),
             };

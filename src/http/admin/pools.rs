@@ -1,6 +1,9 @@
 //! `/api/v1/pools`: user pools and their branding. The `default` pool exists from the start;
 //! others are created here. `__admins` (console administrators) is reserved.
 
+use crate::oidc::acr::MfaPolicy;
+use crate::store::directory::Directory;
+use crate::store::factors::FactorCommand;
 use serde_json::{json, Value};
 use worker::{Method, Request};
 
@@ -80,6 +83,7 @@ pub fn default_pool() -> Pool {
         created_at: 0,
         audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
         passkey_user_verification: Default::default(),
+        mfa: MfaPolicy::default(),
     }
 }
 
@@ -93,6 +97,15 @@ fn parse_user_verification(
         e.add("passkey_user_verification", "must be preferred or required");
     }
     parsed
+}
+
+/// `mfa`: one of the pool MFA policies.
+fn parse_mfa(v: &Value, e: &mut FieldErrors) -> Option<MfaPolicy> {
+    let p = v.as_str().and_then(MfaPolicy::parse);
+    if p.is_none() {
+        e.add("mfa", "must be one of off, optional, required");
+    }
+    p
 }
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
@@ -123,6 +136,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let uv = b
                 .get("passkey_user_verification")
                 .and_then(|v| parse_user_verification(v, &mut e));
+            let mfa = b.get("mfa").and_then(|v| parse_mfa(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -136,6 +150,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 created_at: ctx.now,
                 audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
                 passkey_user_verification: uv.unwrap_or_default(),
+                mfa: mfa.unwrap_or_default(),
             };
             kv.put_pool(&pool).await?;
             let after = view(&pool);
@@ -180,6 +195,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             {
                 pool.passkey_user_verification = uv;
             }
+            if let Some(p) = b.get("mfa").and_then(|v| parse_mfa(v, &mut e)) {
+                pool.mfa = p;
+            }
             if !e.is_empty() {
                 return invalid(e);
             }
@@ -208,6 +226,14 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             );
             json(200, &pool)
         }
+        // How many users hold each second factor (the console's pool page).
+        ([id, "factors"], Method::Get) => {
+            let counts: Value = Directory::new(&ctx.env, id)
+                .factors(FactorCommand::Counts)
+                .await?;
+            json(200, &counts)
+        }
+        ([_, "factors"], _) => method_not_allowed("GET"),
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH"),
         ([_, "export"], _) => method_not_allowed("GET"),

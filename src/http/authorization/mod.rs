@@ -2,6 +2,7 @@
 //! look up consent, let `oidc::authorize::next_step` decide, then issue the response
 //! (`response`), fail back to the client, or park the request for a page (`pending`).
 
+pub mod level;
 pub mod pending;
 pub mod response;
 
@@ -9,13 +10,17 @@ use worker::Request;
 
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
+use crate::http::second_factor;
 use crate::http::tokens::subject;
-use crate::oidc::authorize::{self, AuthorizationRequest, Next, SignedIn};
+use crate::oidc::acr::Authentication;
+use crate::oidc::authorize::{self, AuthorizationRequest, Next, Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
+use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
 use crate::store::directory::{Directory, DirectoryCommand, UserAndConsent};
+use level::Decision;
 use pending::Pending;
 
 /// Who is signed in for this request, and the cookie a fresh sign-in must set.
@@ -24,6 +29,8 @@ pub struct SignInState {
     pub session_id: Option<String>,
     /// `Set-Cookie` of a session started by this very request (the login page).
     pub set_cookie: Option<String>,
+    /// The session's authentications (`SessionRecord::authentications`), newest last.
+    pub authentications: Vec<Authentication>,
 }
 
 /// Decides and acts: issue, fail back to the client, or open an interaction page.
@@ -39,6 +46,7 @@ pub async fn finish(
         signed_in,
         session_id,
         set_cookie,
+        authentications,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
     // answered for; anyone else signed in counts as nobody (so the login page, or
@@ -73,6 +81,52 @@ pub async fn finish(
         app.client.skip_consent,
         ctx.now,
     );
+    // The class (`oidc::acr`), once the user is known and no login page comes first: a
+    // session below it is stepped up by the second factor only, never by the password again.
+    let decision = match (&step, &signed_in) {
+        (Next::Issue | Next::Consent, Some(s)) => {
+            Some(level::decide(ctx, app, &request.acr_values, &s.user_id, &authentications).await?)
+        }
+        _ => None,
+    };
+    let met = match (decision, &signed_in) {
+        (Some(Decision::Met(a)), _) => Some(a),
+        (Some(Decision::Unmet(why)), _) => {
+            let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
+            let resp =
+                response::deliver(front_channel::error(&request.error_target(), &e, issuer))?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        // OIDC Core §3.1.2.6: the step-up is an interaction prompt=none cannot have.
+        (Some(_), _) if request.has_prompt(Prompt::None) => {
+            let e = OAuthError::new(
+                ErrorCode::InteractionRequired,
+                "a second factor is required for this request",
+            );
+            let resp =
+                response::deliver(front_channel::error(&request.error_target(), &e, issuer))?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        (Some(d @ (Decision::Verify | Decision::Enrol)), Some(s)) => {
+            let second_factor = match d {
+                Decision::Enrol => SecondFactor::Enrol {
+                    sealed_secret: second_factor::new_secret(ctx).await?,
+                },
+                _ => SecondFactor::Verify,
+            };
+            let latest = authentications.last();
+            let who = Pending {
+                user_id: Some(s.user_id.clone()),
+                auth_time: Some(latest.map_or(s.auth_time, |a| a.at)),
+                amr: latest.map(|a| a.amr.clone()).unwrap_or_default(),
+                second_factor: Some(second_factor),
+                step_up: true,
+            };
+            let resp = pending::park(ctx, req, app, issuer, request, who).await?;
+            return Ok(with_cookie(resp, set_cookie));
+        }
+        _ => None,
+    };
     let resp = match step {
         Next::Issue => {
             let Some(s) = signed_in else {
@@ -83,18 +137,24 @@ pub async fn finish(
                 None => dir.user(&s.user_id).await?,
             };
             match user {
-                Some(u) if !u.blocked => response::deliver(
-                    response::issue(
-                        ctx,
-                        app,
-                        issuer,
-                        &request,
-                        &u,
-                        s.auth_time,
-                        session_id.as_deref(),
+                Some(u) if !u.blocked => {
+                    let latest = met.unwrap_or(Authentication {
+                        at: s.auth_time,
+                        amr: vec![],
+                    });
+                    response::deliver(
+                        response::issue(
+                            ctx,
+                            app,
+                            issuer,
+                            &request,
+                            &u,
+                            &latest,
+                            session_id.as_deref(),
+                        )
+                        .await?,
                     )
-                    .await?,
-                ),
+                }
                 _ => {
                     let e =
                         OAuthError::new(ErrorCode::LoginRequired, "the user must sign in again");
@@ -106,27 +166,22 @@ pub async fn finish(
             let e = OAuthError::new(code, "user interaction is required");
             response::deliver(front_channel::error(&request.error_target(), &e, issuer))
         }
-        Next::Login => {
-            let nobody = Pending {
-                user_id: None,
-                auth_time: None,
-            };
-            pending::park(ctx, req, app, issuer, request, nobody).await
-        }
+        Next::Login => pending::park(ctx, req, app, issuer, request, Pending::nobody()).await,
         Next::Consent => {
             let who = Pending {
                 user_id: signed_in.as_ref().map(|s| s.user_id.clone()),
                 auth_time: signed_in.as_ref().map(|s| s.auth_time),
+                ..Pending::nobody()
             };
             pending::park(ctx, req, app, issuer, request, who).await
         }
     }?;
-    Ok(match set_cookie {
-        Some(c) => {
-            let mut r = resp;
-            let _ = r.headers_mut().append("Set-Cookie", &c);
-            r
-        }
-        None => resp,
-    })
+    Ok(with_cookie(resp, set_cookie))
+}
+
+fn with_cookie(mut resp: worker::Response, set_cookie: Option<String>) -> worker::Response {
+    if let Some(c) = set_cookie {
+        let _ = resp.headers_mut().append("Set-Cookie", &c);
+    }
+    resp
 }

@@ -11,7 +11,7 @@ use crate::http::respond::HttpResult;
 use crate::http::session;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::model::Application;
-use crate::oidc::records::Interaction;
+use crate::oidc::records::{Interaction, SecondFactor};
 use crate::store::grants::{Grants, Kind};
 
 pub const INTERACTION_SECS: u64 = 600;
@@ -22,6 +22,23 @@ pub const CSRF_COOKIE: &str = "dw_interaction";
 pub struct Pending {
     pub user_id: Option<String>,
     pub auth_time: Option<u64>,
+    /// The methods done so far (for a second-factor step: the password's).
+    pub amr: Vec<String>,
+    pub second_factor: Option<SecondFactor>,
+    pub step_up: bool,
+}
+
+impl Pending {
+    /// Nobody yet: the login page.
+    pub fn nobody() -> Pending {
+        Pending {
+            user_id: None,
+            auth_time: None,
+            amr: vec![],
+            second_factor: None,
+            step_up: false,
+        }
+    }
 }
 
 /// Stores the request and sends the browser to its page.
@@ -42,6 +59,9 @@ pub async fn park(
         user_id: pending.user_id,
         auth_time: pending.auth_time,
         expires_at: ctx.now + INTERACTION_SECS,
+        amr: pending.amr,
+        second_factor: pending.second_factor,
+        step_up: pending.step_up,
     };
     Grants::new(&ctx.env)
         .put(Kind::Interaction, &uid, &record, record.expires_at)

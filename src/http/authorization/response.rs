@@ -8,6 +8,7 @@ use crate::crypto::random;
 use crate::http::context::Ctx;
 use crate::http::respond::{html, HttpError, HttpResult};
 use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor, Subject};
+use crate::oidc::acr::Authentication;
 use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::jws::sha256_b64;
@@ -23,10 +24,11 @@ pub async fn issue(
     issuer: &str,
     req: &AuthorizationRequest,
     user: &User,
-    auth_time: u64,
+    authn: &Authentication,
     session_id: Option<&str>,
 ) -> Result<Delivery, HttpError> {
     let rt = req.response_type;
+    let auth_time = authn.at;
     let mut params: Vec<(String, String)> = Vec::new();
     let code = if rt.has_code() {
         let code = random::token()?;
@@ -49,6 +51,7 @@ pub async fn issue(
             issued: Issued::default(),
             resource: req.resource.clone(),
             claims: req.claims.clone(),
+            amr: authn.amr.clone(),
         };
         Grants::new(&ctx.env)
             .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
@@ -96,6 +99,7 @@ pub async fn issue(
                 scope: &req.scope,
                 requested: &req.claims.id_token_names(),
                 auth_time,
+                amr: &authn.amr,
                 nonce: req.nonce.as_deref(),
                 access_token: access_token.as_deref(),
                 code: code.as_deref(),

@@ -124,6 +124,7 @@ pub async fn run(
             user: &user,
             scope: &scope,
             auth_time: record.auth_time,
+            amr: &record.amr,
             nonce: record.nonce.as_deref(),
             session_id: record.session_id.as_deref(),
             new_family: record.offline,

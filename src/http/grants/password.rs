@@ -68,6 +68,7 @@ pub async fn run(
             user: &user,
             scope: &scope,
             auth_time: ctx.now,
+            amr: &[crate::oidc::acr::AMR_PASSWORD.to_string()],
             nonce: None,
             session_id: None,
             new_family: offline,

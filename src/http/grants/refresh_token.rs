@@ -101,6 +101,7 @@ pub async fn run(
             user: &user,
             scope: &scope,
             auth_time: family.auth_time,
+            amr: &family.amr,
             nonce: None,
             session_id: family.session_id.as_deref(),
             new_family: false,

@@ -10,18 +10,22 @@ use worker::Request;
 
 use super::text::t;
 use super::{issue_challenge, relying_party, signature_ok, take_challenge};
+use crate::http::authorization::level::{self, Decision};
+use crate::http::authorization::response::deliver;
 use crate::http::authorization::{self, SignInState};
 use crate::http::context::Ctx;
 use crate::http::error_page::error_page;
-use crate::http::interaction::{csrf_ok, expired, load, login_page, style};
+use crate::http::interaction::{csrf_ok, expired, load, login_page, see_other, style};
 use crate::http::respond::{json_no_store, HttpError, HttpResult};
-use crate::http::{forms, session};
+use crate::http::{forms, second_factor, session};
+use crate::oidc::acr;
 use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
 use crate::oidc::authorize::SignedIn;
-use crate::oidc::error::OAuthError;
+use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::jws::b64;
 use crate::oidc::model::Application;
-use crate::oidc::records::Interaction;
+use crate::oidc::records::{Interaction, SecondFactor};
+use crate::oidc::response;
 use crate::oidc::webauthn::assertion::{self, AssertionResponse, StoredCredential};
 use crate::oidc::webauthn::credential::ChallengePurpose;
 use crate::oidc::webauthn::{options, WebAuthnError};
@@ -100,8 +104,8 @@ pub async fn verify(
         return expired(ctx, &req, app, issuer).await;
     }
     let outcome = check(ctx, app, issuer, uid, &form).await?;
-    let user_id = match outcome {
-        Ok(user_id) => user_id,
+    let (user_id, factor) = match outcome {
+        Ok(found) => found,
         Err(refusal) => return refuse(ctx, &req, app, issuer, uid, &rec, refusal).await,
     };
     ctx.audit.record(
@@ -114,8 +118,38 @@ pub async fn verify(
         )
         .user(&user_id),
     );
-    // From here on, the same steps as the password sign-in of `interaction::login`.
-    let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id).await?;
+    // From here on, the same steps as the password sign-in of `interaction::login`: the
+    // class the request needs, a second factor if the passkey alone does not meet it, then
+    // the session and the authorization request.
+    let amr = acr::amr_of(&[factor]);
+    let now_auth = [acr::Authentication {
+        at: ctx.now,
+        amr: amr.clone(),
+    }];
+    let acr_values = &rec.request.acr_values;
+    let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
+        Decision::Met(_) => None,
+        Decision::Verify => Some(SecondFactor::Verify),
+        Decision::Enrol => Some(SecondFactor::Enrol {
+            sealed_secret: second_factor::new_secret(ctx).await?,
+        }),
+        Decision::Unmet(why) => {
+            Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+            let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
+            return deliver(response::error(&rec.request.error_target(), &e, issuer));
+        }
+    };
+    if let Some(step) = step {
+        rec.user_id = Some(user_id);
+        rec.auth_time = Some(ctx.now);
+        rec.amr = amr;
+        rec.second_factor = Some(step);
+        Grants::new(&ctx.env)
+            .put(Kind::Interaction, uid, &rec, rec.expires_at)
+            .await?;
+        return see_other(&format!("{issuer}/interaction/{uid}"));
+    }
+    let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id, &amr).await?;
     rec.user_id = Some(user_id.clone());
     rec.auth_time = Some(session.auth_time);
     Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
@@ -125,20 +159,23 @@ pub async fn verify(
             auth_time: session.auth_time,
             fresh: true,
         }),
+        authentications: session.authentications(),
         session_id: Some(session.session_id),
         set_cookie: Some(cookie),
     };
     authorization::finish(ctx, &req, app, issuer, rec.request, state).await
 }
 
-/// Every check of a passkey sign-in; answers the user it signs in.
+/// Every check of a passkey sign-in; answers the user it signs in and the factor it was (a
+/// backup-eligible credential is a synced passkey, software-secured: `swk`; one that cannot
+/// leave its authenticator is `hwk`; `user` when the authenticator verified the user).
 async fn check(
     ctx: &Ctx,
     app: &Application,
     issuer: &str,
     uid: &str,
     form: &[(String, String)],
-) -> Result<Result<String, Refusal>, HttpError> {
+) -> Result<Result<(String, acr::Factor), Refusal>, HttpError> {
     let invalid = |e: WebAuthnError, user: Option<String>| {
         worker::console_warn!("passkey sign-in refused: {e}");
         let reason = match e {
@@ -225,7 +262,11 @@ async fn check(
             ctx.now,
         )
         .await?;
-    Ok(Ok(user.id))
+    let factor = acr::Factor::Passkey {
+        hardware: !stored.backup_eligible,
+        verified: accepted.user_verified,
+    };
+    Ok(Ok((user.id, factor)))
 }
 
 async fn refuse(

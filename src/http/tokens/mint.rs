@@ -88,6 +88,8 @@ pub struct IdTokenFor<'a> {
     /// OIDC Core §5.5: the claims asked for in the id_token by name.
     pub requested: &'a [String],
     pub auth_time: u64,
+    /// RFC 8176 methods of that authentication (its `acr` follows from them).
+    pub amr: &'a [String],
     pub nonce: Option<&'a str>,
     /// For `at_hash` (OIDC Core §3.1.3.6, §3.3.2.11).
     pub access_token: Option<&'a str>,
@@ -118,6 +120,7 @@ pub async fn id_token(
         now: ctx.now,
         lifetime: app.client.token_lifetimes.id_token,
         auth_time: t.auth_time,
+        amr: t.amr,
         nonce: t.nonce,
         access_token: t.access_token,
         code: t.code,

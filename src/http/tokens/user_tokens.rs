@@ -20,6 +20,8 @@ pub struct Issue<'a> {
     pub user: &'a User,
     pub scope: &'a ScopeSet,
     pub auth_time: u64,
+    /// RFC 8176 methods of the authentication `auth_time` dates.
+    pub amr: &'a [String],
     pub nonce: Option<&'a str>,
     pub session_id: Option<&'a str>,
     /// Start a refresh-token family (when earned and the `refresh_token` grant is ticked).
@@ -84,6 +86,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
                     scope: i.scope,
                     requested: &i.claims.id_token_names(),
                     auth_time: i.auth_time,
+                    amr: i.amr,
                     nonce: i.nonce,
                     access_token: Some(&at),
                     code: None,
@@ -120,6 +123,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
             retired: vec![],
             resource: i.resource.map(str::to_string),
             claims: i.claims.clone(),
+            amr: i.amr.to_vec(),
         };
         // Created only if absent: a replay of the code that preassigned this id may already
         // have left a revoked record here, and then nothing may be issued.
