@@ -188,6 +188,17 @@ async fn a_registered_passkey_signs_in_without_a_password_until_it_is_removed() 
     assert_eq!(tokens.status, 200, "{}", tokens.excerpt());
     let id_token = claims(tokens.json["id_token"].as_str().expect("id_token"));
     assert_eq!(id_token["sub"], user.id.as_str());
+    // A synced (backup-eligible), user-verified passkey: RFC 8176 `swk` and `user`, two
+    // kinds of factor, and the phishing-resistant class.
+    let amr: Vec<&str> = id_token["amr"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        amr.contains(&"swk") && amr.contains(&"user") && !amr.contains(&"pwd"),
+        "amr: {amr:?}"
+    );
+    assert_eq!(id_token["acr"], "urn:doorward:acr:phishing-resistant");
     let (page, csrf) = account_page(&mut browser, &rp.issuer).await;
     assert!(
         !page.text.contains("never"),
