@@ -2,7 +2,8 @@
 // authenticator with resident keys and user verification): a passkey is added from
 // {issuer}/account/passkeys, then signs in to the application with no password — through
 // conditional UI (the virtual authenticator answers the conditional request) and through the
-// button; removed on the same page, it no longer does. WebAuthn needs a secure context and an RP ID that is a
+// button; the console's user page lists it; removed on the account page, it no longer signs
+// in and the console shows it gone. WebAuthn needs a secure context and an RP ID that is a
 // domain name, so the issuer is reached as http://localhost:PORT (a secure context in
 // Chromium), never 127.0.0.1.
 
@@ -10,7 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { startWorker, launchBrowser, newPage, unexpectedProblems, unique, hostedSignIn } from './harness.mjs';
+import {
+  startWorker, launchBrowser, newPage, unexpectedProblems, unique, hostedSignIn, setupAdmin, signInToConsole, ME_401,
+} from './harness.mjs';
 
 function authorizeUrl(issuer, clientId, redirectUri, verifier) {
   const q = new URLSearchParams({
@@ -79,6 +82,13 @@ test('a passkey added on the account page signs in to the application, and not o
   assert.equal(credentials[0].isResidentCredential, true, 'a discoverable credential (a passkey)');
   assert.equal(credentials[0].rpId, 'localhost');
 
+  // 2b. The console's user page lists it for an administrator.
+  const admin = await setupAdmin(worker);
+  const console_ = await newPage(browser);
+  await signInToConsole(console_, worker, admin);
+  await console_.goto(`${worker.origin}/#/users/${user.json.id}`);
+  await console_.locator('#passkeys-list li', { hasText: 'My laptop' }).waitFor();
+
   // 3. Signed out (no cookies), the passkey alone signs in: no user name, no password.
   await page.context().clearCookies();
   const verifier = randomBytes(32).toString('base64url');
@@ -129,6 +139,11 @@ test('a passkey added on the account page signs in to the application, and not o
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await page.getByText('That passkey could not be used').waitFor();
   assert.ok(!page.url().startsWith(redirectUri), 'no code for a removed passkey');
+
+  // The console sees it gone.
+  await console_.reload();
+  await console_.locator('#passkeys-card', { hasText: 'No passkeys.' }).waitFor();
+  assert.deepEqual(unexpectedProblems(console_, [ME_401]), [], 'the console logged errors (CSP violations?)');
 
   const expected = [/^HTTP 401 POST \/[^ ]+\/interaction\/[^ ]+\/passkey$/];
   assert.deepEqual(unexpectedProblems(page, expected), [], 'the pages logged errors (CSP violations?)');

@@ -1,8 +1,10 @@
 // Users of the selected pool: search and paginate, create, and a user's page (claims, password
-// reset, block/unblock, the sign-in lock with unlock, delete, SSO sessions with revoke).
+// reset, block/unblock, the sign-in lock with unlock, delete, SSO sessions with revoke,
+// passkeys with remove).
 
 import { h, replace, field, checkbox, formError, showErrors, clearErrors, flash, describe, when } from '../dom.js';
 import { get, post, patch, del, enc, pooled, currentPool } from '../api.js';
+import { passkeysCard } from './user_passkeys.js';
 
 const PAGE = 20;
 
@@ -125,7 +127,8 @@ export async function userView(el, ctx, id) {
       claimsCard(user, ctx),
       h('div', { class: 'stack' },
         passwordCard(user),
-        sessionsCard(user, sessions, sessionsError, ctx))));
+        sessionsCard(user, sessions, sessionsError, ctx),
+        passkeysCard(id, ctx))));
 }
 
 function claimsCard(user, ctx) {

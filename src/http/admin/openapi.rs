@@ -119,7 +119,11 @@ pub fn document() -> Value {
                 "AccessAccount": {"type": "object", "properties": {"description": {"type": "string"}, "permissions": {"type": "array", "items": {"type": "string", "pattern": "^[^:]+:[^:]+$"}}, "disabled": {"type": "boolean"}}},
                 "Rotate": {"type": "object", "properties": {"alg": {"enum": key_algs}}},
                 "Pool": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "branding": {"type": "object"},
-                    "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"}}}
+                    "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"},
+                    "passkey_user_verification": {"type": "string", "enum": ["preferred", "required"], "default": "preferred", "description": "WebAuthn user verification asked of passkeys; required refuses a passkey that did not verify the user"}}},
+                "Passkey": {"type": "object", "description": "A user's passkey as listed (never its key)", "properties": {"credential_id": {"type": "string", "description": "base64url"}, "name": {"type": "string"},
+                    "created_at": {"type": "integer"}, "last_used_at": {"type": ["integer", "null"]}, "transports": {"type": "array", "items": {"type": "string"}},
+                    "backup_eligible": {"type": "boolean"}, "backed_up": {"type": "boolean"}, "sign_count": {"type": "integer"}}}
             }
         },
         "paths": {
@@ -135,6 +139,8 @@ pub fn document() -> Value {
             "/api/v1/users/{id}": {"parameters": [pool.clone()], "get": op("Get a user", "200", None), "patch": op("Change claims, password or blocked flag", "200", Some("User")), "delete": op("Delete a user", "204", None)},
             "/api/v1/users/{id}/lock": {"parameters": [pool.clone()], "get": op("See a user's sign-in lock (locked, retry_after, failures)", "200", None), "delete": op("Clear a user's sign-in lock", "204", None)},
             "/api/v1/users/{id}/consents": {"parameters": [pool.clone()], "get": op("List the consents a user has given", "200", None)},
+            "/api/v1/users/{id}/passkeys": {"parameters": [pool.clone()], "get": op("List a user's passkeys (items: Passkey)", "200", None)},
+            "/api/v1/users/{id}/passkeys/{credential_id}": {"parameters": [pool.clone()], "delete": op("Remove a user's passkey (it no longer signs in)", "204", None)},
             "/api/v1/users/{id}/consents/{client_id}": {"parameters": [pool.clone()], "delete": op("Withdraw a user's consent to an application", "204", None)},
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},
             "/api/v1/sessions/{session_id}": {"parameters": [pool.clone()], "delete": op("Revoke an SSO session", "204", None)},
