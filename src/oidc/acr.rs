@@ -298,8 +298,8 @@ impl Reachable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unmet(pub String);
 
-/// The class this sign-in must reach: the first preferred class the user can reach, never
-/// below the floor; with no preference, the floor — raised to MFA for a user who holds a
+/// The class this sign-in must reach: the first preferred class the user's factors reach
+/// (else the first one an enrolment would reach), never below the floor; with no preference, the floor — raised to MFA for a user who holds a
 /// second factor in a pool that asks for it. `acr_values` is a preference list, so a request
 /// that prefers MFA but also lists the password class gets the password class from a user
 /// with no second factor; a request whose every acceptable class is out of reach is `Unmet`
@@ -315,9 +315,17 @@ pub fn target(req: &Requirement, user: Reachable) -> Result<Level, Unmet> {
             req.floor
         });
     }
+    // What the factors held reach comes first: enrolling a new one is the last resort, for
+    // a request none of whose classes can be met otherwise.
+    let without_enrolment = Reachable {
+        can_enrol: false,
+        ..user
+    }
+    .highest();
     candidates
         .iter()
-        .find(|l| **l <= highest)
+        .find(|l| **l <= without_enrolment)
+        .or_else(|| candidates.iter().find(|l| **l <= highest))
         .copied()
         .ok_or_else(|| Unmet(unmet_reason(&candidates)))
 }

@@ -154,6 +154,17 @@ fn the_target_class_follows_policy_rules_and_preferences() {
             Ok(Level::Password),
         ),
         (req(MfaPolicy::Required, none, &[]), enrol, Ok(Level::Mfa)),
+        // A list that accepts the password class does not force an enrolment.
+        (
+            req(MfaPolicy::Optional, none, &[ACR_MFA, ACR_PASSWORD]),
+            enrol,
+            Ok(Level::Password),
+        ),
+        (
+            req(MfaPolicy::Optional, none, &[ACR_MFA]),
+            enrol,
+            Ok(Level::Mfa),
+        ),
         (req(MfaPolicy::Required, none, &[]), NOTHING, Err(())),
         (req(MfaPolicy::Optional, mfa_app, &[]), otp, Ok(Level::Mfa)),
         (req(MfaPolicy::Optional, phr_app, &[]), otp, Err(())),

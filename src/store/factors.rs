@@ -77,6 +77,13 @@ impl Directory<'_> {
         self.call(DirectoryCommand::Factors { cmd }).await
     }
 
+    pub async fn call_factors<R: serde::de::DeserializeOwned>(
+        &self,
+        cmd: FactorCommand,
+    ) -> Result<R, StoreError> {
+        self.call(DirectoryCommand::Factors { cmd }).await
+    }
+
     pub async fn factor_summary(&self, user_id: &str) -> Result<FactorSummary, StoreError> {
         self.call(DirectoryCommand::Factors {
             cmd: FactorCommand::Summary {

@@ -45,7 +45,14 @@ async fn id_tokens_state_acr_and_amr_whatever_acr_values_asked_for() {
     let doc = app
         .get_url(&format!("{}/.well-known/openid-configuration", rp.issuer))
         .await;
-    assert_eq!(doc.json["acr_values_supported"], json!([ACR]));
+    assert_eq!(
+        doc.json["acr_values_supported"],
+        json!([
+            ACR,
+            "urn:doorward:acr:mfa",
+            "urn:doorward:acr:phishing-resistant"
+        ])
+    );
 }
 
 #[tokio::test]

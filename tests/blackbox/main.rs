@@ -48,5 +48,6 @@ mod refresh_rotation;
 mod refresh_tokens;
 mod request_objects;
 mod revocation_at_once;
+mod second_factors;
 mod several_clients;
 mod signed_userinfo;

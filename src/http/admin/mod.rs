@@ -16,6 +16,7 @@ pub mod pool_transfer;
 pub mod pools;
 pub mod resources;
 pub mod sessions;
+pub mod user_factors;
 pub mod users;
 
 use serde_json::Value;

@@ -140,6 +140,7 @@ pub async fn route(
             changed(ctx, pool, Target::Lock, id, Action::Clear, None, None);
             no_content()
         }
+        ([id, "factors", more @ ..], m) => super::user_factors::route(ctx, m, id, more, pool).await,
         ([], _) => method_not_allowed("GET, POST"),
         ([_], _) => method_not_allowed("GET, PATCH, DELETE"),
         ([_, "lock"], _) => method_not_allowed("GET, DELETE"),
