@@ -1,6 +1,7 @@
 // The passkey ceremonies of the hosted pages (WebAuthn): sign-in on the login page (a button,
 // and conditional UI — the browser's autofill offers passkeys in the username field — where
-// the browser has it) and "Add a passkey" on {issuer}/account/passkeys. The server issues
+// the browser has it), the passkey in place of a one-time code on the second-factor page, and
+// "Add a passkey" on {issuer}/account/passkeys. The server issues
 // the options and checks everything; this script only carries bytes between the two.
 // Allowed by the page's CSP nonce; no other script runs on the hosted pages.
 "use strict";
@@ -97,7 +98,10 @@
       });
     });
 
-    if (PublicKeyCredential.isConditionalMediationAvailable) {
+    // Conditional UI only where a field offers passkeys in its autofill (the login page, not
+    // the second-factor page, where the button asks for one of the user's own passkeys).
+    const autofill = document.querySelector('input[autocomplete~="webauthn"]');
+    if (autofill && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (yes) {
         if (yes) run(true).catch(function () { /* dismissed or superseded by the button */ });
       });

@@ -91,9 +91,12 @@ pub async fn show(
     let style = style(ctx, &req, app, issuer, &rec).await?;
     match (&rec.user_id, &rec.second_factor) {
         (Some(user_id), Some(step)) => {
-            let form = second_factor_form(issuer, uid, &rec);
+            let mut form = second_factor_form(issuer, uid, &rec);
             match step {
                 SecondFactor::Verify => {
+                    form.passkey_at =
+                        super::passkeys::second_factor::offer(ctx, app, user_id, issuer, uid)
+                            .await?;
                     second_factor_page::verify_page(ctx, &style, &form, None, 200).await
                 }
                 SecondFactor::Enrol { sealed_secret } => {
@@ -127,6 +130,7 @@ pub(crate) fn second_factor_form<'a>(
         action: format!("{issuer}/interaction/{uid}/mfa"),
         csrf: &rec.csrf,
         csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+        passkey_at: None,
     }
 }
 

@@ -148,3 +148,64 @@ test('a passkey added on the account page signs in to the application, and not o
   const expected = [/^HTTP 401 POST \/[^ ]+\/interaction\/[^ ]+\/passkey$/];
   assert.deepEqual(unexpectedProblems(page, expected), [], 'the pages logged errors (CSP violations?)');
 });
+
+test('a passkey is the second factor after a password on the second-factor page', async (t) => {
+  const worker = await startWorker();
+  t.after(() => worker.stop());
+  const browser = await launchBrowser(t);
+  if (!browser) return;
+  t.after(() => browser.close());
+
+  const username = unique('sam');
+  const password = 'sams long password';
+  const user = await worker.api('POST', '/api/v1/users', { username, password });
+  assert.equal(user.status, 201, user.text);
+  const sub = unique('pk2');
+  const rpServer = createServer((req, res) => { res.writeHead(200, { 'Content-Type': 'text/plain' }); res.end('relying party'); });
+  await new Promise((ok) => rpServer.listen(0, '127.0.0.1', ok));
+  t.after(() => rpServer.close());
+  const redirectUri = `http://127.0.0.1:${rpServer.address().port}/cb`;
+  const created = await worker.api('POST', '/api/v1/applications', {
+    name: 'Second Factor App', subdomain: sub, redirect_uris: [redirectUri], skip_consent: true,
+  });
+  assert.equal(created.status, 201, created.text);
+  const app = created.json;
+  const issuer = `http://localhost:${worker.port}/${sub}/oidc`;
+
+  const page = await newPage(browser);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  const atRp = () => page.waitForURL((u) => u.href.startsWith(redirectUri), { timeout: 15_000 })
+    .catch(async (e) => assert.fail(`${e.message}\nat ${page.url()}:\n${await page.locator('body').innerText()}\n${page.problems.join('\n')}`));
+  const authorize = () => page.goto(authorizeUrl(issuer, app.client_id, redirectUri, randomBytes(32).toString('base64url')));
+
+  // A password sign-in, then a passkey added on the account page.
+  await authorize();
+  await hostedSignIn(page, username, password);
+  await atRp();
+  await page.goto(`${issuer}/account/passkeys`);
+  await page.getByRole('button', { name: 'Add a passkey' }).click();
+  await page.locator('.passkey-item').waitFor();
+
+  // The pool now requires a second factor: after the password, the passkey is it.
+  const pool = app.pool_id || 'default';
+  const r = await worker.api('PATCH', `/api/v1/pools/${pool}`, { mfa: 'required' });
+  assert.equal(r.status, 200, r.text);
+  await page.context().clearCookies();
+  // No conditional UI here: it would sign in with the passkey alone, without the password.
+  await page.addInitScript(() => {
+    if (window.PublicKeyCredential) PublicKeyCredential.isConditionalMediationAvailable = async () => false;
+  });
+  await authorize();
+  await hostedSignIn(page, username, password);
+  await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+  await atRp();
+  assert.ok(new URL(page.url()).searchParams.get('code'), page.url());
+  assert.deepEqual(unexpectedProblems(page), [], 'the pages logged errors (CSP violations?)');
+});

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod login_block;
+pub mod second_factor;
 pub mod sign_in;
 pub mod text;
 

@@ -9,15 +9,18 @@ use subtle::ConstantTimeEq;
 use worker::Request;
 
 use super::text::t;
-use super::{issue_challenge, relying_party, signature_ok, take_challenge};
+use super::{issue_challenge, relying_party, second_factor, signature_ok, take_challenge};
 use crate::http::authorization::level::{self, Decision};
 use crate::http::authorization::response::deliver;
 use crate::http::authorization::{self, SignInState};
 use crate::http::context::Ctx;
 use crate::http::error_page::error_page;
-use crate::http::interaction::{csrf_ok, expired, load, login_page, see_other, style};
+use crate::http::interaction::{
+    csrf_ok, expired, load, login_page, second_factor_form, see_other, style,
+};
 use crate::http::respond::{json_no_store, HttpError, HttpResult};
-use crate::http::{forms, second_factor, session};
+use crate::http::{forms, session};
+use crate::http::{interaction_steps, second_factor_page};
 use crate::oidc::acr;
 use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
 use crate::oidc::authorize::SignedIn;
@@ -28,7 +31,8 @@ use crate::oidc::records::{Interaction, SecondFactor};
 use crate::oidc::response;
 use crate::oidc::webauthn::assertion::{self, AssertionResponse, StoredCredential};
 use crate::oidc::webauthn::credential::ChallengePurpose;
-use crate::oidc::webauthn::{options, WebAuthnError};
+use crate::oidc::webauthn::options::{self, Known};
+use crate::oidc::webauthn::WebAuthnError;
 use crate::store::directory::Directory;
 use crate::store::grants::{Grants, Kind};
 use crate::store::passkeys::Passkeys;
@@ -60,10 +64,27 @@ pub async fn options(
     let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
         return refused();
     };
-    if !header_csrf_ok(&req, &rec.csrf) || rec.user_id.is_some() {
+    let Some(step) = step_of(&rec).filter(|_| header_csrf_ok(&req, &rec.csrf)) else {
         return refused();
-    }
+    };
     let rp = relying_party(ctx, &client, issuer).await?;
+    // As the second factor, the user is known: only their credentials are asked for.
+    let own = match step {
+        Step::Second(user_id) => {
+            Passkeys::new(&ctx.env, &client.pool_id)
+                .list(user_id)
+                .await?
+        }
+        Step::First => Vec::new(),
+    };
+    let ids = second_factor::allowed(&own);
+    let allow: Vec<Known<'_>> = ids
+        .iter()
+        .map(|(id, p)| Known {
+            id,
+            transports: &p.transports,
+        })
+        .collect();
     let purpose = ChallengePurpose::SignIn {
         interaction: uid.to_string(),
     };
@@ -72,9 +93,27 @@ pub async fn options(
         200,
         &serde_json::json!({
             "challenge_id": challenge_id,
-            "publicKey": options::request(&rp, &challenge),
+            "publicKey": options::request(&rp, &challenge, &allow),
         }),
     )
+}
+
+/// Which step of the sign-in a passkey answers.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    /// Sign-in without a user name (discoverable credentials).
+    First,
+    /// After this user's password, in place of a one-time code.
+    Second(&'a str),
+}
+
+/// The step the interaction is at, if a passkey may answer it.
+fn step_of(rec: &Interaction) -> Option<Step<'_>> {
+    match (&rec.user_id, &rec.second_factor) {
+        (None, _) => Some(Step::First),
+        (Some(user_id), Some(SecondFactor::Verify)) => Some(Step::Second(user_id)),
+        (Some(_), _) => None,
+    }
 }
 
 /// Why a passkey sign-in was refused: what the audit log says, and what the user is told.
@@ -100,10 +139,14 @@ pub async fn verify(
         return expired(ctx, &req, app, issuer).await;
     };
     let app = &client;
-    if !csrf_ok(&rec, &form) || rec.user_id.is_some() {
+    let Some(step) = step_of(&rec).filter(|_| csrf_ok(&rec, &form)) else {
         return expired(ctx, &req, app, issuer).await;
-    }
-    let outcome = check(ctx, app, issuer, uid, &form).await?;
+    };
+    let expected = match step {
+        Step::First => None,
+        Step::Second(user_id) => Some(user_id.to_string()),
+    };
+    let outcome = check(ctx, app, issuer, uid, &form, expected.as_deref()).await?;
     let (user_id, factor) = match outcome {
         Ok(found) => found,
         Err(refusal) => return refuse(ctx, &req, app, issuer, uid, &rec, refusal).await,
@@ -118,6 +161,11 @@ pub async fn verify(
         )
         .user(&user_id),
     );
+    if expected.is_some() {
+        // The second factor: the password stands, the passkey joins it.
+        return interaction_steps::complete(ctx, &req, app, issuer, uid, rec, &user_id, factor)
+            .await;
+    }
     // From here on, the same steps as the password sign-in of `interaction::login`: the
     // class the request needs, a second factor if the passkey alone does not meet it, then
     // the session and the authorization request.
@@ -131,7 +179,7 @@ pub async fn verify(
         Decision::Met(_) => None,
         Decision::Verify => Some(SecondFactor::Verify),
         Decision::Enrol => Some(SecondFactor::Enrol {
-            sealed_secret: second_factor::new_secret(ctx).await?,
+            sealed_secret: crate::http::second_factor::new_secret(ctx).await?,
         }),
         Decision::Unmet(why) => {
             Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
@@ -175,6 +223,7 @@ async fn check(
     issuer: &str,
     uid: &str,
     form: &[(String, String)],
+    expected_user: Option<&str>,
 ) -> Result<Result<(String, acr::Factor), Refusal>, HttpError> {
     let invalid = |e: WebAuthnError, user: Option<String>| {
         worker::console_warn!("passkey sign-in refused: {e}");
@@ -208,6 +257,17 @@ async fn check(
             "passkey_failed",
         )));
     };
+    // As the second factor, the passkey must be the signed-in user's own: a credential of
+    // another user proves nothing about this one.
+    if expected_user.is_some_and(|u| u != stored.user_id) {
+        worker::console_warn!("passkey sign-in refused: a credential of another user");
+        let user = expected_user.map(str::to_string);
+        return Ok(Err(Refusal::Failed(
+            FailureReason::InvalidPasskey,
+            user,
+            "passkey_failed",
+        )));
+    }
     let user = Directory::new(&ctx.env, &app.pool_id)
         .user(&stored.user_id)
         .await?;
@@ -300,5 +360,12 @@ async fn refuse(
             (style.msg("blocked"), 403)
         }
     };
-    login_page(ctx, &style, issuer, uid, rec, Some(&msg), status).await
+    match (&rec.user_id, step_of(rec)) {
+        (Some(user_id), Some(Step::Second(_))) => {
+            let mut form = second_factor_form(issuer, uid, rec);
+            form.passkey_at = second_factor::offer(ctx, app, user_id, issuer, uid).await?;
+            second_factor_page::verify_page(ctx, &style, &form, Some(&msg), status).await
+        }
+        _ => login_page(ctx, &style, issuer, uid, rec, Some(&msg), status).await,
+    }
 }

@@ -8,6 +8,7 @@ pub fn t(locale: Locale, key: &str) -> &'static str {
     let (en, zh) = match key {
         "sign_in_with_passkey" => ("Sign in with a passkey", "使用通行密钥登录"),
         "or" => ("or", "或"),
+        "use_passkey_instead" => ("Use a passkey instead", "改用通行密钥"),
         "passkey_failed" => (
             "That passkey could not be used. Try again, or sign in with your password.",
             "无法使用该通行密钥。请重试，或使用密码登录。",

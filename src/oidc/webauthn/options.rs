@@ -58,12 +58,17 @@ pub fn creation(
     })
 }
 
-pub fn request(rp: &RelyingParty, challenge: &[u8]) -> Value {
+/// `allow` empty for a discoverable sign-in (any passkey of this RP ID); the user's own
+/// credentials when the user is already known (a passkey as the second factor).
+pub fn request(rp: &RelyingParty, challenge: &[u8], allow: &[Known<'_>]) -> Value {
     json!({
         "rpId": rp.id,
         "challenge": b64(challenge),
         "timeout": TIMEOUT_SECS * 1000,
-        "allowCredentials": [],
+        "allowCredentials": allow
+            .iter()
+            .map(|k| json!({"type": "public-key", "id": b64(k.id), "transports": k.transports}))
+            .collect::<Vec<_>>(),
         "userVerification": rp.user_verification.as_str(),
     })
 }
@@ -114,9 +119,20 @@ mod tests {
             user_verification: UserVerification::Required,
             ..rp()
         };
-        let o = request(&party, b"c");
+        let o = request(&party, b"c", &[]);
         assert_eq!(o["userVerification"], "required");
         assert_eq!(o["rpId"], "localhost");
         assert_eq!(o["allowCredentials"], json!([]));
+        let t = vec!["usb".to_string()];
+        let o = request(
+            &party,
+            b"c",
+            &[Known {
+                id: b"k1",
+                transports: &t,
+            }],
+        );
+        assert_eq!(o["allowCredentials"][0]["id"], b64(b"k1"));
+        assert_eq!(o["allowCredentials"][0]["transports"], json!(["usb"]));
     }
 }
