@@ -150,7 +150,15 @@ export async function renderTokens(container, tokens, keys) {
       continue;
     }
     failed += checks.filter((c) => !c.ok).length;
+    // How the user signed in (OIDC Core §2, RFC 8176), stated by the id_token.
+    const p = decoded.payload || {};
+    const context = t.kind === 'id_token' && p.acr
+      ? h('p', { class: 'auth-context', dataset: { acr: p.acr, amr: (p.amr || []).join(' ') } },
+        'Signed in at ', h('code', {}, p.acr), ' with ', h('code', {}, (p.amr || []).join(', ') || '(no amr)'),
+        p.auth_time ? ` · auth_time ${new Date(p.auth_time * 1000).toISOString()}` : '')
+      : null;
     block.append(
+      context,
       checkList(checks),
       h('div', { class: 'jwt-parts' },
         h('div', {}, h('h5', {}, 'Header'), pre(decoded.header, `${t.label} header`)),

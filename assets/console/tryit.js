@@ -88,6 +88,14 @@ function browserForm(app, mode, onAppChanged) {
   const rt = select('response_type', allowedTypes.map((t) => [t, t]), preferred);
   const scope = h('input', { type: 'text', value: 'openid profile email', spellcheck: 'false' });
   const prompt = select('prompt', [['', '(none)'], ['login', 'login'], ['consent', 'consent']], '');
+  // acr_values: the authentication class to ask for (discovery's acr_values_supported).
+  const acr = select('acr_values', [
+    ['', '(any)'],
+    ['urn:doorward:acr:pwd', 'Password'],
+    ['urn:doorward:acr:mfa', 'Multi-factor'],
+    ['urn:doorward:acr:phishing-resistant', 'Phishing-resistant (passkey)'],
+  ], '');
+  acr.id = 'tryit-acr';
   const out = h('div', { class: 'tryit-out', 'aria-live': 'polite' });
   const registered = app.redirect_uris.includes(cb);
   const addCb = registered ? null : h('div', { class: 'notice' },
@@ -107,6 +115,7 @@ function browserForm(app, mode, onAppChanged) {
     h('div', { class: 'grid2' },
       field('Response type', 'response_type', rt),
       field('Prompt', 'prompt', prompt)),
+    field('Authentication level', 'acr_values', acr, 'Sent as acr_values; the id_token states the acr and amr reached.'),
     field('Scope', 'scope', scope, 'Space-separated; add offline_access with prompt=consent for a refresh token.'),
     h('div', { class: 'actions' },
       h('button', { type: 'button', id: 'tryit-build', class: 'secondary' }, 'Build request'),
@@ -142,6 +151,7 @@ function browserForm(app, mode, onAppChanged) {
       params.set('code_challenge_method', 'S256');
     }
     if (prompt.value) params.set('prompt', prompt.value);
+    if (acr.value) params.set('acr_values', acr.value);
     flow.authorizeUrl = `${app.issuer}/auth?${params}`;
     replace(out, step('1. Authorization request',
       paramsTable(params, `GET ${app.issuer}/auth`),

@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use worker::Request;
 
 use super::assets::PageStyle;
-use super::authorization::level::{self, Decision};
+use super::authentication_level::{self as level, Decision};
 use super::authorization::pending::CSRF_COOKIE;
 use super::authorization::response::deliver;
 use super::authorization::{self, SignInState};
@@ -101,11 +101,12 @@ pub async fn show(
                 }
                 SecondFactor::Enrol { sealed_secret } => {
                     let account = enrol_account(ctx, app, user_id).await?;
+                    let secret = second_factor::open_secret(ctx, sealed_secret).await?;
                     second_factor_page::enrol_page(
                         ctx,
                         &style,
                         &form,
-                        sealed_secret,
+                        &secret,
                         app.display_name(),
                         &account,
                         None,
@@ -131,6 +132,7 @@ pub(crate) fn second_factor_form<'a>(
         csrf: &rec.csrf,
         csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
         passkey_at: None,
+        carry: None,
     }
 }
 
@@ -142,16 +144,6 @@ pub(crate) async fn enrol_account(
 ) -> Result<String, HttpError> {
     let user = Directory::new(&ctx.env, &app.pool_id).user(user_id).await?;
     Ok(user.map(|u| u.username).unwrap_or_default())
-}
-
-/// A 303 to another page of the flow.
-pub(crate) fn see_other(location: &str) -> HttpResult {
-    let headers = worker::Headers::new();
-    headers.set("Location", location)?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(worker::Response::empty()?
-        .with_status(303)
-        .with_headers(headers))
 }
 
 pub(crate) async fn login_page(
@@ -345,7 +337,7 @@ pub async fn login(
                 Grants::new(&ctx.env)
                     .put(Kind::Interaction, uid, &rec, rec.expires_at)
                     .await?;
-                return see_other(&format!("{issuer}/interaction/{uid}"));
+                return super::respond::see_other(&format!("{issuer}/interaction/{uid}"));
             }
             let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id, &amr).await?;
             rec.user_id = Some(user_id.clone());

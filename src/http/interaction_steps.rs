@@ -67,11 +67,12 @@ pub async fn second_factor(
                 .await
         }
         SecondFactor::Enrol { sealed_secret } => {
+            let secret = second_factor::open_secret(ctx, &sealed_secret).await?;
             let outcome = second_factor::check_enrolment(
                 ctx,
                 &app.pool_id,
                 &user_id,
-                &sealed_secret,
+                &secret,
                 &input,
                 &ip,
                 via,
@@ -86,7 +87,7 @@ pub async fn second_factor(
                         ctx,
                         &style,
                         &page_form,
-                        &sealed_secret,
+                        &secret,
                         app.display_name(),
                         &account,
                         Some(&msg),
@@ -117,6 +118,7 @@ pub async fn second_factor(
                 csrf: &rec.csrf,
                 csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
                 passkey_at: None,
+                carry: None,
             };
             let mut resp =
                 second_factor_page::recovery_codes_page(ctx, &style, &form, &codes).await?;

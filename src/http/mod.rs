@@ -1,10 +1,12 @@
 //! The HTTP edge: finds the site (console or an application's issuer), builds the request
 //! context, and hands off to the endpoint. Raw parameters become `oidc` types here.
 
+pub mod account;
 pub mod admin;
 pub mod api_error;
 pub mod assets;
 pub mod audit;
+pub mod authentication_level;
 pub mod authorization;
 pub mod authorize;
 pub mod context;

@@ -131,6 +131,14 @@ pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
 }
 
 /// The security headers of every HTML page (frame-ancestors none, no sniffing, no referrer, no caching).
+/// A 303 to another page (after a form, RFC 9110 §15.4.4), never cached.
+pub fn see_other(location: &str) -> HttpResult {
+    let headers = Headers::new();
+    headers.set("Location", location)?;
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::empty()?.with_status(303).with_headers(headers))
+}
+
 pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
     let headers = Headers::new();
     headers.set("Content-Type", "text/html; charset=utf-8")?;

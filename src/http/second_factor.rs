@@ -35,7 +35,23 @@ pub async fn new_secret(ctx: &Ctx) -> Result<String, HttpError> {
 }
 
 pub async fn open_secret(ctx: &Ctx, sealed: &str) -> Result<Vec<u8>, HttpError> {
-    Ok(secretbox::open_once(&ctx.settings.master_key, SEAL_PURPOSE, sealed).await?)
+    open_for(ctx, SEAL_PURPOSE, sealed).await
+}
+
+/// Opens a secret sealed for `purpose` (the account page binds a secret it hands to the
+/// browser to the user it is for).
+pub async fn open_for(ctx: &Ctx, purpose: &str, sealed: &str) -> Result<Vec<u8>, HttpError> {
+    Ok(secretbox::open_once(&ctx.settings.master_key, purpose, sealed).await?)
+}
+
+/// Seals `secret` for `purpose` (`None`: as the directory stores it).
+pub async fn seal_for(
+    ctx: &Ctx,
+    purpose: Option<&str>,
+    secret: &[u8],
+) -> Result<String, HttpError> {
+    let purpose = purpose.unwrap_or(SEAL_PURPOSE);
+    Ok(secretbox::seal(&ctx.settings.master_key, purpose, secret).await?)
 }
 
 /// What `code` is worth against `secret` now, given the last step accepted.
@@ -53,12 +69,11 @@ async fn verdict(
 
 /// The step a code proves for a secret being enrolled (no replay guard yet: nothing was
 /// accepted for it), or `None` for a wrong code.
-pub async fn confirm_new(ctx: &Ctx, sealed: &str, input: &str) -> Result<Option<u64>, HttpError> {
+pub async fn confirm_new(ctx: &Ctx, secret: &[u8], input: &str) -> Result<Option<u64>, HttpError> {
     let Some(code) = totp::parse_code(input) else {
         return Ok(None);
     };
-    let secret = open_secret(ctx, sealed).await?;
-    Ok(match verdict(ctx, &secret, &code, None).await? {
+    Ok(match verdict(ctx, secret, &code, None).await? {
         Verdict::Accepted(step) => Some(step),
         _ => None,
     })
@@ -70,7 +85,7 @@ pub async fn check_enrolment(
     ctx: &Ctx,
     pool: &str,
     user_id: &str,
-    sealed: &str,
+    secret: &[u8],
     input: &str,
     ip: &str,
     via: Via<'_>,
@@ -88,7 +103,7 @@ pub async fn check_enrolment(
     if !start.gate.allowed {
         return Ok(Err(CodeCheck::Locked(start.gate.retry_after)));
     }
-    let step = confirm_new(ctx, sealed, input).await?;
+    let step = confirm_new(ctx, secret, input).await?;
     let ended: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
             keys: start.keys,

@@ -7,7 +7,6 @@
 use super::assets::{self, PageStyle};
 use super::context::Ctx;
 use super::respond::{html, HttpError, HttpResult};
-use super::second_factor::open_secret;
 use crate::oidc::response::html_escape;
 use crate::oidc::totp;
 
@@ -19,6 +18,21 @@ pub struct Form<'a> {
     /// `{issuer}/interaction/{uid}` when the code page also offers the user's passkey
     /// (`passkeys::second_factor`); the page then runs the ceremony script under a nonce.
     pub passkey_at: Option<String>,
+    /// One more hidden field (the account page's sealed enrolment secret).
+    pub carry: Option<(&'a str, String)>,
+}
+
+fn carried(form: &Form<'_>) -> String {
+    form.carry
+        .as_ref()
+        .map(|(k, v)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                html_escape(k),
+                html_escape(v)
+            )
+        })
+        .unwrap_or_default()
 }
 
 fn error_block(error: Option<&str>) -> String {
@@ -63,21 +77,20 @@ pub async fn verify_page(
     html(status, body, &csp)
 }
 
-/// The enrolment page for a sealed secret; `issuer_label` and `account` name the entry the
+/// The enrolment page for a secret; `issuer_label` and `account` name the entry the
 /// authenticator app shows.
 #[allow(clippy::too_many_arguments)] // one page, each value a different part of it
 pub async fn enrol_page(
     ctx: &Ctx,
     style: &PageStyle,
     form: &Form<'_>,
-    sealed_secret: &str,
+    secret: &[u8],
     issuer_label: &str,
     account: &str,
     error: Option<&str>,
     status: u16,
 ) -> HttpResult {
-    let secret = open_secret(ctx, sealed_secret).await?;
-    let uri = totp::otpauth_uri(issuer_label, account, &secret);
+    let uri = totp::otpauth_uri(issuer_label, account, secret);
     let qr = totp::qr_svg(&uri)
         .ok_or_else(|| HttpError::Runtime("the enrolment URI does not fit a QR code".into()))?;
     let body = assets::render(
@@ -88,11 +101,12 @@ pub async fn enrol_page(
             ("action", form.action.clone()),
             ("csrf", form.csrf.to_string()),
             ("qr_svg", qr),
-            ("secret", totp::base32(&secret)),
+            ("secret", totp::base32(secret)),
             ("otpauth_uri", uri),
             ("error_block", error_block(error)),
+            ("carry", carried(form)),
         ],
-        &["qr_svg", "error_block"],
+        &["qr_svg", "error_block", "carry"],
     )
     .await?;
     html(status, body, &form.csp)

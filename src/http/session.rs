@@ -45,6 +45,22 @@ pub async fn start(
     user_id: &str,
     amr: &[String],
 ) -> Result<(SessionRecord, String), HttpError> {
+    let now = Authentication {
+        at: ctx.now,
+        amr: amr.to_vec(),
+    };
+    start_with(ctx, req, pool, user_id, vec![now]).await
+}
+
+/// Starts a new session that keeps earlier authentications too (a password changed on the
+/// account page starts a new session, and the second factor given before still stands).
+pub async fn start_with(
+    ctx: &Ctx,
+    req: &Request,
+    pool: &str,
+    user_id: &str,
+    authentications: Vec<Authentication>,
+) -> Result<(SessionRecord, String), HttpError> {
     let grants = Grants::new(&ctx.env);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
         end(ctx, req, pool).await?;
@@ -56,10 +72,7 @@ pub async fn start(
         user_id: user_id.to_string(),
         auth_time: ctx.now,
         expires_at: ctx.now + SESSION_SECS,
-        authentications: vec![Authentication {
-            at: ctx.now,
-            amr: amr.to_vec(),
-        }],
+        authentications,
     };
     let key_hash = sha256_b64(&token);
     grants

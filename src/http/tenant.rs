@@ -7,8 +7,8 @@ use worker::{Method, Request};
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
 use super::{
-    assets, authorize, discovery, interaction, interaction_steps, introspection, logout, passkeys,
-    registration, revocation, token, userinfo,
+    account, assets, authorize, discovery, interaction, interaction_steps, introspection, logout,
+    passkeys, registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
@@ -112,6 +112,10 @@ async fn dispatch(
         }
         (Method::Post, ["interaction", uid, "continue"]) => {
             interaction_steps::continue_after_enrolment(ctx, req, app, issuer, uid).await
+        }
+        // The passkeys page (`account/passkeys`) is routed by its own module, before this.
+        (Method::Get | Method::Post, ["account", rest @ ..]) => {
+            account::route(ctx, req, app, issuer, rest).await
         }
         (Method::Post, ["token"]) => token::handle(ctx, req, app, issuer).await,
         (Method::Get | Method::Post, ["me"]) => userinfo::handle(ctx, req, app, issuer).await,

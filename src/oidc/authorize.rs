@@ -83,6 +83,10 @@ pub struct AuthorizationRequest {
     /// parked before classes existed asked for none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acr_values: Vec<String>,
+    /// The sign-in of the account page (`{issuer}/account`), not of a client: once signed in,
+    /// the browser goes back to that page and nothing is issued. Never set by `validate`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub for_account: bool,
 }
 
 impl AuthorizationRequest {
@@ -446,6 +450,7 @@ pub fn validate(
         resource,
         claims,
         acr_values,
+        for_account: false,
     })
 }
 

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod account_page;
 mod admin_applications;
 mod admin_hardening;
 mod admin_users_and_access;

@@ -422,3 +422,47 @@ async fn an_independent_rp_reads_acr_amr_and_auth_time_of_an_mfa_sign_in() {
         "{auth_time}"
     );
 }
+
+#[tokio::test]
+async fn a_session_written_before_methods_were_recorded_reads_as_a_password_sign_in() {
+    let app = TestApp::spawn().await;
+    let rp = app.create_application(json!({})).await;
+    let user = app.create_user(json!({})).await;
+    // The record as the release before second factors wrote it: no `authentications`.
+    let signed_in_at = now() - 600;
+    let cookie = "an-old-session-cookie-value-of-sufficient-length";
+    app.admin()
+        .put(
+            "/api/v1/debug/raw-session",
+            &json!({"cookie": cookie, "record": {
+                "session_id": "AAAAAAAAAAAAAAAAAAAAAA", "pool_id": "default", "user_id": user.id,
+                "auth_time": signed_in_at, "expires_at": now() + 3600}}),
+        )
+        .await
+        .expect_status(204);
+    let mut browser = Browser::new(&app);
+    browser.set_cookie("dw_session_default", cookie, "/");
+    let base = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    let none = with(base.clone(), "prompt", "none");
+    // skip_consent is off: consent first, then prompt=none answers from the old session.
+    let done = browser
+        .sign_in(&rp.issuer, &base, &user, Consent::Allow)
+        .await;
+    let id = id_claims(&tokens_of(&app, &rp, done).await);
+    assert_eq!(id["acr"], PWD, "{id}");
+    assert_eq!(id["amr"], json!(["pwd"]), "{id}");
+    assert_eq!(id["auth_time"].as_u64(), Some(signed_in_at), "{id}");
+    let cb = browser.authorize(&rp.issuer, &none).await.callback();
+    assert!(cb.get("code").is_some(), "{:?}", cb.params);
+    // Asking that old session for MFA is a step-up, which prompt=none cannot do.
+    let cb = browser
+        .authorize(&rp.issuer, &with(none, "acr_values", MFA))
+        .await
+        .callback();
+    assert_eq!(
+        cb.get("error"),
+        Some("interaction_required"),
+        "{:?}",
+        cb.params
+    );
+}

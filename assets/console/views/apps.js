@@ -261,6 +261,9 @@ export function configurationCard(app, onChanged, opts) {
       checkbox('Require PKCE (S256) for every code request', 'require_pkce', app.require_pkce),
       checkbox(`Skip the consent page (first-party ${own})`, 'skip_consent', app.skip_consent),
       checkbox('Accept token requests with parameters in the query string (legacy; secrets in URLs reach logs)', 'token_params_in_query', app.token_params_in_query !== false)),
+    opts.application ? h('div', { class: 'checks-inline', id: 'sign-in-requirements' },
+      checkbox('Require a second factor at every sign-in (acr urn:doorward:acr:mfa)', 'require_mfa', app.require_mfa),
+      checkbox('Require a phishing-resistant factor: a passkey (acr urn:doorward:acr:phishing-resistant)', 'require_phishing_resistant', app.require_phishing_resistant)) : null,
     h('fieldset', { class: 'lifetimes', dataset: { field: 'token_lifetimes' } },
       h('legend', {}, 'Token lifetimes (seconds)'),
       h('div', { class: 'grid4' }, LIFETIMES.map(([k, label]) => field(label, `token_lifetimes.${k}`, lifetimeInputs[k]))),
@@ -304,6 +307,8 @@ export function configurationCard(app, onChanged, opts) {
     if (opts.application) {
       body.name = name.value.trim();
       body.custom_domains = lines(hosts.value);
+      body.require_mfa = form.querySelector('input[name="require_mfa"]').checked;
+      body.require_phishing_resistant = form.querySelector('input[name="require_phishing_resistant"]').checked;
     } else {
       // Empty means none: null clears a field the API would refuse as an empty string.
       body.client_name = name.value.trim() || null;

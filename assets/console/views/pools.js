@@ -1,6 +1,6 @@
 // User pools: each has its own users, resources, access accounts and signing keys, its own
-// branding of the hosted pages (primary colour and logo through CSS variables) and its audit
-// log's retention.
+// branding of the hosted pages (primary colour and logo through CSS variables), its audit
+// log's retention, and its MFA policy with how many users hold each second factor.
 
 import { h, replace, field, formError, showErrors, clearErrors, flash } from '../dom.js';
 import { get, post, patch, enc } from '../api.js';
@@ -39,6 +39,13 @@ function poolCard(p, ctx) {
   const color = h('input', { type: 'color', value: /^#[0-9a-f]{6}$/i.test(b.primary_color || '') ? b.primary_color : '#1d4ed8' });
   const logo = h('input', { type: 'url', value: b.logo_url || '', spellcheck: 'false', placeholder: 'https://cdn.example.com/logo.svg' });
   const retention = h('input', { type: 'number', min: '1', max: '3650', step: '1', value: String(p.audit_retention_days ?? 90) });
+  const mfa = h('select', {},
+    [['off', 'Off: passwords (and passkeys) only'], ['optional', 'Optional: users may add a second factor'], ['required', 'Required: every sign-in needs one']]
+      .map(([v, label]) => h('option', { value: v, selected: (p.mfa || 'optional') === v }, label)));
+  const counts = h('p', { class: 'muted small', 'data-factor-counts': p.id }, 'Counting users per factor…');
+  get(`/api/v1/pools/${enc(p.id)}/factors`)
+    .then((c) => { counts.textContent = `${c.users} users · ${c.totp} with an authenticator app · ${c.recovery_codes} with recovery codes`; })
+    .catch(() => { counts.textContent = 'Factor counts are unavailable.'; });
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', 'aria-label': `Pool ${p.id}`, novalidate: true },
     h('h2', {}, p.name || p.id, ' ', h('span', { class: 'pill mono' }, p.id)),
@@ -48,6 +55,8 @@ function poolCard(p, ctx) {
       field('Primary colour', 'branding.primary_color', color),
       field('Logo URL', 'branding.logo_url', logo)),
     field('Audit log retention (days)', 'audit_retention_days', retention, 'Older events are dropped; a shorter period applies at once.'),
+    field('Multi-factor authentication', 'mfa', mfa, 'Required: a user without a second factor sets one up at their next sign-in.'),
+    counts,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'secondary' }, 'Save')),
     status);
   form.addEventListener('submit', async (ev) => {
@@ -56,7 +65,7 @@ function poolCard(p, ctx) {
     const branding = { primary_color: color.value };
     branding.logo_url = logo.value.trim() || null;
     try {
-      await patch(`/api/v1/pools/${enc(p.id)}`, { name: name.value.trim(), branding, audit_retention_days: Number(retention.value) });
+      await patch(`/api/v1/pools/${enc(p.id)}`, { name: name.value.trim(), branding, audit_retention_days: Number(retention.value), mfa: mfa.value });
       window.dispatchEvent(new Event('dw:pools-changed'));
       flash(status, 'Saved.');
     } catch (e) { showErrors(form, e); }

@@ -1,6 +1,6 @@
 // Users of the selected pool: search and paginate, create, and a user's page (claims, password
-// reset, block/unblock, the sign-in lock with unlock, delete, SSO sessions with revoke,
-// passkeys with remove).
+// reset, block/unblock, the sign-in lock with unlock, delete, second factors with remove and
+// reset MFA, SSO sessions with revoke, passkeys with remove).
 
 import { h, replace, field, checkbox, formError, showErrors, clearErrors, flash, describe, when } from '../dom.js';
 import { get, post, patch, del, enc, pooled, currentPool } from '../api.js';
@@ -98,6 +98,9 @@ export async function userView(el, ctx, id) {
   } catch (e) { sessionsError = e; }
   let lock = null;
   try { lock = await get(pooled(`/api/v1/users/${enc(id)}/lock`)); } catch (e) { lock = null; }
+  let factors = null;
+  let factorsError = null;
+  try { factors = (await get(pooled(`/api/v1/users/${enc(id)}/factors`))).items || []; } catch (e) { factorsError = e; }
   replace(el,
     h('div', { class: 'page-head' },
       h('div', {}, h('p', { class: 'crumb' }, h('a', { href: '#/users' }, 'Users')), h('h1', {}, user.username)),
@@ -127,8 +130,40 @@ export async function userView(el, ctx, id) {
       claimsCard(user, ctx),
       h('div', { class: 'stack' },
         passwordCard(user),
+        factorsCard(user, factors, factorsError, ctx),
         sessionsCard(user, sessions, sessionsError, ctx),
         passkeysCard(id, ctx))));
+}
+
+const FACTOR_NAMES = { totp: 'Authenticator app', recovery_codes: 'Recovery codes' };
+
+// Second factors: what is enrolled (never a secret), remove the app, reset MFA (every factor).
+function factorsCard(user, factors, error, ctx) {
+  let body;
+  if (error) body = h('p', { class: 'notice warn' }, `Factors are unavailable: ${describe(error)}`);
+  else if (!factors.length) body = h('p', { class: 'muted', id: 'factors-none' }, 'No second factor. The password is the only one.');
+  else {
+    body = h('ul', { class: 'rows', id: 'factors-list' }, factors.map((f) => h('li', { 'data-kind': f.kind },
+      h('div', {}, h('strong', {}, FACTOR_NAMES[f.kind] || f.kind),
+        h('p', { class: 'muted small' }, f.kind === 'recovery_codes'
+          ? `${f.remaining} left · made ${when(f.created_at)}`
+          : `added ${when(f.created_at)}${f.last_used_at ? ` · last used ${when(f.last_used_at)}` : ''}`)),
+      f.kind === 'totp'
+        ? h('button', { type: 'button', class: 'danger small', id: 'remove-totp', onclick: async (ev) => {
+          if (!window.confirm(`Remove ${user.username}'s authenticator app?`)) return;
+          ev.target.disabled = true;
+          try { await del(pooled(`/api/v1/users/${enc(user.id)}/factors/totp`)); ctx.rerender(); } catch (e) { ev.target.disabled = false; window.alert(describe(e)); }
+        } }, 'Remove')
+        : null)));
+  }
+  return h('section', { class: 'card', 'aria-labelledby': 'factors-title', id: 'factors-card' },
+    h('h2', { id: 'factors-title' }, 'Second factors'), body,
+    factors && factors.length ? h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'danger secondary', id: 'reset-mfa', onclick: async (ev) => {
+        if (!window.confirm(`Reset MFA for ${user.username}? Every second factor is removed; where MFA is required they set one up at their next sign-in.`)) return;
+        ev.target.disabled = true;
+        try { await del(pooled(`/api/v1/users/${enc(user.id)}/factors`)); ctx.rerender(); } catch (e) { ev.target.disabled = false; window.alert(describe(e)); }
+      } }, 'Reset MFA')) : null);
 }
 
 function claimsCard(user, ctx) {

@@ -9,6 +9,9 @@
 //!   client id and subdomain — how tests recreate a record that an older release wrote, to
 //!   prove it still loads and behaves after an upgrade; `GET raw-application/{id}` reads the
 //!   record back exactly as stored (sealed secret included), to turn it into an older shape.
+//! - `PUT raw-session`: store an SSO session record exactly as given under the SHA-256 of the
+//!   given cookie value — how tests recreate a session an older release wrote (before it
+//!   recorded authentication methods), to prove it still reads as a password sign-in.
 //! - `DELETE client-mirror/{client_id}`: drop a client's KV mirror only, as KV looks at an
 //!   edge it has not reached yet, to prove the registry object answers in its place.
 
@@ -73,6 +76,24 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 .await?;
             }
             json(200, &json!({"alg": alg.as_str(), "count": count}))
+        }
+        (["raw-session"], Method::Put) => {
+            let b = body(&mut req).await?;
+            let (Some(cookie), Some(expires_at)) =
+                (b["cookie"].as_str(), b["record"]["expires_at"].as_u64())
+            else {
+                return invalid(FieldErrors(
+                    [(
+                        "record".to_string(),
+                        "cookie and record.expires_at are required".to_string(),
+                    )]
+                    .into(),
+                ));
+            };
+            Grants::new(&ctx.env)
+                .put(Kind::Session, &sha256_b64(cookie), &b["record"], expires_at)
+                .await?;
+            Ok(worker::Response::empty()?.with_status(204))
         }
         (["client-mirror", id], Method::Delete) => {
             Kv::new(&ctx.env)?

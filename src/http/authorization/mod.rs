@@ -2,12 +2,12 @@
 //! look up consent, let `oidc::authorize::next_step` decide, then issue the response
 //! (`response`), fail back to the client, or park the request for a page (`pending`).
 
-pub mod level;
 pub mod pending;
 pub mod response;
 
 use worker::Request;
 
+use crate::http::authentication_level::{self as level, Decision};
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
 use crate::http::second_factor;
@@ -20,7 +20,6 @@ use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
 use crate::store::directory::{Directory, DirectoryCommand, UserAndConsent};
-use level::Decision;
 use pending::Pending;
 
 /// Who is signed in for this request, and the cookie a fresh sign-in must set.
@@ -127,6 +126,11 @@ pub async fn finish(
         }
         _ => None,
     };
+    // The account page's own sign-in: back to the page, nothing issued, no consent.
+    if request.for_account && met.is_some() {
+        let resp = crate::http::respond::see_other(&format!("{issuer}/account"))?;
+        return Ok(with_cookie(resp, set_cookie));
+    }
     let resp = match step {
         Next::Issue => {
             let Some(s) = signed_in else {

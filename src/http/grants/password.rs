@@ -3,12 +3,14 @@
 //! the same `invalid_grant`.
 
 use crate::crypto::random;
+use crate::http::authentication_level::{self, Decision};
 use crate::http::context::Ctx;
 use crate::http::grants::Granted;
 use crate::http::respond::HttpError;
 use crate::http::sign_in::{check_password, PasswordCheck, Via};
 use crate::http::tokens::client_auth::AuthenticatedClient;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
+use crate::oidc::acr::{Authentication, AMR_PASSWORD};
 use crate::oidc::error::OAuthError;
 use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::model::GrantType;
@@ -43,6 +45,21 @@ pub async fn run(
                 return Err(OAuthError::invalid_grant("the account is blocked").into())
             }
         };
+    // The password grant has no page for a second factor: an account the policy or its own
+    // factors would ask one of cannot use it (never a silent downgrade to one factor).
+    let password_only = [Authentication {
+        at: ctx.now,
+        amr: vec![AMR_PASSWORD.to_string()],
+    }];
+    if !matches!(
+        authentication_level::decide(ctx, app, &[], &user_id, &password_only).await?,
+        Decision::Met(_)
+    ) {
+        return Err(OAuthError::invalid_grant(
+            "this account signs in with a second factor; use the authorization code flow",
+        )
+        .into());
+    }
     let scope = scope.known();
     let offline = scope.contains("offline_access");
     let pre = Preassigned {
@@ -68,7 +85,7 @@ pub async fn run(
             user: &user,
             scope: &scope,
             auth_time: ctx.now,
-            amr: &[crate::oidc::acr::AMR_PASSWORD.to_string()],
+            amr: &[AMR_PASSWORD.to_string()],
             nonce: None,
             session_id: None,
             new_family: offline,

@@ -82,9 +82,13 @@ pub async fn page(ctx: &Ctx, req: Request, app: &Application, issuer: &str) -> H
                 ("title", t(l, "passkeys_title").into()),
                 (
                     "content",
+                    // `{issuer}/account` signs the user in and links back here.
                     format!(
-                        "<p class=\"error\" role=\"alert\">{}</p>",
-                        html_escape(t(l, "not_signed_in"))
+                        "<p class=\"error\" role=\"alert\">{}</p>\
+                         <p><a id=\"sign-in\" href=\"{}\">{}</a></p>",
+                        html_escape(t(l, "not_signed_in")),
+                        html_escape(&format!("{issuer}/account")),
+                        html_escape(t(l, "sign_in_link")),
                     ),
                 ),
             ],

@@ -10,15 +10,13 @@ use worker::Request;
 
 use super::text::t;
 use super::{issue_challenge, relying_party, second_factor, signature_ok, take_challenge};
-use crate::http::authorization::level::{self, Decision};
+use crate::http::authentication_level::{self as level, Decision};
 use crate::http::authorization::response::deliver;
 use crate::http::authorization::{self, SignInState};
 use crate::http::context::Ctx;
 use crate::http::error_page::error_page;
-use crate::http::interaction::{
-    csrf_ok, expired, load, login_page, second_factor_form, see_other, style,
-};
-use crate::http::respond::{json_no_store, HttpError, HttpResult};
+use crate::http::interaction::{csrf_ok, expired, load, login_page, second_factor_form, style};
+use crate::http::respond::{json_no_store, see_other, HttpError, HttpResult};
 use crate::http::{forms, session};
 use crate::http::{interaction_steps, second_factor_page};
 use crate::oidc::acr;

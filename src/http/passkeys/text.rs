@@ -28,10 +28,8 @@ pub fn t(locale: Locale, key: &str) -> &'static str {
         "name_label" => ("Name", "名称"),
         "add_passkey" => ("Add a passkey", "添加通行密钥"),
         "default_name" => ("Passkey", "通行密钥"),
-        "not_signed_in" => (
-            "You are not signed in. Sign in to an application of this account first, then come back to this page.",
-            "你尚未登录。请先登录此账号下的任一应用，然后返回此页面。",
-        ),
+        "not_signed_in" => ("You are not signed in.", "你尚未登录。"),
+        "sign_in_link" => ("Sign in to your account", "登录你的账号"),
         "unsupported" => (
             "This browser cannot use passkeys.",
             "此浏览器不支持通行密钥。",
