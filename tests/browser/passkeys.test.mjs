@@ -91,12 +91,13 @@ test('a passkey added on the account page signs in to the application, and not o
 
   // 3. Signed out (no cookies), the passkey alone signs in: no user name, no password.
   await page.context().clearCookies();
-  const verifier = randomBytes(32).toString('base64url');
-  await page.goto(authorizeUrl(issuer, app.client_id, redirectUri, verifier));
-  await page.locator('input[name="login"]').waitFor();
+  // Asked here, on a page of the same origin: on the login page, conditional UI may already
+  // have signed the user in and navigated away.
   const conditional = await page.evaluate(() => (window.PublicKeyCredential && PublicKeyCredential.isConditionalMediationAvailable
     ? PublicKeyCredential.isConditionalMediationAvailable() : false));
   t.diagnostic(`conditional mediation available: ${conditional}`);
+  const verifier = randomBytes(32).toString('base64url');
+  await page.goto(authorizeUrl(issuer, app.client_id, redirectUri, verifier));
   // With conditional UI the page asks at once (mediation "conditional"); the virtual
   // authenticator, which needs no one to pick from the autofill list, answers it. Without
   // it, the button does.
