@@ -549,6 +549,7 @@ async fn enrol_form(
         action: format!("{issuer}/account/totp-confirm"),
         csrf,
         csp: page_csp(None),
+        passkey_at: None,
         carry: Some(("enrolment", sealed)),
     };
     second_factor_page::enrol_page(
@@ -576,6 +577,7 @@ async fn codes_page(
         action: format!("{issuer}/account/back"),
         csrf,
         csp: page_csp(None),
+        passkey_at: None,
         carry: None,
     };
     second_factor_page::recovery_codes_page(ctx, style, &form, codes).await

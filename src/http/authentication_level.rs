@@ -9,6 +9,7 @@ use crate::oidc::acr::{self, AppRule, Authentication, Level, MfaPolicy, Reachabl
 use crate::oidc::model::Application;
 use crate::store::directory::Directory;
 use crate::store::kv::Kv;
+use crate::store::passkeys::Passkeys;
 
 /// What the flow does about the authentication class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,21 +49,31 @@ pub async fn decide(
     };
     let requirement = Requirement::new(policy, rule, acr_values);
     // In a pool without second factors, nothing asked for can need the user's factors.
-    let summary = if policy == MfaPolicy::Off
+    let (summary, has_passkey) = if policy == MfaPolicy::Off
         && requirement.floor == Level::Password
         && requirement.preferred.is_empty()
     {
-        Default::default()
+        (Default::default(), false)
     } else {
-        Directory::of_app(&ctx.env, app)
+        let summary = Directory::of_app(&ctx.env, app)
             .factor_summary(user_id)
-            .await?
+            .await?;
+        // A passkey counts as a way up only when this sign-in has not used one yet: asking
+        // for the same passkey again adds no factor.
+        let used = authentications
+            .iter()
+            .any(|a| a.amr.iter().any(|m| m == acr::AMR_HWK || m == acr::AMR_SWK));
+        let passkeys = match used {
+            true => Vec::new(),
+            false => Passkeys::new(&ctx.env, &app.pool_id).list(user_id).await?,
+        };
+        (summary, !passkeys.is_empty())
     };
     let reachable = Reachable {
         one_time_code: summary.has_second_factor(),
-        // Passkeys are counted by their own code once it lands; until then no user can reach
-        // the phishing-resistant class, and a request that needs it fails (never downgrades).
-        passkey: false,
+        // A passkey reaches the phishing-resistant class (after the password, or alone when
+        // the authenticator verified the user).
+        passkey: has_passkey,
         can_enrol: policy != MfaPolicy::Off,
         asks_enrolled: policy != MfaPolicy::Off,
     };
@@ -72,6 +83,8 @@ pub async fn decide(
     };
     Ok(match acr::standing(authentications, target) {
         acr::Standing::Met(a) => Decision::Met(a.clone()),
+        // The second-factor page offers the user's passkey (`passkeys::second_factor`).
+        acr::Standing::StepUp if has_passkey => Decision::Verify,
         acr::Standing::StepUp if target == Level::PhishingResistant => Decision::Unmet(
             "a phishing-resistant factor (a passkey) is required and the account has none".into(),
         ),

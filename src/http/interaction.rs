@@ -92,9 +92,12 @@ pub async fn show(
     let style = style(ctx, &req, app, issuer, &rec).await?;
     match (&rec.user_id, &rec.second_factor) {
         (Some(user_id), Some(step)) => {
-            let form = second_factor_form(issuer, uid, &rec);
+            let mut form = second_factor_form(issuer, uid, &rec);
             match step {
                 SecondFactor::Verify => {
+                    form.passkey_at =
+                        super::passkeys::second_factor::offer(ctx, app, user_id, issuer, uid)
+                            .await?;
                     second_factor_page::verify_page(ctx, &style, &form, None, 200).await
                 }
                 SecondFactor::Enrol { sealed_secret } => {
@@ -129,6 +132,7 @@ pub(crate) fn second_factor_form<'a>(
         action: format!("{issuer}/interaction/{uid}/mfa"),
         csrf: &rec.csrf,
         csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+        passkey_at: None,
         carry: None,
     }
 }
@@ -143,7 +147,7 @@ pub(crate) async fn enrol_account(
     Ok(user.map(|u| u.username).unwrap_or_default())
 }
 
-async fn login_page(
+pub(crate) async fn login_page(
     ctx: &Ctx,
     style: &PageStyle,
     issuer: &str,
@@ -155,6 +159,7 @@ async fn login_page(
     let error_block = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", html_escape(e)))
         .unwrap_or_default();
+    let passkey = super::passkeys::login_block::build(style, issuer, uid, &rec.csrf)?;
     let body = assets::render(
         ctx,
         "login.html",
@@ -167,14 +172,15 @@ async fn login_page(
                 rec.request.login_hint.clone().unwrap_or_default(),
             ),
             ("error_block", error_block),
+            ("passkey_block", passkey.html.clone()),
         ],
-        &["error_block"],
+        &["error_block", "passkey_block"],
     )
     .await?;
     html(
         status,
         body,
-        &page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+        &passkey.csp(redirect_source(&rec.request.redirect_uri).as_deref()),
     )
 }
 

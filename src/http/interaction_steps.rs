@@ -50,7 +50,7 @@ pub async fn second_factor(
     let input = forms::first(&form, "code").unwrap_or("").trim().to_string();
     let ip = forms::client_ip(&req);
     let via = Via::LoginPage(app);
-    let page_form = second_factor_form(issuer, uid, &rec);
+    let mut page_form = second_factor_form(issuer, uid, &rec);
     match step {
         SecondFactor::Verify => {
             let refused = match second_factor::check_code(
@@ -68,6 +68,8 @@ pub async fn second_factor(
                 }
                 other => refusal(&style, other),
             };
+            page_form.passkey_at =
+                super::passkeys::second_factor::offer(ctx, app, &user_id, issuer, uid).await?;
             second_factor_page::verify_page(ctx, &style, &page_form, Some(&refused.0), refused.1)
                 .await
         }
@@ -126,6 +128,7 @@ pub async fn second_factor(
                 action: format!("{issuer}/interaction/{uid}/continue"),
                 csrf: &rec.csrf,
                 csp: page_csp(redirect_source(&rec.request.redirect_uri).as_deref()),
+                passkey_at: None,
                 carry: None,
             };
             let mut resp =
@@ -200,9 +203,10 @@ async fn resume(
     authorization::finish(ctx, req, app, issuer, request, state).await
 }
 
-/// The second factor passed: the session gets it and the request goes on.
+/// The second factor passed: the session gets it and the request goes on (also a passkey
+/// given on this page, `passkeys::sign_in`).
 #[allow(clippy::too_many_arguments)] // the pieces of one pending sign-in
-async fn complete(
+pub(crate) async fn complete(
     ctx: &Ctx,
     req: &Request,
     app: &Application,

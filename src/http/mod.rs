@@ -21,6 +21,7 @@ pub mod interaction_steps;
 pub mod introspection;
 pub mod logout;
 pub mod outbound;
+pub mod passkeys;
 pub mod registration;
 pub mod request_objects;
 pub mod respond;

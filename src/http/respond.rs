@@ -190,6 +190,16 @@ pub fn page_csp(extra_form_action: Option<&str>) -> String {
     )
 }
 
+/// The page CSP of a page that runs one script of Doorward's own (the passkey ceremony): the
+/// default page CSP, plus that script by its per-response nonce (CSP3: a nonce also admits an
+/// external script) and calls to this origin. No other page gets `script-src`.
+pub fn page_csp_with_script(extra_form_action: Option<&str>, nonce: &str) -> String {
+    format!(
+        "{}; script-src 'nonce-{nonce}'; connect-src 'self'",
+        page_csp(extra_form_action)
+    )
+}
+
 /// Turns a handler failure into a response: protocol errors in their surface's shape,
 /// internal ones as a logged `server_error` with no detail for the client. Every variant is
 /// named: a new kind of failure must choose how it is answered.

@@ -15,6 +15,9 @@ pub struct Form<'a> {
     pub action: String,
     pub csrf: &'a str,
     pub csp: String,
+    /// `{issuer}/interaction/{uid}` when the code page also offers the user's passkey
+    /// (`passkeys::second_factor`); the page then runs the ceremony script under a nonce.
+    pub passkey_at: Option<String>,
     /// One more hidden field (the account page's sealed enrolment secret).
     pub carry: Option<(&'a str, String)>,
 }
@@ -45,6 +48,12 @@ pub async fn verify_page(
     error: Option<&str>,
     status: u16,
 ) -> HttpResult {
+    let passkey = match &form.passkey_at {
+        Some(at) => Some(super::passkeys::login_block::second_factor(
+            style, at, form.csrf,
+        )?),
+        None => None,
+    };
     let body = assets::render(
         ctx,
         "second_factor.html",
@@ -53,11 +62,19 @@ pub async fn verify_page(
             ("action", form.action.clone()),
             ("csrf", form.csrf.to_string()),
             ("error_block", error_block(error)),
+            (
+                "passkey_block",
+                passkey.as_ref().map(|p| p.html.clone()).unwrap_or_default(),
+            ),
         ],
-        &["error_block"],
+        &["error_block", "passkey_block"],
     )
     .await?;
-    html(status, body, &form.csp)
+    let csp = match &passkey {
+        Some(p) => p.csp_over(&form.csp),
+        None => form.csp.clone(),
+    };
+    html(status, body, &csp)
 }
 
 /// The enrolment page for a secret; `issuer_label` and `account` name the entry the

@@ -8,7 +8,7 @@ use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
 use super::{
     account, assets, authorize, discovery, interaction, interaction_steps, introspection, logout,
-    registration, revocation, token, userinfo,
+    passkeys, registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
@@ -89,6 +89,24 @@ async fn dispatch(
         (Method::Post, ["interaction", uid, "consent"]) => {
             interaction::consent(ctx, req, app, issuer, uid).await
         }
+        (Method::Post, ["interaction", uid, "passkey", "options"]) => {
+            passkeys::sign_in::options(ctx, req, app, issuer, uid).await
+        }
+        (Method::Post, ["interaction", uid, "passkey"]) => {
+            passkeys::sign_in::verify(ctx, req, app, issuer, uid).await
+        }
+        (Method::Get, ["account", "passkeys"]) => {
+            passkeys::account::page(ctx, req, app, issuer).await
+        }
+        (Method::Post, ["account", "passkeys", "options"]) => {
+            passkeys::account::registration_options(ctx, req, app, issuer).await
+        }
+        (Method::Post, ["account", "passkeys"]) => {
+            passkeys::account::register(ctx, req, app, issuer).await
+        }
+        (Method::Post, ["account", "passkeys", id, action @ ("rename" | "delete")]) => {
+            passkeys::account::change(ctx, req, app, issuer, id, action).await
+        }
         (Method::Post, ["interaction", uid, "mfa"]) => {
             interaction_steps::second_factor(ctx, req, app, issuer, uid).await
         }
@@ -137,6 +155,11 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
             Some("GET")
         }
         ["interaction", _] | ["assets", _] => Some("GET"),
+        ["account", "passkeys"] => Some("GET, POST"),
+        ["interaction", _, "passkey"]
+        | ["interaction", _, "passkey", "options"]
+        | ["account", "passkeys", "options"]
+        | ["account", "passkeys", _, "rename" | "delete"] => Some("POST"),
         ["auth"] | ["me"] | ["session", "end"] => Some("GET, POST"),
         ["token"]
         | ["token", "introspection"]

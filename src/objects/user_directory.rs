@@ -15,6 +15,8 @@ use crate::oidc::throttle::{self, Counter};
 use crate::store::directory::{throttle_keys, AttemptGate, DirectoryCommand};
 use crate::store::{rpc, StoreError};
 
+mod passkeys;
+
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, \
      email TEXT UNIQUE, phone TEXT UNIQUE, password_hash TEXT NOT NULL, data TEXT NOT NULL, \
@@ -258,6 +260,7 @@ impl UserDirectory {
                     .exec("DELETE FROM users WHERE id = ?", vec![s(&id)])?;
                 self.sql
                     .exec("DELETE FROM consents WHERE user_id = ?", vec![s(&id)])?;
+                self.sql.exec(passkeys::DELETE_OF_USER, vec![s(&id)])?;
                 self.sql
                     .exec("DELETE FROM factors WHERE user_id = ?", vec![s(&id)])?;
                 Value::Bool(existed)
@@ -592,6 +595,7 @@ impl UserDirectory {
                         .collect(),
                 )
             }
+            C::Passkey(cmd) => self.run_passkey(cmd)?,
             C::ExportUsers { after, limit } => {
                 #[derive(serde::Deserialize)]
                 struct Row {
@@ -670,7 +674,7 @@ impl UserDirectory {
 impl DurableObject for UserDirectory {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        for stmt in SCHEMA {
+        for stmt in SCHEMA.iter().chain(passkeys::SCHEMA) {
             let _ = sql.exec(stmt, None);
         }
         UserDirectory { sql }

@@ -85,6 +85,8 @@ pub enum SignInMethod {
     Password,
     /// The `ADMIN_TOKEN` bearer secret of the admin API.
     AdminToken,
+    /// A WebAuthn assertion (a passkey) on the hosted login page.
+    Passkey,
     /// An authenticator app's one-time code (the second factor after a password).
     Totp,
     /// A one-use recovery code in place of the authenticator app.
@@ -116,6 +118,12 @@ pub enum FailureReason {
     /// Refused unchecked: the account or the address is locked after too many failures.
     Locked,
     WrongToken,
+    /// A passkey sign-in naming a credential the pool does not hold (removed, or never made).
+    UnknownPasskey,
+    /// A passkey assertion that failed a WebAuthn check or its signature.
+    InvalidPasskey,
+    /// A passkey whose signature counter went back: possibly a cloned authenticator.
+    PasskeyCounterRegressed,
     /// A one-time or recovery code that matches nothing.
     WrongCode,
     /// A one-time code of a time step already used (RFC 6238 §5.2).
@@ -130,6 +138,9 @@ impl FailureReason {
             FailureReason::Blocked => "blocked",
             FailureReason::Locked => "locked",
             FailureReason::WrongToken => "wrong_token",
+            FailureReason::UnknownPasskey => "unknown_passkey",
+            FailureReason::InvalidPasskey => "invalid_passkey",
+            FailureReason::PasskeyCounterRegressed => "passkey_counter_regressed",
             FailureReason::WrongCode => "wrong_code",
             FailureReason::ReplayedCode => "replayed_code",
         }
@@ -310,6 +321,7 @@ impl What {
             What::SignInSucceeded { method, .. } => Some(match method {
                 SignInMethod::Password => "password",
                 SignInMethod::AdminToken => "admin_token",
+                SignInMethod::Passkey => "passkey",
                 SignInMethod::Totp => "totp",
                 SignInMethod::RecoveryCode => "recovery_code",
             }),

@@ -37,3 +37,4 @@ pub mod throttle;
 pub mod token_request;
 pub mod tokens;
 pub mod totp;
+pub mod webauthn;

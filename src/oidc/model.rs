@@ -430,6 +430,9 @@ pub struct Pool {
     /// Days the pool's audit log keeps an event (records from before the log read 90).
     #[serde(default = "default_audit_retention")]
     pub audit_retention_days: u32,
+    /// WebAuthn user verification for passkeys (`preferred` unless set to `required`).
+    #[serde(default)]
+    pub passkey_user_verification: super::webauthn::UserVerification,
     /// Second factors in this pool: `off`, `optional` (pools from before), `required`.
     #[serde(default)]
     pub mfa: super::acr::MfaPolicy,

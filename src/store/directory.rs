@@ -136,6 +136,8 @@ pub enum DirectoryCommand {
         user_id: Option<String>,
         now: u64,
     },
+    /// The user's passkeys (`store::passkeys`).
+    Passkey(super::passkeys::PasskeyCommand),
     ClaimSubdomain {
         subdomain: String,
         client_id: String,

@@ -64,6 +64,8 @@ pub enum Kind {
     AdminSession,
     /// A client assertion's `jti`, spent until the assertion expires.
     AssertionJti,
+    /// A WebAuthn ceremony's challenge (`store::passkeys`), single use.
+    PasskeyChallenge,
 }
 
 impl Kind {
@@ -76,6 +78,7 @@ impl Kind {
             Kind::Revoked => "rev",
             Kind::AdminSession => "adm",
             Kind::AssertionJti => "aj",
+            Kind::PasskeyChallenge => "pkc",
         }
     }
 }
@@ -182,6 +185,18 @@ impl<'a> Grants<'a> {
                     now,
                 },
             )
+            .await?;
+        Ok(v.map(serde_json::from_value).transpose()?)
+    }
+
+    /// Deletes a record and answers what it held, in one call to the object (single use).
+    pub async fn take<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let v: Option<Value> = self
+            .call(kind, id, GrantCommand::Delete { key: key(kind, id) })
             .await?;
         Ok(v.map(serde_json::from_value).transpose()?)
     }

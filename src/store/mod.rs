@@ -9,6 +9,7 @@ pub mod directory;
 pub mod factors;
 pub mod grants;
 pub mod kv;
+pub mod passkeys;
 pub mod placement;
 pub mod rpc;
 pub mod vault;

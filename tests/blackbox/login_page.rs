@@ -44,9 +44,18 @@ async fn wrong_password_and_unknown_user_get_the_same_401_message() {
         // pages must be identical: nothing tells a known account from an unknown one.
         let uid = page.url.rsplit('/').next().unwrap_or_default().to_string();
         let login_html = login.replace('&', "&amp;");
+        // The ceremony script's CSP nonce is new in every response.
+        let nonce = reply
+            .text
+            .split("nonce=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("{nonce}")
+            .to_string();
         pages.push(
             reply
                 .text
+                .replace(&nonce, "{nonce}")
                 .replace(page.csrf(), "{csrf}")
                 .replace(&uid, "{uid}")
                 .replace(&login_html, "{login}"),

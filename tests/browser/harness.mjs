@@ -206,5 +206,6 @@ export function screenshotPath(name) {
 export async function hostedSignIn(page, login, password) {
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill(password);
-  await page.getByRole('button', { name: /sign in|登录/i }).click();
+  // Exactly the password form's button: the page also offers "Sign in with a passkey".
+  await page.getByRole('button', { name: /^(sign in|登录)$/i }).click();
 }

@@ -1,9 +1,10 @@
 // Users of the selected pool: search and paginate, create, and a user's page (claims, password
 // reset, block/unblock, the sign-in lock with unlock, delete, second factors with remove and
-// reset MFA, SSO sessions with revoke).
+// reset MFA, SSO sessions with revoke, passkeys with remove).
 
 import { h, replace, field, checkbox, formError, showErrors, clearErrors, flash, describe, when } from '../dom.js';
 import { get, post, patch, del, enc, pooled, currentPool } from '../api.js';
+import { passkeysCard } from './user_passkeys.js';
 
 const PAGE = 20;
 
@@ -130,7 +131,8 @@ export async function userView(el, ctx, id) {
       h('div', { class: 'stack' },
         passwordCard(user),
         factorsCard(user, factors, factorsError, ctx),
-        sessionsCard(user, sessions, sessionsError, ctx))));
+        sessionsCard(user, sessions, sessionsError, ctx),
+        passkeysCard(id, ctx))));
 }
 
 const FACTOR_NAMES = { totp: 'Authenticator app', recovery_codes: 'Recovery codes' };

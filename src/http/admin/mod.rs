@@ -11,6 +11,7 @@ pub mod debug;
 pub mod initial_access_tokens;
 pub mod keys;
 pub mod openapi;
+pub mod passkeys;
 pub mod pool_transfer;
 pub mod pools;
 pub mod resources;

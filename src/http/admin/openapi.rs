@@ -125,8 +125,12 @@ pub fn document() -> Value {
                 "Pool": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "branding": {"type": "object"},
                     "audit_retention_days": {"type": "integer", "minimum": 1, "maximum": MAX_RETENTION_DAYS, "default": 90, "description": "How long the pool's audit log keeps an event"},
                     "jurisdiction": {"enum": ["eu", "fedramp", "fedramp-high", null], "description": "Durable Object jurisdiction the pool's users, sessions, codes, keys and audit log stay in; set at creation, fixed after"},
+                    "passkey_user_verification": {"type": "string", "enum": ["preferred", "required"], "default": "preferred", "description": "WebAuthn user verification asked of passkeys; required refuses a passkey that did not verify the user"},
                     "mfa": {"enum": ["off", "optional", "required"], "default": "optional",
-                        "description": "off: no second factors; optional: users may enrol one and are then asked for it; required: every sign-in needs one (enrolment during sign-in)"}}}
+                        "description": "off: no second factors; optional: users may enrol one and are then asked for it; required: every sign-in needs one (enrolment during sign-in)"}}},
+                "Passkey": {"type": "object", "description": "A user's passkey as listed (never its key)", "properties": {"credential_id": {"type": "string", "description": "base64url"}, "name": {"type": "string"},
+                    "created_at": {"type": "integer"}, "last_used_at": {"type": ["integer", "null"]}, "transports": {"type": "array", "items": {"type": "string"}},
+                    "backup_eligible": {"type": "boolean"}, "backed_up": {"type": "boolean"}, "sign_count": {"type": "integer"}}}
             }
         },
         "paths": {
@@ -145,6 +149,8 @@ pub fn document() -> Value {
             "/api/v1/users/{id}/factors/totp": {"parameters": [pool.clone()], "delete": op("Remove the user's authenticator app", "204", None)},
             "/api/v1/pools/{id}/factors": {"get": op("Count the pool's users per second factor (users, totp, recovery_codes)", "200", None)},
             "/api/v1/users/{id}/consents": {"parameters": [pool.clone()], "get": op("List the consents a user has given", "200", None)},
+            "/api/v1/users/{id}/passkeys": {"parameters": [pool.clone()], "get": op("List a user's passkeys (items: Passkey)", "200", None)},
+            "/api/v1/users/{id}/passkeys/{credential_id}": {"parameters": [pool.clone()], "delete": op("Remove a user's passkey (it no longer signs in)", "204", None)},
             "/api/v1/users/{id}/consents/{client_id}": {"parameters": [pool.clone()], "delete": op("Withdraw a user's consent to an application", "204", None)},
             "/api/v1/sessions": {"parameters": [pool.clone(), {"name": "user_id", "in": "query", "schema": {"type": "string"}}], "get": op("List live SSO sessions", "200", None)},
             "/api/v1/sessions/{session_id}": {"parameters": [pool.clone()], "delete": op("Revoke an SSO session", "204", None)},

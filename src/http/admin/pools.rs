@@ -97,8 +97,21 @@ pub fn default_pool() -> Pool {
         created_at: 0,
         audit_retention_days: crate::oidc::audit::DEFAULT_RETENTION_DAYS,
         jurisdiction: None,
+        passkey_user_verification: Default::default(),
         mfa: MfaPolicy::default(),
     }
+}
+
+/// `passkey_user_verification`: `preferred` or `required` (WebAuthn §5.8.6).
+fn parse_user_verification(
+    v: &Value,
+    e: &mut FieldErrors,
+) -> Option<crate::oidc::webauthn::UserVerification> {
+    let parsed = serde_json::from_value(v.clone()).ok();
+    if parsed.is_none() {
+        e.add("passkey_user_verification", "must be preferred or required");
+    }
+    parsed
 }
 
 /// `mfa`: one of the pool MFA policies.
@@ -138,6 +151,9 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let jurisdiction = b
                 .get("jurisdiction")
                 .and_then(|v| parse_jurisdiction(v, &mut e));
+            let uv = b
+                .get("passkey_user_verification")
+                .and_then(|v| parse_user_verification(v, &mut e));
             let mfa = b.get("mfa").and_then(|v| parse_mfa(v, &mut e));
             if !e.is_empty() {
                 return invalid(e);
@@ -152,6 +168,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 created_at: ctx.now,
                 audit_retention_days: retention.unwrap_or(default_pool().audit_retention_days),
                 jurisdiction,
+                passkey_user_verification: uv.unwrap_or_default(),
                 mfa: mfa.unwrap_or_default(),
             };
             kv.put_pool(&pool).await?;
@@ -200,6 +217,12 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                         "is fixed when the pool is created; to move users, export the pool and import it into a new pool",
                     );
                 }
+            }
+            if let Some(uv) = b
+                .get("passkey_user_verification")
+                .and_then(|v| parse_user_verification(v, &mut e))
+            {
+                pool.passkey_user_verification = uv;
             }
             if let Some(p) = b.get("mfa").and_then(|v| parse_mfa(v, &mut e)) {
                 pool.mfa = p;

@@ -85,6 +85,8 @@ pub async fn route(
                 Err(HttpError::NotFound)
             }
         }
+        // A user's passkeys (`admin::passkeys`).
+        ([id, "passkeys", rest @ ..], m) => super::passkeys::route(ctx, m, id, rest, pool).await,
         // A user's remembered consents, and withdrawing one (the next sign-in asks again).
         ([id, "consents"], Method::Get) => {
             let items: Value = dir

@@ -3,8 +3,9 @@
 //! through the admin API), [`json`] (reading answers), [`tokens`] (the token-side endpoints as
 //! clients call them), [`jwt`] (reading tokens), [`html`] and [`browser`] (the front channel as
 //! a user's browser walks it), [`authorize`] (authorization requests and the codes they
-//! earn), [`totp`] (an authenticator app's codes and the second-factor pages) and [`served`]
-//! (documents the test serves for the worker to fetch). Knows nothing of
+//! earn), [`totp`] (an authenticator app's codes and the second-factor pages), [`served`]
+//! (documents the test serves for the worker to fetch) and [`soft_authenticator`] (a WebAuthn
+//! authenticator and browser in software). Knows nothing of
 //! the crate's internals: everything goes over HTTP.
 
 pub mod applications;
@@ -15,6 +16,7 @@ pub mod html;
 pub mod json;
 pub mod jwt;
 pub mod served;
+pub mod soft_authenticator;
 pub mod tokens;
 pub mod totp;
 pub mod worker;

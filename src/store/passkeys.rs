@@ -1,0 +1,167 @@
+//! Client side of the passkey commands of the pool's `UserDirectory` (one command variant,
+//! `DirectoryCommand::Passkey`, so the directory's own list stays as it was) and the
+//! single-use ceremony challenges in the `GrantStore` shards.
+
+use serde::{Deserialize, Serialize};
+use worker::Env;
+
+use super::directory::{Directory, DirectoryCommand};
+use super::grants::{Grants, Kind};
+use super::StoreError;
+use crate::oidc::webauthn::credential::{ChallengeRecord, PasskeyRecord};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "passkey_op", rename_all = "snake_case")]
+pub enum PasskeyCommand {
+    /// Stores a new passkey; answers `false` when its credential id is already registered
+    /// (to this user or another: §7.1 step 26).
+    Create {
+        passkey: PasskeyRecord,
+    },
+    /// The passkey with this credential id (base64url), whoever holds it.
+    Find {
+        credential_id: String,
+    },
+    List {
+        user_id: String,
+    },
+    /// Records a sign-in: the new counter and backup state, and when.
+    Used {
+        credential_id: String,
+        sign_count: u32,
+        backed_up: bool,
+        now: u64,
+    },
+    /// Renames one of the user's passkeys; answers whether it was theirs.
+    Rename {
+        user_id: String,
+        credential_id: String,
+        name: String,
+    },
+    /// Removes one of the user's passkeys and answers it (`null` when it was not theirs).
+    Delete {
+        user_id: String,
+        credential_id: String,
+    },
+}
+
+pub struct Passkeys<'a> {
+    dir: Directory<'a>,
+}
+
+impl<'a> Passkeys<'a> {
+    pub fn new(env: &'a Env, pool: &str) -> Self {
+        Passkeys {
+            dir: Directory::new(env, pool),
+        }
+    }
+
+    async fn call<R: serde::de::DeserializeOwned>(
+        &self,
+        cmd: PasskeyCommand,
+    ) -> Result<R, StoreError> {
+        self.dir.call(DirectoryCommand::Passkey(cmd)).await
+    }
+
+    pub async fn create(&self, passkey: PasskeyRecord) -> Result<bool, StoreError> {
+        self.call(PasskeyCommand::Create { passkey }).await
+    }
+
+    pub async fn find(&self, credential_id: &str) -> Result<Option<PasskeyRecord>, StoreError> {
+        self.call(PasskeyCommand::Find {
+            credential_id: credential_id.to_string(),
+        })
+        .await
+    }
+
+    pub async fn list(&self, user_id: &str) -> Result<Vec<PasskeyRecord>, StoreError> {
+        self.call(PasskeyCommand::List {
+            user_id: user_id.to_string(),
+        })
+        .await
+    }
+
+    pub async fn used(
+        &self,
+        credential_id: &str,
+        sign_count: u32,
+        backed_up: bool,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        let _: serde_json::Value = self
+            .call(PasskeyCommand::Used {
+                credential_id: credential_id.to_string(),
+                sign_count,
+                backed_up,
+                now,
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn rename(
+        &self,
+        user_id: &str,
+        credential_id: &str,
+        name: &str,
+    ) -> Result<bool, StoreError> {
+        self.call(PasskeyCommand::Rename {
+            user_id: user_id.to_string(),
+            credential_id: credential_id.to_string(),
+            name: name.to_string(),
+        })
+        .await
+    }
+
+    pub async fn delete(
+        &self,
+        user_id: &str,
+        credential_id: &str,
+    ) -> Result<Option<PasskeyRecord>, StoreError> {
+        self.call(PasskeyCommand::Delete {
+            user_id: user_id.to_string(),
+            credential_id: credential_id.to_string(),
+        })
+        .await
+    }
+}
+
+/// Stores a challenge under `id` until it expires.
+pub async fn put_challenge(env: &Env, id: &str, rec: &ChallengeRecord) -> Result<(), StoreError> {
+    Grants::new(env)
+        .put(Kind::PasskeyChallenge, id, rec, rec.expires_at)
+        .await
+}
+
+/// Takes a challenge: the one call that reads it also deletes it, so two responses racing
+/// with the same challenge cannot both find it. An expired one counts as none.
+pub async fn take_challenge(
+    env: &Env,
+    id: &str,
+    now: u64,
+) -> Result<Option<ChallengeRecord>, StoreError> {
+    let rec: Option<ChallengeRecord> = Grants::new(env).take(Kind::PasskeyChallenge, id).await?;
+    Ok(rec.filter(|r| r.expires_at > now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_nests_inside_the_directorys_envelope() {
+        let cmd = DirectoryCommand::Passkey(PasskeyCommand::Find {
+            credential_id: "AQ".into(),
+        });
+        let v = serde_json::to_value(&cmd).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"op": "passkey", "passkey_op": "find", "credential_id": "AQ"})
+        );
+        let back: DirectoryCommand = serde_json::from_value(v).unwrap();
+        assert!(matches!(
+            back,
+            DirectoryCommand::Passkey(PasskeyCommand::Find { .. })
+        ));
+    }
+}

@@ -1,0 +1,708 @@
+//! Passkeys against the real worker, with a software authenticator (`support::soft_authenticator`)
+//! building real CBOR attestation objects and ES256 assertions: a passkey registered from
+//! `{issuer}/account/passkeys` signs in to an application without a password; every bent
+//! assertion (wrong origin, wrong RP ID hash, another challenge, a replayed challenge, a
+//! counter that went back, a signature over other data, another user's handle, no user
+//! presence) is refused; a removed passkey — by the user, an administrator, or with its user —
+//! no longer signs in; the account page needs the session and its CSRF token.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::applications::{setup, Application};
+use crate::support::authorize::code_params;
+use crate::support::browser::{Browser, Consent, Outcome};
+use crate::support::html::tags;
+use crate::support::jwt::claims;
+use crate::support::soft_authenticator::{b64, Bend, SoftKey};
+use crate::support::tokens::redeem;
+use crate::support::worker::{Reply, TestApp};
+
+fn origin_of(issuer: &str) -> String {
+    url::Url::parse(issuer)
+        .unwrap_or_else(|e| panic!("issuer URL {issuer}: {e}"))
+        .origin()
+        .ascii_serialization()
+}
+
+/// A browser with the pool's SSO session (a password sign-in to `rp`).
+async fn signed_in(
+    app: &TestApp,
+    rp: &Application,
+    user: &crate::support::applications::TestUser,
+) -> Browser {
+    let mut browser = Browser::new(app);
+    browser
+        .sign_in(
+            &rp.issuer,
+            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+            user,
+            Consent::Allow,
+        )
+        .await
+        .callback();
+    browser
+}
+
+/// The account page and its CSRF token (`data-csrf` of the add block).
+async fn account_page(browser: &mut Browser, issuer: &str) -> (Reply, String) {
+    let page = browser.get(&format!("{issuer}/account/passkeys")).await;
+    let csrf = tags(&page.text, "div")
+        .into_iter()
+        .find(|d| d.get("id").map(String::as_str) == Some("passkey-add"))
+        .and_then(|d| d.get("data-csrf").cloned())
+        .unwrap_or_default();
+    (page, csrf)
+}
+
+async fn post_json(browser: &mut Browser, url: &str, csrf: &str, body: &Value) -> Reply {
+    let rb = browser
+        .request(Method::POST, url)
+        .header("X-CSRF-Token", csrf)
+        .json(body);
+    browser.send(url, rb).await
+}
+
+/// Registers `key` from the account page of a signed-in browser; the register call's reply.
+async fn register(browser: &mut Browser, issuer: &str, key: &mut SoftKey, bend: &Bend) -> Reply {
+    let (page, csrf) = account_page(browser, issuer).await;
+    assert_eq!(page.status, 200, "account page: {}", page.excerpt());
+    let base = format!("{issuer}/account/passkeys");
+    let opts = post_json(browser, &format!("{base}/options"), &csrf, &json!({})).await;
+    assert_eq!(opts.status, 200, "creation options: {}", opts.excerpt());
+    let credential = key.create(&opts.json["publicKey"], &origin_of(issuer), bend);
+    let body = json!({"challenge_id": opts.json["challenge_id"], "credential": credential, "name": "Test key"});
+    post_json(browser, &base, &csrf, &body).await
+}
+
+/// A login page's interaction id and CSRF token.
+fn interaction(page: &crate::support::browser::Page) -> (String, String) {
+    let uid = page.url.rsplit('/').next().unwrap_or_default().to_string();
+    (uid, page.csrf().to_string())
+}
+
+/// Starts an authorization request in `browser` and fetches passkey request options for it.
+async fn sign_in_options(browser: &mut Browser, rp: &Application) -> (String, String, Value) {
+    let page = browser
+        .authorize(
+            &rp.issuer,
+            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        )
+        .await
+        .login();
+    let (uid, csrf) = interaction(&page);
+    let url = format!("{}/interaction/{uid}/passkey/options", rp.issuer);
+    let opts = post_json(browser, &url, &csrf, &json!({})).await;
+    assert_eq!(opts.status, 200, "request options: {}", opts.excerpt());
+    (uid, csrf, opts.json)
+}
+
+/// Posts an assertion as the login page's script does, and follows.
+async fn submit_assertion(
+    browser: &mut Browser,
+    rp: &Application,
+    uid: &str,
+    csrf: &str,
+    challenge_id: &str,
+    credential: &Value,
+) -> Outcome {
+    let action = format!("{}/interaction/{uid}/passkey", rp.issuer);
+    let form = [
+        ("csrf", csrf.to_string()),
+        ("challenge_id", challenge_id.to_string()),
+        ("credential", credential.to_string()),
+    ];
+    let reply = browser.post_form(&action, &form).await;
+    browser.follow(&rp.issuer, action, reply).await
+}
+
+/// A whole passkey sign-in in a fresh browser; where it ended.
+async fn passkey_sign_in(
+    app: &TestApp,
+    rp: &Application,
+    key: &mut SoftKey,
+    bend: &Bend,
+) -> Outcome {
+    let mut browser = Browser::new(app);
+    let (uid, csrf, opts) = sign_in_options(&mut browser, rp).await;
+    let credential = key.get(&opts["publicKey"], &origin_of(&rp.issuer), bend);
+    let challenge_id = opts["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    submit_assertion(&mut browser, rp, &uid, &csrf, &challenge_id, &credential).await
+}
+
+/// The pool's audit log of `kind` once it mentions every one of `needles` (events are written
+/// just after each response), or a failure showing what it holds.
+async fn audit_mentions(app: &TestApp, kind: &str, needles: &[&str]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let text = app
+            .admin()
+            .get(&format!("/api/v1/audit?kind={kind}"))
+            .await
+            .text;
+        if needles.iter().all(|n| text.contains(n)) {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            panic!("the audit log never mentioned {needles:?}: {text}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+}
+
+#[track_caller]
+fn assert_refused(case: &str, outcome: Outcome) {
+    let reply = outcome.stopped();
+    assert_eq!(reply.status, 401, "{case}: {}", reply.excerpt());
+    assert!(
+        reply.text.contains("That passkey could not be used"),
+        "{case}: {}",
+        reply.excerpt()
+    );
+}
+
+#[tokio::test]
+async fn a_registered_passkey_signs_in_without_a_password_until_it_is_removed() {
+    let (app, rp, user) = setup().await;
+    let mut browser = signed_in(&app, &rp, &user).await;
+    let mut key = SoftKey::new(1);
+    let reg = register(&mut browser, &rp.issuer, &mut key, &Bend::default()).await;
+    assert_eq!(reg.status, 201, "register: {}", reg.excerpt());
+    assert_eq!(reg.json["name"], "Test key");
+    assert_eq!(reg.json["credential_id"], b64(&key.credential_id));
+    let (page, _) = account_page(&mut browser, &rp.issuer).await;
+    assert!(
+        page.text.contains("Test key") && page.text.contains("never"),
+        "{}",
+        page.excerpt()
+    );
+
+    // A fresh browser: no session, no password, a code for the passkey's user.
+    let cb = passkey_sign_in(&app, &rp, &mut key, &Bend::default())
+        .await
+        .callback();
+    let tokens = redeem(&app, &rp, cb.param("code"), None).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.excerpt());
+    let id_token = claims(tokens.json["id_token"].as_str().expect("id_token"));
+    assert_eq!(id_token["sub"], user.id.as_str());
+    // A synced (backup-eligible), user-verified passkey: RFC 8176 `swk` and `user`, two
+    // kinds of factor, and the phishing-resistant class.
+    let amr: Vec<&str> = id_token["amr"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        amr.contains(&"swk") && amr.contains(&"user") && !amr.contains(&"pwd"),
+        "amr: {amr:?}"
+    );
+    assert_eq!(id_token["acr"], "urn:doorward:acr:phishing-resistant");
+    let (page, csrf) = account_page(&mut browser, &rp.issuer).await;
+    assert!(
+        !page.text.contains("never"),
+        "last used is shown: {}",
+        page.excerpt()
+    );
+
+    // Renamed, then removed from the account page: it no longer signs in.
+    let id = b64(&key.credential_id);
+    let base = format!("{}/account/passkeys/{id}", rp.issuer);
+    let renamed = browser
+        .post_form(
+            &format!("{base}/rename"),
+            &[("csrf", csrf.as_str()), ("name", "Laptop")],
+        )
+        .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.excerpt());
+    let no_csrf = browser
+        .post_form(&format!("{base}/delete"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(
+        no_csrf.status,
+        400,
+        "a removal without the CSRF token: {}",
+        no_csrf.excerpt()
+    );
+    let (page, _) = account_page(&mut browser, &rp.issuer).await;
+    assert!(page.text.contains("Laptop"), "{}", page.excerpt());
+    let removed = browser
+        .post_form(&format!("{base}/delete"), &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.excerpt());
+    assert_refused(
+        "removed passkey",
+        passkey_sign_in(&app, &rp, &mut key, &Bend::default()).await,
+    );
+}
+
+#[tokio::test]
+async fn bent_assertions_are_refused_and_the_passkey_still_works_after_them() {
+    let (app, rp, user) = setup().await;
+    let other = app.create_user(json!({})).await;
+    let mut browser = signed_in(&app, &rp, &user).await;
+    let mut key = SoftKey::new(2);
+    let reg = register(&mut browser, &rp.issuer, &mut key, &Bend::default()).await;
+    assert_eq!(reg.status, 201, "register: {}", reg.excerpt());
+    // One good sign-in, so the counter stands at 1.
+    passkey_sign_in(&app, &rp, &mut key, &Bend::default())
+        .await
+        .callback();
+    let origin = origin_of(&rp.issuer);
+    let cases: Vec<(&str, Bend)> = vec![
+        (
+            "wrong origin",
+            Bend {
+                origin: Some("https://evil.example".into()),
+                ..Bend::default()
+            },
+        ),
+        (
+            "wrong port",
+            Bend {
+                origin: Some(format!("{origin}1")),
+                ..Bend::default()
+            },
+        ),
+        (
+            "wrong RP ID hash",
+            Bend {
+                rp_id: Some("evil.example".into()),
+                ..Bend::default()
+            },
+        ),
+        (
+            "another challenge",
+            Bend {
+                challenge: Some(vec![7; 32]),
+                ..Bend::default()
+            },
+        ),
+        (
+            "counter regression",
+            Bend {
+                counter: Some(1),
+                ..Bend::default()
+            },
+        ),
+        (
+            "signature over other data",
+            Bend {
+                sign_other_data: true,
+                ..Bend::default()
+            },
+        ),
+        (
+            "another user's handle",
+            Bend {
+                user_handle: Some(other.id.as_bytes().to_vec()),
+                ..Bend::default()
+            },
+        ),
+        (
+            "no user presence",
+            Bend {
+                no_user_presence: true,
+                ..Bend::default()
+            },
+        ),
+        (
+            "wrong ceremony type",
+            Bend {
+                ceremony_type: Some("webauthn.create".into()),
+                ..Bend::default()
+            },
+        ),
+    ];
+    for (case, bend) in cases {
+        assert_refused(case, passkey_sign_in(&app, &rp, &mut key, &bend).await);
+    }
+    // None of the refusals moved the counter or spent the passkey.
+    passkey_sign_in(&app, &rp, &mut key, &Bend::default())
+        .await
+        .callback();
+    // Failures are in the audit log with their reason.
+    audit_mentions(
+        &app,
+        "sign_in_failed",
+        &["invalid_passkey", "passkey_counter_regressed"],
+    )
+    .await;
+    audit_mentions(&app, "sign_in_succeeded", &["passkey"]).await;
+}
+
+#[tokio::test]
+async fn a_challenge_answers_one_response_only() {
+    let (app, rp, user) = setup().await;
+    let mut browser = signed_in(&app, &rp, &user).await;
+    let mut key = SoftKey::new(3);
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+
+    let mut b = Browser::new(&app);
+    let (uid, csrf, opts) = sign_in_options(&mut b, &rp).await;
+    let challenge_id = opts["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let origin = origin_of(&rp.issuer);
+    // A first, bad answer spends the challenge ...
+    let bad = key.get(
+        &opts["publicKey"],
+        &origin,
+        &Bend {
+            sign_other_data: true,
+            ..Bend::default()
+        },
+    );
+    assert_refused(
+        "bad first answer",
+        submit_assertion(&mut b, &rp, &uid, &csrf, &challenge_id, &bad).await,
+    );
+    // ... so a good answer to it is refused too: the challenge is gone.
+    let good = key.get(&opts["publicKey"], &origin, &Bend::default());
+    let replay = submit_assertion(&mut b, &rp, &uid, &csrf, &challenge_id, &good)
+        .await
+        .stopped();
+    assert_eq!(replay.status, 400, "{}", replay.excerpt());
+    assert!(replay.text.contains("expired"), "{}", replay.excerpt());
+    // An assertion over an old challenge, sent with a fresh one, is another challenge.
+    let old = opts["publicKey"]["challenge"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let url = format!("{}/interaction/{uid}/passkey/options", rp.issuer);
+    let fresh = post_json(&mut b, &url, &csrf, &json!({})).await.json;
+    let replayed = key.get(
+        &fresh["publicKey"],
+        &origin,
+        &Bend {
+            challenge: Some(crate::support::soft_authenticator::unb64(&old)),
+            ..Bend::default()
+        },
+    );
+    let id = fresh["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_refused(
+        "replayed challenge",
+        submit_assertion(&mut b, &rp, &uid, &csrf, &id, &replayed).await,
+    );
+    // A challenge of one sign-in page is no good on another.
+    let (uid2, csrf2, _) = sign_in_options(&mut b, &rp).await;
+    let other_page = key.get(&fresh["publicKey"], &origin, &Bend::default());
+    let r = submit_assertion(&mut b, &rp, &uid2, &csrf2, &id, &other_page)
+        .await
+        .stopped();
+    assert_eq!(r.status, 400, "{}", r.excerpt());
+}
+
+#[tokio::test]
+async fn a_credential_belongs_to_one_user_and_goes_with_them() {
+    let (app, rp, user) = setup().await;
+    let other = app.create_user(json!({})).await;
+    let mut key = SoftKey::new(4);
+    let mut browser = signed_in(&app, &rp, &user).await;
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    // The same credential registered by another user is refused.
+    let mut theirs = signed_in(&app, &rp, &other).await;
+    let again = register(&mut theirs, &rp.issuer, &mut key, &Bend::default()).await;
+    assert_eq!(again.status, 409, "{}", again.excerpt());
+    // The administrator sees it; deleting the user removes it.
+    let list = app
+        .admin()
+        .get(&format!("/api/v1/users/{}/passkeys", user.id))
+        .await;
+    assert_eq!(list.status, 200, "{}", list.excerpt());
+    assert_eq!(
+        list.json["items"][0]["credential_id"],
+        b64(&key.credential_id)
+    );
+    assert!(
+        list.json["items"][0].get("public_key").is_none(),
+        "no key material in the list"
+    );
+    let theirs_list = app
+        .admin()
+        .get(&format!("/api/v1/users/{}/passkeys", other.id))
+        .await;
+    assert_eq!(theirs_list.json["items"], json!([]));
+    app.admin()
+        .delete(&format!("/api/v1/users/{}", user.id))
+        .await
+        .expect_status(204);
+    assert_refused(
+        "deleted user",
+        passkey_sign_in(&app, &rp, &mut key, &Bend::default()).await,
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_removes_a_passkey_and_it_no_longer_signs_in() {
+    let (app, rp, user) = setup().await;
+    let mut key = SoftKey::new(5);
+    let mut browser = signed_in(&app, &rp, &user).await;
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    let path = format!(
+        "/api/v1/users/{}/passkeys/{}",
+        user.id,
+        b64(&key.credential_id)
+    );
+    app.admin().delete(&path).await.expect_status(204);
+    app.admin().delete(&path).await.expect_status(404);
+    assert_refused(
+        "removed by an administrator",
+        passkey_sign_in(&app, &rp, &mut key, &Bend::default()).await,
+    );
+    audit_mentions(&app, "mfa_changed", &["passkey_added", "passkey_removed"]).await;
+}
+
+#[tokio::test]
+async fn the_account_page_needs_the_session_and_its_csrf_token() {
+    let (app, rp, user) = setup().await;
+    let mut anonymous = Browser::new(&app);
+    let (page, _) = account_page(&mut anonymous, &rp.issuer).await;
+    assert_eq!(page.status, 401, "{}", page.excerpt());
+    assert!(
+        !page
+            .header("content-security-policy")
+            .contains("script-src"),
+        "no script without need"
+    );
+    let opts = post_json(
+        &mut anonymous,
+        &format!("{}/account/passkeys/options", rp.issuer),
+        "x",
+        &json!({}),
+    )
+    .await;
+    assert_eq!(opts.status, 401, "{}", opts.excerpt());
+
+    let mut browser = signed_in(&app, &rp, &user).await;
+    let (page, csrf) = account_page(&mut browser, &rp.issuer).await;
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").to_string();
+    assert!(
+        csp.contains("script-src 'nonce-") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let url = format!("{}/account/passkeys/options", rp.issuer);
+    let forged = post_json(&mut browser, &url, "forged-token", &json!({})).await;
+    assert_eq!(forged.status, 403, "{}", forged.excerpt());
+    let ok = post_json(&mut browser, &url, &csrf, &json!({})).await;
+    assert_eq!(ok.status, 200, "{}", ok.excerpt());
+    assert_eq!(ok.json["publicKey"]["attestation"], "none");
+    assert_eq!(
+        ok.json["publicKey"]["authenticatorSelection"]["userVerification"],
+        "preferred"
+    );
+    assert_eq!(ok.json["publicKey"]["user"]["id"], b64(user.id.as_bytes()));
+    // The login page carries the passkey button, conditional UI's autocomplete token and
+    // the ceremony script under a nonce.
+    let login = Browser::new(&app)
+        .authorize(
+            &rp.issuer,
+            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        )
+        .await
+        .login();
+    assert!(login
+        .reply
+        .text
+        .contains("autocomplete=\"username webauthn\""));
+    assert!(login.reply.text.contains("passkey.js"));
+    let csp = login.reply.header("content-security-policy");
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+}
+
+#[tokio::test]
+async fn user_verification_required_by_the_pool_refuses_an_unverified_passkey() {
+    let (app, rp, user) = setup().await;
+    let pool = rp.created["pool_id"]
+        .as_str()
+        .unwrap_or("default")
+        .to_string();
+    let mut key = SoftKey::new(6);
+    let mut browser = signed_in(&app, &rp, &user).await;
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    let unverified = Bend {
+        no_user_verification: true,
+        ..Bend::default()
+    };
+    // `preferred` (the default): an unverified user may sign in.
+    passkey_sign_in(&app, &rp, &mut key, &unverified)
+        .await
+        .callback();
+    let patch = |v: &str| json!({"passkey_user_verification": v});
+    let bad = app
+        .admin()
+        .patch(&format!("/api/v1/pools/{pool}"), &patch("sometimes"))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.excerpt());
+    let r = app
+        .admin()
+        .patch(&format!("/api/v1/pools/{pool}"), &patch("required"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.excerpt());
+    let (_, csrf) = account_page(&mut browser, &rp.issuer).await;
+    let url = format!("{}/account/passkeys/options", rp.issuer);
+    let opts = post_json(&mut browser, &url, &csrf, &json!({})).await;
+    let uv = &opts.json["publicKey"]["authenticatorSelection"]["userVerification"];
+    assert_eq!(uv, "required", "{}", opts.excerpt());
+    assert_refused(
+        "unverified under required",
+        passkey_sign_in(&app, &rp, &mut key, &unverified).await,
+    );
+    passkey_sign_in(&app, &rp, &mut key, &Bend::default())
+        .await
+        .callback();
+}
+
+/// The `data-options` URL and CSRF token of the passkey block on a page.
+fn passkey_block(text: &str) -> (String, String) {
+    let options = tags(text, "div")
+        .into_iter()
+        .find(|d| d.get("id").map(String::as_str) == Some("passkey-sign-in"))
+        .and_then(|d| d.get("data-options").cloned())
+        .unwrap_or_else(|| panic!("no passkey block on the page: {text}"));
+    let csrf = tags(text, "input")
+        .into_iter()
+        .find(|i| i.get("name").map(String::as_str) == Some("csrf"))
+        .and_then(|i| i.get("value").cloned())
+        .unwrap_or_default();
+    (options.replace("&amp;", "&"), csrf)
+}
+
+#[tokio::test]
+async fn a_passkey_is_the_second_factor_after_a_password_but_only_the_users_own() {
+    let (app, rp, user) = setup().await;
+    let other = app.create_user(json!({})).await;
+    let mut key = SoftKey::new(7);
+    let mut theirs = SoftKey::new(8);
+    let mut browser = signed_in(&app, &rp, &user).await;
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    let mut other_browser = signed_in(&app, &rp, &other).await;
+    assert_eq!(
+        register(
+            &mut other_browser,
+            &rp.issuer,
+            &mut theirs,
+            &Bend::default()
+        )
+        .await
+        .status,
+        201
+    );
+    let pool = rp.created["pool_id"]
+        .as_str()
+        .unwrap_or("default")
+        .to_string();
+    let r = app
+        .admin()
+        .patch(
+            &format!("/api/v1/pools/{pool}"),
+            &json!({"mfa": "required"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.excerpt());
+
+    // The password, then the second-factor page offers the user's passkey (no enrolment of an
+    // authenticator app: the passkey is their second factor).
+    let origin = origin_of(&rp.issuer);
+    let mut b = Browser::new(&app);
+    let login = b
+        .authorize(
+            &rp.issuer,
+            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        )
+        .await
+        .login();
+    let page = b
+        .submit_login(&rp.issuer, &login, &user.username, &user.password)
+        .await
+        .stopped();
+    assert_eq!(page.status, 200, "{}", page.excerpt());
+    assert!(
+        page.text.contains("Use a passkey instead"),
+        "{}",
+        page.excerpt()
+    );
+    assert!(page
+        .header("content-security-policy")
+        .contains("script-src 'nonce-"));
+    let (options_url, csrf) = passkey_block(&page.text);
+    let uid = login.url.rsplit('/').next().unwrap_or_default().to_string();
+    let opts = post_json(&mut b, &options_url, &csrf, &json!({})).await;
+    assert_eq!(opts.status, 200, "{}", opts.excerpt());
+    let allowed = &opts.json["publicKey"]["allowCredentials"];
+    assert_eq!(
+        allowed,
+        &json!([{"type": "public-key", "id": b64(&key.credential_id), "transports": ["hybrid", "internal"]}])
+    );
+
+    // Another user's passkey proves nothing about this one.
+    let id = opts.json["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let wrong = theirs.get(&opts.json["publicKey"], &origin, &Bend::default());
+    let refused = submit_assertion(&mut b, &rp, &uid, &csrf, &id, &wrong)
+        .await
+        .stopped();
+    assert_eq!(refused.status, 401, "{}", refused.excerpt());
+    assert!(
+        refused.text.contains("Use a passkey instead"),
+        "back on the second-factor page: {}",
+        refused.excerpt()
+    );
+
+    // Their own passkey completes the sign-in: password and passkey, phishing-resistant.
+    let opts = post_json(&mut b, &options_url, &csrf, &json!({}))
+        .await
+        .json;
+    let id = opts["challenge_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let good = key.get(&opts["publicKey"], &origin, &Bend::default());
+    let cb = submit_assertion(&mut b, &rp, &uid, &csrf, &id, &good)
+        .await
+        .callback();
+    let tokens = redeem(&app, &rp, cb.param("code"), None).await;
+    let id_token = claims(tokens.json["id_token"].as_str().unwrap_or_default());
+    assert_eq!(id_token["sub"], user.id.as_str());
+    let amr: Vec<&str> = id_token["amr"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for m in ["pwd", "swk", "user", "mfa"] {
+        assert!(amr.contains(&m), "amr {amr:?} lacks {m}");
+    }
+    assert_eq!(id_token["acr"], "urn:doorward:acr:phishing-resistant");
+}
