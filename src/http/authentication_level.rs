@@ -65,7 +65,7 @@ pub async fn decide(
             .any(|a| a.amr.iter().any(|m| m == acr::AMR_HWK || m == acr::AMR_SWK));
         let passkeys = match used {
             true => Vec::new(),
-            false => Passkeys::new(&ctx.env, &app.pool_id).list(user_id).await?,
+            false => Passkeys::of_app(&ctx.env, app).list(user_id).await?,
         };
         (summary, !passkeys.is_empty())
     };

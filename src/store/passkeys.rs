@@ -7,6 +7,7 @@ use worker::Env;
 
 use super::directory::{Directory, DirectoryCommand};
 use super::grants::{Grants, Kind};
+use super::placement::Placement;
 use super::StoreError;
 use crate::oidc::webauthn::credential::{ChallengeRecord, PasskeyRecord};
 
@@ -50,9 +51,16 @@ pub struct Passkeys<'a> {
 }
 
 impl<'a> Passkeys<'a> {
-    pub fn new(env: &'a Env, pool: &str) -> Self {
+    pub fn new(env: &'a Env, pool: &str, at: Placement) -> Self {
         Passkeys {
-            dir: Directory::new(env, pool),
+            dir: Directory::new(env, pool, at),
+        }
+    }
+
+    /// The passkeys of an application's pool.
+    pub fn of_app(env: &'a Env, app: &crate::oidc::model::Application) -> Self {
+        Passkeys {
+            dir: Directory::of_app(env, app),
         }
     }
 
@@ -127,8 +135,13 @@ impl<'a> Passkeys<'a> {
 }
 
 /// Stores a challenge under `id` until it expires.
-pub async fn put_challenge(env: &Env, id: &str, rec: &ChallengeRecord) -> Result<(), StoreError> {
-    Grants::new(env)
+pub async fn put_challenge(
+    env: &Env,
+    at: Placement,
+    id: &str,
+    rec: &ChallengeRecord,
+) -> Result<(), StoreError> {
+    Grants::new(env, at)
         .put(Kind::PasskeyChallenge, id, rec, rec.expires_at)
         .await
 }
@@ -137,10 +150,13 @@ pub async fn put_challenge(env: &Env, id: &str, rec: &ChallengeRecord) -> Result
 /// with the same challenge cannot both find it. An expired one counts as none.
 pub async fn take_challenge(
     env: &Env,
+    at: Placement,
     id: &str,
     now: u64,
 ) -> Result<Option<ChallengeRecord>, StoreError> {
-    let rec: Option<ChallengeRecord> = Grants::new(env).take(Kind::PasskeyChallenge, id).await?;
+    let rec: Option<ChallengeRecord> = Grants::new(env, at)
+        .take(Kind::PasskeyChallenge, id)
+        .await?;
     Ok(rec.filter(|r| r.expires_at > now))
 }
 

@@ -12,22 +12,24 @@ use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::audit::{AuditEvent, What};
 use crate::store::directory::Directory;
 use crate::store::passkeys::Passkeys;
+use crate::store::placement::PoolAt;
 
 pub async fn route(
     ctx: &Ctx,
     method: Method,
     user_id: &str,
     rest: &[&str],
-    pool: &str,
+    pool_at: PoolAt<'_>,
 ) -> HttpResult {
-    if Directory::new(&ctx.env, pool)
+    let pool = pool_at.id;
+    if Directory::new(&ctx.env, pool, pool_at.at)
         .user(user_id)
         .await?
         .is_none()
     {
         return Err(HttpError::NotFound);
     }
-    let passkeys = Passkeys::new(&ctx.env, pool);
+    let passkeys = Passkeys::new(&ctx.env, pool, pool_at.at);
     match (rest, method) {
         ([], Method::Get) => {
             let items: Vec<_> = passkeys.list(user_id).await?.iter().map(view).collect();

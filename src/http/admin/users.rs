@@ -86,7 +86,9 @@ pub async fn route(
             }
         }
         // A user's passkeys (`admin::passkeys`).
-        ([id, "passkeys", rest @ ..], m) => super::passkeys::route(ctx, m, id, rest, pool).await,
+        ([id, "passkeys", rest @ ..], m) => {
+            super::passkeys::route(ctx, m, id, rest, PoolAt { id: pool, at }).await
+        }
         // A user's remembered consents, and withdrawing one (the next sign-in asks again).
         ([id, "consents"], Method::Get) => {
             let items: Value = dir

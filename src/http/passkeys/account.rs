@@ -26,6 +26,7 @@ use crate::oidc::webauthn::options::{self, Known, UserEntity};
 use crate::oidc::webauthn::registration::{self, RegistrationResponse};
 use crate::store::directory::Directory;
 use crate::store::passkeys::Passkeys;
+use crate::store::placement::PoolAt;
 
 const CSRF_COOKIE: &str = "dw_account_csrf";
 
@@ -35,12 +36,10 @@ async fn signed_in_user(
     req: &Request,
     app: &Application,
 ) -> Result<Option<User>, HttpError> {
-    let Some(s) = session::current(ctx, req, &app.pool_id).await? else {
+    let Some(s) = session::current(ctx, req, PoolAt::of_app(app)).await? else {
         return Ok(None);
     };
-    let user = Directory::new(&ctx.env, &app.pool_id)
-        .user(&s.user_id)
-        .await?;
+    let user = Directory::of_app(&ctx.env, app).user(&s.user_id).await?;
     Ok(user.filter(|u| !u.blocked))
 }
 
@@ -101,7 +100,7 @@ pub async fn page(ctx: &Ctx, req: Request, app: &Application, issuer: &str) -> H
         Some(c) => c,
         None => random::token()?,
     };
-    let list = Passkeys::new(&ctx.env, &app.pool_id).list(&user.id).await?;
+    let list = Passkeys::of_app(&ctx.env, app).list(&user.id).await?;
     let e = |s: &str| html_escape(s);
     let base = page_url(issuer);
     let items: String = list
@@ -198,7 +197,7 @@ pub async fn registration_options(
         return json_error(403, "the page has expired; reload it");
     }
     let rp = relying_party(ctx, app, issuer).await?;
-    let existing = Passkeys::new(&ctx.env, &app.pool_id).list(&user.id).await?;
+    let existing = Passkeys::of_app(&ctx.env, app).list(&user.id).await?;
     let ids: Vec<Vec<u8>> = existing
         .iter()
         .filter_map(|p| crate::oidc::jws::b64_decode(&p.credential_id))
@@ -214,7 +213,7 @@ pub async fn registration_options(
     let purpose = ChallengePurpose::Register {
         user_id: user.id.clone(),
     };
-    let (challenge_id, challenge) = issue_challenge(ctx, &app.pool_id, purpose).await?;
+    let (challenge_id, challenge) = issue_challenge(ctx, PoolAt::of_app(app), purpose).await?;
     let display = user
         .claims
         .name
@@ -255,7 +254,8 @@ pub async fn register(ctx: &Ctx, mut req: Request, app: &Application, issuer: &s
     let purpose = ChallengePurpose::Register {
         user_id: user.id.clone(),
     };
-    let Some(challenge) = take_challenge(ctx, &app.pool_id, &body.challenge_id, &purpose).await?
+    let Some(challenge) =
+        take_challenge(ctx, PoolAt::of_app(app), &body.challenge_id, &purpose).await?
     else {
         return json_error(400, "the challenge has expired or was used; try again");
     };
@@ -283,7 +283,7 @@ pub async fn register(ctx: &Ctx, mut req: Request, app: &Application, issuer: &s
         created_at: ctx.now,
         last_used_at: None,
     };
-    if !Passkeys::new(&ctx.env, &app.pool_id)
+    if !Passkeys::of_app(&ctx.env, app)
         .create(record.clone())
         .await?
     {
@@ -331,7 +331,7 @@ pub async fn change(
     if !csrf_matches(&req, forms::first(&form, "csrf").unwrap_or("")) {
         return Err(OAuthError::invalid_request("the page has expired; reload it").into());
     }
-    let passkeys = Passkeys::new(&ctx.env, &app.pool_id);
+    let passkeys = Passkeys::of_app(&ctx.env, app);
     let found = match action {
         "rename" => {
             let name = clean_name(

@@ -20,6 +20,7 @@ use crate::oidc::webauthn::options::TIMEOUT_SECS;
 use crate::oidc::webauthn::RelyingParty;
 use crate::store::kv::Kv;
 use crate::store::passkeys;
+use crate::store::placement::PoolAt;
 
 /// The relying party of this issuer, with the pool's user-verification setting.
 pub async fn relying_party(
@@ -40,18 +41,18 @@ pub async fn relying_party(
 /// ceremony; answers its id and bytes. It lives as long as the browser waits, plus a minute.
 pub async fn issue_challenge(
     ctx: &Ctx,
-    pool: &str,
+    pool: PoolAt<'_>,
     purpose: ChallengePurpose,
 ) -> Result<(String, [u8; 32]), HttpError> {
     let challenge = random::bytes::<32>()?;
     let id = random::id()?;
     let rec = ChallengeRecord {
         challenge: b64(&challenge),
-        pool_id: pool.to_string(),
+        pool_id: pool.id.to_string(),
         purpose,
         expires_at: ctx.now + TIMEOUT_SECS + 60,
     };
-    passkeys::put_challenge(&ctx.env, &id, &rec).await?;
+    passkeys::put_challenge(&ctx.env, pool.at, &id, &rec).await?;
     Ok((id, challenge))
 }
 
@@ -59,16 +60,16 @@ pub async fn issue_challenge(
 /// bytes. Taken either way: a challenge answered wrongly is spent too.
 pub async fn take_challenge(
     ctx: &Ctx,
-    pool: &str,
+    pool: PoolAt<'_>,
     id: &str,
     purpose: &ChallengePurpose,
 ) -> Result<Option<Vec<u8>>, HttpError> {
     if !crate::oidc::records::is_random_id(id) {
         return Ok(None);
     }
-    let rec = passkeys::take_challenge(&ctx.env, id, ctx.now).await?;
+    let rec = passkeys::take_challenge(&ctx.env, pool.at, id, ctx.now).await?;
     Ok(rec
-        .filter(|r| r.pool_id == pool && &r.purpose == purpose)
+        .filter(|r| r.pool_id == pool.id && &r.purpose == purpose)
         .and_then(|r| crate::oidc::jws::b64_decode(&r.challenge)))
 }
 

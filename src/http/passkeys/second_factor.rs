@@ -18,7 +18,7 @@ pub async fn offer(
     issuer: &str,
     uid: &str,
 ) -> Result<Option<String>, HttpError> {
-    let list = Passkeys::new(&ctx.env, &app.pool_id).list(user_id).await?;
+    let list = Passkeys::of_app(&ctx.env, app).list(user_id).await?;
     Ok((!list.is_empty()).then(|| format!("{issuer}/interaction/{uid}")))
 }
 

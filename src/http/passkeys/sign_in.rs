@@ -34,6 +34,7 @@ use crate::oidc::webauthn::WebAuthnError;
 use crate::store::directory::Directory;
 use crate::store::grants::{Grants, Kind};
 use crate::store::passkeys::Passkeys;
+use crate::store::placement::{Placement, PoolAt};
 
 /// The CSRF token of a JSON call from the page, in constant time against the interaction's.
 fn header_csrf_ok(req: &Request, expected: &str) -> bool {
@@ -68,11 +69,7 @@ pub async fn options(
     let rp = relying_party(ctx, &client, issuer).await?;
     // As the second factor, the user is known: only their credentials are asked for.
     let own = match step {
-        Step::Second(user_id) => {
-            Passkeys::new(&ctx.env, &client.pool_id)
-                .list(user_id)
-                .await?
-        }
+        Step::Second(user_id) => Passkeys::of_app(&ctx.env, &client).list(user_id).await?,
         Step::First => Vec::new(),
     };
     let ids = second_factor::allowed(&own);
@@ -86,7 +83,7 @@ pub async fn options(
     let purpose = ChallengePurpose::SignIn {
         interaction: uid.to_string(),
     };
-    let (challenge_id, challenge) = issue_challenge(ctx, &client.pool_id, purpose).await?;
+    let (challenge_id, challenge) = issue_challenge(ctx, PoolAt::of_app(&client), purpose).await?;
     json_no_store(
         200,
         &serde_json::json!({
@@ -180,7 +177,9 @@ pub async fn verify(
             sealed_secret: crate::http::second_factor::new_secret(ctx).await?,
         }),
         Decision::Unmet(why) => {
-            Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+            Grants::new(&ctx.env, Placement::of_app(app))
+                .delete(Kind::Interaction, uid)
+                .await?;
             let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
             return deliver(response::error(&rec.request.error_target(), &e, issuer));
         }
@@ -190,15 +189,17 @@ pub async fn verify(
         rec.auth_time = Some(ctx.now);
         rec.amr = amr;
         rec.second_factor = Some(step);
-        Grants::new(&ctx.env)
+        Grants::new(&ctx.env, Placement::of_app(app))
             .put(Kind::Interaction, uid, &rec, rec.expires_at)
             .await?;
         return see_other(&format!("{issuer}/interaction/{uid}"));
     }
-    let (session, cookie) = session::start(ctx, &req, &app.pool_id, &user_id, &amr).await?;
+    let (session, cookie) = session::start(ctx, &req, PoolAt::of_app(app), &user_id, &amr).await?;
     rec.user_id = Some(user_id.clone());
     rec.auth_time = Some(session.auth_time);
-    Grants::new(&ctx.env).delete(Kind::Interaction, uid).await?;
+    Grants::new(&ctx.env, Placement::of_app(app))
+        .delete(Kind::Interaction, uid)
+        .await?;
     let state = SignInState {
         signed_in: Some(SignedIn {
             user_id,
@@ -235,7 +236,8 @@ async fn check(
         interaction: uid.to_string(),
     };
     let challenge_id = forms::first(form, "challenge_id").unwrap_or("");
-    let Some(challenge) = take_challenge(ctx, &app.pool_id, challenge_id, &purpose).await? else {
+    let Some(challenge) = take_challenge(ctx, PoolAt::of_app(app), challenge_id, &purpose).await?
+    else {
         return Ok(Err(Refusal::Expired));
     };
     let Ok(resp) =
@@ -247,7 +249,7 @@ async fn check(
         Ok(id) => id,
         Err(e) => return invalid(e, None),
     };
-    let passkeys = Passkeys::new(&ctx.env, &app.pool_id);
+    let passkeys = Passkeys::of_app(&ctx.env, app);
     let Some(stored) = passkeys.find(&b64(&credential_id)).await? else {
         return Ok(Err(Refusal::Failed(
             FailureReason::UnknownPasskey,
@@ -266,7 +268,7 @@ async fn check(
             "passkey_failed",
         )));
     }
-    let user = Directory::new(&ctx.env, &app.pool_id)
+    let user = Directory::of_app(&ctx.env, app)
         .user(&stored.user_id)
         .await?;
     let Some(user) = user else {
