@@ -112,6 +112,7 @@ const READ_ONLY: &[&str] = &[
     "issuer",
     "custom_issuers",
     "pool_id",
+    "jurisdiction",
     "application_id",
     "origin",
     "created_at",

@@ -55,6 +55,16 @@ async fn a_pinned_pool_signs_users_in_from_its_own_jurisdiction() {
         "the application shows its pool's jurisdiction: {}",
         client.created
     );
+    // Read-only like its pool: a client of the admin API that echoes it back in a PATCH is fine.
+    let echoed = app
+        .admin()
+        .patch(
+            &format!("/api/v1/applications/{}", client.client_id),
+            &json!({"name": "Placed shop", "jurisdiction": "eu", "pool_id": pool}),
+        )
+        .await;
+    echoed.expect_status(200);
+    assert_eq!(echoed.json["jurisdiction"], "eu", "{}", echoed.text);
     let username = unique("placed");
     let password = "a placed password 1";
     let created = app
