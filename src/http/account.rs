@@ -399,6 +399,10 @@ async fn act(
             if authentication_level::pool_policy(ctx, &app.pool_id).await? == MfaPolicy::Off {
                 return refused(403, &style.msg("mfa_off_pool"));
             }
+            // Replacing an enrolled app goes through its removal, which asks for the password.
+            if dir.factor_summary(&user.id).await?.totp {
+                return refused(409, &style.msg("authenticator_on"));
+            }
             let raw = random::bytes::<{ crate::oidc::totp::SECRET_LEN }>()?;
             let sealed = second_factor::seal_for(ctx, Some(&enrol_purpose(&user)), &raw).await?;
             enrol_form(
@@ -407,6 +411,9 @@ async fn act(
             .await
         }
         "totp-confirm" => {
+            if dir.factor_summary(&user.id).await?.totp {
+                return refused(409, &style.msg("authenticator_on"));
+            }
             let sealed = field("enrolment");
             let Ok(raw) = second_factor::open_for(ctx, &enrol_purpose(&user), &sealed).await else {
                 return back(None);

@@ -649,4 +649,24 @@ mod tests {
             assert_eq!(back, step);
         }
     }
+
+    #[test]
+    fn an_interaction_parked_before_second_factors_reads_with_none_owed() {
+        let old = serde_json::json!({
+            "client_id": "c",
+            "request": {
+                "client_id": "c", "redirect_uri": "https://rp/cb", "response_type": "code",
+                "response_mode": "query", "scope": ["openid"], "state": null, "nonce": null,
+                "code_challenge": null, "code_challenge_method": null, "prompt": [],
+                "max_age": null, "login_hint": null, "ui_locales": null, "id_token_hint": null
+            },
+            "csrf": "t", "user_id": "u", "auth_time": 10, "expires_at": 20
+        });
+        let rec: Interaction = serde_json::from_value(old).unwrap();
+        assert!(rec.amr.is_empty() && rec.second_factor.is_none() && !rec.step_up);
+        assert!(rec.request.acr_values.is_empty() && !rec.request.for_account);
+        let back = serde_json::to_value(&rec).unwrap();
+        assert!(back.get("second_factor").is_none());
+        assert!(back["request"].get("for_account").is_none());
+    }
 }

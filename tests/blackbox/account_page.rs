@@ -240,6 +240,13 @@ async fn an_app_set_up_on_the_account_page_is_asked_for_at_the_next_sign_in() {
         shown.reply.excerpt()
     );
     let page = open_account(&mut browser, &rp, &user).await;
+    let again = post(&mut browser, &rp, "totp", &[("csrf", &csrf(&page))]).await;
+    assert_eq!(
+        again.status.as_u16(),
+        409,
+        "an enrolled app is replaced only through removal"
+    );
+    let page = open_account(&mut browser, &rp, &user).await;
     assert!(
         page.text.contains("data-enrolled=\"true\""),
         "{}",

@@ -57,6 +57,7 @@ test('a user signs in from the Try-it panel and sees the decoded tokens with ver
 
   // Authorization code with PKCE: the request is shown before it is sent.
   await panel.getByLabel('Mode').selectOption('code');
+  await panel.getByLabel('Authentication level').selectOption('urn:doorward:acr:pwd');
   await panel.getByRole('button', { name: 'Build request' }).click();
   const authorizeUrl = await panel.locator('[data-copy="authorize-url"] input').inputValue();
   assert.ok(authorizeUrl.startsWith(`${app.issuer}/auth?`), authorizeUrl);
@@ -64,6 +65,7 @@ test('a user signs in from the Try-it panel and sees the decoded tokens with ver
   assert.equal(q.get('code_challenge_method'), 'S256');
   assert.equal(q.get('response_type'), 'code');
   assert.ok(q.get('nonce') && q.get('state'));
+  assert.equal(q.get('acr_values'), 'urn:doorward:acr:pwd');
   await panel.getByRole('button', { name: 'Start sign-in' }).click();
 
   // The hosted login page.
@@ -80,6 +82,8 @@ test('a user signs in from the Try-it panel and sees the decoded tokens with ver
   const idToken = page.locator('[data-token="id_token"]');
   await idToken.locator('li[data-check="signature"][data-ok="true"]').waitFor();
   await idToken.locator('li[data-check="nonce"][data-ok="true"]').waitFor();
+  // The class and methods reached, as the id_token states them.
+  await idToken.locator('.auth-context[data-acr="urn:doorward:acr:pwd"][data-amr="pwd"]').waitFor();
   const payload = JSON.parse(await idToken.locator('pre').nth(1).textContent());
   assert.equal(payload.iss, app.issuer);
   assert.equal(payload.aud === app.client_id || (Array.isArray(payload.aud) && payload.aud.includes(app.client_id)), true);
