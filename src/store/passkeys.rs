@@ -162,7 +162,12 @@ mod tests {
 
     #[test]
     fn create_outcomes_read_back_as_they_were_written() {
-        for c in [Created::Created, Created::Taken, Created::Full, Created::NoUser] {
+        for c in [
+            Created::Created,
+            Created::Taken,
+            Created::Full,
+            Created::NoUser,
+        ] {
             let v = serde_json::to_value(c).unwrap();
             assert_eq!(serde_json::from_value::<Created>(v).unwrap(), c);
         }

@@ -18,6 +18,7 @@ use crate::support::passkey_ceremonies::{
 };
 use crate::support::soft_authenticator::{b64, Bend, SoftKey};
 use crate::support::tokens::redeem;
+use crate::support::worker::{Options, TestApp};
 
 #[tokio::test]
 async fn a_registered_passkey_signs_in_without_a_password_until_it_is_removed() {
@@ -432,4 +433,55 @@ async fn user_verification_required_by_the_pool_refuses_an_unverified_passkey() 
     passkey_sign_in(&app, &rp, &mut key, &Bend::default())
         .await
         .callback();
+}
+
+#[tokio::test]
+async fn under_a_base_domain_a_passkey_of_one_application_signs_in_to_another_of_the_pool() {
+    let app = TestApp::spawn_with(Options {
+        base_domain: Some("id.example.test"),
+        ..Options::default()
+    })
+    .await;
+    let shop = app.create_application(json!({})).await;
+    // First-party, so the passkey's sign-in to it lands at its redirect URI at once.
+    let blog = app.create_application(json!({"skip_consent": true})).await;
+    let user = app.create_user(json!({})).await;
+    assert!(shop.issuer.contains(".id.example.test/"), "{}", shop.issuer);
+    let mut key = SoftKey::new(9);
+    let mut browser = signed_in(&app, &shop, &user).await;
+    let (_, csrf) = account_page(&mut browser, &shop.issuer).await;
+    let url = format!("{}/account/passkeys/options", shop.issuer);
+    let opts = post_json(&mut browser, &url, &csrf, &json!({})).await;
+    // The RP ID is the base domain, so every issuer under it may use the passkey.
+    assert_eq!(
+        opts.json["publicKey"]["rp"]["id"],
+        "id.example.test",
+        "{}",
+        opts.excerpt()
+    );
+    assert_eq!(
+        register(&mut browser, &shop.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    let cb = passkey_sign_in(&app, &blog, &mut key, &Bend::default())
+        .await
+        .callback();
+    let tokens = redeem(&app, &blog, cb.param("code"), None).await;
+    let id_token = claims(tokens.json["id_token"].as_str().unwrap_or_default());
+    assert_eq!(id_token["sub"], user.id.as_str());
+    // An assertion for the issuer's own host as RP ID is another RP.
+    let bent = Bend {
+        rp_id: Some(
+            url::Url::parse(&blog.issuer)
+                .map(|u| u.host_str().unwrap_or("").to_string())
+                .unwrap_or_default(),
+        ),
+        ..Bend::default()
+    };
+    assert_refused(
+        "the issuer's host as RP ID",
+        passkey_sign_in(&app, &blog, &mut key, &bent).await,
+    );
 }
