@@ -14,8 +14,7 @@ use crate::oidc::webauthn::credential::{ChallengeRecord, PasskeyRecord};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "passkey_op", rename_all = "snake_case")]
 pub enum PasskeyCommand {
-    /// Stores a new passkey; answers `false` when its credential id is already registered
-    /// (to this user or another: §7.1 step 26).
+    /// Stores a new passkey (answers [`Created`]).
     Create {
         passkey: PasskeyRecord,
     },
@@ -46,6 +45,19 @@ pub enum PasskeyCommand {
     },
 }
 
+/// What `Create` answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Created {
+    Created,
+    /// The credential id is registered already, to this user or another (§7.1 step 26).
+    Taken,
+    /// The user holds the most passkeys one may.
+    Full,
+    /// The user is gone (a session can outlive a deleted user for a moment).
+    NoUser,
+}
+
 pub struct Passkeys<'a> {
     dir: Directory<'a>,
 }
@@ -71,7 +83,7 @@ impl<'a> Passkeys<'a> {
         self.dir.call(DirectoryCommand::Passkey(cmd)).await
     }
 
-    pub async fn create(&self, passkey: PasskeyRecord) -> Result<bool, StoreError> {
+    pub async fn create(&self, passkey: PasskeyRecord) -> Result<Created, StoreError> {
         self.call(PasskeyCommand::Create { passkey }).await
     }
 
@@ -163,6 +175,20 @@ pub async fn take_challenge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_outcomes_read_back_as_they_were_written() {
+        for c in [
+            Created::Created,
+            Created::Taken,
+            Created::Full,
+            Created::NoUser,
+        ] {
+            let v = serde_json::to_value(c).unwrap();
+            assert_eq!(serde_json::from_value::<Created>(v).unwrap(), c);
+        }
+        assert_eq!(serde_json::to_value(Created::NoUser).unwrap(), "no_user");
+    }
 
     #[test]
     fn the_command_nests_inside_the_directorys_envelope() {

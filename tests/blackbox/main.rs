@@ -42,6 +42,7 @@ mod logout;
 mod logout_hints;
 mod mcp_client;
 mod pairwise_subjects;
+mod passkey_second_factor;
 mod passkeys;
 mod password_grant;
 mod pkce_defaults;

@@ -6,163 +6,19 @@
 //! presence) is refused; a removed passkey — by the user, an administrator, or with its user —
 //! no longer signs in; the account page needs the session and its CSRF token.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::applications::{setup, Application};
+use crate::support::applications::setup;
 use crate::support::authorize::code_params;
-use crate::support::browser::{Browser, Consent, Outcome};
-use crate::support::html::tags;
+use crate::support::browser::Browser;
 use crate::support::jwt::claims;
+use crate::support::passkey_ceremonies::{
+    account_page, assert_refused, audit_mentions, origin_of, passkey_sign_in, post_json, register,
+    sign_in_options, signed_in, submit_assertion,
+};
 use crate::support::soft_authenticator::{b64, Bend, SoftKey};
 use crate::support::tokens::redeem;
-use crate::support::worker::{Reply, TestApp};
-
-fn origin_of(issuer: &str) -> String {
-    url::Url::parse(issuer)
-        .unwrap_or_else(|e| panic!("issuer URL {issuer}: {e}"))
-        .origin()
-        .ascii_serialization()
-}
-
-/// A browser with the pool's SSO session (a password sign-in to `rp`).
-async fn signed_in(
-    app: &TestApp,
-    rp: &Application,
-    user: &crate::support::applications::TestUser,
-) -> Browser {
-    let mut browser = Browser::new(app);
-    browser
-        .sign_in(
-            &rp.issuer,
-            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
-            user,
-            Consent::Allow,
-        )
-        .await
-        .callback();
-    browser
-}
-
-/// The account page and its CSRF token (`data-csrf` of the add block).
-async fn account_page(browser: &mut Browser, issuer: &str) -> (Reply, String) {
-    let page = browser.get(&format!("{issuer}/account/passkeys")).await;
-    let csrf = tags(&page.text, "div")
-        .into_iter()
-        .find(|d| d.get("id").map(String::as_str) == Some("passkey-add"))
-        .and_then(|d| d.get("data-csrf").cloned())
-        .unwrap_or_default();
-    (page, csrf)
-}
-
-async fn post_json(browser: &mut Browser, url: &str, csrf: &str, body: &Value) -> Reply {
-    let rb = browser
-        .request(Method::POST, url)
-        .header("X-CSRF-Token", csrf)
-        .json(body);
-    browser.send(url, rb).await
-}
-
-/// Registers `key` from the account page of a signed-in browser; the register call's reply.
-async fn register(browser: &mut Browser, issuer: &str, key: &mut SoftKey, bend: &Bend) -> Reply {
-    let (page, csrf) = account_page(browser, issuer).await;
-    assert_eq!(page.status, 200, "account page: {}", page.excerpt());
-    let base = format!("{issuer}/account/passkeys");
-    let opts = post_json(browser, &format!("{base}/options"), &csrf, &json!({})).await;
-    assert_eq!(opts.status, 200, "creation options: {}", opts.excerpt());
-    let credential = key.create(&opts.json["publicKey"], &origin_of(issuer), bend);
-    let body = json!({"challenge_id": opts.json["challenge_id"], "credential": credential, "name": "Test key"});
-    post_json(browser, &base, &csrf, &body).await
-}
-
-/// A login page's interaction id and CSRF token.
-fn interaction(page: &crate::support::browser::Page) -> (String, String) {
-    let uid = page.url.rsplit('/').next().unwrap_or_default().to_string();
-    (uid, page.csrf().to_string())
-}
-
-/// Starts an authorization request in `browser` and fetches passkey request options for it.
-async fn sign_in_options(browser: &mut Browser, rp: &Application) -> (String, String, Value) {
-    let page = browser
-        .authorize(
-            &rp.issuer,
-            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
-        )
-        .await
-        .login();
-    let (uid, csrf) = interaction(&page);
-    let url = format!("{}/interaction/{uid}/passkey/options", rp.issuer);
-    let opts = post_json(browser, &url, &csrf, &json!({})).await;
-    assert_eq!(opts.status, 200, "request options: {}", opts.excerpt());
-    (uid, csrf, opts.json)
-}
-
-/// Posts an assertion as the login page's script does, and follows.
-async fn submit_assertion(
-    browser: &mut Browser,
-    rp: &Application,
-    uid: &str,
-    csrf: &str,
-    challenge_id: &str,
-    credential: &Value,
-) -> Outcome {
-    let action = format!("{}/interaction/{uid}/passkey", rp.issuer);
-    let form = [
-        ("csrf", csrf.to_string()),
-        ("challenge_id", challenge_id.to_string()),
-        ("credential", credential.to_string()),
-    ];
-    let reply = browser.post_form(&action, &form).await;
-    browser.follow(&rp.issuer, action, reply).await
-}
-
-/// A whole passkey sign-in in a fresh browser; where it ended.
-async fn passkey_sign_in(
-    app: &TestApp,
-    rp: &Application,
-    key: &mut SoftKey,
-    bend: &Bend,
-) -> Outcome {
-    let mut browser = Browser::new(app);
-    let (uid, csrf, opts) = sign_in_options(&mut browser, rp).await;
-    let credential = key.get(&opts["publicKey"], &origin_of(&rp.issuer), bend);
-    let challenge_id = opts["challenge_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    submit_assertion(&mut browser, rp, &uid, &csrf, &challenge_id, &credential).await
-}
-
-/// The pool's audit log of `kind` once it mentions every one of `needles` (events are written
-/// just after each response), or a failure showing what it holds.
-async fn audit_mentions(app: &TestApp, kind: &str, needles: &[&str]) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
-        let text = app
-            .admin()
-            .get(&format!("/api/v1/audit?kind={kind}"))
-            .await
-            .text;
-        if needles.iter().all(|n| text.contains(n)) {
-            return;
-        }
-        if std::time::Instant::now() > deadline {
-            panic!("the audit log never mentioned {needles:?}: {text}");
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    }
-}
-
-#[track_caller]
-fn assert_refused(case: &str, outcome: Outcome) {
-    let reply = outcome.stopped();
-    assert_eq!(reply.status, 401, "{case}: {}", reply.excerpt());
-    assert!(
-        reply.text.contains("That passkey could not be used"),
-        "{case}: {}",
-        reply.excerpt()
-    );
-}
+use crate::support::worker::{Options, TestApp};
 
 #[tokio::test]
 async fn a_registered_passkey_signs_in_without_a_password_until_it_is_removed() {
@@ -579,130 +435,53 @@ async fn user_verification_required_by_the_pool_refuses_an_unverified_passkey() 
         .callback();
 }
 
-/// The `data-options` URL and CSRF token of the passkey block on a page.
-fn passkey_block(text: &str) -> (String, String) {
-    let options = tags(text, "div")
-        .into_iter()
-        .find(|d| d.get("id").map(String::as_str) == Some("passkey-sign-in"))
-        .and_then(|d| d.get("data-options").cloned())
-        .unwrap_or_else(|| panic!("no passkey block on the page: {text}"));
-    let csrf = tags(text, "input")
-        .into_iter()
-        .find(|i| i.get("name").map(String::as_str) == Some("csrf"))
-        .and_then(|i| i.get("value").cloned())
-        .unwrap_or_default();
-    (options.replace("&amp;", "&"), csrf)
-}
-
 #[tokio::test]
-async fn a_passkey_is_the_second_factor_after_a_password_but_only_the_users_own() {
-    let (app, rp, user) = setup().await;
-    let other = app.create_user(json!({})).await;
-    let mut key = SoftKey::new(7);
-    let mut theirs = SoftKey::new(8);
-    let mut browser = signed_in(&app, &rp, &user).await;
+async fn under_a_base_domain_a_passkey_of_one_application_signs_in_to_another_of_the_pool() {
+    let app = TestApp::spawn_with(Options {
+        base_domain: Some("id.example.test"),
+        ..Options::default()
+    })
+    .await;
+    let shop = app.create_application(json!({})).await;
+    // First-party, so the passkey's sign-in to it lands at its redirect URI at once.
+    let blog = app.create_application(json!({"skip_consent": true})).await;
+    let user = app.create_user(json!({})).await;
+    assert!(shop.issuer.contains(".id.example.test/"), "{}", shop.issuer);
+    let mut key = SoftKey::new(9);
+    let mut browser = signed_in(&app, &shop, &user).await;
+    let (_, csrf) = account_page(&mut browser, &shop.issuer).await;
+    let url = format!("{}/account/passkeys/options", shop.issuer);
+    let opts = post_json(&mut browser, &url, &csrf, &json!({})).await;
+    // The RP ID is the base domain, so every issuer under it may use the passkey.
     assert_eq!(
-        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+        opts.json["publicKey"]["rp"]["id"],
+        "id.example.test",
+        "{}",
+        opts.excerpt()
+    );
+    assert_eq!(
+        register(&mut browser, &shop.issuer, &mut key, &Bend::default())
             .await
             .status,
         201
     );
-    let mut other_browser = signed_in(&app, &rp, &other).await;
-    assert_eq!(
-        register(
-            &mut other_browser,
-            &rp.issuer,
-            &mut theirs,
-            &Bend::default()
-        )
-        .await
-        .status,
-        201
-    );
-    let pool = rp.created["pool_id"]
-        .as_str()
-        .unwrap_or("default")
-        .to_string();
-    let r = app
-        .admin()
-        .patch(
-            &format!("/api/v1/pools/{pool}"),
-            &json!({"mfa": "required"}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.excerpt());
-
-    // The password, then the second-factor page offers the user's passkey (no enrolment of an
-    // authenticator app: the passkey is their second factor).
-    let origin = origin_of(&rp.issuer);
-    let mut b = Browser::new(&app);
-    let login = b
-        .authorize(
-            &rp.issuer,
-            &code_params(&rp.client_id, &rp.redirect_uri, "openid"),
-        )
-        .await
-        .login();
-    let page = b
-        .submit_login(&rp.issuer, &login, &user.username, &user.password)
-        .await
-        .stopped();
-    assert_eq!(page.status, 200, "{}", page.excerpt());
-    assert!(
-        page.text.contains("Use a passkey instead"),
-        "{}",
-        page.excerpt()
-    );
-    assert!(page
-        .header("content-security-policy")
-        .contains("script-src 'nonce-"));
-    let (options_url, csrf) = passkey_block(&page.text);
-    let uid = login.url.rsplit('/').next().unwrap_or_default().to_string();
-    let opts = post_json(&mut b, &options_url, &csrf, &json!({})).await;
-    assert_eq!(opts.status, 200, "{}", opts.excerpt());
-    let allowed = &opts.json["publicKey"]["allowCredentials"];
-    assert_eq!(
-        allowed,
-        &json!([{"type": "public-key", "id": b64(&key.credential_id), "transports": ["hybrid", "internal"]}])
-    );
-
-    // Another user's passkey proves nothing about this one.
-    let id = opts.json["challenge_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let wrong = theirs.get(&opts.json["publicKey"], &origin, &Bend::default());
-    let refused = submit_assertion(&mut b, &rp, &uid, &csrf, &id, &wrong)
-        .await
-        .stopped();
-    assert_eq!(refused.status, 401, "{}", refused.excerpt());
-    assert!(
-        refused.text.contains("Use a passkey instead"),
-        "back on the second-factor page: {}",
-        refused.excerpt()
-    );
-
-    // Their own passkey completes the sign-in: password and passkey, phishing-resistant.
-    let opts = post_json(&mut b, &options_url, &csrf, &json!({}))
-        .await
-        .json;
-    let id = opts["challenge_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let good = key.get(&opts["publicKey"], &origin, &Bend::default());
-    let cb = submit_assertion(&mut b, &rp, &uid, &csrf, &id, &good)
+    let cb = passkey_sign_in(&app, &blog, &mut key, &Bend::default())
         .await
         .callback();
-    let tokens = redeem(&app, &rp, cb.param("code"), None).await;
+    let tokens = redeem(&app, &blog, cb.param("code"), None).await;
     let id_token = claims(tokens.json["id_token"].as_str().unwrap_or_default());
     assert_eq!(id_token["sub"], user.id.as_str());
-    let amr: Vec<&str> = id_token["amr"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    for m in ["pwd", "swk", "user", "mfa"] {
-        assert!(amr.contains(&m), "amr {amr:?} lacks {m}");
-    }
-    assert_eq!(id_token["acr"], "urn:doorward:acr:phishing-resistant");
+    // An assertion for the issuer's own host as RP ID is another RP.
+    let bent = Bend {
+        rp_id: Some(
+            url::Url::parse(&blog.issuer)
+                .map(|u| u.host_str().unwrap_or("").to_string())
+                .unwrap_or_default(),
+        ),
+        ..Bend::default()
+    };
+    assert_refused(
+        "the issuer's host as RP ID",
+        passkey_sign_in(&app, &blog, &mut key, &bent).await,
+    );
 }

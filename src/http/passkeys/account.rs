@@ -25,7 +25,7 @@ use crate::oidc::webauthn::credential::{clean_name, ChallengePurpose, PasskeyRec
 use crate::oidc::webauthn::options::{self, Known, UserEntity};
 use crate::oidc::webauthn::registration::{self, RegistrationResponse};
 use crate::store::directory::Directory;
-use crate::store::passkeys::Passkeys;
+use crate::store::passkeys::{Created, Passkeys};
 use crate::store::placement::PoolAt;
 
 const CSRF_COOKIE: &str = "dw_account_csrf";
@@ -283,11 +283,16 @@ pub async fn register(ctx: &Ctx, mut req: Request, app: &Application, issuer: &s
         created_at: ctx.now,
         last_used_at: None,
     };
-    if !Passkeys::of_app(&ctx.env, app)
+    match Passkeys::of_app(&ctx.env, app)
         .create(record.clone())
         .await?
     {
-        return json_error(409, "this passkey is already registered");
+        Created::Created => {}
+        Created::Taken => return json_error(409, "this passkey is already registered"),
+        Created::Full => {
+            return json_error(409, "you have the most passkeys one may; remove one first")
+        }
+        Created::NoUser => return json_error(401, "not signed in"),
     }
     ctx.audit.record(
         AuditEvent::of_app(

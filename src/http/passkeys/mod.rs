@@ -33,7 +33,7 @@ pub async fn relying_party(
         .await?
         .map(|p| p.passkey_user_verification)
         .unwrap_or_default();
-    RelyingParty::for_issuer(issuer, uv)
+    RelyingParty::for_issuer_under(issuer, ctx.settings.base_domain.as_deref(), uv)
         .ok_or_else(|| HttpError::Runtime(format!("issuer without a host: {issuer}")))
 }
 

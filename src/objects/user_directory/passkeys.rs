@@ -8,7 +8,7 @@ use worker::SqlStorageValue;
 
 use super::UserDirectory;
 use crate::oidc::webauthn::credential::PasskeyRecord;
-use crate::store::passkeys::PasskeyCommand;
+use crate::store::passkeys::{Created, PasskeyCommand};
 use crate::store::StoreError;
 
 pub(super) const SCHEMA: &[&str] = &[
@@ -69,16 +69,18 @@ impl UserDirectory {
         use PasskeyCommand as P;
         Ok(match cmd {
             P::Create { passkey } => {
-                let taken = self.passkey(&passkey.credential_id)?.is_some();
-                let full = self.passkeys_of(&passkey.user_id)?.len() >= MAX_PER_USER;
                 // Only a user that exists may hold one (a deleted user's session may linger).
-                let exists = self.get_user(&passkey.user_id)?.is_some();
-                if taken || full || !exists {
-                    Value::Bool(false)
+                let outcome = if self.get_user(&passkey.user_id)?.is_none() {
+                    Created::NoUser
+                } else if self.passkey(&passkey.credential_id)?.is_some() {
+                    Created::Taken
+                } else if self.passkeys_of(&passkey.user_id)?.len() >= MAX_PER_USER {
+                    Created::Full
                 } else {
                     self.save_passkey(&passkey)?;
-                    Value::Bool(true)
-                }
+                    Created::Created
+                };
+                serde_json::to_value(outcome)?
             }
             P::Find { credential_id } => serde_json::to_value(self.passkey(&credential_id)?)?,
             P::List { user_id } => serde_json::to_value(self.passkeys_of(&user_id)?)?,
