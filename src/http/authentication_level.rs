@@ -88,6 +88,11 @@ pub async fn decide(
         acr::Standing::StepUp if target == Level::PhishingResistant => Decision::Unmet(
             "a phishing-resistant factor (a passkey) is required and the account has none".into(),
         ),
+        acr::Standing::StepUp if !acr::code_reaches(authentications, target) => Decision::Unmet(
+            "the passkey did not verify you (no PIN or biometrics): sign in with your password, \
+             or let the device verify you"
+                .into(),
+        ),
         acr::Standing::StepUp if summary.has_second_factor() => Decision::Verify,
         acr::Standing::StepUp => Decision::Enrol,
     })

@@ -127,6 +127,9 @@ impl UserDirectory {
                     c.totp += u64::from(f.totp.is_some());
                     c.recovery_codes += u64::from(!f.recovery_hashes.is_empty());
                 }
+                let with_passkeys: Vec<N> =
+                    self.rows("SELECT COUNT(DISTINCT user_id) AS n FROM passkeys", vec![])?;
+                c.passkeys = with_passkeys.first().map(|n| n.n as u64).unwrap_or(0);
                 serde_json::to_value(c)?
             }
         })

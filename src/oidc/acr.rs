@@ -349,6 +349,16 @@ pub enum Standing<'a> {
     StepUp,
 }
 
+/// Whether a one-time code given after one of these authentications reaches `level`. Not
+/// after a passkey that did not verify the user (its `swk`/`hwk` alone): a code is possession
+/// too, and two possession factors are one kind, so asking for it would ask forever.
+pub fn code_reaches(list: &[Authentication], level: Level) -> bool {
+    list.is_empty()
+        || list
+            .iter()
+            .any(|a| level_of(&combine(&a.amr, Factor::Totp)) >= level)
+}
+
 pub fn standing(list: &[Authentication], level: Level) -> Standing<'_> {
     match last_meeting(list, level) {
         Some(a) => Standing::Met(a),

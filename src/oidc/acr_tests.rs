@@ -250,3 +250,21 @@ fn a_step_up_adds_the_second_factor_to_the_methods_that_stand() {
     );
     assert_eq!(level_of(&combine(&s(&["pwd"]), Factor::Totp)), Level::Mfa);
 }
+
+#[test]
+fn a_code_after_an_unverified_passkey_adds_no_kind_of_factor() {
+    // Two possession factors are one kind: the code would be asked for again and again.
+    assert!(!code_reaches(&[at(1, &["swk"])], Level::Mfa));
+    assert!(!code_reaches(&[at(1, &["hwk"])], Level::Mfa));
+    // After a password it makes two kinds; a verified passkey already has them.
+    assert!(code_reaches(&[at(1, &["pwd"])], Level::Mfa));
+    assert!(code_reaches(
+        &[at(1, &["swk"]), at(2, &["pwd"])],
+        Level::Mfa
+    ));
+    assert!(code_reaches(&[at(1, &["swk", "user"])], Level::Mfa));
+    // A code never makes a sign-in phishing-resistant without a passkey.
+    assert!(!code_reaches(&[at(1, &["pwd"])], Level::PhishingResistant));
+    // No authentication recorded (records from before methods): as a password.
+    assert!(code_reaches(&[], Level::Mfa));
+}

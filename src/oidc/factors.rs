@@ -94,6 +94,9 @@ pub struct FactorCounts {
     pub users: u64,
     pub totp: u64,
     pub recovery_codes: u64,
+    /// Users holding at least one passkey.
+    #[serde(default)]
+    pub passkeys: u64,
 }
 
 /// Recovery codes: ten, each 80 random bits as four groups of four base32 letters (so a

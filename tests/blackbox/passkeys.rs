@@ -485,3 +485,49 @@ async fn under_a_base_domain_a_passkey_of_one_application_signs_in_to_another_of
         passkey_sign_in(&app, &blog, &mut key, &bent).await,
     );
 }
+
+/// A passkey that did not verify the user is one factor (possession): where MFA is required,
+/// a one-time code after it would be possession again, so the request fails with
+/// `unmet_authentication_requirements` instead of asking for codes that never add up; the
+/// same passkey with the user verified meets it.
+#[tokio::test]
+async fn where_mfa_is_required_an_unverified_passkey_is_refused_not_sent_round_in_circles() {
+    let (app, rp, user) = setup().await;
+    let mut key = SoftKey::new(9);
+    let mut browser = signed_in(&app, &rp, &user).await;
+    assert_eq!(
+        register(&mut browser, &rp.issuer, &mut key, &Bend::default())
+            .await
+            .status,
+        201
+    );
+    app.admin()
+        .patch("/api/v1/pools/default", &json!({"mfa": "required"}))
+        .await
+        .expect_status(200);
+    let unverified = Bend {
+        no_user_verification: true,
+        ..Bend::default()
+    };
+    let refused = passkey_sign_in(&app, &rp, &mut key, &unverified)
+        .await
+        .callback();
+    assert_eq!(
+        refused.get("error"),
+        Some("unmet_authentication_requirements"),
+        "an unverified passkey where MFA is required"
+    );
+    let verified = passkey_sign_in(&app, &rp, &mut key, &Bend::default())
+        .await
+        .callback();
+    assert!(
+        verified.get("error").is_none() && !verified.param("code").is_empty(),
+        "a verified passkey is two factors: {:?}",
+        verified.get("error")
+    );
+    // The pool page counts the users holding a passkey among its factors.
+    let counts = app.admin().get("/api/v1/pools/default/factors").await;
+    counts.expect_status(200);
+    assert_eq!(counts.json["passkeys"], 1, "{}", counts.text);
+    assert_eq!(counts.json["totp"], 0, "{}", counts.text);
+}

@@ -51,7 +51,7 @@ function poolCard(p, ctx) {
       .map(([v, label]) => h('option', { value: v, selected: (p.mfa || 'optional') === v }, label)));
   const counts = h('p', { class: 'muted small', 'data-factor-counts': p.id }, 'Counting users per factor…');
   get(`/api/v1/pools/${enc(p.id)}/factors`)
-    .then((c) => { counts.textContent = `${c.users} users · ${c.totp} with an authenticator app · ${c.recovery_codes} with recovery codes`; })
+    .then((c) => { counts.textContent = `${c.users} users · ${c.totp} with an authenticator app · ${c.recovery_codes} with recovery codes · ${c.passkeys ?? 0} with a passkey`; })
     .catch(() => { counts.textContent = 'Factor counts are unavailable.'; });
   const status = h('p', { class: 'flash', hidden: true, role: 'status' });
   const form = h('form', { class: 'card stack', 'aria-label': `Pool ${p.id}`, novalidate: true },
