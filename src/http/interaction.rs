@@ -53,6 +53,37 @@ pub(crate) async fn load(
         .map(|client| (rec, client)))
 }
 
+/// A form posted to a page of a pending sign-in, with the interaction and the application as
+/// the interaction's client sees it.
+pub(crate) struct Posted {
+    pub form: Vec<(String, String)>,
+    pub rec: Interaction,
+    pub client: Application,
+}
+
+/// Reads the posted form and loads the pending sign-in `uid`, or gives the page to answer
+/// instead: the error page for a form that cannot be read, the expired page for a sign-in
+/// that is gone. Every POST of the hosted pages starts here.
+pub(crate) async fn posted(
+    ctx: &Ctx,
+    req: &mut Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+) -> Result<Result<Posted, worker::Response>, HttpError> {
+    let form = match forms::form_pairs(req).await {
+        Ok(f) => f,
+        Err(HttpError::OAuth(e)) => {
+            return error_page(ctx, req, app, issuer, &e, 400).await.map(Err)
+        }
+        Err(other) => return Err(other),
+    };
+    match load(ctx, req, app, uid).await? {
+        Some((rec, client)) => Ok(Ok(Posted { form, rec, client })),
+        None => expired(ctx, req, app, issuer).await.map(Err),
+    }
+}
+
 pub(crate) async fn expired(
     ctx: &Ctx,
     req: &Request,
@@ -278,13 +309,13 @@ pub async fn login(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = match forms::form_pairs(&mut req).await {
-        Ok(f) => f,
-        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
-        Err(other) => return Err(other),
-    };
-    let Some((mut rec, client)) = load(ctx, &req, app, uid).await? else {
-        return expired(ctx, &req, app, issuer).await;
+    let Posted {
+        form,
+        mut rec,
+        client,
+    } = match posted(ctx, &mut req, app, issuer, uid).await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
     };
     let app = &client;
     if !csrf_ok(&rec, &form) {
@@ -412,13 +443,9 @@ pub async fn consent(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = match forms::form_pairs(&mut req).await {
-        Ok(f) => f,
-        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
-        Err(other) => return Err(other),
-    };
-    let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
-        return expired(ctx, &req, app, issuer).await;
+    let Posted { form, rec, client } = match posted(ctx, &mut req, app, issuer, uid).await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
     };
     let app = &client;
     let (Some(user_id), Some(auth_time)) = (rec.user_id.clone(), rec.auth_time) else {

@@ -9,8 +9,9 @@ use worker::Request;
 
 use super::authorization::{self, SignInState};
 use super::context::Ctx;
-use super::error_page::error_page;
-use super::interaction::{csrf_ok, enrol_account, expired, load, second_factor_form, style};
+use super::interaction::{
+    csrf_ok, enrol_account, expired, posted, second_factor_form, style, Posted,
+};
 use super::respond::{page_csp, redirect_source, HttpError, HttpResult};
 use super::second_factor::{self, CodeCheck};
 use super::second_factor_page::{self, Form};
@@ -31,13 +32,13 @@ pub async fn second_factor(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = match forms::form_pairs(&mut req).await {
-        Ok(f) => f,
-        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
-        Err(other) => return Err(other),
-    };
-    let Some((mut rec, client)) = load(ctx, &req, app, uid).await? else {
-        return expired(ctx, &req, app, issuer).await;
+    let Posted {
+        form,
+        mut rec,
+        client,
+    } = match posted(ctx, &mut req, app, issuer, uid).await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
     };
     let app = &client;
     let (Some(user_id), Some(step)) = (rec.user_id.clone(), rec.second_factor.clone()) else {
@@ -235,13 +236,9 @@ pub async fn continue_after_enrolment(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = match forms::form_pairs(&mut req).await {
-        Ok(f) => f,
-        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
-        Err(other) => return Err(other),
-    };
-    let Some((rec, client)) = load(ctx, &req, app, uid).await? else {
-        return expired(ctx, &req, app, issuer).await;
+    let Posted { form, rec, client } = match posted(ctx, &mut req, app, issuer, uid).await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
     };
     let app = &client;
     let enrolled = rec.second_factor.is_none() && acr::level_of(&rec.amr) >= Level::Mfa;

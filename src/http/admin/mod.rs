@@ -91,68 +91,29 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
             AdminError::field("pool_id", format!("must be 1 to {MAX_ID} characters")).into(),
         );
     }
-    // The pool's placement (its Durable Objects' jurisdiction), for the routes that reach
-    // them; a pool that does not exist has nothing anywhere, so it reads as not pinned.
-    let pool_at = |pool| async move { placement_of(ctx, pool).await };
+    // The pool's placement (its Durable Objects' jurisdiction), read for the routes that reach
+    // its objects; a pool that does not exist has nothing anywhere, so it reads as not pinned.
+    let reaches_objects = matches!(
+        segments.first().copied(),
+        Some("users" | "access-accounts" | "keys" | "sessions" | "audit")
+    );
+    let placed = PoolAt {
+        id: &pool,
+        at: match reaches_objects {
+            true => placement_of(ctx, &pool).await?,
+            false => Placement::GLOBAL,
+        },
+    };
     match (
         segments.first().copied(),
         &segments[1.min(segments.len())..],
     ) {
         (Some("applications"), rest) => applications::route(ctx, req, method, rest, url).await,
-        (Some("users"), rest) => {
-            users::route(
-                ctx,
-                req,
-                method,
-                rest,
-                url,
-                PoolAt {
-                    id: &pool,
-                    at: pool_at(&pool).await?,
-                },
-            )
-            .await
-        }
+        (Some("users"), rest) => users::route(ctx, req, method, rest, url, placed).await,
         (Some("resources"), rest) => resources::route(ctx, req, method, rest, &pool).await,
-        (Some("access-accounts"), rest) => {
-            accounts::route(
-                ctx,
-                req,
-                method,
-                rest,
-                PoolAt {
-                    id: &pool,
-                    at: pool_at(&pool).await?,
-                },
-            )
-            .await
-        }
-        (Some("keys"), rest) => {
-            keys::route(
-                ctx,
-                req,
-                method,
-                rest,
-                PoolAt {
-                    id: &pool,
-                    at: pool_at(&pool).await?,
-                },
-            )
-            .await
-        }
-        (Some("sessions"), rest) => {
-            sessions::route(
-                ctx,
-                method,
-                rest,
-                url,
-                PoolAt {
-                    id: &pool,
-                    at: pool_at(&pool).await?,
-                },
-            )
-            .await
-        }
+        (Some("access-accounts"), rest) => accounts::route(ctx, req, method, rest, placed).await,
+        (Some("keys"), rest) => keys::route(ctx, req, method, rest, placed).await,
+        (Some("sessions"), rest) => sessions::route(ctx, method, rest, url, placed).await,
         // A pool as one document, in and out (`pool_transfer`).
         (Some("pools"), [id, "export"]) if method == worker::Method::Get => {
             pool_transfer::export(ctx, id).await
@@ -165,19 +126,7 @@ pub async fn route(ctx: &Ctx, req: Request, path: &str, url: &Url) -> HttpResult
             pool_transfer::import(ctx, &mut req, id).await
         }
         (Some("pools"), rest) => pools::route(ctx, req, method, rest).await,
-        (Some("audit"), rest) => {
-            audit::route(
-                ctx,
-                method,
-                rest,
-                url,
-                PoolAt {
-                    id: &pool,
-                    at: pool_at(&pool).await?,
-                },
-            )
-            .await
-        }
+        (Some("audit"), rest) => audit::route(ctx, method, rest, url, placed).await,
         (Some("debug"), rest) => debug::route(ctx, req, method, rest).await,
         _ => Err(HttpError::NotFound),
     }

@@ -14,8 +14,9 @@ use crate::http::authentication_level::{self as level, Decision};
 use crate::http::authorization::response::deliver;
 use crate::http::authorization::{self, SignInState};
 use crate::http::context::Ctx;
-use crate::http::error_page::error_page;
-use crate::http::interaction::{csrf_ok, expired, load, login_page, second_factor_form, style};
+use crate::http::interaction::{
+    csrf_ok, expired, load, login_page, posted, second_factor_form, style, Posted,
+};
 use crate::http::respond::{json_no_store, see_other, HttpError, HttpResult};
 use crate::http::{forms, session};
 use crate::http::{interaction_steps, second_factor_page};
@@ -125,13 +126,13 @@ pub async fn verify(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let form = match forms::form_pairs(&mut req).await {
-        Ok(f) => f,
-        Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
-        Err(other) => return Err(other),
-    };
-    let Some((mut rec, client)) = load(ctx, &req, app, uid).await? else {
-        return expired(ctx, &req, app, issuer).await;
+    let Posted {
+        form,
+        mut rec,
+        client,
+    } = match posted(ctx, &mut req, app, issuer, uid).await? {
+        Ok(p) => p,
+        Err(page) => return Ok(page),
     };
     let app = &client;
     let Some(step) = step_of(&rec).filter(|_| csrf_ok(&rec, &form)) else {
