@@ -612,7 +612,19 @@ impl UserDirectory {
                 let mut out = Vec::with_capacity(rows.len());
                 for r in rows {
                     let user: Value = serde_json::from_str(&r.data)?;
-                    out.push(json!({"user": user, "password_hash": r.password_hash}));
+                    let id = user["id"].as_str().unwrap_or_default().to_string();
+                    // The second factors as stored (the app's secret still sealed: the worker
+                    // opens it for the document) and the passkeys' public keys.
+                    let factors = self.load_factors(&id)?;
+                    let passkeys = self.passkeys_of(&id)?;
+                    let mut entry = json!({"user": user, "password_hash": r.password_hash});
+                    if !factors.is_empty() {
+                        entry["factors"] = serde_json::to_value(factors)?;
+                    }
+                    if !passkeys.is_empty() {
+                        entry["passkeys"] = serde_json::to_value(passkeys)?;
+                    }
+                    out.push(entry);
                 }
                 Value::Array(out)
             }

@@ -10,7 +10,7 @@ use crate::oidc::factors::{FactorCounts, TotpFactor, UserFactors};
 use crate::store::factors::{check_keys, FactorCommand};
 
 impl UserDirectory {
-    fn load_factors(&self, user_id: &str) -> R<UserFactors> {
+    pub(crate) fn load_factors(&self, user_id: &str) -> R<UserFactors> {
         #[derive(serde::Deserialize)]
         struct Row {
             data: String,
@@ -100,6 +100,12 @@ impl UserDirectory {
                 f.recovery_created_at = Some(now);
                 self.save_factors(&user_id, &f)?;
                 Value::Bool(true)
+            }
+            F::Import { user_id, factors } => {
+                if self.load_factors(&user_id)?.is_empty() {
+                    self.save_factors(&user_id, &factors)?;
+                }
+                Value::Null
             }
             F::Reset { user_id } => {
                 let had = !self.load_factors(&user_id)?.is_empty();

@@ -240,6 +240,7 @@ pub struct AccountRecord {
     pub secret_hash: String,
 }
 
+#[derive(Clone)]
 pub struct Directory<'a> {
     env: &'a Env,
     pool: String,

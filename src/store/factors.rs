@@ -56,6 +56,12 @@ pub enum FactorCommand {
     },
     /// How many users hold each factor.
     Counts,
+    /// Stores the factors of a user brought in by a pool import (the app's secret sealed
+    /// under this deployment's key), replacing none: the user was created by the import.
+    Import {
+        user_id: String,
+        factors: UserFactors,
+    },
 }
 
 /// What `BeginCheck` answers.

@@ -69,6 +69,11 @@ impl<'a> Passkeys<'a> {
         }
     }
 
+    /// The passkeys kept by this directory (the pool's, at its placement).
+    pub fn from_directory(dir: &Directory<'a>) -> Self {
+        Passkeys { dir: dir.clone() }
+    }
+
     /// The passkeys of an application's pool.
     pub fn of_app(env: &'a Env, app: &crate::oidc::model::Application) -> Self {
         Passkeys {

@@ -531,3 +531,54 @@ async fn where_mfa_is_required_an_unverified_passkey_is_refused_not_sent_round_i
     assert_eq!(counts.json["passkeys"], 1, "{}", counts.text);
     assert_eq!(counts.json["totp"], 0, "{}", counts.text);
 }
+
+/// A pool's export carries its users' passkeys (public keys, counters, names): imported into
+/// another deployment on the same host, the passkey signs in there.
+#[tokio::test]
+async fn a_passkey_travels_with_an_exported_pool() {
+    let (old, rp, user) = setup().await;
+    let mut key = SoftKey::new(11);
+    let mut browser = signed_in(&old, &rp, &user).await;
+    let reg = register(&mut browser, &rp.issuer, &mut key, &Bend::default()).await;
+    assert_eq!(reg.status, 201, "{}", reg.excerpt());
+    // Consents stay behind (the user is asked again); this test is about the passkey.
+    old.admin()
+        .patch(
+            &format!("/api/v1/applications/{}", rp.client_id),
+            &json!({"skip_consent": true}),
+        )
+        .await
+        .expect_status(200);
+    let export = old.admin().get("/api/v1/pools/default/export").await;
+    export.expect_status(200);
+    let entry = export.json["users"]
+        .as_array()
+        .and_then(|us| us.iter().find(|u| u["user"]["id"] == user.id.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        entry["passkeys"][0]["credential_id"], reg.json["credential_id"],
+        "{entry}"
+    );
+    drop(old);
+
+    let new = TestApp::spawn().await;
+    let r = new
+        .admin()
+        .post("/api/v1/pools/default/import", &export.json)
+        .await;
+    r.expect_status(200);
+    assert_eq!(r.json["imported"]["passkeys"], 1, "{}", r.text);
+    let moved = crate::support::applications::Application {
+        issuer: format!("{}/{}/oidc", new.origin, rp.subdomain),
+        ..rp.clone()
+    };
+    let cb = passkey_sign_in(&new, &moved, &mut key, &Bend::default())
+        .await
+        .callback();
+    assert!(
+        cb.get("error").is_none() && !cb.param("code").is_empty(),
+        "the imported passkey signs in: {:?}",
+        cb.get("error")
+    );
+}

@@ -466,3 +466,54 @@ async fn a_session_written_before_methods_were_recorded_reads_as_a_password_sign
         cb.params
     );
 }
+
+/// A pool's export carries the authenticator app (its secret opened, since the other
+/// deployment has another `MASTER_KEY`) and the recovery codes' hashes: after the import the
+/// same app's codes and the same recovery codes work there, and the export holds no sealed
+/// value of this deployment.
+#[tokio::test]
+async fn the_authenticator_app_and_recovery_codes_travel_with_an_exported_pool() {
+    let old = TestApp::spawn().await;
+    set_pool_mfa(&old, "required").await;
+    // Consents stay behind (the user is asked again); this test is about the factors.
+    let rp = old.create_application(json!({"skip_consent": true})).await;
+    let user = old.create_user(json!({})).await;
+    let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    let mut browser = Browser::new(&old);
+    let at = after_password(&mut browser, &rp, &params, &user).await;
+    let (secret, codes, done) = enrol(&mut browser, &rp, at, &user).await;
+    done.callback();
+    let export = old.admin().get("/api/v1/pools/default/export").await;
+    export.expect_status(200);
+    assert!(
+        !export.text.contains("sealed_secret"),
+        "the app's secret is opened for the document"
+    );
+    drop(old);
+
+    let new = TestApp::spawn().await;
+    set_pool_mfa(&new, "required").await;
+    let r = new
+        .admin()
+        .post("/api/v1/pools/default/import", &export.json)
+        .await;
+    r.expect_status(200);
+    assert_eq!(r.json["imported"]["second_factors"], 1, "{}", r.text);
+    let moved = Application {
+        issuer: format!("{}/{}/oidc", new.origin, rp.subdomain),
+        ..rp.clone()
+    };
+    // Asked for the code (not sent to enrol): the next step's code of the same app signs in.
+    let mut browser = Browser::new(&new);
+    let page = StepPage::from(after_password(&mut browser, &moved, &params, &user).await);
+    assert!(page.action().ends_with("/mfa"), "{}", page.action());
+    let done = submit_code(&mut browser, &moved, &page, &code_at(&secret, now() + 30)).await;
+    let id = id_claims(&tokens_of(&new, &moved, done).await);
+    assert_eq!(id["acr"], MFA, "{id}");
+    // A recovery code from the old deployment works once here.
+    let mut browser = Browser::new(&new);
+    let page = StepPage::from(after_password(&mut browser, &moved, &params, &user).await);
+    let done = submit_code(&mut browser, &moved, &page, &codes[0]).await;
+    let id = id_claims(&tokens_of(&new, &moved, done).await);
+    assert_eq!(id["acr"], MFA, "{id}");
+}

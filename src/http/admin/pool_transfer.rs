@@ -16,13 +16,18 @@ use crate::http::api_error::AdminError;
 use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::respond::{json_no_store, HttpError, HttpResult};
+use crate::http::second_factor;
 use crate::http::tokens::client_secret;
 use crate::oidc::audit::{Action, Target};
 use crate::oidc::client::ClientRecord;
+use crate::oidc::factors::UserFactors;
 use crate::oidc::model::{AccessAccount, Application, Pool, Resource, User};
+use crate::oidc::webauthn::credential::PasskeyRecord;
 use crate::store::clients::{self, RegistryCommand};
 use crate::store::directory::{Directory, DirectoryCommand, WriteOutcome};
+use crate::store::factors::FactorCommand;
 use crate::store::kv::Kv;
+use crate::store::passkeys::{Created, Passkeys};
 use crate::store::placement::Placement;
 
 pub const FORMAT: &str = "doorward.pool/1";
@@ -52,7 +57,10 @@ pub async fn export(ctx: &Ctx, pool_id: &str) -> HttpResult {
             .and_then(|u| u["user"]["id"].as_str())
             .map(str::to_string);
         let done = page.len() < PAGE as usize;
-        users.extend(page);
+        for mut entry in page {
+            open_factors(ctx, &mut entry).await?;
+            users.push(entry);
+        }
         if done || after.is_none() {
             break;
         }
@@ -186,7 +194,10 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
             })
             .await?;
         match out {
-            WriteOutcome::Ok { .. } => report.count("users"),
+            WriteOutcome::Ok { .. } => {
+                report.count("users");
+                import_factors(ctx, &dir, &id, entry, &mut report).await?;
+            }
             WriteOutcome::Conflict { field } => {
                 report.skip("user", &id, format!("{field} is taken"))
             }
@@ -260,6 +271,101 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
         200,
         &json!({"imported": report.counts, "skipped": report.skipped}),
     )
+}
+
+/// The user's authenticator-app secret as the document carries it: opened (base64url in
+/// `factors.totp.secret`), since this deployment's `MASTER_KEY` means nothing to another;
+/// recovery-code hashes (bound to the user id, which the import keeps) and passkeys' public
+/// keys travel as stored.
+async fn open_factors(ctx: &Ctx, entry: &mut Value) -> Result<(), HttpError> {
+    let Some(totp) = entry
+        .get_mut("factors")
+        .and_then(|f| f.get_mut("totp"))
+        .and_then(Value::as_object_mut)
+    else {
+        return Ok(());
+    };
+    if let Some(Value::String(sealed)) = totp.remove("sealed_secret") {
+        let raw = second_factor::open_secret(ctx, &sealed).await?;
+        totp.insert("secret".into(), json!(crate::oidc::jws::b64(&raw)));
+    }
+    Ok(())
+}
+
+/// The second factors and passkeys of a user the import just created: the app's secret
+/// sealed under this deployment's key, the rest as exported. Passkeys sign in only where the
+/// relying party ID is the same (the same base domain or custom host).
+async fn import_factors(
+    ctx: &Ctx,
+    dir: &Directory<'_>,
+    user_id: &str,
+    entry: &Value,
+    report: &mut Report,
+) -> Result<(), HttpError> {
+    if let Some(f) = entry.get("factors").filter(|f| f.is_object()) {
+        let mut f = f.clone();
+        let secret = f["totp"]["secret"]
+            .as_str()
+            .map(crate::oidc::jws::b64_decode);
+        match secret {
+            Some(Some(raw)) if raw.len() >= 10 => {
+                let sealed = second_factor::seal_for(ctx, None, &raw).await?;
+                if let Some(t) = f["totp"].as_object_mut() {
+                    t.remove("secret");
+                    t.insert("sealed_secret".into(), json!(sealed));
+                }
+            }
+            Some(_) => {
+                report.skip(
+                    "totp",
+                    user_id,
+                    "factors.totp.secret must be base64url of the secret",
+                );
+                if let Some(o) = f.as_object_mut() {
+                    o.remove("totp");
+                }
+            }
+            None => {}
+        }
+        match serde_json::from_value::<UserFactors>(f) {
+            Ok(factors) if !factors.is_empty() => {
+                let _: Value = dir
+                    .call_factors(FactorCommand::Import {
+                        user_id: user_id.to_string(),
+                        factors,
+                    })
+                    .await?;
+                report.count("second_factors");
+            }
+            Ok(_) => {}
+            Err(e) => report.skip("factors", user_id, e.to_string()),
+        }
+    }
+    let passkeys = Passkeys::from_directory(dir);
+    for p in entry["passkeys"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+    {
+        match serde_json::from_value::<PasskeyRecord>(p.clone()) {
+            Ok(mut record) => {
+                record.user_id = user_id.to_string();
+                let id = record.credential_id.clone();
+                match passkeys.create(record).await? {
+                    Created::Created => report.count("passkeys"),
+                    Created::Taken => {
+                        report.skip("passkey", &id, "the credential is registered already")
+                    }
+                    Created::Full => {
+                        report.skip("passkey", &id, "the user holds the most passkeys one may")
+                    }
+                    Created::NoUser => report.skip("passkey", &id, "the user is not there"),
+                }
+            }
+            Err(e) => report.skip("passkey", user_id, e.to_string()),
+        }
+    }
+    Ok(())
 }
 
 /// One application with its clients: keeps its id (so integrations keep their client ids),

@@ -42,7 +42,7 @@ impl UserDirectory {
             .transpose()
     }
 
-    fn passkeys_of(&self, user_id: &str) -> R<Vec<PasskeyRecord>> {
+    pub(crate) fn passkeys_of(&self, user_id: &str) -> R<Vec<PasskeyRecord>> {
         let rows: Vec<Row> = self.rows(
             "SELECT data FROM passkeys WHERE user_id = ? ORDER BY created_at, credential_id",
             vec![user_id.into()],
