@@ -302,6 +302,66 @@ pub(crate) fn csrf_ok(rec: &Interaction, form: &[(String, String)]) -> bool {
     bool::from(sent.as_bytes().ct_eq(rec.csrf.as_bytes()))
 }
 
+/// The first factor of a pending sign-in is done (a password, or a passkey on the login
+/// page): the class the request needs decides what follows — a second factor (the
+/// interaction keeps who signed in and how, and no session starts yet), a refusal
+/// (`unmet_authentication_requirements`), or the session and the authorization request.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn first_factor_done(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    uid: &str,
+    mut rec: Interaction,
+    user_id: String,
+    factor: acr::Factor,
+) -> HttpResult {
+    let amr = acr::amr_of(&[factor]);
+    let now_auth = [acr::Authentication {
+        at: ctx.now,
+        amr: amr.clone(),
+    }];
+    let grants = Grants::new(&ctx.env, Placement::of_app(app));
+    let acr_values = &rec.request.acr_values;
+    let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
+        Decision::Met(_) => None,
+        Decision::Verify => Some(SecondFactor::Verify),
+        Decision::Enrol => Some(SecondFactor::Enrol {
+            sealed_secret: second_factor::new_secret(ctx).await?,
+        }),
+        Decision::Unmet(why) => {
+            grants.delete(Kind::Interaction, uid).await?;
+            let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
+            return deliver(response::error(&rec.request.error_target(), &e, issuer));
+        }
+    };
+    if let Some(step) = step {
+        // The first factor stands; no session until the second does too.
+        rec.user_id = Some(user_id);
+        rec.auth_time = Some(ctx.now);
+        rec.amr = amr;
+        rec.second_factor = Some(step);
+        grants
+            .put(Kind::Interaction, uid, &rec, rec.expires_at)
+            .await?;
+        return super::respond::see_other(&format!("{issuer}/interaction/{uid}"));
+    }
+    let (session, cookie) = session::start(ctx, req, PoolAt::of_app(app), &user_id, &amr).await?;
+    grants.delete(Kind::Interaction, uid).await?;
+    let state = SignInState {
+        signed_in: Some(SignedIn {
+            user_id,
+            auth_time: session.auth_time,
+            fresh: true,
+        }),
+        authentications: session.authentications(),
+        session_id: Some(session.session_id),
+        set_cookie: Some(cookie),
+    };
+    authorization::finish(ctx, req, app, issuer, rec.request, state).await
+}
+
 pub async fn login(
     ctx: &Ctx,
     mut req: Request,
@@ -309,11 +369,7 @@ pub async fn login(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let Posted {
-        form,
-        mut rec,
-        client,
-    } = match posted(ctx, &mut req, app, issuer, uid).await? {
+    let Posted { form, rec, client } = match posted(ctx, &mut req, app, issuer, uid).await? {
         Ok(p) => p,
         Err(page) => return Ok(page),
     };
@@ -351,56 +407,8 @@ pub async fn login(
     .await?
     {
         PasswordCheck::Ok(user_id) => {
-            let amr = acr::amr_of(&[acr::Factor::Password]);
-            let now_auth = [acr::Authentication {
-                at: ctx.now,
-                amr: amr.clone(),
-            }];
-            let acr_values = &rec.request.acr_values;
-            let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
-                Decision::Met(_) => None,
-                Decision::Verify => Some(SecondFactor::Verify),
-                Decision::Enrol => Some(SecondFactor::Enrol {
-                    sealed_secret: second_factor::new_secret(ctx).await?,
-                }),
-                Decision::Unmet(why) => {
-                    Grants::new(&ctx.env, Placement::of_app(app))
-                        .delete(Kind::Interaction, uid)
-                        .await?;
-                    let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
-                    return deliver(response::error(&rec.request.error_target(), &e, issuer));
-                }
-            };
-            if let Some(step) = step {
-                // The password stands; no session until the second factor does too.
-                rec.user_id = Some(user_id);
-                rec.auth_time = Some(ctx.now);
-                rec.amr = amr;
-                rec.second_factor = Some(step);
-                Grants::new(&ctx.env, Placement::of_app(app))
-                    .put(Kind::Interaction, uid, &rec, rec.expires_at)
-                    .await?;
-                return super::respond::see_other(&format!("{issuer}/interaction/{uid}"));
-            }
-            let (session, cookie) =
-                session::start(ctx, &req, PoolAt::of_app(app), &user_id, &amr).await?;
-            rec.user_id = Some(user_id.clone());
-            rec.auth_time = Some(session.auth_time);
-            Grants::new(&ctx.env, Placement::of_app(app))
-                .delete(Kind::Interaction, uid)
-                .await?;
-            let signed_in = SignedIn {
-                user_id,
-                auth_time: session.auth_time,
-                fresh: true,
-            };
-            let state = SignInState {
-                signed_in: Some(signed_in),
-                authentications: session.authentications(),
-                session_id: Some(session.session_id),
-                set_cookie: Some(cookie),
-            };
-            authorization::finish(ctx, &req, app, issuer, rec.request, state).await
+            let factor = acr::Factor::Password;
+            first_factor_done(ctx, &req, app, issuer, uid, rec, user_id, factor).await
         }
         PasswordCheck::Wrong => {
             login_page(

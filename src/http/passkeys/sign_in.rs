@@ -10,32 +10,27 @@ use worker::Request;
 
 use super::text::t;
 use super::{issue_challenge, relying_party, second_factor, signature_ok, take_challenge};
-use crate::http::authentication_level::{self as level, Decision};
-use crate::http::authorization::response::deliver;
-use crate::http::authorization::{self, SignInState};
 use crate::http::context::Ctx;
+use crate::http::forms;
 use crate::http::interaction::{
-    csrf_ok, expired, load, login_page, posted, second_factor_form, style, Posted,
+    csrf_ok, expired, first_factor_done, load, login_page, posted, second_factor_form, style,
+    Posted,
 };
-use crate::http::respond::{json_no_store, see_other, HttpError, HttpResult};
-use crate::http::{forms, session};
+use crate::http::respond::{json_no_store, HttpError, HttpResult};
 use crate::http::{interaction_steps, second_factor_page};
 use crate::oidc::acr;
 use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod, What};
-use crate::oidc::authorize::SignedIn;
-use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::error::OAuthError;
 use crate::oidc::jws::b64;
 use crate::oidc::model::Application;
 use crate::oidc::records::{Interaction, SecondFactor};
-use crate::oidc::response;
 use crate::oidc::webauthn::assertion::{self, AssertionResponse, StoredCredential};
 use crate::oidc::webauthn::credential::ChallengePurpose;
 use crate::oidc::webauthn::options::{self, Known};
 use crate::oidc::webauthn::WebAuthnError;
 use crate::store::directory::Directory;
-use crate::store::grants::{Grants, Kind};
 use crate::store::passkeys::Passkeys;
-use crate::store::placement::{Placement, PoolAt};
+use crate::store::placement::PoolAt;
 
 /// The CSRF token of a JSON call from the page, in constant time against the interaction's.
 fn header_csrf_ok(req: &Request, expected: &str) -> bool {
@@ -126,11 +121,7 @@ pub async fn verify(
     issuer: &str,
     uid: &str,
 ) -> HttpResult {
-    let Posted {
-        form,
-        mut rec,
-        client,
-    } = match posted(ctx, &mut req, app, issuer, uid).await? {
+    let Posted { form, rec, client } = match posted(ctx, &mut req, app, issuer, uid).await? {
         Ok(p) => p,
         Err(page) => return Ok(page),
     };
@@ -162,56 +153,9 @@ pub async fn verify(
         return interaction_steps::complete(ctx, &req, app, issuer, uid, rec, &user_id, factor)
             .await;
     }
-    // From here on, the same steps as the password sign-in of `interaction::login`: the
-    // class the request needs, a second factor if the passkey alone does not meet it, then
-    // the session and the authorization request.
-    let amr = acr::amr_of(&[factor]);
-    let now_auth = [acr::Authentication {
-        at: ctx.now,
-        amr: amr.clone(),
-    }];
-    let acr_values = &rec.request.acr_values;
-    let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
-        Decision::Met(_) => None,
-        Decision::Verify => Some(SecondFactor::Verify),
-        Decision::Enrol => Some(SecondFactor::Enrol {
-            sealed_secret: crate::http::second_factor::new_secret(ctx).await?,
-        }),
-        Decision::Unmet(why) => {
-            Grants::new(&ctx.env, Placement::of_app(app))
-                .delete(Kind::Interaction, uid)
-                .await?;
-            let e = OAuthError::new(ErrorCode::UnmetAuthenticationRequirements, why);
-            return deliver(response::error(&rec.request.error_target(), &e, issuer));
-        }
-    };
-    if let Some(step) = step {
-        rec.user_id = Some(user_id);
-        rec.auth_time = Some(ctx.now);
-        rec.amr = amr;
-        rec.second_factor = Some(step);
-        Grants::new(&ctx.env, Placement::of_app(app))
-            .put(Kind::Interaction, uid, &rec, rec.expires_at)
-            .await?;
-        return see_other(&format!("{issuer}/interaction/{uid}"));
-    }
-    let (session, cookie) = session::start(ctx, &req, PoolAt::of_app(app), &user_id, &amr).await?;
-    rec.user_id = Some(user_id.clone());
-    rec.auth_time = Some(session.auth_time);
-    Grants::new(&ctx.env, Placement::of_app(app))
-        .delete(Kind::Interaction, uid)
-        .await?;
-    let state = SignInState {
-        signed_in: Some(SignedIn {
-            user_id,
-            auth_time: session.auth_time,
-            fresh: true,
-        }),
-        authentications: session.authentications(),
-        session_id: Some(session.session_id),
-        set_cookie: Some(cookie),
-    };
-    authorization::finish(ctx, &req, app, issuer, rec.request, state).await
+    // From here on, the same steps as a password sign-in: the class the request needs, a
+    // second factor if the passkey alone does not meet it, then the session.
+    first_factor_done(ctx, &req, app, issuer, uid, rec, user_id, factor).await
 }
 
 /// Every check of a passkey sign-in; answers the user it signs in and the factor it was (a
