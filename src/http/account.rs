@@ -22,6 +22,7 @@ use crate::crypto::{password, random};
 use crate::oidc::acr::{self, Authentication, MfaPolicy};
 use crate::oidc::audit::{AuditEvent, RevocationReason, Revoked, What};
 use crate::oidc::authorize::{AuthorizationRequest, ResponseMode};
+use crate::oidc::dates::utc;
 use crate::oidc::model::{Application, ResponseType, User};
 use crate::oidc::records::SessionRecord;
 use crate::oidc::response::html_escape;
@@ -184,7 +185,7 @@ async fn page(
             Some(format!(
                 "<li data-session=\"{}\">{}{this}{}</li>",
                 html_escape(id),
-                when(created),
+                utc(created),
                 button("end-session", "end_session", &field)
             ))
         })
@@ -257,26 +258,6 @@ async fn page(
     )
     .await?;
     html(200, body, &page_csp(None))
-}
-
-/// A Unix time as UTC `YYYY-MM-DD HH:MM` (civil from days, Howard Hinnant's algorithm).
-fn when(t: u64) -> String {
-    let days = (t / 86_400) as i64;
-    let secs = t % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
 }
 
 /// The user a posted form acts for: signed in, with the page's CSRF token in form and cookie.

@@ -13,6 +13,7 @@ pub mod client_assertion;
 pub mod client_credentials;
 pub mod client_jwt;
 pub mod client_metadata;
+pub mod dates;
 pub mod discovery;
 pub mod error;
 pub mod factors;

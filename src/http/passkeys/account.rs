@@ -6,7 +6,7 @@
 use subtle::ConstantTimeEq;
 use worker::Request;
 
-use super::text::{t, utc};
+use super::text::t;
 use super::{issue_challenge, key_imports, relying_party, take_challenge};
 use crate::crypto::random;
 use crate::http::assets::{self, PageStyle};
@@ -17,6 +17,7 @@ use crate::http::respond::{
 };
 use crate::http::{forms, session};
 use crate::oidc::audit::{AuditEvent, What};
+use crate::oidc::dates::utc;
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws::b64;
 use crate::oidc::model::{Application, User};
