@@ -15,7 +15,20 @@ pub fn token() -> Result<String, getrandom::Error> {
     Ok(b64(&bytes::<32>()?))
 }
 
-/// A 128-bit random identifier in base64url (22 characters): ids, `jti`, `kid`.
+/// A 128-bit random identifier in base64url (22 characters): user and client ids, `kid`.
 pub fn id() -> Result<String, getrandom::Error> {
     Ok(b64(&bytes::<16>()?))
+}
+
+/// The id of a `GrantStore` record, or of a token whose revocation lives there (`jti`): 144
+/// random bits in base64url, 24 characters — the shape that puts it in the compact shard
+/// layout (`store::shards`).
+pub fn grant_id() -> Result<String, getrandom::Error> {
+    Ok(b64(&bytes::<18>()?))
+}
+
+/// A token whose hash keys a `GrantStore` record (codes, SSO and console sessions): 264
+/// random bits in base64url, 44 characters (`store::shards::token_key`).
+pub fn grant_token() -> Result<String, getrandom::Error> {
+    Ok(b64(&bytes::<33>()?))
 }

@@ -20,7 +20,7 @@ use crate::oidc::acr;
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
-use crate::oidc::records::{is_random_id, Interaction, SecondFactor};
+use crate::oidc::records::{is_grant_id, Interaction, SecondFactor};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
 use crate::store::clients;
@@ -36,7 +36,7 @@ pub(crate) async fn load(
     app: &Application,
     uid: &str,
 ) -> Result<Option<(Interaction, Application)>, HttpError> {
-    if !is_random_id(uid) {
+    if !is_grant_id(uid) {
         return Ok(None);
     }
     let rec: Option<Interaction> = Grants::new(&ctx.env, Placement::of_app(app))

@@ -10,11 +10,11 @@ use super::forms;
 use super::respond::HttpError;
 use crate::crypto::random;
 use crate::oidc::acr::{self, Authentication};
-use crate::oidc::jws::sha256_b64;
 use crate::oidc::records::SessionRecord;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::PoolAt;
+use crate::store::shards::token_key;
 
 /// How long an SSO session lasts.
 pub const SESSION_SECS: u64 = 8 * 3600;
@@ -34,7 +34,7 @@ pub async fn current(
         return Ok(None);
     };
     let rec: Option<SessionRecord> = Grants::new(&ctx.env, at)
-        .get(Kind::Session, &sha256_b64(&token), ctx.now)
+        .get(Kind::Session, &token_key(&token), ctx.now)
         .await?;
     Ok(rec.filter(|r| r.pool_id == pool))
 }
@@ -68,7 +68,7 @@ pub async fn start_with(
     if forms::cookie(req, &cookie_name(pool)).is_some() {
         end(ctx, req, pool_at).await?;
     }
-    let token = random::token()?;
+    let token = random::grant_token()?;
     let rec = SessionRecord {
         session_id: random::id()?,
         pool_id: pool.to_string(),
@@ -77,7 +77,7 @@ pub async fn start_with(
         expires_at: ctx.now + SESSION_SECS,
         authentications,
     };
-    let key_hash = sha256_b64(&token);
+    let key_hash = token_key(&token);
     grants
         .put(Kind::Session, &key_hash, &rec, rec.expires_at)
         .await?;
@@ -119,7 +119,7 @@ pub async fn step_up(
         return Ok(None);
     };
     let grants = Grants::new(&ctx.env, at);
-    let key_hash = sha256_b64(&token);
+    let key_hash = token_key(&token);
     let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
     let Some(mut rec) = rec.filter(|r| r.pool_id == pool && r.user_id == user_id) else {
         return Ok(None);
@@ -157,7 +157,7 @@ pub async fn end(ctx: &Ctx, req: &Request, pool: PoolAt<'_>) -> Result<String, H
     let PoolAt { id: pool, at } = pool;
     if let Some(token) = forms::cookie(req, &cookie_name(pool)) {
         let grants = Grants::new(&ctx.env, at);
-        let key_hash = sha256_b64(&token);
+        let key_hash = token_key(&token);
         let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
         grants.delete(Kind::Session, &key_hash).await?;
         if let Some(r) = rec {

@@ -105,6 +105,16 @@ pub fn take_code(
 /// Whether `s` has the exact shape of a 128-bit random id (22 base64url characters), as
 /// family ids and interaction ids do. Checked before a Durable Object is addressed with it,
 /// so a caller cannot choose which shard an arbitrary string lands on.
+/// The id of a grant record (a refresh family, a pending sign-in, a passkey challenge): 24
+/// characters since the compact shard layout, 22 before it (`store::shards`).
+pub fn is_grant_id(s: &str) -> bool {
+    is_random_id(s)
+        || (s.len() == 24
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && super::jws::b64_decode(s).is_some_and(|b| b.len() == 18))
+}
+
 pub fn is_random_id(s: &str) -> bool {
     s.len() == 22
         && s.bytes()
@@ -380,6 +390,20 @@ mod tests {
             "AAAAAAAAAAAAAAAAAAAA/A",
         ] {
             assert!(!is_random_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn grant_ids_of_both_shard_layouts_are_accepted() {
+        assert!(is_grant_id("AAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(is_grant_id("abcdefghij-_KLMNOPQRSTUV"));
+        for bad in [
+            "AAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAA=A",
+            "AAAAAAAAAAAAAAAAAAAAAA.A",
+        ] {
+            assert!(!is_grant_id(bad), "{bad}");
         }
     }
 

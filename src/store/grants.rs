@@ -1,7 +1,7 @@
 //! Client side of the `GrantStore` Durable Object: codes, refresh-token families, SSO sessions,
-//! pending interactions and revoked token ids. Records are sharded over many objects by the
-//! first characters of their (random) key, so no index is needed and no single object takes
-//! every request (an object serves about 1,000 requests/s).
+//! pending interactions and revoked token ids. Records are sharded over many objects by their
+//! (random) key, so no index is needed and no single object takes every request (an object
+//! serves about 1,000 requests/s); `shards` says which object holds a key.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::Value;
@@ -83,8 +83,24 @@ impl Kind {
     }
 }
 
-/// The object that holds `id` of `kind`: the shard key is inside the id itself.
 impl Kind {
+    /// The kind a key prefix names (the debug probes take kinds by prefix).
+    pub fn from_prefix(prefix: &str) -> Option<Kind> {
+        [
+            Kind::Code,
+            Kind::Family,
+            Kind::Session,
+            Kind::Interaction,
+            Kind::Revoked,
+            Kind::AdminSession,
+            Kind::AssertionJti,
+            Kind::PasskeyChallenge,
+        ]
+        .into_iter()
+        .find(|k| k.prefix() == prefix)
+    }
+
+
     /// The kind of the sessions a pool's directory indexes: the administrators' pool holds
     /// console sessions, every other pool SSO sessions.
     pub fn session_of_pool(pool: &str) -> Kind {
@@ -97,8 +113,7 @@ impl Kind {
 }
 
 fn object_name(kind: Kind, id: &str) -> String {
-    let shard: String = id.chars().take(2).collect();
-    format!("{}-{shard}", kind.prefix())
+    super::shards::object_name(kind.prefix(), id)
 }
 
 fn key(kind: Kind, id: &str) -> String {
@@ -266,7 +281,7 @@ impl<'a> Grants<'a> {
     }
 
     /// Puts access-token ids on the revocation list until they expire.
-    /// Each id lives in its own shard; the calls go out together, not one after another.
+    /// The ids may live in different shards; the calls go out together, not one after another.
     pub async fn revoke_jtis(&self, jtis: &[IssuedJti]) -> Result<(), StoreError> {
         let puts = jtis
             .iter()

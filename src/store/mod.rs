@@ -12,6 +12,7 @@ pub mod kv;
 pub mod passkeys;
 pub mod placement;
 pub mod rpc;
+pub mod shards;
 pub mod vault;
 
 #[derive(Debug, thiserror::Error)]

@@ -53,4 +53,5 @@ mod request_objects;
 mod revocation_at_once;
 mod second_factors;
 mod several_clients;
+mod shard_layouts;
 mod signed_userinfo;

@@ -15,9 +15,9 @@ use crate::http::forms;
 use crate::http::respond::{json, json_no_store, HttpError, HttpResult};
 use crate::http::sign_in::{check_password, PasswordCheck, Via};
 use crate::oidc::audit::{Action, Target};
-use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
+use crate::store::shards::token_key;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex, UserPage, WriteOutcome};
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::{Placement, PoolAt};
@@ -47,7 +47,7 @@ pub async fn current(ctx: &Ctx, req: &Request) -> Result<Option<AdminSession>, H
         return Ok(None);
     };
     let session: Option<AdminSession> = Grants::new(&ctx.env, Placement::GLOBAL)
-        .get(Kind::AdminSession, &sha256_b64(&token), ctx.now)
+        .get(Kind::AdminSession, &token_key(&token), ctx.now)
         .await?;
     let Some(session) = session else {
         return Ok(None);
@@ -161,7 +161,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         },
         (["logout"], Method::Post) => {
             if let Some(token) = forms::cookie(&req, COOKIE) {
-                let key_hash = sha256_b64(&token);
+                let key_hash = token_key(&token);
                 let grants = Grants::new(&ctx.env, Placement::GLOBAL);
                 let session: Option<AdminSession> =
                     grants.get(Kind::AdminSession, &key_hash, ctx.now).await?;
@@ -210,7 +210,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         .call(DirectoryCommand::GetUser { id: user_id })
         .await?;
     let Some(admin) = admin else { return refused() };
-    let token = random::token()?;
+    let token = random::grant_token()?;
     let session_id = random::id()?;
     let session = AdminSession {
         username: admin.username.clone(),
@@ -218,7 +218,7 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         user_id: Some(admin.id.clone()),
         session_id: Some(session_id.clone()),
     };
-    let key_hash = sha256_b64(&token);
+    let key_hash = token_key(&token);
     Grants::new(&ctx.env, Placement::GLOBAL)
         .put(
             Kind::AdminSession,

@@ -12,6 +12,10 @@
 //! - `PUT raw-session`: store an SSO session record exactly as given under the SHA-256 of the
 //!   given cookie value — how tests recreate a session an older release wrote (before it
 //!   recorded authentication methods), to prove it still reads as a password sign-in.
+//! - `PUT raw-grant` `{kind, id, record, expires_at}`: store a `GrantStore` record exactly as
+//!   given under an id of the caller's choosing (`kind` by key prefix: `rtf`, `rev`, `ia`…) —
+//!   how tests recreate records an older release wrote under 22-character ids, in the shard
+//!   layout of that release (`store::shards`), to prove they are still found after an upgrade.
 //! - `DELETE client-mirror/{client_id}`: drop a client's KV mirror only, as KV looks at an
 //!   edge it has not reached yet, to prove the registry object answers in its place.
 //! - `POST placement/users` `{pool_id, jurisdiction}`: the ids of the users in the pool's
@@ -26,11 +30,11 @@ use crate::crypto::{keys, random};
 use crate::http::admin::DEFAULT_POOL;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
-use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::ResponseType;
 use crate::oidc::model::{Jurisdiction, SigningAlg};
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::oidc::registration::FieldErrors;
+use crate::store::shards::token_key;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
@@ -115,7 +119,26 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 ));
             };
             Grants::new(&ctx.env, Placement::GLOBAL)
-                .put(Kind::Session, &sha256_b64(cookie), &b["record"], expires_at)
+                .put(Kind::Session, &token_key(cookie), &b["record"], expires_at)
+                .await?;
+            Ok(worker::Response::empty()?.with_status(204))
+        }
+        (["raw-grant"], Method::Put) => {
+            let b = body(&mut req).await?;
+            let kind = b["kind"].as_str().and_then(Kind::from_prefix);
+            let (Some(kind), Some(id), Some(expires_at)) =
+                (kind, b["id"].as_str(), b["expires_at"].as_u64())
+            else {
+                return invalid(FieldErrors(
+                    [(
+                        "kind".to_string(),
+                        "a known kind, id and expires_at are required".to_string(),
+                    )]
+                    .into(),
+                ));
+            };
+            Grants::new(&ctx.env, Placement::GLOBAL)
+                .put(kind, id, &b["record"], expires_at)
                 .await?;
             Ok(worker::Response::empty()?.with_status(204))
         }
@@ -150,7 +173,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             json(200, &json!({"client_id": client_id}))
         }
         (["codes"], Method::Post) => {
-            let code = random::token()?;
+            let code = random::grant_token()?;
             let record = CodeRecord {
                 client_id: String::new(),
                 pool_id: String::new(),
@@ -172,7 +195,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 resource: None,
                 claims: Default::default(),
             };
-            let hash = sha256_b64(&code);
+            let hash = token_key(&code);
             Grants::new(&ctx.env, Placement::GLOBAL)
                 .put(Kind::Code, &hash, &record, record.expires_at)
                 .await?;
@@ -182,7 +205,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let b = body(&mut req).await?;
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
             match Grants::new(&ctx.env, Placement::GLOBAL)
-                .take_code(&sha256_b64(code), "", ctx.now, Issued::default())
+                .take_code(&token_key(code), "", ctx.now, Issued::default())
                 .await?
             {
                 CodeTake::Fresh { .. } => json(200, &json!({"taken": true})),

@@ -51,7 +51,7 @@ pub async fn park(
     request: AuthorizationRequest,
     pending: Pending,
 ) -> HttpResult {
-    let uid = random::id()?;
+    let uid = random::grant_id()?;
     let csrf = random::token()?;
     let record = Interaction {
         client_id: app.client.client_id.clone(),

@@ -11,10 +11,10 @@ use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor, Subject};
 use crate::oidc::acr::Authentication;
 use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::authorize::AuthorizationRequest;
-use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{CodeRecord, Issued};
 use crate::oidc::response::{self, form_post_html, Delivery};
+use crate::store::shards::token_key;
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::Placement;
 
@@ -32,7 +32,7 @@ pub async fn issue(
     let auth_time = authn.at;
     let mut params: Vec<(String, String)> = Vec::new();
     let code = if rt.has_code() {
-        let code = random::token()?;
+        let code = random::grant_token()?;
         let record = CodeRecord {
             client_id: app.client.client_id.clone(),
             pool_id: app.pool_id.clone(),
@@ -55,7 +55,7 @@ pub async fn issue(
             amr: authn.amr.clone(),
         };
         Grants::new(&ctx.env, Placement::of_app(app))
-            .put(Kind::Code, &sha256_b64(&code), &record, record.expires_at)
+            .put(Kind::Code, &token_key(&code), &record, record.expires_at)
             .await?;
         params.push(("code".into(), code.clone()));
         Some(code)
@@ -64,7 +64,7 @@ pub async fn issue(
     };
     let access_token = if rt.has_token() {
         let scope = req.scope.to_string();
-        let jti = random::id()?;
+        let jti = random::grant_id()?;
         let at = mint::access_token(
             ctx,
             app,

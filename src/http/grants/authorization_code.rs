@@ -12,12 +12,12 @@ use crate::http::tokens::client_auth::AuthenticatedClient;
 use crate::http::tokens::user_tokens::{self, Issue, Preassigned};
 use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::jws::sha256_b64;
 use crate::oidc::model::GrantType;
 use crate::oidc::pkce;
 use crate::oidc::records::{CodeTake, Issued, IssuedJti};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
+use crate::store::shards::token_key;
 use crate::store::directory::{Directory, FamilyIndex};
 use crate::store::grants::Grants;
 use crate::store::placement::Placement;
@@ -34,7 +34,7 @@ pub async fn run(
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let grants = Grants::new(&ctx.env, Placement::of_app(app));
-    let hash = sha256_b64(code);
+    let hash = token_key(code);
     let invalid = || {
         HttpError::OAuth(OAuthError::invalid_grant(
             "the authorization code is invalid, expired or already used",
@@ -42,8 +42,8 @@ pub async fn run(
     };
     // The ids of what this redemption will issue, recorded as the code is consumed.
     let pre = Preassigned {
-        jti: random::id()?,
-        family_id: random::id()?,
+        jti: random::grant_id()?,
+        family_id: random::grant_id()?,
     };
     let planned = Issued {
         access_jtis: vec![IssuedJti {

@@ -50,7 +50,7 @@ pub async fn run(
         &resources,
     )?;
     let scope = g.scope.join(" ");
-    let jti = random::id()?;
+    let jti = random::grant_id()?;
     let at = mint::access_token(
         ctx,
         app,

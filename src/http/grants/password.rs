@@ -72,8 +72,8 @@ pub async fn run(
     let scope = scope.known();
     let offline = scope.contains("offline_access");
     let pre = Preassigned {
-        jti: random::id()?,
-        family_id: random::id()?,
+        jti: random::grant_id()?,
+        family_id: random::grant_id()?,
     };
     let family = (offline && app.allows_grant(GrantType::RefreshToken)).then(|| FamilyIndex {
         family_id: pre.family_id.clone(),

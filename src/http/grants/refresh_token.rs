@@ -12,7 +12,7 @@ use crate::oidc::audit::{AuditEvent, What};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::jws::sha256_b64;
-use crate::oidc::records::{is_random_id, IssuedJti, RefreshRotation, RotationRequest};
+use crate::oidc::records::{is_grant_id, IssuedJti, RefreshRotation, RotationRequest};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::Directory;
@@ -36,7 +36,7 @@ pub async fn run(
             "the refresh token is invalid, expired or revoked",
         ))
     };
-    let Some((family_id, _)) = presented.split_once('.').filter(|(f, _)| is_random_id(f)) else {
+    let Some((family_id, _)) = presented.split_once('.').filter(|(f, _)| is_grant_id(f)) else {
         return Err(invalid());
     };
     let grants = Grants::new(&ctx.env, Placement::of_app(app));
@@ -44,7 +44,7 @@ pub async fn run(
     // Checked by the family's object before it rotates, so a refused request costs nothing.
     let requested = scope.narrower();
     // The access token's id is fixed now and recorded by the rotation itself.
-    let jti = random::id()?;
+    let jti = random::grant_id()?;
     let rotation = RotationRequest {
         client_id: app.client.client_id.clone(),
         presented_hash: sha256_b64(presented),

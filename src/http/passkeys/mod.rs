@@ -45,7 +45,7 @@ pub async fn issue_challenge(
     purpose: ChallengePurpose,
 ) -> Result<(String, [u8; 32]), HttpError> {
     let challenge = random::bytes::<32>()?;
-    let id = random::id()?;
+    let id = random::grant_id()?;
     let rec = ChallengeRecord {
         challenge: b64(&challenge),
         pool_id: pool.id.to_string(),
@@ -64,7 +64,7 @@ pub async fn take_challenge(
     id: &str,
     purpose: &ChallengePurpose,
 ) -> Result<Option<Vec<u8>>, HttpError> {
-    if !crate::oidc::records::is_random_id(id) {
+    if !crate::oidc::records::is_grant_id(id) {
         return Ok(None);
     }
     let rec = passkeys::take_challenge(&ctx.env, pool.at, id, ctx.now).await?;

@@ -59,7 +59,7 @@ pub async fn issue(ctx: &Ctx, i: Issue<'_>) -> Result<Issued, HttpError> {
     let scope = i.scope.to_string();
     let (jti, fid) = match &i.preassigned {
         Some(p) => (p.jti.clone(), p.family_id.clone()),
-        None => (random::id()?, random::id()?),
+        None => (random::grant_id()?, random::grant_id()?),
     };
     let at = mint::access_token(
         ctx,

@@ -9,7 +9,7 @@ use crate::http::respond::HttpError;
 use crate::oidc::client_jwt::{self, ClientKeys};
 use crate::oidc::jws::{self, sha256_b64};
 use crate::oidc::model::{Application, SigningAlg};
-use crate::oidc::records::{is_random_id, RefreshFamily};
+use crate::oidc::records::{is_grant_id, RefreshFamily};
 use crate::oidc::tokens::AccessTokenClaims;
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
@@ -134,7 +134,7 @@ pub fn shape(token: &str) -> TokenShape<'_> {
     match token.matches('.').count() {
         2 => TokenShape::Access,
         1 => match token.split('.').next() {
-            Some(family_id) if is_random_id(family_id) => TokenShape::Refresh { family_id },
+            Some(family_id) if is_grant_id(family_id) => TokenShape::Refresh { family_id },
             _ => TokenShape::Unknown,
         },
         _ => TokenShape::Unknown,

@@ -1,0 +1,113 @@
+//! The `GrantStore` shard layouts (`store::shards`): everything minted now has the compact
+//! shape (24-character ids, 44-character tokens), and records an earlier release wrote under
+//! its shapes (22-character ids, 43-character tokens) are still found, rotated and revoked
+//! where that release put them — an upgrade signs nobody out.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::support::applications::setup;
+use crate::support::authorize::{code_params, with};
+use crate::support::browser::{Browser, Consent};
+use crate::support::jwt;
+use crate::support::tokens::{assert_oauth_error, redeem, refresh, revoke};
+use crate::support::totp::now;
+
+fn sha256_b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(s.as_bytes()))
+}
+
+#[tokio::test]
+async fn what_is_minted_now_has_the_compact_shape() {
+    let (app, rp, user) = setup().await;
+    let mut browser = Browser::new(&app);
+    let params = code_params(&rp.client_id, &rp.redirect_uri, "openid offline_access");
+    let params = with(params, "prompt", "consent");
+    let code = browser
+        .sign_in(&rp.issuer, &params, &user, Consent::Allow)
+        .await
+        .callback()
+        .param("code")
+        .to_string();
+    assert_eq!(code.len(), 44, "{code}");
+    let session = browser
+        .cookie("dw_session_default")
+        .unwrap_or_else(|| panic!("no session cookie"));
+    assert_eq!(session.len(), 44, "{session}");
+    let r = redeem(&app, &rp, &code, None).await;
+    r.expect_status(200);
+    let rt = r.json["refresh_token"].as_str().unwrap_or("");
+    let family = rt.split('.').next().unwrap_or("");
+    assert_eq!(family.len(), 24, "{rt}");
+    let jti = jwt::claims(r.json["access_token"].as_str().unwrap_or(""))["jti"].clone();
+    assert_eq!(jti.as_str().map(str::len), Some(24), "{jti}");
+    refresh(&app, &rp, rt, None).await.expect_status(200);
+}
+
+/// A refresh family and an SSO session as the release before the compact layout wrote them
+/// (`debug/raw-grant` and `debug/raw-session` store them under the old shapes, so in that
+/// release's objects): the family rotates, its rotated token works, revoking it sticks; the
+/// session signs the user in without a password.
+#[tokio::test]
+async fn records_an_earlier_release_wrote_are_found_after_the_upgrade() {
+    let (app, rp, user) = setup().await;
+    let user_id = user.id.clone();
+
+    let family_id = "QUJDREVGR0hJSktMTU5PUA"; // 22 characters: 16 bytes
+    let old_token = format!("{family_id}.{}", "t".repeat(43));
+    let t = now();
+    app.admin()
+        .put(
+            "/api/v1/debug/raw-grant",
+            &json!({"kind": "rtf", "id": family_id, "expires_at": t + 3600, "record": {
+                "family_id": family_id, "client_id": rp.client_id, "pool_id": "default",
+                "user_id": user_id, "scope": "openid offline_access", "auth_time": t - 60,
+                "session_id": null, "current_hash": sha256_b64(&old_token),
+                "previous_hash": null, "rotated_at": t - 60, "expires_at": t + 3600}}),
+        )
+        .await
+        .expect_status(204);
+    let r = refresh(&app, &rp, &old_token, None).await;
+    r.expect_status(200);
+    let rotated = r.json["refresh_token"].as_str().unwrap_or("").to_string();
+    assert!(rotated.starts_with(&format!("{family_id}.")), "{rotated}");
+    let r = refresh(&app, &rp, &rotated, None).await;
+    r.expect_status(200);
+    let newest = r.json["refresh_token"].as_str().unwrap_or("").to_string();
+    revoke(&app, &rp.issuer, rp.basic(), &newest, Some("refresh_token"))
+        .await
+        .expect_status(200);
+    assert_oauth_error(
+        "the revoked family",
+        &refresh(&app, &rp, &newest, None).await,
+        400,
+        "invalid_grant",
+    );
+
+    // The session cookie of that release: 43 characters, its bare hash the key.
+    let cookie = "c".repeat(43);
+    app.admin()
+        .put(
+            "/api/v1/debug/raw-session",
+            &json!({"cookie": cookie, "record": {
+                "session_id": "AAAAAAAAAAAAAAAAAAAAAA", "pool_id": "default", "user_id": user_id,
+                "auth_time": t - 60, "expires_at": t + 3600}}),
+        )
+        .await
+        .expect_status(204);
+    let mut browser = Browser::new(&app);
+    browser.set_cookie("dw_session_default", &cookie, "/");
+    let none = with(
+        code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        "prompt",
+        "none",
+    );
+    let cb = browser.authorize(&rp.issuer, &none).await.callback();
+    let code = cb.param("code").to_string();
+    let r = redeem(&app, &rp, &code, None).await;
+    r.expect_status(200);
+    let id = jwt::claims(r.json["id_token"].as_str().unwrap_or(""));
+    assert_eq!(id["sub"].as_str(), Some(user_id.as_str()), "{id}");
+}
