@@ -100,7 +100,6 @@ impl Kind {
         .find(|k| k.prefix() == prefix)
     }
 
-
     /// The kind of the sessions a pool's directory indexes: the administrators' pool holds
     /// console sessions, every other pool SSO sessions.
     pub fn session_of_pool(pool: &str) -> Kind {

@@ -44,7 +44,11 @@ impl Layout {
 pub fn object_name(kind_prefix: &str, key: &str) -> String {
     match Layout::of(key) {
         Layout::Compact => {
-            let c = key.trim_start_matches(TOKEN_KEY_TAG).chars().next().unwrap_or('_');
+            let c = key
+                .trim_start_matches(TOKEN_KEY_TAG)
+                .chars()
+                .next()
+                .unwrap_or('_');
             format!("{kind_prefix}.{c}")
         }
         Layout::Spread => {

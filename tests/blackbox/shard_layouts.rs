@@ -14,6 +14,7 @@ use crate::support::browser::{Browser, Consent};
 use crate::support::jwt;
 use crate::support::tokens::{assert_oauth_error, redeem, refresh, revoke};
 use crate::support::totp::now;
+use crate::support::worker::TestApp;
 
 fn sha256_b64(s: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(s.as_bytes()))
@@ -52,7 +53,10 @@ async fn what_is_minted_now_has_the_compact_shape() {
 /// session signs the user in without a password.
 #[tokio::test]
 async fn records_an_earlier_release_wrote_are_found_after_the_upgrade() {
-    let (app, rp, user) = setup().await;
+    let app = TestApp::spawn().await;
+    // No consent page: the old session alone answers prompt=none.
+    let rp = app.create_application(json!({"skip_consent": true})).await;
+    let user = app.create_user(json!({})).await;
     let user_id = user.id.clone();
 
     let family_id = "QUJDREVGR0hJSktMTU5PUA"; // 22 characters: 16 bytes

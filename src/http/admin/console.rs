@@ -17,10 +17,10 @@ use crate::http::sign_in::{check_password, PasswordCheck, Via};
 use crate::oidc::audit::{Action, Target};
 use crate::oidc::model::User;
 use crate::oidc::registration::{check_user_fields, FieldErrors};
-use crate::store::shards::token_key;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex, UserPage, WriteOutcome};
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::{Placement, PoolAt};
+use crate::store::shards::token_key;
 
 pub use crate::oidc::model::ADMIN_POOL;
 const COOKIE: &str = "dw_admin";

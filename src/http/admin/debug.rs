@@ -34,11 +34,11 @@ use crate::oidc::model::ResponseType;
 use crate::oidc::model::{Jurisdiction, SigningAlg};
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::oidc::registration::FieldErrors;
-use crate::store::shards::token_key;
 use crate::store::directory::{Directory, DirectoryCommand};
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
 use crate::store::placement::{Placement, PoolAt};
+use crate::store::shards::token_key;
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
     let enabled = ctx

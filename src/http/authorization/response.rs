@@ -14,9 +14,9 @@ use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{CodeRecord, Issued};
 use crate::oidc::response::{self, form_post_html, Delivery};
-use crate::store::shards::token_key;
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::Placement;
+use crate::store::shards::token_key;
 
 /// Issues what the response type asks for and says how to deliver it.
 pub async fn issue(

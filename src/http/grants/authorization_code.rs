@@ -17,10 +17,10 @@ use crate::oidc::pkce;
 use crate::oidc::records::{CodeTake, Issued, IssuedJti};
 use crate::oidc::scope::ScopeSet;
 use crate::oidc::token_request::TokenRequest;
-use crate::store::shards::token_key;
 use crate::store::directory::{Directory, FamilyIndex};
 use crate::store::grants::Grants;
 use crate::store::placement::Placement;
+use crate::store::shards::token_key;
 
 pub async fn run(
     ctx: &Ctx,

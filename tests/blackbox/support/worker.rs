@@ -135,8 +135,14 @@ pub fn random_b64(n: usize) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Where the worker is started from (its `build/`, `wrangler.toml`, `node_modules`): this
+/// checkout, or `DOORWARD_TEST_ROOT` — a snapshot of it, so the suite can run against one
+/// build while the sources change (wrangler reloads the worker when `src/` changes).
 fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    match std::env::var_os("DOORWARD_TEST_ROOT") {
+        Some(root) => PathBuf::from(root),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+    }
 }
 
 fn in_ci() -> bool {
