@@ -35,6 +35,32 @@ pub async fn pool_policy(ctx: &Ctx, pool_id: &str) -> Result<MfaPolicy, HttpErro
         .unwrap_or_default())
 }
 
+/// Whether the user's factors cannot matter: no second factors in the pool, and nothing
+/// asked for above a password.
+fn factors_irrelevant(policy: MfaPolicy, requirement: &Requirement) -> bool {
+    policy == MfaPolicy::Off
+        && requirement.floor == Level::Password
+        && requirement.preferred.is_empty()
+}
+
+/// Whether a password alone meets the class of a request of `app` with `acr_values`, whoever
+/// signs in — so the login page can mint the session before the password is checked.
+pub async fn password_suffices(
+    ctx: &Ctx,
+    app: &Application,
+    acr_values: &[String],
+) -> Result<bool, HttpError> {
+    let policy = pool_policy(ctx, &app.pool_id).await?;
+    let rule = AppRule {
+        require_mfa: app.require_mfa,
+        require_phishing_resistant: app.require_phishing_resistant,
+    };
+    Ok(factors_irrelevant(
+        policy,
+        &Requirement::new(policy, rule, acr_values),
+    ))
+}
+
 pub async fn decide(
     ctx: &Ctx,
     app: &Application,
@@ -49,10 +75,7 @@ pub async fn decide(
     };
     let requirement = Requirement::new(policy, rule, acr_values);
     // In a pool without second factors, nothing asked for can need the user's factors.
-    let (summary, has_passkey) = if policy == MfaPolicy::Off
-        && requirement.floor == Level::Password
-        && requirement.preferred.is_empty()
-    {
+    let (summary, has_passkey) = if factors_irrelevant(policy, &requirement) {
         (Default::default(), false)
     } else {
         let summary = Directory::of_app(&ctx.env, app)

@@ -122,6 +122,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
+        user: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

@@ -20,6 +20,7 @@ use crate::oidc::acr;
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
+use crate::oidc::model::User;
 use crate::oidc::records::{is_grant_id, Interaction, SecondFactor};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
@@ -302,11 +303,22 @@ pub(crate) fn csrf_ok(rec: &Interaction, form: &[(String, String)]) -> bool {
     bool::from(sent.as_bytes().ct_eq(rec.csrf.as_bytes()))
 }
 
+/// Who the first factor of a pending sign-in proved, and what the check left ready.
+pub(crate) struct FirstFactor {
+    pub user_id: String,
+    pub factor: acr::Factor,
+    /// The user as the check read them (the password check), if it did.
+    pub user: Option<User>,
+    /// The session minted before the check and indexed by it (`sign_in::check_password`).
+    pub indexed_session: Option<session::Seed>,
+}
+
 /// The first factor of a pending sign-in is done (a password, or a passkey on the login
 /// page): the class the request needs decides what follows — a second factor (the
 /// interaction keeps who signed in and how, and no session starts yet), a refusal
 /// (`unmet_authentication_requirements`), or the session and the authorization request.
-#[allow(clippy::too_many_arguments)]
+/// (A session indexed by the check but not started leaves an index row that points at no
+/// session: listed as ended, and removed when its time is up.)
 pub(crate) async fn first_factor_done(
     ctx: &Ctx,
     req: &Request,
@@ -314,9 +326,14 @@ pub(crate) async fn first_factor_done(
     issuer: &str,
     uid: &str,
     mut rec: Interaction,
-    user_id: String,
-    factor: acr::Factor,
+    done: FirstFactor,
 ) -> HttpResult {
+    let FirstFactor {
+        user_id,
+        factor,
+        user,
+        indexed_session,
+    } = done;
     let amr = acr::amr_of(&[factor]);
     let now_auth = [acr::Authentication {
         at: ctx.now,
@@ -347,9 +364,30 @@ pub(crate) async fn first_factor_done(
             .await?;
         return super::respond::see_other(&format!("{issuer}/interaction/{uid}"));
     }
-    let (session, cookie) = session::start(ctx, req, PoolAt::of_app(app), &user_id, &amr).await?;
-    grants.delete(Kind::Interaction, uid).await?;
+    let indexed = indexed_session.is_some();
+    let seed = match indexed_session {
+        Some(seed) => seed,
+        None => session::Seed::new(ctx)?,
+    };
+    let authentications = now_auth.to_vec();
+    // The pending sign-in is spent as the session is stored: two objects, in parallel.
+    let (opened, spent) = futures_util::future::join(
+        session::open(
+            ctx,
+            req,
+            PoolAt::of_app(app),
+            seed,
+            indexed,
+            &user_id,
+            authentications,
+        ),
+        grants.delete(Kind::Interaction, uid),
+    )
+    .await;
+    let (session, cookie) = opened?;
+    spent?;
     let state = SignInState {
+        user,
         signed_in: Some(SignedIn {
             user_id,
             auth_time: session.auth_time,
@@ -396,6 +434,12 @@ pub async fn login(
         .await;
     }
     let via = super::sign_in::Via::LoginPage(app);
+    // When the password alone will do, the session is minted now and indexed by the check's
+    // last directory call (one round trip fewer).
+    let seed = match level::password_suffices(ctx, app, &rec.request.acr_values).await? {
+        true => Some(session::Seed::new(ctx)?),
+        false => None,
+    };
     match check_password(
         ctx,
         PoolAt::of_app(app),
@@ -403,12 +447,18 @@ pub async fn login(
         pw,
         &forms::client_ip(&req),
         via,
+        seed.as_ref(),
     )
     .await?
     {
-        PasswordCheck::Ok(user_id) => {
-            let factor = acr::Factor::Password;
-            first_factor_done(ctx, &req, app, issuer, uid, rec, user_id, factor).await
+        PasswordCheck::Ok(user) => {
+            let done = FirstFactor {
+                user_id: user.id.clone(),
+                factor: acr::Factor::Password,
+                user: Some(*user),
+                indexed_session: seed,
+            };
+            first_factor_done(ctx, &req, app, issuer, uid, rec, done).await
         }
         PasswordCheck::Wrong => {
             login_page(
@@ -499,6 +549,7 @@ pub async fn consent(
             .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
+        user: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

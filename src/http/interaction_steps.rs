@@ -200,6 +200,7 @@ async fn resume(
         authentications: session.authentications(),
         session_id: Some(session.session_id),
         set_cookie: cookie,
+        user: None,
     };
     authorization::finish(ctx, req, app, issuer, request, state).await
 }

@@ -110,6 +110,7 @@ pub async fn check_enrolment(
             keys: start.keys,
             success: step.is_some(),
             now: ctx.now,
+            session: None,
         })
         .await?;
     record_locks(ctx, pool, via, &ended);
@@ -213,6 +214,7 @@ pub async fn check_code(
             keys: start.keys,
             success: ok,
             now: ctx.now,
+            session: None,
         })
         .await?;
     let method = |f: Factor| match f {

@@ -54,6 +54,39 @@ pub async fn start(
     start_with(ctx, req, pool_at, user_id, vec![now]).await
 }
 
+/// A session minted before it is known whom it is for: the login page mints it before the
+/// password is checked, so the check's last directory call indexes it (`Seed::index`,
+/// `sign_in::check_password`) instead of a call of its own; `open` stores it.
+pub struct Seed {
+    token: String,
+    session_id: String,
+    key_hash: String,
+    created_at: u64,
+}
+
+impl Seed {
+    pub fn new(ctx: &Ctx) -> Result<Seed, HttpError> {
+        let token = random::grant_token()?;
+        Ok(Seed {
+            key_hash: token_key(&token),
+            token,
+            session_id: random::id()?,
+            created_at: ctx.now,
+        })
+    }
+
+    /// The directory's index row of this session, once it is `user_id`'s.
+    pub fn index(&self, user_id: &str) -> SessionIndex {
+        SessionIndex {
+            session_id: self.session_id.clone(),
+            user_id: user_id.to_string(),
+            key_hash: self.key_hash.clone(),
+            created_at: self.created_at,
+            expires_at: self.created_at + SESSION_SECS,
+        }
+    }
+}
+
 /// Starts a new session that keeps earlier authentications too (a password changed on the
 /// account page starts a new session, and the second factor given before still stands).
 pub async fn start_with(
@@ -63,34 +96,58 @@ pub async fn start_with(
     user_id: &str,
     authentications: Vec<Authentication>,
 ) -> Result<(SessionRecord, String), HttpError> {
+    open(
+        ctx,
+        req,
+        pool_at,
+        Seed::new(ctx)?,
+        false,
+        user_id,
+        authentications,
+    )
+    .await
+}
+
+/// Stores a minted session for `user_id` (ending the one the request carried) and indexes it
+/// in the pool's directory unless that was done already (`indexed`); returns the record and
+/// the Set-Cookie value.
+pub async fn open(
+    ctx: &Ctx,
+    req: &Request,
+    pool_at: PoolAt<'_>,
+    seed: Seed,
+    indexed: bool,
+    user_id: &str,
+    authentications: Vec<Authentication>,
+) -> Result<(SessionRecord, String), HttpError> {
     let PoolAt { id: pool, at } = pool_at;
     let grants = Grants::new(&ctx.env, at);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
         end(ctx, req, pool_at).await?;
     }
-    let token = random::grant_token()?;
+    let index = seed.index(user_id);
+    let Seed {
+        token,
+        session_id,
+        key_hash,
+        ..
+    } = seed;
     let rec = SessionRecord {
-        session_id: random::id()?,
+        session_id,
         pool_id: pool.to_string(),
         user_id: user_id.to_string(),
         auth_time: ctx.now,
-        expires_at: ctx.now + SESSION_SECS,
+        expires_at: index.expires_at,
         authentications,
     };
-    let key_hash = token_key(&token);
     grants
         .put(Kind::Session, &key_hash, &rec, rec.expires_at)
         .await?;
-    let index = SessionIndex {
-        session_id: rec.session_id.clone(),
-        user_id: user_id.to_string(),
-        key_hash,
-        created_at: ctx.now,
-        expires_at: rec.expires_at,
-    };
-    let _: serde_json::Value = Directory::new(&ctx.env, pool, at)
-        .call(DirectoryCommand::RegisterSession { session: index })
-        .await?;
+    if !indexed {
+        let _: serde_json::Value = Directory::new(&ctx.env, pool, at)
+            .call(DirectoryCommand::RegisterSession { session: index })
+            .await?;
+    }
     Ok((
         rec,
         set_cookie(

@@ -5,17 +5,19 @@
 
 use crate::crypto::password;
 use crate::oidc::audit::{AuditEvent, FailureReason, LockScope, SignInChannel, SignInMethod, What};
-use crate::oidc::model::Application;
+use crate::oidc::model::{Application, User};
 use crate::oidc::throttle;
 use crate::store::directory::{throttled, Directory, DirectoryCommand, SignInStart, Throttled};
 use crate::store::placement::PoolAt;
 
 use super::context::Ctx;
 use super::respond::HttpError;
+use super::session::Seed;
 
 /// The outcome of checking a password, shared with the password grant.
 pub enum PasswordCheck {
-    Ok(String),
+    /// The right password: the user as the directory holds them.
+    Ok(Box<User>),
     Wrong,
     Blocked,
     Locked(u64),
@@ -49,7 +51,9 @@ impl Via<'_> {
 }
 
 /// Throttled password check: the same answer and the same work (one hash) whether or not the
-/// account exists; counters in the pool's object so parallel guesses are counted.
+/// account exists; counters in the pool's object so parallel guesses are counted. A right
+/// password indexes `session` under the user in the call that ends the attempt (the caller
+/// then stores it, `session::open` with `indexed`).
 pub async fn check_password(
     ctx: &Ctx,
     pool: PoolAt<'_>,
@@ -57,6 +61,7 @@ pub async fn check_password(
     pw: &str,
     ip: &str,
     via: Via<'_>,
+    session: Option<&Seed>,
 ) -> Result<PasswordCheck, HttpError> {
     let dir = Directory::new(&ctx.env, pool.id, pool.at);
     let pool = pool.id;
@@ -92,11 +97,16 @@ pub async fn check_password(
         password::check(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?
     };
     let ok = checked.ok;
+    let session = match (&found, session) {
+        (Some(f), Some(seed)) if ok => Some(seed.index(&f.user.id)),
+        _ => None,
+    };
     let ended: serde_json::Value = dir
         .call(DirectoryCommand::EndAttempt {
             keys,
             success: ok,
             now: ctx.now,
+            session,
         })
         .await?;
     let user_id = found.as_ref().map(|f| f.user.id.as_str());
@@ -124,7 +134,7 @@ pub async fn check_password(
             if checked.rehash {
                 rehash(&dir, f.user.clone(), pw).await;
             }
-            Ok(PasswordCheck::Ok(f.user.id))
+            Ok(PasswordCheck::Ok(Box::new(f.user)))
         }
         _ => {
             let delay = throttle::failure_delay_ms(gate.failures + 1);

@@ -204,6 +204,25 @@ impl UserDirectory {
         Ok(())
     }
 
+    /// Indexes an SSO session under its user (and drops the expired rows on the way).
+    fn register_session(&self, session: &crate::store::directory::SessionIndex) -> R<()> {
+        self.sql.exec(
+            "DELETE FROM sessions WHERE expires_at <= ?",
+            vec![(session.created_at as i64).into()],
+        )?;
+        self.sql.exec(
+            "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            vec![
+                s(&session.session_id),
+                s(&session.user_id),
+                s(&session.key_hash),
+                (session.created_at as i64).into(),
+                (session.expires_at as i64).into(),
+            ],
+        )?;
+        Ok(())
+    }
+
     fn get_account(&self, ak: &str) -> R<Option<(AccessAccount, String)>> {
         #[derive(serde::Deserialize)]
         struct Row {
@@ -329,7 +348,15 @@ impl UserDirectory {
                 self.save_counter(&key, &c)?;
                 Value::Null
             }
-            C::EndAttempt { keys, success, now } => {
+            C::EndAttempt {
+                keys,
+                success,
+                now,
+                session,
+            } => {
+                if let Some(session) = session.as_ref().filter(|_| success) {
+                    self.register_session(session)?;
+                }
                 let mut locked = Vec::new();
                 for k in &keys {
                     let mut c = self.counter(k)?;
@@ -534,20 +561,7 @@ impl UserDirectory {
                 })?
             }
             C::RegisterSession { session } => {
-                self.sql.exec(
-                    "DELETE FROM sessions WHERE expires_at <= ?",
-                    vec![(session.created_at as i64).into()],
-                )?;
-                self.sql.exec(
-                    "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                    vec![
-                        s(&session.session_id),
-                        s(&session.user_id),
-                        s(&session.key_hash),
-                        (session.created_at as i64).into(),
-                        (session.expires_at as i64).into(),
-                    ],
-                )?;
+                self.register_session(&session)?;
                 Value::Null
             }
             C::UnregisterSession { session_id } => {

@@ -53,10 +53,14 @@ pub enum DirectoryCommand {
         now: u64,
     },
     /// Answers the keys this attempt locked (a list; `null` from objects older than it).
+    /// A right password that starts an SSO session indexes it in the same call
+    /// (`RegisterSession`'s work), saving the login page a round trip.
     EndAttempt {
         keys: Vec<String>,
         success: bool,
         now: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<SessionIndex>,
     },
     GetConsent {
         user_id: String,

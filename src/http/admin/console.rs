@@ -199,10 +199,11 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         pw,
         &forms::client_ip(req),
         Via::Console,
+        None,
     )
     .await?
     {
-        PasswordCheck::Ok(id) => id,
+        PasswordCheck::Ok(user) => user.id,
         PasswordCheck::Locked(_) => return Err(AdminError::TooManyAttempts.into()),
         PasswordCheck::Wrong | PasswordCheck::Blocked => return refused(),
     };

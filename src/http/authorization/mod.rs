@@ -15,7 +15,7 @@ use crate::http::tokens::subject;
 use crate::oidc::acr::Authentication;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next, Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::model::Application;
+use crate::oidc::model::{Application, User};
 use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
@@ -30,6 +30,9 @@ pub struct SignInState {
     pub set_cookie: Option<String>,
     /// The session's authentications (`SessionRecord::authentications`), newest last.
     pub authentications: Vec<Authentication>,
+    /// The signed-in user as the directory answered a moment ago in this request (the
+    /// password check), so issuing does not ask again.
+    pub user: Option<User>,
 }
 
 /// Decides and acts: issue, fail back to the client, or open an interaction page.
@@ -46,6 +49,7 @@ pub async fn finish(
         session_id,
         set_cookie,
         authentications,
+        user: known_user,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
     // answered for; anyone else signed in counts as nobody (so the login page, or
@@ -136,9 +140,11 @@ pub async fn finish(
             let Some(s) = signed_in else {
                 return Err(HttpError::Runtime("issue without a user".into()));
             };
-            let user = match user {
-                Some(known) => known,
-                None => dir.user(&s.user_id).await?,
+            let known_user = known_user.filter(|u| u.id == s.user_id);
+            let user = match (user, known_user) {
+                (Some(looked_up), _) => looked_up,
+                (None, Some(known)) => Some(known),
+                (None, None) => dir.user(&s.user_id).await?,
             };
             match user {
                 Some(u) if !u.blocked => {

@@ -38,10 +38,11 @@ pub async fn run(
         password,
         &req.client_ip,
         via,
+        None,
     )
     .await?
     {
-        PasswordCheck::Ok(id) => id,
+        PasswordCheck::Ok(user) => user.id,
         PasswordCheck::Wrong => {
             return Err(OAuthError::invalid_grant("invalid username or password").into())
         }

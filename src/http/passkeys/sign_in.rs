@@ -14,7 +14,7 @@ use crate::http::context::Ctx;
 use crate::http::forms;
 use crate::http::interaction::{
     csrf_ok, expired, first_factor_done, load, login_page, posted, second_factor_form, style,
-    Posted,
+    FirstFactor, Posted,
 };
 use crate::http::respond::{json_no_store, HttpError, HttpResult};
 use crate::http::{interaction_steps, second_factor_page};
@@ -155,7 +155,13 @@ pub async fn verify(
     }
     // From here on, the same steps as a password sign-in: the class the request needs, a
     // second factor if the passkey alone does not meet it, then the session.
-    first_factor_done(ctx, &req, app, issuer, uid, rec, user_id, factor).await
+    let done = FirstFactor {
+        user_id,
+        factor,
+        user: None,
+        indexed_session: None,
+    };
+    first_factor_done(ctx, &req, app, issuer, uid, rec, done).await
 }
 
 /// Every check of a passkey sign-in; answers the user it signs in and the factor it was (a
