@@ -6,7 +6,8 @@ checks the build). Standard library only. One run starts, on loopback:
 
   host       bench/host/host.mjs: the built worker on Miniflare's API (one workerd), reached
              through the assets router and straight; the JavaScript and workers-rs hello
-             worlds, each in its own workerd;
+             worlds, and the same two making one Durable Object round trip per request, each
+             in its own workerd;
   reference  bench/host/reference.mjs: node-oidc-provider configured like a Doorward
              application, in its own Node process;
   wrangler   (for the faithfulness checks, and a reference column with --wrangler-load)
