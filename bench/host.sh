@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Doorward on a faithful benchmark host (issue 13): the built worker on Miniflare's API (one
 # workerd, no `wrangler dev` proxy), through the assets router and straight to the worker,
-# beside node-oidc-provider (the reference) and a JavaScript and a workers-rs hello world (the
-# floors) and the same build logging each machine token (AUDIT_TOKEN_TALLY_SECS=0, the
-# before of the audit tally), all in one run, and sign-ins (SSO and password, itemised by step) against the
-# reference. Not a test: prints tables (req/s, CPU ms per request, p50; sign-ins/s, CPU per
-# sign-in) and writes them to bench/results/host-<date>.md (gitignored).
+# beside node-oidc-provider (the reference), a JavaScript and a workers-rs hello world and the
+# same two making one Durable Object round trip per request (the floors), and the same build
+# logging each machine token (AUDIT_TOKEN_TALLY_SECS=0, the before of the audit tally), all in
+# one run, and sign-ins (SSO and password, itemised by step) against the reference. Not a test:
+# prints tables (req/s, CPU ms per request, p50; sign-ins/s, CPU per sign-in) and writes them to
+# bench/results/host-<date>.md (gitignored).
 #
 #   bash bench/host.sh                                  # 3 rounds of wrk -t2 -c16 -d5s + sign-ins, ~10 minutes
 #   bash bench/host.sh --signin-only --no-wrangler      # the sign-ins only, ~4 minutes
@@ -15,8 +16,8 @@
 #
 # Expects the full release build in build/ (bash scripts/build-worker.sh); it does not build
 # Doorward. It installs what only the benchmark needs: wrk (Debian), bench/node_modules
-# (npm ci --prefix bench: the pinned node-oidc-provider) and the workers-rs floor
-# (bench/floors/rust-hello, worker-build --release, rebuilt when its sources change).
+# (npm ci --prefix bench: the pinned node-oidc-provider) and the workers-rs floors
+# (bench/floors/rust-hello and rust-do, worker-build --release, rebuilt when their sources change).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # PATH with the project's Node 22 and wrangler first; wrangler kept offline.
@@ -40,10 +41,11 @@ if [ ! -f bench/node_modules/oidc-provider/package.json ] \
   echo "bench: installing the reference (npm ci --prefix bench)" >&2
   npm ci --prefix bench --no-audit --no-fund
 fi
-RUST_HELLO=bench/floors/rust-hello
-if [ ! -f "$RUST_HELLO/build/index_bg.wasm" ] \
-   || [ -n "$(find "$RUST_HELLO/src" "$RUST_HELLO/Cargo.toml" "$RUST_HELLO/Cargo.lock" -newer "$RUST_HELLO/build/index_bg.wasm")" ]; then
-  echo "bench: building the workers-rs floor ($RUST_HELLO, worker-build --release)" >&2
-  (cd "$RUST_HELLO" && worker-build --release)
-fi
+for FLOOR in bench/floors/rust-hello bench/floors/rust-do; do
+  if [ ! -f "$FLOOR/build/index_bg.wasm" ] \
+     || [ -n "$(find "$FLOOR/src" "$FLOOR/Cargo.toml" "$FLOOR/Cargo.lock" -newer "$FLOOR/build/index_bg.wasm")" ]; then
+    echo "bench: building the workers-rs floor ($FLOOR, worker-build --release)" >&2
+    (cd "$FLOOR" && worker-build --release)
+  fi
+done
 exec python3 bench/host/run.py "$@"

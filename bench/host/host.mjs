@@ -1,6 +1,6 @@
 // The benchmark host: the built worker on Miniflare's API — one workerd, the same KV, SQLite
 // Durable Object and assets code as `wrangler dev`, without its proxy workerd, entry worker,
-// trace collector or per-request log relay — plus the two floors, each in its own workerd.
+// trace collector or per-request log relay — plus the four floors, each in its own workerd.
 //
 //   node bench/host/host.mjs --state DIR [--root REPO] [--no-floors] [--inspect PORT] [--count-calls]
 //                            [--alt-build DIR]
@@ -23,7 +23,9 @@
 // --count-calls runs Doorward behind bench/host/count-calls.mjs, which answers every request with
 // the Durable Object, KV and assets calls it made (for counting round trips; never measured).
 // The floors: bench/floors/hello.js (JavaScript) and bench/floors/rust-hello (workers-rs), each
-// a worker without assets on its own direct socket in its own Miniflare (own workerd process).
+// a worker without assets on its own direct socket in its own Miniflare (own workerd process);
+// and the Durable Object floors bench/floors/do.js and bench/floors/rust-do, the same but each
+// request one round trip to a SQLite-backed object of the worker, in that worker's workerd.
 
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -194,6 +196,38 @@ if (floors) {
     }],
   });
   ready.rust_hello = { pid: rust.pid, url: await socket(rust.mf, "rust-hello") };
+
+  // The Durable Object floors: each request one round trip to a SQLite-backed object of the
+  // same worker, in the same workerd (as Doorward's objects run in its own), the objects'
+  // SQLite files on disk under the state directory as Doorward's are.
+  const kv = { KV: { className: "KvStore", useSQLite: true } };
+  const doJs = await start({
+    resourcePersistencePath: path.join(state, "floor-do-js", "v3"),
+    workers: [{
+      name: "do-js",
+      modules: true,
+      scriptPath: path.join(BENCH, "floors", "do.js"),
+      compatibilityDate: "2025-09-01",
+      durableObjects: kv,
+      unsafeDirectSockets: [{ host: HOST, port: 0 }],
+    }],
+  });
+  ready.do_js = { pid: doJs.pid, url: await socket(doJs.mf, "do-js") };
+
+  const doMain = path.join(BENCH, "floors", "rust-do", "build", "index.js");
+  if (!fs.existsSync(doMain)) throw new Error(`${doMain} is missing: bench/host.sh builds it`);
+  const doRust = await start({
+    rootPath: path.dirname(doMain),
+    resourcePersistencePath: path.join(state, "floor-do-rust", "v3"),
+    workers: [{
+      name: "do-rust",
+      ...workerBuildModules(doMain),
+      compatibilityDate: "2025-09-01",
+      durableObjects: kv,
+      unsafeDirectSockets: [{ host: HOST, port: 0 }],
+    }],
+  });
+  ready.do_rust = { pid: doRust.pid, url: await socket(doRust.mf, "do-rust") };
 }
 
 console.log(JSON.stringify({ ready }));

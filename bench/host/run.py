@@ -6,7 +6,8 @@ checks the build). Standard library only. One run starts, on loopback:
 
   host       bench/host/host.mjs: the built worker on Miniflare's API (one workerd), reached
              through the assets router and straight; the JavaScript and workers-rs hello
-             worlds, each in its own workerd;
+             worlds, and the same two making one Durable Object round trip per request, each
+             in its own workerd;
   reference  bench/host/reference.mjs: node-oidc-provider configured like a Doorward
              application, in its own Node process;
   wrangler   (for the faithfulness checks, and a reference column with --wrangler-load)
@@ -460,6 +461,7 @@ def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
         env["WRK_BODY"] = body
         env["WRK_AUTH"] = auth or ""
         args += ["-s", machine.LUA]
+    split0 = cpu_split(pids[0]) if pids else (0, 0)
     before = [cpu_ticks(p) for p in pids] + [group_ticks(g) for g in pgids]
     busy0, steal0 = cpu_stat()
     t0 = time.monotonic()
@@ -470,6 +472,7 @@ def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
     secs = time.monotonic() - t0
     busy1, steal1 = cpu_stat()
     after = [cpu_ticks(p) for p in pids] + [group_ticks(g) for g in pgids]
+    split1 = cpu_split(pids[0]) if pids else (0, 0)
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}")
     m, n = foundation.WRK_RPS.search(out), machine.WRK_REQUESTS.search(out)
@@ -487,6 +490,9 @@ def run_wrk(url, body, auth, wrk_args, pids=(), pgids=()):
         "p50": (foundation.WRK_P50.search(out) or [None, "?"])[1],
         "p99": (foundation.WRK_P99.search(out) or [None, "?"])[1],
         "cpu": [(a - b) * 1000 / CLK_TCK / requests for a, b in zip(after, before)],
+        # The first process's user space and kernel parts (e.g. a Durable Object's SQLite file).
+        "cpu_user": (split1[0] - split0[0]) * 1000 / CLK_TCK / requests,
+        "cpu_sys": (split1[1] - split0[1]) * 1000 / CLK_TCK / requests,
         "wrk_cores": (ru.ru_utime + ru.ru_stime) / secs,
         "other_cores": max(0.0, ((busy1 - busy0) / CLK_TCK - ours) / secs),
         "steal_cores": (steal1 - steal0) / CLK_TCK / secs,
@@ -837,6 +843,7 @@ def main():
         d = H["doorward"]
         print(f"host: Doorward workerd pid {d['pid']} (router {d['router']}, direct {d['direct']}), "
               f"JS floor pid {H['hello_js']['pid']}, Rust floor pid {H['rust_hello']['pid']}, "
+              f"Durable Object floors pids {H['do_js']['pid']} (JS), {H['do_rust']['pid']} (Rust), "
               f"Miniflare's Node pid {H['host_pid']}; node-oidc-provider pid {R['pid']} at {R['issuer']}",
               flush=True)
 
@@ -938,6 +945,10 @@ def main():
         add("introspection", col, iss + "/token/introspection",
             urllib.parse.urlencode({"token": opaque["access_token"], "token_type_hint": "access_token"}), auth,
             check=lambda r: r.get("active") is True, pids=rp)
+        # The Durable Object floors, read beside introspection (one GrantStore round trip).
+        for name, path in DO_TARGETS:
+            for col, key in DO_COLS:
+                add(name, col, H[key]["url"] + path, check=lambda r: r == {"value": None}, pids=(H[key]["pid"],))
 
         if args.signin_only:
             targets.clear()
@@ -987,6 +998,10 @@ def main():
         for name, runs in targets.items():
             for col, url, body, auth, check, _, _ in runs:
                 warm(url, body, auth, check, count=1)
+        # The floors' objects are SQLite databases on disk, one file per object started.
+        do_files = {col: sum(1 for p in _walk(os.path.join(host_state, f"floor-do-{lang}", "v3", "do"))
+                             if p.endswith(".sqlite") and os.path.basename(p) != "metadata.sqlite")
+                    for col, lang in ((DO_COLS[0][0], "js"), (DO_COLS[1][0], "rust"))}
     finally:
         if driver:
             driver.stop()
@@ -1001,7 +1016,7 @@ def main():
               "step_counts": {k: max(10, int(v * step_scale)) for k, v in STEP_COUNTS.items()}} if plan else None
     report = render(results, targets, cols, checks, obs_wr is not None, wrk_args, args.rounds,
                     load_start, loads, wasm_kb, time.monotonic() - t_start, ref_login, signing, R.get("signing", {}),
-                    signin)
+                    signin, do_files)
     print()
     print(report)
     out_dir = os.path.join(BENCH, "results")
@@ -1023,7 +1038,14 @@ LABELS = {
     "cc_rs256": "client_credentials, RS256 JWT access token",
     "cc_es256": "client_credentials, ES256 JWT access token",
     "introspection": "introspection",
+    "do_warm": "one Durable Object round trip, one fixed (warm) object",
+    "do_64": "one Durable Object round trip, one of 64 objects at random",
+    "do_4096": "one Durable Object round trip, one of 4,096 objects at random",
 }
+# The Durable Object floors (bench/floors/do.js, bench/floors/rust-do): target, path; column,
+# host.mjs's key.
+DO_TARGETS = [("do_warm", "/do"), ("do_64", "/do/64"), ("do_4096", "/do/4096")]
+DO_COLS = [("JS Durable Object floor", "do_js"), ("workers-rs Durable Object floor", "do_rust")]
 
 
 def render_signin(signin):
@@ -1180,7 +1202,7 @@ VARIANT_COL = "Doorward, direct, each machine token logged"
 
 
 def render(results, targets, cols, checks, compared, wrk_args, rounds, load_start, loads, wasm_kb, secs,
-           ref_login, signing, ref_signing, signin=None):
+           ref_login, signing, ref_signing, signin=None, do_files=None):
     def med(name, col):
         runs = results.get((name, col))
         if not runs:
@@ -1189,6 +1211,8 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         return {
             "rps": statistics.median(r["rps"] for r in runs),
             "cpu": statistics.median(r["cpu"][0] for r in runs),
+            "user": statistics.median(r["cpu_user"] for r in runs),
+            "sys": statistics.median(r["cpu_sys"] for r in runs),
             "host_cpu": statistics.median(r["cpu"][1] for r in runs) if len(runs[0]["cpu"]) > 1 else None,
             "p50": mid["p50"], "p99": mid["p99"],
             "bad": sum(r["non2xx"] for r in runs),
@@ -1269,10 +1293,29 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                 if m and each:
                     lines.append(f"| logging each machine token instead of tallying, {LABELS[name]} "
                                  f"(`AUDIT_TOKEN_TALLY_SECS=0` − default, same build) | {each['cpu'] - m['cpu']:+.3f} |")
+            floor_js, floor_rs = DO_COLS[0][0], DO_COLS[1][0]
+            for name, _ in DO_TARGETS:
+                fj, fr = med(name, floor_js), med(name, floor_rs)
+                if fj and fr:
+                    what = LABELS[name].replace("one Durable Object round trip, ", "")
+                    whole = lambda m: f"the floor's request {m['cpu']:.3f}: {m['user']:.3f} user + {m['sys']:.3f} kernel"  # noqa: E731
+                    lines.append(f"| one Durable Object round trip ({what}), JavaScript: DO floor − JS hello world "
+                                 f"({whole(fj)}) | {fj['cpu'] - js['cpu']:+.3f} |")
+                    lines.append(f"| one Durable Object round trip ({what}), workers-rs: DO floor − workers-rs hello "
+                                 f"world ({whole(fr)}) | {fr['cpu'] - rust['cpu']:+.3f} |")
+            intro, warm_rs = med("introspection", "Doorward, direct"), med("do_warm", floor_rs)
+            if intro and warm_rs:
+                lines.append(f"| introspection beyond its floor: Doorward direct − the workers-rs warm round trip "
+                             f"(the floor's whole request, {warm_rs['cpu']:.3f}) | {intro['cpu'] - warm_rs['cpu']:+.3f} |")
             host_cpu = [med(n, "Doorward, direct")["host_cpu"] for n in targets if med(n, "Doorward, direct")]
             lines.append(f"| Miniflare's own Node process during the Doorward runs (not in the request path) | "
                          f"{max(host_cpu):.3f} (max) |")
 
+    if do_files:
+        lines += ["", "Durable Object floors: each object a SQLite database on disk under the run's state "
+                  "directory, as Doorward's; files after the runs: " + ", ".join(
+                      f"{col} {n:,}" for col, n in do_files.items())
+                  + " (one warm object, and every one of the 64 and the 4,096 that a request reached)."]
     lines += ["", "Faithfulness: the same setup through the admin API and the same requests on "
               + ("the Miniflare host and under `wrangler dev`:" if compared else "the Miniflare host:"),
               "", "| check | Miniflare host | " + ("same under wrangler dev |" if compared else ""),
