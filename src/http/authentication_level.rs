@@ -9,7 +9,6 @@ use crate::oidc::acr::{self, AppRule, Authentication, Level, MfaPolicy, Reachabl
 use crate::oidc::model::Application;
 use crate::store::directory::Directory;
 use crate::store::kv::Kv;
-use crate::store::passkeys::Passkeys;
 
 /// What the flow does about the authentication class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,19 +77,17 @@ pub async fn decide(
     let (summary, has_passkey) = if factors_irrelevant(policy, &requirement) {
         (Default::default(), false)
     } else {
+        // One call for the one-time factors and the passkeys.
         let summary = Directory::of_app(&ctx.env, app)
-            .factor_summary(user_id)
+            .factors_with_passkeys(user_id)
             .await?;
         // A passkey counts as a way up only when this sign-in has not used one yet: asking
         // for the same passkey again adds no factor.
         let used = authentications
             .iter()
             .any(|a| a.amr.iter().any(|m| m == acr::AMR_HWK || m == acr::AMR_SWK));
-        let passkeys = match used {
-            true => Vec::new(),
-            false => Passkeys::of_app(&ctx.env, app).list(user_id).await?,
-        };
-        (summary, !passkeys.is_empty())
+        let has_passkey = !used && summary.passkeys.unwrap_or(0) > 0;
+        (summary, has_passkey)
     };
     let reachable = Reachable {
         one_time_code: summary.has_second_factor(),

@@ -41,7 +41,16 @@ impl UserDirectory {
     pub(super) fn run_factors(&self, cmd: FactorCommand) -> R<Value> {
         use FactorCommand as F;
         Ok(match cmd {
-            F::Summary { user_id } => serde_json::to_value(self.load_factors(&user_id)?.summary())?,
+            F::Summary {
+                user_id,
+                with_passkeys,
+            } => {
+                let mut summary = self.load_factors(&user_id)?.summary();
+                if with_passkeys {
+                    summary.passkeys = Some(self.passkeys_of(&user_id)?.len() as u32);
+                }
+                serde_json::to_value(summary)?
+            }
             F::BeginCheck { user_id, ip, now } => {
                 let keys = check_keys(&user_id, &ip);
                 let gate = self.charge(&keys, now)?;

@@ -43,6 +43,9 @@ pub struct FactorSummary {
     pub recovery_codes_left: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_created_at: Option<u64>,
+    /// How many passkeys the user has, when asked for (`FactorCommand::Summary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passkeys: Option<u32>,
 }
 
 impl FactorSummary {
@@ -60,6 +63,7 @@ impl UserFactors {
             totp_last_used_at: self.totp.as_ref().and_then(|t| t.last_used_at),
             recovery_codes_left: self.recovery_hashes.len() as u32,
             recovery_created_at: self.recovery_created_at,
+            passkeys: None,
         }
     }
 

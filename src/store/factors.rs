@@ -14,6 +14,10 @@ use crate::oidc::factors::{FactorSummary, UserFactors};
 pub enum FactorCommand {
     Summary {
         user_id: String,
+        /// Also count the user's passkeys (`FactorSummary::passkeys`): what a sign-in needs
+        /// to know about a user's factors, in one call.
+        #[serde(default)]
+        with_passkeys: bool,
     },
     /// Starts a throttled second-factor attempt; the factors are handed out only when the
     /// attempt may go ahead. Ended by `DirectoryCommand::EndAttempt` with the same keys.
@@ -94,6 +98,18 @@ impl Directory<'_> {
         self.call(DirectoryCommand::Factors {
             cmd: FactorCommand::Summary {
                 user_id: user_id.to_string(),
+                with_passkeys: false,
+            },
+        })
+        .await
+    }
+
+    /// The summary with the number of the user's passkeys (`FactorSummary::passkeys`).
+    pub async fn factors_with_passkeys(&self, user_id: &str) -> Result<FactorSummary, StoreError> {
+        self.call(DirectoryCommand::Factors {
+            cmd: FactorCommand::Summary {
+                user_id: user_id.to_string(),
+                with_passkeys: true,
             },
         })
         .await

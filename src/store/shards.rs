@@ -82,7 +82,10 @@ mod tests {
         let key = token_key(&old_token);
         assert_eq!(key, sha256_b64(&old_token));
         assert_eq!(Layout::of(&key), Layout::Spread);
-        assert_eq!(object_name("ses", &key), format!("ses-{}", key.chars().take(2).collect::<String>()));
+        assert_eq!(
+            object_name("ses", &key),
+            format!("ses-{}", key.chars().take(2).collect::<String>())
+        );
     }
 
     #[test]
