@@ -1,6 +1,10 @@
 //! Static files under `assets/` through the ASSETS binding, and the hosted-page templates the
 //! worker fills in (static HTML under assets/, per-request values supplied here).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use worker::{Method, Request, RequestInit, Response};
 
 use super::context::Ctx;
@@ -82,6 +86,26 @@ impl PageStyle {
 }
 
 /// Loads a page template and fills it: `{{msg:key}}` from the page's language, `{{lang}}`,
+/// A page template, fetched from the assets once per isolate: the assets belong to the
+/// deployed version, as the isolate does, so they cannot change under it.
+async fn template(ctx: &Ctx, page: &str) -> Result<Rc<str>, HttpError> {
+    thread_local! {
+        static TEMPLATES: RefCell<HashMap<String, Rc<str>>> = RefCell::new(HashMap::new());
+    }
+    if let Some(t) = TEMPLATES.with(|t| t.borrow().get(page).cloned()) {
+        return Ok(t);
+    }
+    let mut resp = fetch(ctx, &format!("/pages/{page}")).await?;
+    if resp.status_code() != 200 {
+        return Err(HttpError::Runtime(format!(
+            "page template {page} is missing"
+        )));
+    }
+    let text: Rc<str> = resp.text().await?.into();
+    TEMPLATES.with(|t| t.borrow_mut().insert(page.to_string(), text.clone()));
+    Ok(text)
+}
+
 /// `{{assets}}`, `{{logo_block}}`, then `values`. Values are HTML-escaped except those listed
 /// in `raw`, which the caller has built from escaped parts.
 pub async fn render(
@@ -91,15 +115,9 @@ pub async fn render(
     values: &[(&str, String)],
     raw: &[&str],
 ) -> Result<String, HttpError> {
-    let mut resp = fetch(ctx, &format!("/pages/{page}")).await?;
-    if resp.status_code() != 200 {
-        return Err(HttpError::Runtime(format!(
-            "page template {page} is missing"
-        )));
-    }
-    let template = resp.text().await?;
+    let template = template(ctx, page).await?;
     let mut html = String::with_capacity(template.len() + 512);
-    let mut rest = template.as_str();
+    let mut rest: &str = &template;
     while let Some((before, after)) = rest.split_once("{{msg:") {
         html.push_str(before);
         let Some((key, tail)) = after.split_once("}}") else {

@@ -22,17 +22,10 @@ pub async fn call<C: Serialize, R: DeserializeOwned>(
     let req = Request::new_with_init("https://object/rpc", &init)?;
     let resp = stub.fetch_with_request(req).await?;
     let status = resp.status_code();
-    // Read by the runtime in one go: the `worker` crate's `text()` pulls a streamed body
-    // chunk by chunk through Rust, which showed as a tenth of an introspection's CPU.
     let js: web_sys::Response = resp.into();
-    let text = wasm_bindgen_futures::JsFuture::from(
-        js.text()
-            .map_err(|e| StoreError::Runtime(format!("{binding}/{name}: body: {e:?}")))?,
-    )
-    .await
-    .map_err(|e| StoreError::Runtime(format!("{binding}/{name}: body: {e:?}")))?
-    .as_string()
-    .unwrap_or_default();
+    let text = whole_text(js.text())
+        .await
+        .map_err(|e| StoreError::Runtime(format!("{binding}/{name}: body: {e}")))?;
     if status != 200 {
         return Err(StoreError::Object(format!(
             "{binding}/{name}: {status} {text}"
@@ -41,19 +34,32 @@ pub async fn call<C: Serialize, R: DeserializeOwned>(
     Ok(serde_json::from_str(&text)?)
 }
 
+/// A body read by the runtime in one go. The `worker` crate's `text()` pulls a streamed
+/// body chunk by chunk through Rust, which showed as a tenth of an introspection's CPU on the
+/// calling side, and doubled a round trip's cost against JavaScript's on the object's.
+async fn whole_text(
+    text: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Result<String, String> {
+    let promise = text.map_err(|e| format!("{e:?}"))?;
+    let value = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    Ok(value.as_string().unwrap_or_default())
+}
+
 /// The object side: parse a command, run it, answer JSON (500 with the error text otherwise;
 /// the worker turns that into a logged `server_error`, never shown to the user).
-pub async fn serve<C, R, F, Fut>(
-    mut req: worker::Request,
-    run: F,
-) -> worker::Result<worker::Response>
+pub async fn serve<C, R, F, Fut>(req: worker::Request, run: F) -> worker::Result<worker::Response>
 where
     C: DeserializeOwned,
     R: Serialize,
     F: FnOnce(C) -> Fut,
     Fut: std::future::Future<Output = Result<R, StoreError>>,
 {
-    let text = req.text().await?;
+    let js = req.inner();
+    let text = whole_text(js.text())
+        .await
+        .map_err(|e| worker::Error::RustError(format!("command body: {e}")))?;
     let cmd: C = match serde_json::from_str(&text) {
         Ok(c) => c,
         Err(e) => return worker::Response::error(format!("bad command: {e}"), 400),
