@@ -106,9 +106,13 @@ impl DurableObject for KvStore {
         KvStore { sql }
     }
 
-    /// `store::rpc::serve`: parse the command, run it, answer JSON.
-    async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let text = req.text().await?;
+    /// `store::rpc::serve`: parse the command (its body read by the runtime in one go), run
+    /// it, answer JSON.
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let text = wasm_bindgen_futures::JsFuture::from(req.inner().text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
         let cmd: Command = match serde_json::from_str(&text) {
             Ok(c) => c,
             Err(e) => return Response::error(format!("bad command: {e}"), 400),
