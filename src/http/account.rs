@@ -328,16 +328,8 @@ async fn act(
             return Ok::<_, HttpError>(Err(refused(401, &style.msg("wrong_password"))));
         }
         Ok(
-            match check_password(
-                ctx,
-                PoolAt::of_app(app),
-                &user.username,
-                &current,
-                &ip,
-                via,
-                None,
-            )
-            .await?
+            match check_password(ctx, PoolAt::of_app(app), &user.username, &current, &ip, via)
+                .await?
             {
                 PasswordCheck::Ok(found) if found.id == user.id => Ok(()),
                 PasswordCheck::Locked(retry) => Err(refused(

@@ -6,6 +6,7 @@
 use crate::http::context::Ctx;
 use crate::http::respond::HttpError;
 use crate::oidc::acr::{self, AppRule, Authentication, Level, MfaPolicy, Reachable, Requirement};
+use crate::oidc::factors::FactorSummary;
 use crate::oidc::model::Application;
 use crate::store::directory::Directory;
 use crate::store::kv::Kv;
@@ -42,45 +43,52 @@ fn factors_irrelevant(policy: MfaPolicy, requirement: &Requirement) -> bool {
         && requirement.preferred.is_empty()
 }
 
-/// Whether a password alone meets the class of a request of `app` with `acr_values`, whoever
-/// signs in — so the login page can mint the session before the password is checked.
-pub async fn password_suffices(
+/// Whether deciding a request of `app` with `acr_values` needs the user's factors — so the
+/// caller can have them read in a directory call it makes anyway (`decide`'s `known`).
+pub async fn needs_factors(
     ctx: &Ctx,
     app: &Application,
     acr_values: &[String],
 ) -> Result<bool, HttpError> {
     let policy = pool_policy(ctx, &app.pool_id).await?;
-    let rule = AppRule {
-        require_mfa: app.require_mfa,
-        require_phishing_resistant: app.require_phishing_resistant,
-    };
-    Ok(factors_irrelevant(
+    Ok(!factors_irrelevant(
         policy,
-        &Requirement::new(policy, rule, acr_values),
+        &Requirement::new(policy, app_rule(app), acr_values),
     ))
 }
 
+fn app_rule(app: &Application) -> AppRule {
+    AppRule {
+        require_mfa: app.require_mfa,
+        require_phishing_resistant: app.require_phishing_resistant,
+    }
+}
+
+/// The decision; `known` is the user's factor summary (with the passkey count) when the
+/// caller read it already, else it is read here if the decision needs it.
 pub async fn decide(
     ctx: &Ctx,
     app: &Application,
     acr_values: &[String],
     user_id: &str,
     authentications: &[Authentication],
+    known: Option<&FactorSummary>,
 ) -> Result<Decision, HttpError> {
     let policy = pool_policy(ctx, &app.pool_id).await?;
-    let rule = AppRule {
-        require_mfa: app.require_mfa,
-        require_phishing_resistant: app.require_phishing_resistant,
-    };
-    let requirement = Requirement::new(policy, rule, acr_values);
+    let requirement = Requirement::new(policy, app_rule(app), acr_values);
     // In a pool without second factors, nothing asked for can need the user's factors.
     let (summary, has_passkey) = if factors_irrelevant(policy, &requirement) {
         (Default::default(), false)
     } else {
-        // One call for the one-time factors and the passkeys.
-        let summary = Directory::of_app(&ctx.env, app)
-            .factors_with_passkeys(user_id)
-            .await?;
+        // One call for the one-time factors and the passkeys, unless the caller made it.
+        let summary = match known.filter(|k| k.passkeys.is_some()) {
+            Some(k) => k.clone(),
+            None => {
+                Directory::of_app(&ctx.env, app)
+                    .factors_with_passkeys(user_id)
+                    .await?
+            }
+        };
         // A passkey counts as a way up only when this sign-in has not used one yet: asking
         // for the same passkey again adds no factor.
         let used = authentications

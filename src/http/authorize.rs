@@ -123,6 +123,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
         user: None,
+        factors: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

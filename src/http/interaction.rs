@@ -14,13 +14,13 @@ use super::authorization::{self, SignInState};
 use super::context::Ctx;
 use super::error_page::error_page;
 use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
-use super::sign_in::{check_password, PasswordCheck};
+use super::sign_in::{verify, PasswordCheck, Verified};
 use super::{assets, forms, i18n, second_factor, second_factor_page, session};
 use crate::oidc::acr;
 use crate::oidc::authorize::{Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
-use crate::oidc::model::Application;
-use crate::oidc::model::User;
+use crate::oidc::factors::FactorSummary;
+use crate::oidc::model::{Application, User};
 use crate::oidc::records::{is_grant_id, Interaction, SecondFactor};
 use crate::oidc::response::{self, html_escape};
 use crate::oidc::scope;
@@ -309,8 +309,20 @@ pub(crate) struct FirstFactor {
     pub factor: acr::Factor,
     /// The user as the check read them (the password check), if it did.
     pub user: Option<User>,
-    /// The session minted before the check and indexed by it (`sign_in::check_password`).
+    /// Their factors, if the check read them (`sign_in::verify`).
+    pub factors: Option<FactorSummary>,
+    /// The class decided already, from the same facts.
+    pub decision: Option<Decision>,
+    /// The session minted for a `Met` decision and indexed by the check (`Attempt::end`).
     pub indexed_session: Option<session::Seed>,
+}
+
+/// A password sign-in, now.
+fn password_authentication(ctx: &Ctx) -> acr::Authentication {
+    acr::Authentication {
+        at: ctx.now,
+        amr: acr::amr_of(&[acr::Factor::Password]),
+    }
 }
 
 /// The first factor of a pending sign-in is done (a password, or a passkey on the login
@@ -332,6 +344,8 @@ pub(crate) async fn first_factor_done(
         user_id,
         factor,
         user,
+        factors,
+        decision,
         indexed_session,
     } = done;
     let amr = acr::amr_of(&[factor]);
@@ -341,7 +355,11 @@ pub(crate) async fn first_factor_done(
     }];
     let grants = Grants::new(&ctx.env, Placement::of_app(app));
     let acr_values = &rec.request.acr_values;
-    let step = match level::decide(ctx, app, acr_values, &user_id, &now_auth).await? {
+    let decision = match decision {
+        Some(d) => d,
+        None => level::decide(ctx, app, acr_values, &user_id, &now_auth, factors.as_ref()).await?,
+    };
+    let step = match decision {
         Decision::Met(_) => None,
         Decision::Verify => Some(SecondFactor::Verify),
         Decision::Enrol => Some(SecondFactor::Enrol {
@@ -388,6 +406,7 @@ pub(crate) async fn first_factor_done(
     spent?;
     let state = SignInState {
         user,
+        factors,
         signed_in: Some(SignedIn {
             user_id,
             auth_time: session.auth_time,
@@ -434,29 +453,50 @@ pub async fn login(
         .await;
     }
     let via = super::sign_in::Via::LoginPage(app);
-    // When the password alone will do, the session is minted now and indexed by the check's
-    // last directory call (one round trip fewer).
-    let seed = match level::password_suffices(ctx, app, &rec.request.acr_values).await? {
-        true => Some(session::Seed::new(ctx)?),
-        false => None,
+    // The class the request needs may depend on the user's factors: read them with the account.
+    let factors = level::needs_factors(ctx, app, &rec.request.acr_values).await?;
+    let ip = forms::client_ip(&req);
+    let pool = PoolAt::of_app(app);
+    let mut prepared = None;
+    let check = match verify(ctx, pool, &login, pw, &ip, via, factors).await? {
+        Verified::Done(check) => check,
+        Verified::Checked(attempt) => {
+            // A right password: the class is decided now, from what the check read, so a
+            // session it lets start is indexed by the call that ends the attempt.
+            let seed = match attempt.signed_in() {
+                Some(found) => {
+                    let auth = [password_authentication(ctx)];
+                    let known = found.factors.clone();
+                    let acr_values = &rec.request.acr_values;
+                    let user_id = &found.user.id;
+                    let decision =
+                        level::decide(ctx, app, acr_values, user_id, &auth, known.as_ref()).await?;
+                    let seed = match decision {
+                        Decision::Met(_) => Some(session::Seed::new(ctx)?),
+                        _ => None,
+                    };
+                    let index = seed.as_ref().map(|s| s.index(user_id));
+                    prepared = Some((decision, seed, known));
+                    index
+                }
+                None => None,
+            };
+            attempt.end(seed).await?
+        }
     };
-    match check_password(
-        ctx,
-        PoolAt::of_app(app),
-        &login,
-        pw,
-        &forms::client_ip(&req),
-        via,
-        seed.as_ref(),
-    )
-    .await?
-    {
+    match check {
         PasswordCheck::Ok(user) => {
+            let (decision, indexed_session, factors) = match prepared {
+                Some((d, s, f)) => (Some(d), s, f),
+                None => (None, None, None),
+            };
             let done = FirstFactor {
                 user_id: user.id.clone(),
                 factor: acr::Factor::Password,
                 user: Some(*user),
-                indexed_session: seed,
+                factors,
+                decision,
+                indexed_session,
             };
             first_factor_done(ctx, &req, app, issuer, uid, rec, done).await
         }
@@ -550,6 +590,7 @@ pub async fn consent(
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
         user: None,
+        factors: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

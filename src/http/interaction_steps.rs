@@ -201,6 +201,7 @@ async fn resume(
         session_id: Some(session.session_id),
         set_cookie: cookie,
         user: None,
+        factors: None,
     };
     authorization::finish(ctx, req, app, issuer, request, state).await
 }

@@ -7,12 +7,13 @@ use crate::crypto::password;
 use crate::oidc::audit::{AuditEvent, FailureReason, LockScope, SignInChannel, SignInMethod, What};
 use crate::oidc::model::{Application, User};
 use crate::oidc::throttle;
-use crate::store::directory::{throttled, Directory, DirectoryCommand, SignInStart, Throttled};
+use crate::store::directory::{
+    throttled, Directory, DirectoryCommand, LoginRecord, SessionIndex, SignInStart, Throttled,
+};
 use crate::store::placement::PoolAt;
 
 use super::context::Ctx;
 use super::respond::HttpError;
-use super::session::Seed;
 
 /// The outcome of checking a password, shared with the password grant.
 pub enum PasswordCheck {
@@ -51,9 +52,7 @@ impl Via<'_> {
 }
 
 /// Throttled password check: the same answer and the same work (one hash) whether or not the
-/// account exists; counters in the pool's object so parallel guesses are counted. A right
-/// password indexes `session` under the user in the call that ends the attempt (the caller
-/// then stores it, `session::open` with `indexed`).
+/// account exists; counters in the pool's object so parallel guesses are counted.
 pub async fn check_password(
     ctx: &Ctx,
     pool: PoolAt<'_>,
@@ -61,8 +60,122 @@ pub async fn check_password(
     pw: &str,
     ip: &str,
     via: Via<'_>,
-    session: Option<&Seed>,
 ) -> Result<PasswordCheck, HttpError> {
+    match verify(ctx, pool, login, pw, ip, via, false).await? {
+        Verified::Done(check) => Ok(check),
+        Verified::Checked(attempt) => attempt.end(None).await,
+    }
+}
+
+/// Where a password check stands after the hash.
+pub enum Verified<'a> {
+    /// Answered before any hash (a locked account or address).
+    Done(PasswordCheck),
+    /// Hashed; `Attempt::end` records the outcome.
+    Checked(Attempt<'a>),
+}
+
+/// A password attempt that has been checked but not yet recorded: the caller may look at the
+/// account (and its factors, if asked for) and have `end` index the session it is about to
+/// start in the same directory call.
+pub struct Attempt<'a> {
+    ctx: &'a Ctx,
+    dir: Directory<'a>,
+    pool: &'a str,
+    via: Via<'a>,
+    login: &'a str,
+    pw: &'a str,
+    start: SignInStart,
+    checked: password::Checked,
+    blocked: bool,
+}
+
+impl Attempt<'_> {
+    /// The account, when the password was right for it (and it is not blocked).
+    pub fn signed_in(&self) -> Option<&LoginRecord> {
+        self.start
+            .found
+            .as_ref()
+            .filter(|_| self.checked.ok && !self.blocked)
+    }
+
+    /// Ends the attempt in the directory (counters, and `session`'s index row when the
+    /// password was right), records it in the audit log, and answers.
+    pub async fn end(self, session: Option<SessionIndex>) -> Result<PasswordCheck, HttpError> {
+        let Attempt {
+            ctx,
+            dir,
+            pool,
+            via,
+            login,
+            pw,
+            start,
+            checked,
+            blocked,
+        } = self;
+        let SignInStart { gate, keys, found } = start;
+        let ok = checked.ok;
+        let ended: serde_json::Value = dir
+            .call(DirectoryCommand::EndAttempt {
+                keys,
+                success: ok,
+                now: ctx.now,
+                session: session.filter(|_| ok),
+            })
+            .await?;
+        let user_id = found.as_ref().map(|f| f.user.id.as_str());
+        let failed = |reason: FailureReason, user: Option<&str>| {
+            let what = What::sign_in_failed(via.channel(), reason, login);
+            ctx.audit.record(via.event(pool, what).user_if(user));
+        };
+        match (ok, blocked) {
+            (true, _) => ctx.audit.record(
+                via.event(
+                    pool,
+                    What::SignInSucceeded {
+                        method: SignInMethod::Password,
+                        channel: via.channel(),
+                    },
+                )
+                .user_if(user_id),
+            ),
+            (false, true) => failed(FailureReason::Blocked, user_id),
+            (false, false) if user_id.is_some() => failed(FailureReason::WrongPassword, user_id),
+            (false, false) => failed(FailureReason::UnknownUser, None),
+        }
+        record_locks(ctx, pool, via, &ended);
+        if blocked {
+            return Ok(PasswordCheck::Blocked);
+        }
+        match found {
+            Some(f) if ok => {
+                if checked.rehash {
+                    rehash(&dir, f.user.clone(), pw).await;
+                }
+                Ok(PasswordCheck::Ok(Box::new(f.user)))
+            }
+            _ => {
+                let delay = throttle::failure_delay_ms(gate.failures + 1);
+                if delay > 0 {
+                    worker::Delay::from(std::time::Duration::from_millis(delay)).await;
+                }
+                Ok(PasswordCheck::Wrong)
+            }
+        }
+    }
+}
+
+/// Starts a throttled attempt and checks the password (`factors`: have the account's factors
+/// read in the same call, `LoginRecord::factors`).
+pub async fn verify<'a>(
+    ctx: &'a Ctx,
+    pool: PoolAt<'a>,
+    login: &'a str,
+    pw: &'a str,
+    ip: &str,
+    via: Via<'a>,
+    factors: bool,
+) -> Result<Verified<'a>, HttpError> {
     let dir = Directory::new(&ctx.env, pool.id, pool.at);
     let pool = pool.id;
     let start: SignInStart = dir
@@ -70,80 +183,42 @@ pub async fn check_password(
             login: login.to_string(),
             ip: ip.to_string(),
             now: ctx.now,
+            factors,
         })
         .await?;
-    let (gate, keys, found) = (start.gate, start.keys, start.found);
-    let failed = |reason: FailureReason, user: Option<&str>| {
-        let what = What::sign_in_failed(via.channel(), reason, login);
-        ctx.audit.record(via.event(pool, what).user_if(user));
-    };
-    if !gate.allowed {
-        let user = keys.iter().find_map(|k| match throttled(k) {
+    if !start.gate.allowed {
+        let user = start.keys.iter().find_map(|k| match throttled(k) {
             Throttled::User(id) => Some(id),
             _ => None,
         });
-        failed(FailureReason::Locked, user);
-        return Ok(PasswordCheck::Locked(gate.retry_after));
+        let what = What::sign_in_failed(via.channel(), FailureReason::Locked, login);
+        ctx.audit.record(via.event(pool, what).user_if(user));
+        return Ok(Verified::Done(PasswordCheck::Locked(
+            start.gate.retry_after,
+        )));
     }
     // A blocked account is refused before its password is checked: answering "blocked" only
     // to the right password would tell a guesser that the guess was right.
-    let blocked = found.as_ref().is_some_and(|f| f.user.blocked);
+    let blocked = start.found.as_ref().is_some_and(|f| f.user.blocked);
     let checked = if blocked {
         password::Checked {
             ok: false,
             rehash: false,
         }
     } else {
-        password::check(pw, found.as_ref().map(|f| f.password_hash.as_str())).await?
+        password::check(pw, start.found.as_ref().map(|f| f.password_hash.as_str())).await?
     };
-    let ok = checked.ok;
-    let session = match (&found, session) {
-        (Some(f), Some(seed)) if ok => Some(seed.index(&f.user.id)),
-        _ => None,
-    };
-    let ended: serde_json::Value = dir
-        .call(DirectoryCommand::EndAttempt {
-            keys,
-            success: ok,
-            now: ctx.now,
-            session,
-        })
-        .await?;
-    let user_id = found.as_ref().map(|f| f.user.id.as_str());
-    match (ok, blocked) {
-        (true, _) => ctx.audit.record(
-            via.event(
-                pool,
-                What::SignInSucceeded {
-                    method: SignInMethod::Password,
-                    channel: via.channel(),
-                },
-            )
-            .user_if(user_id),
-        ),
-        (false, true) => failed(FailureReason::Blocked, user_id),
-        (false, false) if user_id.is_some() => failed(FailureReason::WrongPassword, user_id),
-        (false, false) => failed(FailureReason::UnknownUser, None),
-    }
-    record_locks(ctx, pool, via, &ended);
-    if blocked {
-        return Ok(PasswordCheck::Blocked);
-    }
-    match found {
-        Some(f) if ok => {
-            if checked.rehash {
-                rehash(&dir, f.user.clone(), pw).await;
-            }
-            Ok(PasswordCheck::Ok(Box::new(f.user)))
-        }
-        _ => {
-            let delay = throttle::failure_delay_ms(gate.failures + 1);
-            if delay > 0 {
-                worker::Delay::from(std::time::Duration::from_millis(delay)).await;
-            }
-            Ok(PasswordCheck::Wrong)
-        }
-    }
+    Ok(Verified::Checked(Attempt {
+        ctx,
+        dir,
+        pool,
+        via,
+        login,
+        pw,
+        start,
+        checked,
+        blocked,
+    }))
 }
 
 /// An `account_locked` event for each key the attempt locked (the directory's answer).

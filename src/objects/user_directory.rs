@@ -326,17 +326,27 @@ impl UserDirectory {
                     .collect::<std::result::Result<_, _>>()?;
                 json!({"items": items, "total": total.first().map(|c| c.n as u64).unwrap_or(0)})
             }
-            C::BeginSignIn { login, ip, now } => {
+            C::BeginSignIn {
+                login,
+                ip,
+                now,
+                factors,
+            } => {
                 let found = self.find_login(&login)?;
                 let keys = throttle_keys(found.as_ref().map(|(u, _)| u.id.as_str()), &login, &ip);
                 let gate = self.charge(&keys, now)?;
                 // The record is only handed out when the attempt may go ahead.
                 let found = found.filter(|_| gate.allowed);
-                json!({
-                    "gate": gate,
-                    "keys": keys,
-                    "found": found.map(|(user, password_hash)| json!({"user": user, "password_hash": password_hash})),
-                })
+                let found = match found {
+                    Some((user, password_hash)) => {
+                        let summary = factors.then(|| self.factor_summary(&user.id)).transpose()?;
+                        Some(
+                            json!({"user": user, "password_hash": password_hash, "factors": summary}),
+                        )
+                    }
+                    None => None,
+                };
+                json!({"gate": gate, "keys": keys, "found": found})
             }
             C::CheckLock { key, now } => {
                 let mut c = self.counter(&key)?;
@@ -379,13 +389,20 @@ impl UserDirectory {
                 .consent(&user_id, &client_id)?
                 .map(Value::String)
                 .unwrap_or(Value::Null),
-            C::GetUserAndConsent { id, client_id } => {
+            C::GetUserAndConsent {
+                id,
+                client_id,
+                factors,
+            } => {
                 let user = self.get_user(&id)?.map(|(u, _)| u);
-                let consent = match &user {
-                    Some(_) => self.consent(&id, &client_id)?,
-                    None => None,
+                let (consent, factors) = match &user {
+                    Some(_) => (
+                        self.consent(&id, &client_id)?,
+                        factors.then(|| self.factor_summary(&id)).transpose()?,
+                    ),
+                    None => (None, None),
                 };
-                json!({"user": user, "consent": consent})
+                json!({"user": user, "consent": consent, "factors": factors})
             }
             C::PutConsent {
                 user_id,

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use super::{s, UserDirectory, R};
-use crate::oidc::factors::{FactorCounts, TotpFactor, UserFactors};
+use crate::oidc::factors::{FactorCounts, FactorSummary, TotpFactor, UserFactors};
 use crate::store::factors::{check_keys, FactorCommand};
 
 impl UserDirectory {
@@ -38,19 +38,24 @@ impl UserDirectory {
         Ok(())
     }
 
+    /// What a sign-in needs to know of a user's factors: the one-time factors and how many
+    /// passkeys.
+    pub(crate) fn factor_summary(&self, user_id: &str) -> R<FactorSummary> {
+        let mut summary = self.load_factors(user_id)?.summary();
+        summary.passkeys = Some(self.passkeys_of(user_id)?.len() as u32);
+        Ok(summary)
+    }
+
     pub(super) fn run_factors(&self, cmd: FactorCommand) -> R<Value> {
         use FactorCommand as F;
         Ok(match cmd {
             F::Summary {
                 user_id,
                 with_passkeys,
-            } => {
-                let mut summary = self.load_factors(&user_id)?.summary();
-                if with_passkeys {
-                    summary.passkeys = Some(self.passkeys_of(&user_id)?.len() as u32);
-                }
-                serde_json::to_value(summary)?
-            }
+            } => match with_passkeys {
+                true => serde_json::to_value(self.factor_summary(&user_id)?)?,
+                false => serde_json::to_value(self.load_factors(&user_id)?.summary())?,
+            },
             F::BeginCheck { user_id, ip, now } => {
                 let keys = check_keys(&user_id, &ip);
                 let gate = self.charge(&keys, now)?;

@@ -9,6 +9,7 @@ use worker::Env;
 
 use super::placement::Placement;
 use super::{rpc, StoreError};
+use crate::oidc::factors::FactorSummary;
 use crate::oidc::model::{AccessAccount, User};
 
 pub const BINDING: &str = "DIRECTORY";
@@ -41,6 +42,10 @@ pub enum DirectoryCommand {
         login: String,
         ip: String,
         now: u64,
+        /// Also answer the account's factors (`LoginRecord::factors`), for a sign-in whose
+        /// next step depends on them.
+        #[serde(default)]
+        factors: bool,
     },
     /// For a secret that names no account (the admin token): is `key` locked? Charges nothing.
     CheckLock {
@@ -71,6 +76,9 @@ pub enum DirectoryCommand {
     GetUserAndConsent {
         id: String,
         client_id: String,
+        /// Also answer the user's factors (`UserAndConsent::factors`).
+        #[serde(default)]
+        factors: bool,
     },
     PutConsent {
         user_id: String,
@@ -169,6 +177,9 @@ pub enum WriteOutcome<T> {
 pub struct LoginRecord {
     pub user: User,
     pub password_hash: String,
+    /// When asked for (`BeginSignIn::factors`).
+    #[serde(default)]
+    pub factors: Option<FactorSummary>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -209,6 +220,9 @@ pub struct LockState {
 pub struct UserAndConsent {
     pub user: Option<User>,
     pub consent: Option<String>,
+    /// When asked for (`GetUserAndConsent::factors`) and the user exists.
+    #[serde(default)]
+    pub factors: Option<FactorSummary>,
 }
 
 /// A refresh family in the index of its user.

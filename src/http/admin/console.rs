@@ -199,7 +199,6 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         pw,
         &forms::client_ip(req),
         Via::Console,
-        None,
     )
     .await?
     {

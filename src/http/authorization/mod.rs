@@ -15,6 +15,7 @@ use crate::http::tokens::subject;
 use crate::oidc::acr::Authentication;
 use crate::oidc::authorize::{self, AuthorizationRequest, Next, Prompt, SignedIn};
 use crate::oidc::error::{ErrorCode, OAuthError};
+use crate::oidc::factors::FactorSummary;
 use crate::oidc::model::{Application, User};
 use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
@@ -33,6 +34,8 @@ pub struct SignInState {
     /// The signed-in user as the directory answered a moment ago in this request (the
     /// password check), so issuing does not ask again.
     pub user: Option<User>,
+    /// Their factors, when read already in this request (`authentication_level::decide`).
+    pub factors: Option<FactorSummary>,
 }
 
 /// Decides and acts: issue, fail back to the client, or open an interaction page.
@@ -50,6 +53,7 @@ pub async fn finish(
         set_cookie,
         authentications,
         user: known_user,
+        factors: known_factors,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
     // answered for; anyone else signed in counts as nobody (so the login page, or
@@ -59,24 +63,30 @@ pub async fn finish(
             .claims
             .allows_subject(&subject::presented(ctx, &app.client, &s.user_id))
     });
-    // One directory call for the user and their consent; a first-party application never
-    // asks, so its consent is not even looked up.
+    // One directory call for the user, their consent and (when the class may depend on them)
+    // their factors; a first-party application never asks for consent, so without factors
+    // to read it makes the call only to issue.
     let dir = Directory::of_app(&ctx.env, app);
-    let (user, consented) = match &signed_in {
-        Some(s) if !app.client.skip_consent => {
+    let want_factors = signed_in.is_some()
+        && known_factors.is_none()
+        && level::needs_factors(ctx, app, &request.acr_values).await?;
+    let (user, consented, factors) = match &signed_in {
+        Some(s) if !app.client.skip_consent || want_factors => {
             let both: UserAndConsent = dir
                 .call(DirectoryCommand::GetUserAndConsent {
                     id: s.user_id.clone(),
                     client_id: app.client.client_id.clone(),
+                    factors: want_factors,
                 })
                 .await?;
             let consented = both
                 .consent
                 .is_some_and(|g| request.consent_scope().is_subset_of(&ScopeSet::parse(&g)));
-            (Some(both.user), consented)
+            (Some(both.user), consented, both.factors)
         }
-        _ => (None, false),
+        _ => (None, false, None),
     };
+    let factors = known_factors.or(factors);
     let step = authorize::next_step(
         &request,
         signed_in.as_ref(),
@@ -88,7 +98,9 @@ pub async fn finish(
     // session below it is stepped up by the second factor only, never by the password again.
     let decision = match (&step, &signed_in) {
         (Next::Issue | Next::Consent, Some(s)) => {
-            Some(level::decide(ctx, app, &request.acr_values, &s.user_id, &authentications).await?)
+            let acr_values = &request.acr_values;
+            let known = factors.as_ref();
+            Some(level::decide(ctx, app, acr_values, &s.user_id, &authentications, known).await?)
         }
         _ => None,
     };

@@ -38,7 +38,6 @@ pub async fn run(
         password,
         &req.client_ip,
         via,
-        None,
     )
     .await?
     {
@@ -62,7 +61,7 @@ pub async fn run(
         amr: vec![AMR_PASSWORD.to_string()],
     }];
     if !matches!(
-        authentication_level::decide(ctx, app, &[], &user_id, &password_only).await?,
+        authentication_level::decide(ctx, app, &[], &user_id, &password_only, None).await?,
         Decision::Met(_)
     ) {
         return Err(OAuthError::invalid_grant(

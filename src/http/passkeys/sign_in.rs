@@ -159,6 +159,8 @@ pub async fn verify(
         user_id,
         factor,
         user: None,
+        factors: None,
+        decision: None,
         indexed_session: None,
     };
     first_factor_done(ctx, &req, app, issuer, uid, rec, done).await
