@@ -72,7 +72,7 @@ pub enum Verified<'a> {
     /// Answered before any hash (a locked account or address).
     Done(PasswordCheck),
     /// Hashed; `Attempt::end` records the outcome.
-    Checked(Attempt<'a>),
+    Checked(Box<Attempt<'a>>),
 }
 
 /// A password attempt that has been checked but not yet recorded: the caller may look at the
@@ -208,7 +208,7 @@ pub async fn verify<'a>(
     } else {
         password::check(pw, start.found.as_ref().map(|f| f.password_hash.as_str())).await?
     };
-    Ok(Verified::Checked(Attempt {
+    Ok(Verified::Checked(Box::new(Attempt {
         ctx,
         dir,
         pool,
@@ -218,7 +218,7 @@ pub async fn verify<'a>(
         start,
         checked,
         blocked,
-    }))
+    })))
 }
 
 /// An `account_locked` event for each key the attempt locked (the directory's answer).
