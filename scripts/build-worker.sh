@@ -37,4 +37,12 @@ else
     mv build/index_bg.stripped.wasm build/index_bg.wasm
   fi
 fi
+# The main module is the project's own entry (src/entry.js: the synchronous hot path first,
+# then the generated entry), so the generated one moves aside to build/doorward.js.
+mv build/index.js build/doorward.js
+if ! grep -q 'prototype\.hotAnswer *=' build/doorward.js; then
+  echo "build-worker: the generated entry no longer carries the hotAnswer export (src/entry.js needs it)" >&2
+  exit 1
+fi
+cp src/entry.js build/index.js
 echo "$wanted" > build/.inputs

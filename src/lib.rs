@@ -20,11 +20,20 @@ pub use objects::{
     key_vault::KeyVault, user_directory::UserDirectory,
 };
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{event, Context, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     http::handle(req, env, ctx).await
+}
+
+/// The synchronous entry `src/entry.js` tries first for a GET: `/healthz`, or discovery or
+/// JWKS from this isolate's memory (`http::hot_routes`), as the response `fetch` would give;
+/// `undefined` sends the request to `fetch`.
+#[wasm_bindgen(js_name = hotAnswer)]
+pub fn hot_answer(url: &str, if_none_match: Option<String>) -> Option<web_sys::Response> {
+    http::hot_routes::answer(url, if_none_match.as_deref())
 }
 
 /// The cron trigger: scheduled jobs (`jobs`). A failure is logged; the next run retries.

@@ -3,8 +3,8 @@
 // binding record every call, and answers each request with the list in an `x-bench-calls`
 // header: ["GRANTS ia get", "DIRECTORY pool-default begin_sign_in", "KV get sub:bench", ...].
 // Durable Object calls are named by object (the shard's kind prefix) and command (`op`).
-// The worker's own code is the built build/index.js, unchanged; its Durable Object classes are
-// re-exported as they are.
+// The worker's own code is the built build/index.js (its entry, hot path included), unchanged;
+// its Durable Object classes are re-exported as they are.
 
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Doorward from "./index.js";

@@ -88,17 +88,20 @@ async function start(options) {
   return { mf, pid: pids[0] };
 }
 
-// A worker-build output as modules: build/index.js imports ./index_bg.wasm (what wrangler's
-// CompiledWasm rule makes of it).
+// A build directory as modules: index.js (Doorward's entry, src/entry.js; worker-build's own
+// output in the floor and in builds from before that entry), the generated doorward.js it
+// imports when present, and index_bg.wasm (what wrangler's CompiledWasm rule makes of it).
 function workerBuildModules(main, wrapper) {
   const dir = path.dirname(main);
+  const generated = path.join(dir, "doorward.js");
   return {
     modulesRoot: dir,
     modules: [
       // A wrapper first (the main module), beside index.js so that it can import "./index.js".
       ...(wrapper ? [{ type: "ESModule", path: path.join(dir, "__bench_wrapper.mjs"), contents: fs.readFileSync(wrapper, "utf8") }] : []),
       { type: "ESModule", path: main },
-      { type: "CompiledWasm", path: path.join(path.dirname(main), "index_bg.wasm") },
+      ...(fs.existsSync(generated) ? [{ type: "ESModule", path: generated }] : []),
+      { type: "CompiledWasm", path: path.join(dir, "index_bg.wasm") },
     ],
   };
 }

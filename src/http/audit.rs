@@ -133,14 +133,15 @@ pub fn machine_token(recorder: &Recorder, window: u64, event: AuditEvent) {
 
 /// The tally as events when it is due (at most `window` seconds old otherwise), else none.
 pub fn due_tally(now: u64, window: u64) -> Vec<AuditEvent> {
-    MACHINE_TOKENS.with(|t| {
-        let mut t = t.borrow_mut();
-        if t.is_due(now, window) {
-            t.take()
-        } else {
-            Vec::new()
-        }
-    })
+    if !tally_due(now, window) {
+        return Vec::new();
+    }
+    MACHINE_TOKENS.with(|t| t.borrow_mut().take())
+}
+
+/// Whether the next request hands the machine-token tally to the log (`due_tally`).
+pub fn tally_due(now: u64, window: u64) -> bool {
+    MACHINE_TOKENS.with(|t| t.borrow().is_due(now, window))
 }
 
 /// Writes `events` to their pools' logs (one call per pool), then forwards them. Runs after

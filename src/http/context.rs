@@ -47,6 +47,12 @@ impl Settings {
         Ok(s)
     }
 
+    /// The isolate's settings if an earlier request has read them (`hot_routes`, which has no
+    /// `Env`, declines until then).
+    pub fn of_isolate_if_read() -> Option<Rc<Settings>> {
+        SETTINGS.with(|c| c.get().cloned())
+    }
+
     pub fn from_env(env: &Env) -> Result<Settings, HttpError> {
         let mut problems = Vec::new();
         let base_domain = env
@@ -131,6 +137,15 @@ impl Settings {
 /// Seconds since the epoch, from the runtime's clock.
 pub fn now() -> u64 {
     worker::Date::now().as_millis() / 1000
+}
+
+/// How the request names its application (`tenant` finds it, `hot_routes` keys by it).
+#[derive(Clone, Copy)]
+pub enum AppAt<'a> {
+    /// `{sub}.{base}` or, in path style, `/{sub}/oidc`.
+    Subdomain(&'a str),
+    /// A host the application claimed as its own.
+    Host(&'a str),
 }
 
 pub struct Ctx {

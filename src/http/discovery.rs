@@ -1,11 +1,14 @@
 //! `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/jwks.json`.
 //! The JWKS comes from KV, where the key vault mirrors each pool's public keys; on a pool's
-//! first request the vault creates its RS256 key.
+//! first request the vault creates its RS256 key. Each document served from what this
+//! isolate has cached is remembered for `hot_routes`, which answers the next requests for it
+//! before the async entry.
 
 use serde_json::Value;
 
 use super::context::Ctx;
 use super::documents;
+use super::hot_routes;
 use super::respond::HttpResult;
 use crate::oidc::discovery;
 use crate::oidc::model::{Application, SigningAlg};
@@ -20,12 +23,16 @@ pub fn configuration(
     app: &Application,
     version: u64,
     if_none_match: Option<&str>,
+    hot: &hot_routes::Source,
 ) -> HttpResult {
     let key = format!("discovery|{issuer}");
     let version = format!("{}|{version}", app.client.client_id);
-    documents::serve(&key, &version, if_none_match, "public, max-age=300", || {
+    let doc = documents::built(&key, &version, "public, max-age=300", || {
         serde_json::to_vec(&discovery::document(issuer, app))
-    })
+    })?;
+    // Built from the issuer and the application record alone.
+    hot.remember(&doc, &[]);
+    documents::respond(&doc, if_none_match)
 }
 
 /// RFC 8414 authorization-server metadata: the same document, so the two never disagree
@@ -35,12 +42,18 @@ pub fn authorization_server(
     app: &Application,
     version: u64,
     if_none_match: Option<&str>,
+    hot: &hot_routes::Source,
 ) -> HttpResult {
-    configuration(issuer, app, version, if_none_match)
+    configuration(issuer, app, version, if_none_match, hot)
 }
 
 /// The pool's public keys, making sure the keys this application signs with exist.
-pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> HttpResult {
+pub async fn jwks(
+    ctx: &Ctx,
+    app: &Application,
+    if_none_match: Option<&str>,
+    hot: &hot_routes::Source,
+) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
     let mut needed = vec![SigningAlg::RS256];
     for alg in app.client.signing_algs() {
@@ -55,9 +68,13 @@ pub async fn jwks(ctx: &Ctx, app: &Application, if_none_match: Option<&str>) -> 
     if let Some(text) = &text {
         let ready = |alg: SigningAlg| text.contains(&format!("\"alg\":\"{}\"", alg.as_str()));
         if needed.iter().all(|a| ready(*a)) {
-            return documents::serve(&key, text, if_none_match, "public, max-age=60", || {
+            let doc = documents::built(&key, text, "public, max-age=60", || {
                 Ok(text.as_bytes().to_vec())
-            });
+            })?;
+            // Built from the application record (its pool and algorithms) and the pool's
+            // published set as this isolate cached it.
+            hot.remember(&doc, &[(hot_routes::jwks_read(&app.pool_id), text)]);
+            return documents::respond(&doc, if_none_match);
         }
     }
     let mut set = text

@@ -15,6 +15,7 @@ pub mod documents;
 pub mod error_page;
 pub mod forms;
 pub mod grants;
+pub mod hot_routes;
 pub mod i18n;
 pub mod interaction;
 pub mod interaction_steps;
@@ -47,23 +48,13 @@ use respond::failure;
 pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let url = req.url()?;
     if url.path() == "/healthz" {
-        return Response::from_json(&serde_json::json!({"status": "ok"}))
-            .map(|r| transport_headers(r, url.scheme() == "https"));
+        return healthz(url.scheme() == "https");
     }
     let settings = match Settings::of_isolate(&env) {
         Ok(s) => s,
         Err(e) => return failure(e),
     };
-    let host = match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
-        None => url.host_str().unwrap_or("").to_string(),
-    };
-    let site = issuer::resolve(
-        url.scheme(),
-        &host,
-        url.path(),
-        settings.base_domain.as_deref(),
-    );
+    let site = site_of(&url, &settings);
     let now = context::now();
     let user_agent = req.headers().get("User-Agent").ok().flatten();
     let ctx = Ctx {
@@ -101,6 +92,25 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
     }
     let https = url.scheme() == "https";
     result.or_else(failure).map(|r| transport_headers(r, https))
+}
+
+/// Which site the URL names: the console or an application's issuer, by host and path.
+fn site_of(url: &url::Url, settings: &Settings) -> Site {
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_string(),
+    };
+    issuer::resolve(
+        url.scheme(),
+        &host,
+        url.path(),
+        settings.base_domain.as_deref(),
+    )
+}
+
+/// `/healthz`, on any host and for any method: the isolate answers, nothing more is checked.
+fn healthz(https: bool) -> Result<Response> {
+    Response::from_json(&serde_json::json!({"status": "ok"})).map(|r| transport_headers(r, https))
 }
 
 /// Headers every answer carries: `nosniff` (a JSON error must never be sniffed into a page)

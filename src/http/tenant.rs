@@ -7,19 +7,13 @@ use worker::{Method, Request};
 use super::context::Ctx;
 use super::respond::{HttpError, HttpResult};
 use super::{
-    account, assets, authorize, discovery, interaction, interaction_steps, introspection, logout,
-    passkeys, registration, revocation, token, userinfo,
+    account, assets, authorize, discovery, hot_routes, interaction, interaction_steps,
+    introspection, logout, passkeys, registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
 use crate::store::kv::Kv;
 
-/// How the request names its application.
-pub enum AppAt<'a> {
-    /// `{sub}.{base}` or, in path style, `/{sub}/oidc`.
-    Subdomain(&'a str),
-    /// A host the application claimed as its own.
-    Host(&'a str),
-}
+pub use super::context::AppAt;
 
 pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &str) -> HttpResult {
     let kv = Kv::new(&ctx.env)?;
@@ -53,7 +47,7 @@ pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &
             .with_status(204)
             .with_headers(headers));
     }
-    let result = dispatch(ctx, req, (&app, version), issuer, method, &segments).await;
+    let result = dispatch(ctx, req, (&app, version), (at, issuer), method, &segments).await;
     match result {
         Ok(mut resp) if cors => {
             let _ = resp.headers_mut().set("Access-Control-Allow-Origin", "*");
@@ -67,19 +61,23 @@ async fn dispatch(
     ctx: &Ctx,
     req: Request,
     (app, version): (&Application, u64),
-    issuer: &str,
+    (at, issuer): (AppAt<'_>, &str),
     method: Method,
     segments: &[&str],
 ) -> HttpResult {
+    let hot = |document| hot_routes::Source::new(at, issuer, document);
     match (method, segments) {
-        (Method::Get, [".well-known", "openid-configuration"]) => {
-            discovery::configuration(issuer, app, version, if_none_match(&req).as_deref())
+        (Method::Get, [".well-known", document @ "openid-configuration"]) => {
+            let inm = if_none_match(&req);
+            discovery::configuration(issuer, app, version, inm.as_deref(), &hot(document))
         }
-        (Method::Get, [".well-known", "oauth-authorization-server"]) => {
-            discovery::authorization_server(issuer, app, version, if_none_match(&req).as_deref())
+        (Method::Get, [".well-known", document @ "oauth-authorization-server"]) => {
+            let inm = if_none_match(&req);
+            discovery::authorization_server(issuer, app, version, inm.as_deref(), &hot(document))
         }
-        (Method::Get, [".well-known", "jwks.json"]) => {
-            discovery::jwks(ctx, app, if_none_match(&req).as_deref()).await
+        (Method::Get, [".well-known", document @ "jwks.json"]) => {
+            let inm = if_none_match(&req);
+            discovery::jwks(ctx, app, inm.as_deref(), &hot(document)).await
         }
         (Method::Get | Method::Post, ["auth"]) => authorize::handle(ctx, req, app, issuer).await,
         (Method::Get, ["interaction", uid]) => interaction::show(ctx, req, app, issuer, uid).await,

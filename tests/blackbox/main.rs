@@ -31,6 +31,7 @@ mod data_placement;
 mod dynamic_registration;
 mod hosted_pages;
 mod hostile_input;
+mod hot_documents;
 mod implicit_hybrid;
 mod input_safety;
 mod introspection_revocation;

@@ -21,6 +21,8 @@
 //! - `POST placement/users` `{pool_id, jurisdiction}`: the ids of the users in the pool's
 //!   directory object *at that placement* (`null`: the global one), to prove that a pinned
 //!   pool's data is in its jurisdiction's objects and nowhere else.
+//! - `GET hot-answers`: how many requests this isolate answered from memory before the async
+//!   entry (`http::hot_routes`), so tests can tell that path from the normal one.
 
 use serde_json::{json, Value};
 use worker::{Method, Request};
@@ -50,6 +52,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         return Err(HttpError::NotFound);
     }
     match (rest, method) {
+        (["hot-answers"], Method::Get) => json(
+            200,
+            &json!({"answered": crate::http::hot_routes::answered()}),
+        ),
         (["placement", "users"], Method::Post) => {
             let b = body(&mut req).await?;
             let pool = b["pool_id"].as_str().unwrap_or(DEFAULT_POOL);

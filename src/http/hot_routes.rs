@@ -1,0 +1,231 @@
+//! The synchronous entry of the hot, nearly constant routes: `/healthz`, and discovery and
+//! JWKS once this isolate has served them from the records it still holds in its cache.
+//! `src/entry.js` calls `answer` for every GET before the `#[event(fetch)]` path, and sends
+//! the request on to that path, unchanged, whenever `answer` declines.
+//!
+//! Why: those routes cost little more than the entry itself, and the async entry (the
+//! generated class and its proxies, the future behind a Promise, the `worker` conversions of
+//! Request, Env and Context) is a third of their CPU. What is answered here comes from the same
+//! builders as the normal path (`documents::respond`, `transport_headers`), so the bytes,
+//! status and headers are the same; anything this module cannot vouch for from memory — a
+//! cold isolate, a record past its cache time or changed, a machine-token tally due for the
+//! log — is declined, never guessed. It reads `store::cache` and never writes to it.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::audit;
+use super::context::{self, AppAt, Settings};
+use super::documents::{self, Document};
+use crate::oidc::issuer::Site;
+use crate::store::cache;
+use worker::ResponseBody;
+
+/// A document remembered for the hot path, with the isolate-cache reads it was built from:
+/// while each key still holds the same text, the normal path would build the same document.
+struct Remembered {
+    reads: Vec<(String, String)>,
+    doc: Rc<Document>,
+    /// The answers made of it so far, by `slot`: plain or https, 200 or 304.
+    answers: RefCell<[Option<Prebuilt>; 4]>,
+}
+
+/// One answer kept as the runtime's own objects, so that each request costs one
+/// `new Response(body, init)` instead of a header object and a call per header: the
+/// conversion `worker` makes of a `worker::Response` (its status and headers in the init, its
+/// bytes as a `Uint8Array`), made once. The runtime copies both into each new Response, so
+/// nothing a caller does to one answer reaches the next.
+struct Prebuilt {
+    init: web_sys::ResponseInit,
+    body: Option<js_sys::Uint8Array>,
+}
+
+impl Prebuilt {
+    fn of(resp: &worker::Response) -> Option<Prebuilt> {
+        let init = web_sys::ResponseInit::new();
+        init.set_status(resp.status_code());
+        init.set_headers(&resp.headers().0);
+        let body = match resp.body() {
+            ResponseBody::Body(bytes) => Some(js_sys::Uint8Array::from(bytes.as_slice())),
+            ResponseBody::Empty => None,
+            ResponseBody::Stream(_) => return None,
+        };
+        Some(Prebuilt { init, body })
+    }
+
+    fn response(&self) -> Option<web_sys::Response> {
+        match &self.body {
+            Some(b) => web_sys::Response::new_with_opt_buffer_source_and_init(Some(b), &self.init),
+            None => web_sys::Response::new_with_opt_str_and_init(None, &self.init),
+        }
+        .ok()
+    }
+}
+
+fn slot(https: bool, not_modified: bool) -> usize {
+    usize::from(https) * 2 + usize::from(not_modified)
+}
+
+const MAX_REMEMBERED: usize = 2_000;
+
+thread_local! {
+    static REMEMBERED: RefCell<HashMap<String, Remembered>> = RefCell::new(HashMap::new());
+    /// Answers given here, for the debug probe that lets the tests tell the paths apart.
+    static ANSWERED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// `/healthz`, plain and over https.
+    static HEALTHZ: RefCell<[Option<Prebuilt>; 2]> = const { RefCell::new([None, None]) };
+}
+
+/// How many requests this isolate has answered here.
+pub fn answered() -> u64 {
+    ANSWERED.with(|a| a.get())
+}
+
+/// Where a hot document is served (the application's cache key, the issuer and the document,
+/// the path segment after `.well-known/`), with the application record's text as the normal
+/// path read it. Built by `tenant` right after that read, before anything is awaited.
+pub struct Source {
+    key: String,
+    app_read: Option<(String, String)>,
+}
+
+impl Source {
+    pub fn new(at: AppAt<'_>, issuer: &str, document: &str) -> Source {
+        let app_key = app_read(at);
+        let app_read = match cache::get(&app_key) {
+            Some(Some(text)) => Some((app_key, text)),
+            _ => None,
+        };
+        Source {
+            key: key(at, issuer, document),
+            app_read,
+        }
+    }
+
+    /// Remembers `doc` as this route's answer while the application record and each of
+    /// `other_reads` (a cache key and the text the document was built from) stay as they are.
+    pub fn remember(&self, doc: &Rc<Document>, other_reads: &[(String, &str)]) {
+        let Some(app) = &self.app_read else {
+            return;
+        };
+        let mut reads = vec![app.clone()];
+        reads.extend(other_reads.iter().map(|(k, t)| (k.clone(), t.to_string())));
+        REMEMBERED.with(|r| {
+            let Ok(mut map) = r.try_borrow_mut() else {
+                return;
+            };
+            if map.len() >= MAX_REMEMBERED {
+                map.clear();
+            }
+            map.insert(
+                self.key.clone(),
+                Remembered {
+                    reads,
+                    doc: doc.clone(),
+                    answers: RefCell::new([None, None, None, None]),
+                },
+            );
+        });
+    }
+}
+
+fn key(at: AppAt<'_>, issuer: &str, document: &str) -> String {
+    format!("{document} {issuer} {}", app_read(at))
+}
+
+/// The keys `store::kv` reads applications under (`Kv::app_by_subdomain`, `Kv::app_by_host`).
+/// Were they renamed there, nothing here would match the cache any more and every request
+/// would take the normal path: slower, never wrong.
+fn app_read(at: AppAt<'_>) -> String {
+    match at {
+        AppAt::Subdomain(s) => format!("sub:{s}"),
+        AppAt::Host(h) => format!("host:{h}"),
+    }
+}
+
+/// The cache key of a pool's published JWKS (`Kv::jwks_text`; the same fallback as `app_read`).
+pub fn jwks_read(pool: &str) -> String {
+    format!("jwks:{pool}")
+}
+
+/// The answer to `GET url` from memory, or `None` for the normal path. `if_none_match` is the
+/// request's `If-None-Match` header.
+pub fn answer(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Response> {
+    let resp = from_memory(url, if_none_match)?;
+    ANSWERED.with(|a| a.set(a.get() + 1));
+    Some(resp)
+}
+
+fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Response> {
+    let url = url::Url::parse(url).ok()?;
+    let https = url.scheme() == "https";
+    if url.path() == "/healthz" {
+        return HEALTHZ.with(|h| {
+            let mut h = h.try_borrow_mut().ok()?;
+            let kept = &mut h[usize::from(https)];
+            if kept.is_none() {
+                *kept = Prebuilt::of(&super::healthz(https).ok()?);
+            }
+            kept.as_ref()?.response()
+        });
+    }
+    // The host's meaning depends on BASE_DOMAIN, read from `Env` by the first normal request.
+    let settings = Settings::of_isolate_if_read()?;
+    // The normal path hands a due tally to the log with this request's `waitUntil`.
+    if audit::tally_due(context::now(), settings.audit.token_tally_secs) {
+        return None;
+    }
+    let (at, issuer, path) = match super::site_of(&url, &settings) {
+        Site::Tenant {
+            subdomain,
+            issuer,
+            path,
+        } => (Held::Subdomain(subdomain), issuer, path),
+        Site::CustomHost { host, issuer, path } => (Held::Host(host), issuer, path),
+        Site::Console { .. } | Site::Unknown => return None,
+    };
+    // The segments exactly as `tenant::route` splits them.
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let document = match segments.as_slice() {
+        [".well-known", d @ ("openid-configuration" | "oauth-authorization-server" | "jwks.json")] => {
+            *d
+        }
+        _ => return None,
+    };
+    let key = key(at.as_app_at(), &issuer, document);
+    REMEMBERED.with(|r| {
+        let map = r.try_borrow().ok()?;
+        let hit = map.get(&key)?;
+        let current = hit
+            .reads
+            .iter()
+            .all(|(key, text)| cache::get(key).is_some_and(|now| now.as_ref() == Some(text)));
+        if !current {
+            return None;
+        }
+        let not_modified = documents::not_modified(&hit.doc, if_none_match);
+        let mut answers = hit.answers.try_borrow_mut().ok()?;
+        let kept = &mut answers[slot(https, not_modified)];
+        if kept.is_none() {
+            let resp = documents::respond(&hit.doc, if_none_match).ok()?;
+            *kept = Prebuilt::of(&super::transport_headers(resp, https));
+        }
+        kept.as_ref()?.response()
+    })
+}
+
+/// The owned half of `AppAt`, from the resolved site.
+enum Held {
+    Subdomain(String),
+    Host(String),
+}
+
+impl Held {
+    fn as_app_at(&self) -> AppAt<'_> {
+        match self {
+            Held::Subdomain(s) => AppAt::Subdomain(s),
+            Held::Host(h) => AppAt::Host(h),
+        }
+    }
+}
