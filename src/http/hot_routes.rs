@@ -19,7 +19,7 @@ use super::audit;
 use super::context::{self, AppAt, Settings};
 use super::documents::{self, Document};
 use crate::oidc::issuer::Site;
-use crate::store::cache;
+use crate::store::{cache, kv};
 use worker::ResponseBody;
 
 /// A document remembered for the hot path, with the isolate-cache reads it was built from:
@@ -134,19 +134,17 @@ fn key(at: AppAt<'_>, issuer: &str, document: &str) -> String {
     format!("{document} {issuer} {}", app_read(at))
 }
 
-/// The keys `store::kv` reads applications under (`Kv::app_by_subdomain`, `Kv::app_by_host`).
-/// Were they renamed there, nothing here would match the cache any more and every request
-/// would take the normal path: slower, never wrong.
+/// The key `store::kv` reads the application under (`Kv::app_by_subdomain`, `Kv::app_by_host`).
 fn app_read(at: AppAt<'_>) -> String {
     match at {
-        AppAt::Subdomain(s) => format!("sub:{s}"),
-        AppAt::Host(h) => format!("host:{h}"),
+        AppAt::Subdomain(s) => kv::subdomain_key(s),
+        AppAt::Host(h) => kv::host_key(h),
     }
 }
 
-/// The cache key of a pool's published JWKS (`Kv::jwks_text`; the same fallback as `app_read`).
+/// The cache key of a pool's published JWKS (`Kv::jwks_text`).
 pub fn jwks_read(pool: &str) -> String {
-    format!("jwks:{pool}")
+    kv::jwks_key(pool)
 }
 
 /// The answer to `GET url` from memory, or `None` for the normal path. `if_none_match` is the

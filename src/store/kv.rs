@@ -24,6 +24,22 @@ thread_local! {
 
 pub struct Kv(KvStore);
 
+/// The key of the application of a subdomain (also its per-isolate cache key, which
+/// `http::hot_routes` checks).
+pub fn subdomain_key(subdomain: &str) -> String {
+    format!("sub:{subdomain}")
+}
+
+/// The key of the application of a claimed custom host.
+pub fn host_key(host: &str) -> String {
+    format!("host:{host}")
+}
+
+/// The key of a pool's published JWKS.
+pub fn jwks_key(pool: &str) -> String {
+    format!("jwks:{pool}")
+}
+
 impl Kv {
     pub fn new(env: &Env) -> Result<Kv, StoreError> {
         Ok(Kv(env.kv(BINDING)?))
@@ -70,12 +86,12 @@ impl Kv {
         &self,
         subdomain: &str,
     ) -> Result<Option<(Application, u64)>, StoreError> {
-        self.app_by_index(format!("sub:{subdomain}")).await
+        self.app_by_index(subdomain_key(subdomain)).await
     }
 
     /// The application that claimed `host` as its own, with its version.
     pub async fn app_by_host(&self, host: &str) -> Result<Option<(Application, u64)>, StoreError> {
-        self.app_by_index(format!("host:{host}")).await
+        self.app_by_index(host_key(host)).await
     }
 
     async fn app_by_index(&self, key: String) -> Result<Option<(Application, u64)>, StoreError> {
@@ -115,7 +131,7 @@ impl Kv {
     pub async fn put_app(&self, app: &Application) -> Result<(), StoreError> {
         let json = serde_json::to_string(app)?;
         for host in &app.custom_domains {
-            self.write(&format!("host:{host}"), json.clone()).await?;
+            self.write(&host_key(host), json.clone()).await?;
         }
         self.put_app_json(&app.client.client_id, &app.subdomain, json)
             .await
@@ -123,7 +139,7 @@ impl Kv {
 
     /// Removes a host an application no longer claims.
     pub async fn delete_host(&self, host: &str) -> Result<(), StoreError> {
-        self.remove(&format!("host:{host}")).await
+        self.remove(&host_key(host)).await
     }
 
     /// Writes an application record's JSON as given (the debug probe that recreates records
@@ -136,19 +152,19 @@ impl Kv {
     ) -> Result<(), StoreError> {
         self.write(&format!("app:{client_id}"), json.clone())
             .await?;
-        self.write(&format!("sub:{subdomain}"), json).await
+        self.write(&subdomain_key(subdomain), json).await
     }
 
     pub async fn delete_app(&self, app: &Application) -> Result<(), StoreError> {
         for host in &app.custom_domains {
-            self.remove(&format!("host:{host}")).await?;
+            self.remove(&host_key(host)).await?;
         }
-        self.remove(&format!("sub:{}", app.subdomain)).await?;
+        self.remove(&subdomain_key(&app.subdomain)).await?;
         self.remove(&format!("app:{}", app.client.client_id)).await
     }
 
     pub async fn delete_subdomain(&self, subdomain: &str) -> Result<(), StoreError> {
-        self.remove(&format!("sub:{subdomain}")).await
+        self.remove(&subdomain_key(subdomain)).await
     }
 
     /// Lists applications (KV lists keys a thousand at a time).
@@ -236,16 +252,16 @@ impl Kv {
 
     /// The pool's public JWKS as stored (its text is its version).
     pub async fn jwks_text(&self, pool: &str) -> Result<Option<String>, StoreError> {
-        let key = format!("jwks:{pool}");
+        let key = jwks_key(pool);
         self.cached_text(&key).await
     }
 
     /// The pool's public JWKS, mirrored here by the key vault.
     pub async fn jwks(&self, pool: &str) -> Result<Option<Value>, StoreError> {
-        self.read_cached(&format!("jwks:{pool}")).await
+        self.read_cached(&jwks_key(pool)).await
     }
 
     pub async fn put_jwks(&self, pool: &str, jwks: &Value) -> Result<(), StoreError> {
-        self.write(&format!("jwks:{pool}"), jwks.to_string()).await
+        self.write(&jwks_key(pool), jwks.to_string()).await
     }
 }
