@@ -2,16 +2,18 @@
 // run): it hands Doorward an `env` whose Durable Object namespaces, KV namespace and assets
 // binding record every call, and answers each request with the list in an `x-bench-calls`
 // header: ["GRANTS ia get", "DIRECTORY pool-default begin_sign_in", "KV get sub:bench", ...].
-// Durable Object calls are named by object (the shard's kind prefix) and command (`op`).
+// Durable Object calls are named by object (the shard's kind prefix) and command (`op`); calls
+// the worker makes after its response (its `waitUntil` work: the audit log's appends) are
+// awaited before the header is written and marked "(after the response)".
 // The worker's own code is the built build/index.js (its entry, hot path included), unchanged;
 // its Durable Object classes are re-exported as they are.
 
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Doorward from "./index.js";
 
-export { GrantStore, KeyVault, UserDirectory } from "./index.js";
+export { AuditLog, ClientRegistry, GrantStore, KeyVault, UserDirectory } from "./index.js";
 
-const DURABLE = new Set(["GRANTS", "DIRECTORY", "KEYS"]);
+const DURABLE = new Set(["GRANTS", "DIRECTORY", "KEYS", "AUDIT", "CLIENTS"]);
 
 // A proxy that forwards everything (methods bound to the real binding, so the runtime's
 // native methods keep their receiver) and lets `wrap` replace some methods.
@@ -26,8 +28,10 @@ function forward(target, wrap) {
 }
 
 function objectLabel(name) {
-  // GrantStore shards are "{kind}-{two characters}": the kind is what matters here.
-  return /^[a-z]+-..$/.test(name) ? name.slice(0, name.indexOf("-")) : name;
+  // GrantStore shards are "{kind}.{one character}" (records minted before the compact layout:
+  // "{kind}-{two characters}"): the kind is what matters here.
+  const shard = /^([a-z]+)(\..|-..)$/.exec(name);
+  return shard ? shard[1] : name;
 }
 
 function countingEnv(env, log) {
@@ -68,10 +72,21 @@ function countingEnv(env, log) {
 export default class CountedDoorward extends WorkerEntrypoint {
   async fetch(request) {
     const log = [];
-    const inner = new Doorward(this.ctx, countingEnv(this.env, log));
+    const after = [];
+    const ctx = new Proxy(this.ctx, {
+      get(t, prop) {
+        if (prop === "waitUntil") return (p) => { after.push(p); t.waitUntil(p); };
+        const v = Reflect.get(t, prop);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+    const inner = new Doorward(ctx, countingEnv(this.env, log));
     const resp = await inner.fetch(request);
+    const before = log.length;
+    await Promise.allSettled(after);
+    const calls = log.map((c, i) => (i < before ? c : `${c} (after the response)`));
     const out = new Response(resp.body, resp);
-    out.headers.set("x-bench-calls", JSON.stringify(log));
+    out.headers.set("x-bench-calls", JSON.stringify(calls));
     return out;
   }
 }

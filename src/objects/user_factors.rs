@@ -42,7 +42,7 @@ impl UserDirectory {
     /// passkeys.
     pub(crate) fn factor_summary(&self, user_id: &str) -> R<FactorSummary> {
         let mut summary = self.load_factors(user_id)?.summary();
-        summary.passkeys = Some(self.passkeys_of(user_id)?.len() as u32);
+        summary.passkeys = Some(self.passkey_count(user_id)?);
         Ok(summary)
     }
 

@@ -52,6 +52,19 @@ impl UserDirectory {
             .collect()
     }
 
+    /// How many passkeys the user has (a sign-in's decision needs no more than that).
+    pub(crate) fn passkey_count(&self, user_id: &str) -> R<u32> {
+        #[derive(serde::Deserialize)]
+        struct Count {
+            n: i64,
+        }
+        let rows: Vec<Count> = self.rows(
+            "SELECT COUNT(*) AS n FROM passkeys WHERE user_id = ?",
+            vec![user_id.into()],
+        )?;
+        Ok(rows.first().map_or(0, |c| c.n.max(0) as u32))
+    }
+
     fn save_passkey(&self, p: &PasskeyRecord) -> R<()> {
         self.sql.exec(
             "REPLACE INTO passkeys (credential_id, user_id, data, created_at) VALUES (?, ?, ?, ?)",
