@@ -34,6 +34,13 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
     // Second factors, one row per user (`user_factors`); created in older objects too.
     "CREATE TABLE IF NOT EXISTS factors (user_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
+    // Every sign-in drops the expired index rows (`register_session`, `GetUserForTokens`) and a
+    // revocation finds a user's rows: without these each was a scan of every live session or
+    // family of the pool. Built once in objects that predate them.
+    "CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)",
+    "CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, created_at)",
+    "CREATE INDEX IF NOT EXISTS families_by_expiry ON families (expires_at)",
+    "CREATE INDEX IF NOT EXISTS families_by_user ON families (user_id, client_id)",
 ];
 
 #[path = "user_factors.rs"]
