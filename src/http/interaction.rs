@@ -317,12 +317,26 @@ pub(crate) struct FirstFactor {
     pub indexed_session: Option<session::Seed>,
 }
 
-/// A password sign-in, now.
-fn password_authentication(ctx: &Ctx) -> acr::Authentication {
-    acr::Authentication {
+/// The class a right password reaches for this request, and the session it lets start (minted
+/// now, so the call that ends the attempt can index it).
+async fn plan_session(
+    ctx: &Ctx,
+    app: &Application,
+    rec: &Interaction,
+    user_id: &str,
+    known: Option<&FactorSummary>,
+) -> Result<(Decision, Option<session::Seed>), HttpError> {
+    let auth = [acr::Authentication {
         at: ctx.now,
         amr: acr::amr_of(&[acr::Factor::Password]),
-    }
+    }];
+    let acr_values = &rec.request.acr_values;
+    let decision = level::decide(ctx, app, acr_values, user_id, &auth, known).await?;
+    let seed = match decision {
+        Decision::Met(_) => Some(session::Seed::new(ctx)?),
+        _ => None,
+    };
+    Ok((decision, seed))
 }
 
 /// The first factor of a pending sign-in is done (a password, or a passkey on the login
@@ -463,25 +477,26 @@ pub async fn login(
         Verified::Checked(attempt) => {
             // A right password: the class is decided now, from what the check read, so a
             // session it lets start is indexed by the call that ends the attempt.
-            let seed = match attempt.signed_in() {
+            let planned = match attempt.signed_in() {
                 Some(found) => {
-                    let auth = [password_authentication(ctx)];
                     let known = found.factors.clone();
-                    let acr_values = &rec.request.acr_values;
-                    let user_id = &found.user.id;
-                    let decision =
-                        level::decide(ctx, app, acr_values, user_id, &auth, known.as_ref()).await?;
-                    let seed = match decision {
-                        Decision::Met(_) => Some(session::Seed::new(ctx)?),
-                        _ => None,
-                    };
-                    let index = seed.as_ref().map(|s| s.index(user_id));
-                    prepared = Some((decision, seed, known));
-                    index
+                    let user_id = found.user.id.clone();
+                    let planned = plan_session(ctx, app, &rec, &user_id, known.as_ref()).await;
+                    Some((planned, known, user_id))
                 }
                 None => None,
             };
-            attempt.end(seed).await?
+            let index = match &planned {
+                Some((Ok((_, Some(seed))), _, user_id)) => Some(seed.index(user_id)),
+                _ => None,
+            };
+            // The attempt is ended whatever happened, so its counters never stay open.
+            let ended = attempt.end(index).await?;
+            if let Some((planned, known, _)) = planned {
+                let (decision, seed) = planned?;
+                prepared = Some((decision, seed, known));
+            }
+            ended
         }
     };
     match check {
