@@ -103,23 +103,25 @@ pub fn take_code(
 }
 
 /// Whether `s` has the exact shape of a 128-bit random id (22 base64url characters), as
-/// family ids and interaction ids do. Checked before a Durable Object is addressed with it,
-/// so a caller cannot choose which shard an arbitrary string lands on.
-/// The id of a grant record (a refresh family, a pending sign-in, a passkey challenge): 24
-/// characters since the compact shard layout, 22 before it (`store::shards`).
-pub fn is_grant_id(s: &str) -> bool {
-    is_random_id(s)
-        || (s.len() == 24
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            && super::jws::b64_decode(s).is_some_and(|b| b.len() == 18))
+/// client ids and grant ids minted before the compact shard layout do. Checked before a
+/// Durable Object is addressed with it, so a caller cannot choose which shard an arbitrary
+/// string lands on.
+pub fn is_random_id(s: &str) -> bool {
+    is_base64url_of(s, 16)
 }
 
-pub fn is_random_id(s: &str) -> bool {
-    s.len() == 22
+/// The id of a grant record (a refresh family, a pending sign-in, a passkey challenge): 24
+/// characters (144 bits) since the compact shard layout, 22 before it (`store::shards`).
+pub fn is_grant_id(s: &str) -> bool {
+    is_base64url_of(s, 16) || is_base64url_of(s, 18)
+}
+
+/// Exactly `bytes` bytes in unpadded base64url.
+fn is_base64url_of(s: &str, bytes: usize) -> bool {
+    s.len() == (bytes * 4).div_ceil(3)
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && super::jws::b64_decode(s).is_some_and(|b| b.len() == 16)
+        && super::jws::b64_decode(s).is_some_and(|b| b.len() == bytes)
 }
 
 /// A refresh-token family: every token rotated from one grant. Keyed by `family_id`, which is

@@ -95,21 +95,23 @@ impl Directory<'_> {
     }
 
     pub async fn factor_summary(&self, user_id: &str) -> Result<FactorSummary, StoreError> {
-        self.call(DirectoryCommand::Factors {
-            cmd: FactorCommand::Summary {
-                user_id: user_id.to_string(),
-                with_passkeys: false,
-            },
-        })
-        .await
+        self.summary(user_id, false).await
     }
 
     /// The summary with the number of the user's passkeys (`FactorSummary::passkeys`).
     pub async fn factors_with_passkeys(&self, user_id: &str) -> Result<FactorSummary, StoreError> {
+        self.summary(user_id, true).await
+    }
+
+    async fn summary(
+        &self,
+        user_id: &str,
+        with_passkeys: bool,
+    ) -> Result<FactorSummary, StoreError> {
         self.call(DirectoryCommand::Factors {
             cmd: FactorCommand::Summary {
                 user_id: user_id.to_string(),
-                with_passkeys: true,
+                with_passkeys,
             },
         })
         .await
