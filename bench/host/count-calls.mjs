@@ -42,14 +42,35 @@ function countingEnv(env, log) {
       if (DURABLE.has(prop)) {
         return forward(v, (m, fn) => m === "getByName" && ((name) => {
           const stub = fn(name);
-          return forward(stub, (sm, sfn) => sm === "fetch" && (async (req, init) => {
-            let op = "?";
-            try {
-              op = JSON.parse(await req.clone().text()).op;
-            } catch {}
-            log.push(`${prop} ${objectLabel(name)} ${op}`);
-            return sfn(req, init);
-          }));
+          return new Proxy(stub, {
+            get(t, sm) {
+              // JS RPC (`store::rpc::call`): the command's JSON text. Not through `forward`:
+              // any property of an RPC method (`bind` too) is another remote name.
+              if (sm === "command") {
+                return (text) => {
+                  let op = "?";
+                  try {
+                    op = JSON.parse(text).op;
+                  } catch {}
+                  log.push(`${prop} ${objectLabel(name)} ${op}`);
+                  return t.command(text);
+                };
+              }
+              // The same command POSTed to `fetch` (builds from before the RPC entry).
+              if (sm === "fetch") {
+                return async (req, init) => {
+                  let op = "?";
+                  try {
+                    op = JSON.parse(await req.clone().text()).op;
+                  } catch {}
+                  log.push(`${prop} ${objectLabel(name)} ${op}`);
+                  return t.fetch(req, init);
+                };
+              }
+              const v = Reflect.get(t, sm);
+              return typeof v === "function" ? v.bind(t) : v;
+            },
+          });
         }));
       }
       if (prop === "DOORWARD_KV") {

@@ -25,7 +25,8 @@
 // The floors: bench/floors/hello.js (JavaScript) and bench/floors/rust-hello (workers-rs), each
 // a worker without assets on its own direct socket in its own Miniflare (own workerd process);
 // and the Durable Object floors bench/floors/do.js and bench/floors/rust-do, the same but each
-// request one round trip to a SQLite-backed object of the worker, in that worker's workerd.
+// request one call to a SQLite-backed object of the worker, in that worker's workerd (a read over
+// the stub's fetch or by JS RPC, or a write by RPC).
 
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -89,8 +90,10 @@ async function start(options) {
 }
 
 // A build directory as modules: index.js (Doorward's entry, src/entry.js; worker-build's own
-// output in the floor and in builds from before that entry), the generated doorward.js it
-// imports when present, and index_bg.wasm (what wrangler's CompiledWasm rule makes of it).
+// output in the floors and in builds from before that entry), the generated doorward.js it
+// imports when present, and index_bg.wasm (what wrangler's CompiledWasm rule makes of it);
+// `wrapper`, a module that imports "./index.js", becomes the main module (count-calls.mjs, the
+// workers-rs Durable Object floor's entry.js).
 function workerBuildModules(main, wrapper) {
   const dir = path.dirname(main);
   const generated = path.join(dir, "doorward.js");
@@ -217,6 +220,8 @@ if (floors) {
   });
   ready.do_js = { pid: doJs.pid, url: await socket(doJs.mf, "do-js") };
 
+  // workers-rs: its main module is bench/floors/rust-do/entry.js, which wraps the generated
+  // object class in one that extends DurableObject (workerd serves JS RPC only on those).
   const doMain = path.join(BENCH, "floors", "rust-do", "build", "index.js");
   if (!fs.existsSync(doMain)) throw new Error(`${doMain} is missing: bench/host.sh builds it`);
   const doRust = await start({
@@ -224,7 +229,7 @@ if (floors) {
     resourcePersistencePath: path.join(state, "floor-do-rust", "v3"),
     workers: [{
       name: "do-rust",
-      ...workerBuildModules(doMain),
+      ...workerBuildModules(doMain, path.join(BENCH, "floors", "rust-do", "entry.js")),
       compatibilityDate: "2025-09-01",
       durableObjects: kv,
       unsafeDirectSockets: [{ host: HOST, port: 0 }],

@@ -19,7 +19,8 @@ every target on every host, interleaved, ROUNDS times, reading each server proce
 utime+stime from /proc/PID/stat before and after each run: CPU ms per request beside req/s.
 Each round then runs the sign-ins (bench/host/signin.mjs drives them): SSO and fresh password
 sign-ins at 1 and 4 connections and each step of a sign-in on its own, on Doorward and on the
-reference in turn, with CPU per sign-in (user and kernel) and the password hash through the
+reference in turn (and on --alt-build's second build, so that a change's effect on sign-ins is
+a same-run ratio too), with CPU per sign-in (user and kernel) and the password hash through the
 debug probe; after the rounds a counting host (host.mjs --count-calls) lists each step's
 Durable Object, KV and assets calls.
 """
@@ -670,10 +671,21 @@ def count_round_trips(scratch):
         host.stop()
 
 
-def signin_plan(dw_target, node_target, dw_pids, node_pids, seconds, concurrencies, scale):
-    """[(key, column, target, prepare, run, pids)], each flow and step on both servers in turn."""
+def signin_servers(d, alt, alt_col, R, host_pid):
+    """[(column, sign-in target, pids)]: Doorward, the alternative build when the host started
+    one (--alt-build: the same before/after in the same run as on the wrk targets), and
+    node-oidc-provider, in the order every flow and step runs on them. Each Doorward build gets
+    its own application and user through its own admin API, and its CPU is read from its own
+    workerd (plus Miniflare's Node, shared by both builds, as on the wrk targets)."""
+    builds = [("Doorward, direct", d)] + ([(alt_col, alt)] if alt else [])
+    return [(col, doorward_signin_target(b["router"], b["admin_token"], b["direct"]), (b["pid"], host_pid))
+            for col, b in builds] + [("node-oidc-provider", node_signin_target(R), (R["pid"],))]
+
+
+def signin_plan(servers, seconds, concurrencies, scale):
+    """[(key, column, target, prepare, run, pids)], each flow and step on every server of
+    `servers` (signin_servers) in turn, so that a round's runs of one key sit side by side."""
     plan = []
-    servers = [("Doorward, direct", dw_target, dw_pids), ("node-oidc-provider", node_target, node_pids)]
     for flow in ("sso", "fresh"):
         for c in concurrencies:
             for col, t, pids in servers:
@@ -684,6 +696,24 @@ def signin_plan(dw_target, node_target, dw_pids, node_pids, seconds, concurrenci
                 n = max(10, int(STEP_COUNTS[step] * scale))
                 plan.append((("step", step), col, t, {"step": step, "count": n}, {}, pids))
     return plan
+
+
+def rotated(plan, r):
+    """The plan of round `r`: each flow's or step's runs (consecutive entries of one key) with
+    the servers' order rotated by `r`. In alternating A/B runs of two builds on this 2-core
+    machine, whichever ran second in a round mostly came out slower (the first server's
+    background work, JIT and GC threads, still running is the likely cause), so a fixed order
+    favours whoever goes first."""
+    out, i = [], 0
+    while i < len(plan):
+        j = i
+        while j < len(plan) and plan[j][0] == plan[i][0]:
+            j += 1
+        group = plan[i:j]
+        k = r % len(group)
+        out += group[k:] + group[:k]
+        i = j
+    return out
 
 
 def profile_signin(name, target, port, out_dir, stamp, seconds=10):
@@ -802,7 +832,7 @@ def main():
     ap.add_argument("--no-signin", action="store_true", help="skip the sign-in runs")
     ap.add_argument("--alt-build", metavar="DIR",
                     help="a second build directory of the crate (e.g. other compiler settings), run beside "
-                         "build/ on every Doorward target, straight to the worker")
+                         "build/ on every Doorward target and every sign-in flow and step, straight to the worker")
     ap.add_argument("--alt-label", default="alternative build", help="the second build's column name")
     ap.add_argument("--signin-seconds", type=float, default=float(os.environ.get("SIGNIN_SECONDS", 5)),
                     help="seconds per sign-in flow run (default 5)")
@@ -872,20 +902,20 @@ def main():
                   flush=True)
         ref_login = reference_sign_in(R)
         print(f"  node-oidc-provider password sign-in: {ref_login}", flush=True)
+        alt = H.get("doorward_alt")
+        alt_col = f"Doorward, direct, {args.alt_label}" if alt else None
         if not args.no_signin:
-            dw_signin = doorward_signin_target(d["router"], d["admin_token"], d["direct"])
-            node_signin = node_signin_target(R)
+            servers = signin_servers(d, alt, alt_col, R, H["host_pid"])
             driver = Driver(scratch)
-            for name, t in (("Doorward", dw_signin), ("node-oidc-provider", node_signin)):
-                signin_checks[name] = driver.call({"cmd": "check", "target": t})
-                c = signin_checks[name]
-                print(f"  {name} sign-in driver check: {' → '.join(c['steps'])}; session cookie "
+            for col, t, _ in servers:
+                signin_checks[col] = driver.call({"cmd": "check", "target": t})
+                c = signin_checks[col]
+                print(f"  {col} sign-in driver check: {' → '.join(c['steps'])}; session cookie "
                       f"{c['session_cookie']}; ID token {c['id_token_alg']}, access token {c['access_token']}",
                       flush=True)
-            plan = signin_plan(dw_signin, node_signin, (d["pid"], H["host_pid"]), (R["pid"],),
-                               args.signin_seconds, concurrencies, step_scale)
+            plan = signin_plan(servers, args.signin_seconds, concurrencies, step_scale)
             # Unmeasured: both flows for a few seconds on each server (JIT, isolate caches).
-            for t in (dw_signin, node_signin):
+            for _, t, _ in servers:
                 for flow in ("sso", "fresh"):
                     driver.call({"cmd": "prepare", "target": t, "flow": flow, "concurrency": 1})
                     driver.call({"cmd": "run", "target": t, "flow": flow, "seconds": 2})
@@ -914,12 +944,10 @@ def main():
                     add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
                         pids=(H["rust_hello"]["pid"],))
                     add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
-        alt = H.get("doorward_alt")
         if alt:
             alt_apps = doorward_setup(alt["router"], alt["admin_token"])
             for name, (url, body, auth, check) in doorward_targets(alt_apps, alt["direct"]).items():
-                add(name, f"Doorward, direct, {args.alt_label}", url, body, auth, check,
-                    (alt["pid"], H["host_pid"]))
+                add(name, alt_col, url, body, auth, check, (alt["pid"], H["host_pid"]))
         # The same build logging each machine token (the builds before the tally).
         variant = H.get("doorward_log_each")
         if variant:
@@ -945,10 +973,12 @@ def main():
         add("introspection", col, iss + "/token/introspection",
             urllib.parse.urlencode({"token": opaque["access_token"], "token_type_hint": "access_token"}), auth,
             check=lambda r: r.get("active") is True, pids=rp)
-        # The Durable Object floors, read beside introspection (one GrantStore round trip).
-        for name, path in DO_TARGETS:
+        # The Durable Object floors, read beside introspection (one GrantStore round trip), and
+        # by RPC, reading and writing.
+        for name, path, answer in FLOOR_TARGETS:
             for col, key in DO_COLS:
-                add(name, col, H[key]["url"] + path, check=lambda r: r == {"value": None}, pids=(H[key]["pid"],))
+                add(name, col, H[key]["url"] + path, check=lambda r, answer=answer: r == answer,
+                    pids=(H[key]["pid"],))
 
         if args.signin_only:
             targets.clear()
@@ -959,6 +989,7 @@ def main():
         n_runs = sum(len(v) for v in targets.values())
         print(f"wrk {' '.join(wrk_args)}, {n_runs} targets × {args.rounds} rounds, interleaved:", flush=True)
         results = {(name, col): [] for name, runs in targets.items() for col, *_ in runs}
+        col_width = max([20] + [len(col) for _, col, *_ in plan])
         for r in range(args.rounds):
             loads.append(open("/proc/loadavg").read().split()[0])
             print(f" round {r + 1} (load average {loads[-1]}):", flush=True)
@@ -973,13 +1004,13 @@ def main():
                           + (f"  NON-2xx {res['non2xx']}" if res["non2xx"] else "")
                           + (f"  socket errors {res['socket_errors']}" if res["socket_errors"] else ""),
                           flush=True)
-            for key, col, t, prep, run, pids in plan:
+            for key, col, t, prep, run, pids in rotated(plan, r):
                 res = signin_run(driver, t, prep, run, pids)
                 signin_results.setdefault((key, col), []).append(res)
                 what = f"{key[0]} ×{key[1]}" if key[0] != "step" else f"step {key[1]}"
                 unit = "sign-ins/s" if key[0] != "step" else "steps/s"
                 extra = f", Miniflare's Node {res['cpu'][1]:.3f}" if len(pids) > 1 else ""
-                print(f"  {what:20} {col:20} {res['rate']:8.1f} {unit}  p50 {res['p50']:7.2f} ms  "
+                print(f"  {what:20} {col:{col_width}} {res['rate']:8.1f} {unit}  p50 {res['p50']:7.2f} ms  "
                       f"CPU {res['cpu'][0]:.3f} ms (user {res['cpu_user']:.3f} + kernel {res['cpu_sys']:.3f})"
                       f"{extra}; driver {res['driver_cores']:.2f} cores, "
                       f"others {res['other_cores']:.2f}"
@@ -1011,7 +1042,7 @@ def main():
             wrangler.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
-    signin = {"results": signin_results, "hashes": hashes, "trace": trace, "checks": signin_checks,
+    signin = {"results": signin_results, "alt_col": alt_col, "hashes": hashes, "trace": trace, "checks": signin_checks,
               "ref_hash": R.get("hashing"), "seconds": args.signin_seconds, "concurrencies": concurrencies,
               "step_counts": {k: max(10, int(v * step_scale)) for k, v in STEP_COUNTS.items()}} if plan else None
     report = render(results, targets, cols, checks, obs_wr is not None, wrk_args, args.rounds,
@@ -1041,17 +1072,29 @@ LABELS = {
     "do_warm": "one Durable Object round trip, one fixed (warm) object",
     "do_64": "one Durable Object round trip, one of 64 objects at random",
     "do_4096": "one Durable Object round trip, one of 4,096 objects at random",
+    "rpc_warm": "one Durable Object round trip by RPC, one fixed (warm) object",
+    "rpc_64": "one Durable Object round trip by RPC, one of 64 objects at random",
+    "write_64": "one Durable Object write (an SQLite commit) by RPC, one of 64 objects at random",
 }
-# The Durable Object floors (bench/floors/do.js, bench/floors/rust-do): target, path; column,
-# host.mjs's key.
-DO_TARGETS = [("do_warm", "/do"), ("do_64", "/do/64"), ("do_4096", "/do/4096")]
+# The Durable Object floors (bench/floors/do.js, bench/floors/rust-do): target, path, the answer
+# it must give; column, host.mjs's key. The reads over the stub's fetch, then the object's `call`
+# method by JS RPC: the same read, and a write (one record put, the shape of a GrantStore `put`).
+DO_TARGETS = [("do_warm", "/do", {"value": None}), ("do_64", "/do/64", {"value": None}),
+              ("do_4096", "/do/4096", {"value": None})]
+RPC_TARGETS = [("rpc_warm", "/rpc", {"value": None}), ("rpc_64", "/rpc/64", {"value": None}),
+               ("write_64", "/write/64", {"value": True})]
+FLOOR_TARGETS = DO_TARGETS + RPC_TARGETS
 DO_COLS = [("JS Durable Object floor", "do_js"), ("workers-rs Durable Object floor", "do_rust")]
 
 
 def render_signin(signin):
     """The sign-in tables: flows at each concurrency, the fresh sign-in itemised by step (CPU,
-    latency and the Durable Object / KV / assets calls of each), against node-oidc-provider."""
-    results, DW, NODE_COL = signin["results"], "Doorward, direct", "node-oidc-provider"
+    latency and the Durable Object / KV / assets calls of each), against node-oidc-provider and,
+    with --alt-build, against the alternative build run in the same rounds (its rows in the
+    flows table, its CPU per step beside the main build's; "× alt CPU" is main ÷ alt, the
+    before/after of a change)."""
+    results, DW, NODE_COL, ALT = signin["results"], "Doorward, direct", "node-oidc-provider", signin.get("alt_col")
+    cols = [c for c in (DW, ALT, NODE_COL) if c]
 
     def med(key, col):
         runs = results.get((key, col))
@@ -1068,8 +1111,15 @@ def render_signin(signin):
     def ratio(a, b):
         return f"{a / b:.2f}×" if a is not None and b else ""
 
+    def per(figure):
+        """{column: figure(column)} for every server of the run (one row of a table)."""
+        return {c: figure(c) for c in cols}
+
     hash_wall = statistics.median(h[0] for h in signin["hashes"])
     hash_cpu = statistics.median(h[1] for h in signin["hashes"])
+    # The hash each server's figures are taken "without": the alternative build runs the same
+    # PBKDF2 as the main one, so the main build's probe serves for both.
+    hashes = {**{col: hash_cpu for col in (DW, ALT) if col}, NODE_COL: signin.get("ref_hash")}
     lines = ["", "## Sign-in on the host", "",
              f"Whole sign-ins driven by `bench/host/signin.mjs` (Node `http`, one keep-alive connection per "
              f"simulated browser, PKCE S256, `scope=openid`), {signin['seconds']:g} s per run, interleaved "
@@ -1078,15 +1128,19 @@ def render_signin(signin):
              f"the first sign-in and found through the session afterwards. CPU per sign-in: the server "
              f"process's utime+stime from /proc over the sign-ins completed — for Doorward its workerd, "
              f"which also runs its Durable Objects (SQLite), KV and the assets worker in process; CPU is "
-             f"the round of median CPU, split into user space and kernel.", "",
+             f"the round of median CPU, split into user space and kernel."
+             + (f" The alternative build (`{ALT}`) runs every flow and step as well, run for run beside "
+                f"the main build, with its own application and user in its own workerd; × alt CPU is the "
+                f"main build's CPU ÷ the alternative's (below 1×: the main build costs less)." if ALT else ""), "",
              "| flow | connections | server | sign-ins/s | CPU ms per sign-in (user + kernel) | p50 ms | p99 ms | "
-             "× node sign-ins/s | × node CPU |", "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "× node sign-ins/s | × node CPU |" + (" × alt CPU |" if ALT else ""),
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if ALT else "")]
     flows = {"sso": "SSO session: authorize → code → token",
              "fresh": "fresh password sign-in: authorize → login page → password → code → token → userinfo"}
     for flow in ("sso", "fresh"):
         for c in signin["concurrencies"]:
-            ref = med((flow, c), NODE_COL)
-            for col in (DW, NODE_COL):
+            ref, alt = med((flow, c), NODE_COL), ALT and med((flow, c), ALT)
+            for col in cols:
                 m = med((flow, c), col)
                 if not m:
                     continue
@@ -1095,7 +1149,8 @@ def render_signin(signin):
                 lines.append(f"| {flows[flow]}{warn} | {c} | {col} | {m['rate']:,.1f} | "
                              f"{m['cpu']:.2f} ({m['user']:.2f} + {m['sys']:.2f}) | "
                              f"{m['p50']:.1f} | {m['p99']:.1f} | {ratio(m['rate'], ref and ref['rate']) if mine else ''} | "
-                             f"{ratio(m['cpu'], ref and ref['cpu']) if mine else ''} |")
+                             f"{ratio(m['cpu'], ref and ref['cpu']) if mine else ''} |"
+                             + (f" {ratio(m['cpu'], alt and alt['cpu']) if col == DW else ''} |" if ALT else ""))
     errors = sorted({e for runs in results.values() for r in runs for e in r["errors"]})
     if errors:
         lines += ["", "Failures seen: " + "; ".join(errors[:5])]
@@ -1110,64 +1165,72 @@ def render_signin(signin):
     def trips(step):
         c = calls.get(step)
         if c is None:
-            return "", ""
+            return ""
         do = [x for x in c if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")]
         kv = [x for x in c if x.startswith("KV ")]
         assets = [x for x in c if x.startswith("ASSETS ")]
         n = f"{len(do)} DO" + (f" + {len(kv)} KV" if kv else "") + (f" + {len(assets)} assets" if assets else "")
-        return n, ", ".join(c)
+        return f"{n}: {', '.join(c)}"
 
     step = lambda name, col: med(("step", name), col)  # noqa: E731
     lines += ["", f"The fresh sign-in itemised: each step run on its own, one connection, {', '.join(f'{k} ×{v}' for k, v in signin['step_counts'].items())} "
               f"requests per round, with what it needs made beforehand outside the measurement (parked "
               f"requests, codes, a session); CPU ms per request. Round trips: the calls of each request as "
-              f"the counting host (`host.mjs --count-calls`) records them, isolate caches warm "
+              f"the counting host (`host.mjs --count-calls`, the main build only) records them, isolate caches warm "
               f"(GrantStore shards named by kind: `ia` interaction, `ses` session, `code`, `rev` revocation "
               f"list; `pool-default` the pool's UserDirectory).", "",
-              "| step | Doorward CPU ms (user + kernel) | p50 ms | round trips | node-oidc-provider CPU ms | p50 ms | "
-              "Doorward − node CPU ms |", "|---|---:|---:|---|---:|---:|---:|"]
+              "| step | Doorward CPU ms (user + kernel) | p50 ms | "
+              + (f"{ALT} CPU ms (user + kernel) | × alt CPU | " if ALT else "")
+              + "round trips | node-oidc-provider CPU ms | p50 ms | Doorward − node CPU ms |",
+              "|---|---:|---:|" + ("---:|---:|" if ALT else "") + "---|---:|---:|---:|"]
 
-    def row(label, dw, nd, trip="", fmt="{:.3f}"):
-        dcpu = fmt.format(dw["cpu"]) if dw else "—"
-        if dw and "user" in dw:
-            dcpu += f" ({dw['user']:.2f} + {dw['sys']:.2f})"
-        dp50 = f"{dw['p50']:.2f}" if dw and dw.get("p50") is not None else "—"
-        ncpu = fmt.format(nd["cpu"]) if nd else "—"
-        np50 = f"{nd['p50']:.2f}" if nd and nd.get("p50") is not None else "—"
-        diff = f"{dw['cpu'] - nd['cpu']:+.3f}" if dw and nd else ""
-        lines.append(f"| {label} | {dcpu} | {dp50} | {trip} | {ncpu} | {np50} | {diff} |")
+    def cpu_cell(m, split=True):
+        if not m:
+            return "—"
+        return f"{m['cpu']:.3f}" + (f" ({m['user']:.2f} + {m['sys']:.2f})" if split and "user" in m else "")
 
-    ref_hash = signin.get("ref_hash")
-    dw_sum = nd_sum = dw_user = dw_sys = 0.0
+    def p50_cell(m):
+        return f"{m['p50']:.2f}" if m and m.get("p50") is not None else "—"
+
+    def row(label, by, trip=""):
+        """One line of the itemised table from {column: figures or None}."""
+        dw, nd, al = by.get(DW), by.get(NODE_COL), by.get(ALT)
+        cells = [label, cpu_cell(dw), p50_cell(dw)]
+        if ALT:
+            cells += [cpu_cell(al), ratio(dw and dw["cpu"], al and al["cpu"])]
+        cells += [trip, cpu_cell(nd, split=False), p50_cell(nd), f"{dw['cpu'] - nd['cpu']:+.3f}" if dw and nd else ""]
+        lines.append("| " + " | ".join(cells) + " |")
+
+    def minus_hash(m, col):
+        """A server's figures without its password hash (the hash is user-space CPU)."""
+        h = hashes.get(col)
+        if not m or h is None:
+            return None
+        return {"cpu": m["cpu"] - h, "user": m["user"] - h, "sys": m["sys"], "p50": None}
+
+    def total(names, col):
+        """The sum of a server's steps among `names` (those it has: Doorward has no resume)."""
+        ms = [m for m in (step(n, col) for n in names) if m]
+        if not ms:
+            return None
+        return {**{k: sum(m[k] for m in ms) for k in ("cpu", "user", "sys")}, "p50": None}
+
+    ref_hash = hashes[NODE_COL]
     for name in FRESH_STEPS["node"]:
-        dw, nd = step(name, DW), step(name, NODE_COL)
-        n, what = trips(name)
-        row(STEP_LABELS[name], dw, nd, f"{n}: {what}" if n else "")
-        if dw and name in FRESH_STEPS["doorward"]:
-            dw_sum, dw_user, dw_sys = dw_sum + dw["cpu"], dw_user + dw["user"], dw_sys + dw["sys"]
-        nd_sum += nd["cpu"] if nd else 0.0
+        row(STEP_LABELS[name], per(lambda c: step(name, c)), trips(name))
         if name == "login":
             row("… of which the password hash (PBKDF2-SHA256, 100,000 rounds; Doorward: the debug probe, "
-                "100 in one request minus none; node: `pbkdf2Sync` in its process)",
-                {"cpu": hash_cpu, "p50": hash_wall}, {"cpu": ref_hash, "p50": None} if ref_hash else None)
-            if dw:
-                row("… the login POST without the hash", {"cpu": dw["cpu"] - hash_cpu, "p50": None},
-                    {"cpu": nd["cpu"] - ref_hash, "p50": None} if nd and ref_hash else None)
-    fresh1_dw, fresh1_nd = med(("fresh", 1), DW), med(("fresh", 1), NODE_COL)
-    row("**sum of the steps**", {"cpu": dw_sum, "user": dw_user, "sys": dw_sys, "p50": None}, {"cpu": nd_sum, "p50": None})
-    row("**the whole fresh sign-in, measured** (1 connection)", fresh1_dw, fresh1_nd)
-    if fresh1_dw:
-        row("**everything but the password hash** (whole − hash)",
-            {"cpu": fresh1_dw["cpu"] - hash_cpu, "user": fresh1_dw["user"] - hash_cpu, "sys": fresh1_dw["sys"], "p50": None},
-            {"cpu": fresh1_nd["cpu"] - ref_hash, "p50": None} if fresh1_nd and ref_hash else None)
-    sso_sum_dw = sum(step(n, DW)["cpu"] for n in SSO_STEPS if step(n, DW))
-    sso_sum_nd = sum(step(n, NODE_COL)["cpu"] for n in SSO_STEPS if step(n, NODE_COL))
-    n, what = trips("sso_authorize")
-    row(STEP_LABELS["sso_authorize"], step("sso_authorize", DW), step("sso_authorize", NODE_COL),
-        f"{n}: {what}" if n else "")
-    row("SSO sign-in: sum of its steps (`GET /auth` with the session + token)", {"cpu": sso_sum_dw, "p50": None},
-        {"cpu": sso_sum_nd, "p50": None})
-    row("SSO sign-in, measured (1 connection)", med(("sso", 1), DW), med(("sso", 1), NODE_COL))
+                "100 in one request minus none, the main build's for both builds; node: `pbkdf2Sync` in its process)",
+                {DW: {"cpu": hash_cpu, "p50": hash_wall}, NODE_COL: {"cpu": ref_hash, "p50": None} if ref_hash else None})
+            row("… the login POST without the hash", per(lambda c: minus_hash(step("login", c), c)))
+    fresh1 = per(lambda c: med(("fresh", 1), c))
+    row("**sum of the steps**", per(lambda c: total(FRESH_STEPS["node"], c)))
+    row("**the whole fresh sign-in, measured** (1 connection)", fresh1)
+    if fresh1[DW]:
+        row("**everything but the password hash** (whole − hash)", per(lambda c: minus_hash(fresh1[c], c)))
+    row(STEP_LABELS["sso_authorize"], per(lambda c: step("sso_authorize", c)), trips("sso_authorize"))
+    row("SSO sign-in: sum of its steps (`GET /auth` with the session + token)", per(lambda c: total(SSO_STEPS, c)))
+    row("SSO sign-in, measured (1 connection)", per(lambda c: med(("sso", 1), c)))
 
     fresh_dw_trips = sum(len([x for x in calls.get(s, []) if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")])
                          for s in FRESH_STEPS["doorward"])
@@ -1175,7 +1238,8 @@ def render_signin(signin):
                        for s in SSO_STEPS)
     top = max(signin["concurrencies"])
     lines += [""]
-    if fresh1_dw:
+    if fresh1[DW]:
+        fresh1_dw = fresh1[DW]
         rest = fresh1_dw["cpu"] - hash_cpu
         lines.append(f"Against the goal: everything but the password hash costs {rest:.2f} ms of workerd CPU per "
                      f"fresh sign-in ({fresh1_dw['user'] - hash_cpu:.2f} ms of it in user space, "
@@ -1183,11 +1247,17 @@ def render_signin(signin):
                      f"{hash_cpu:.2f} ms CPU ({hash_wall:.2f} ms wall). A fresh sign-in makes {fresh_dw_trips} "
                      f"Durable Object round trips, an SSO sign-in {sso_dw_trips}; neither reads KV while the "
                      f"isolate's caches are warm.")
+        if ALT and fresh1[ALT]:
+            alt_rest = fresh1[ALT]["cpu"] - hash_cpu
+            lines.append(f"The alternative build (`{ALT}`), same rounds: everything but the hash {alt_rest:.2f} ms; "
+                         f"main ÷ alt {ratio(rest, alt_rest)}.")
     for flow in ("sso", "fresh"):
         m, ref = med((flow, top), DW), med((flow, top), NODE_COL)
+        alt = ALT and med((flow, top), ALT)
         if m and ref:
-            lines.append(f"At {top} connections, {flow} sign-ins: Doorward {m['rate']:,.1f}/s, node-oidc-provider "
-                         f"{ref['rate']:,.1f}/s ({m['rate'] / ref['rate']:.2f}×).")
+            lines.append(f"At {top} connections, {flow} sign-ins: Doorward {m['rate']:,.1f}/s, "
+                         + (f"the alternative build {alt['rate']:,.1f}/s, " if alt else "")
+                         + f"node-oidc-provider {ref['rate']:,.1f}/s ({m['rate'] / ref['rate']:.2f}×).")
     first = (signin["trace"] or {}).get("fresh", [])
     lines += ["", "Driver checks (one fresh and one SSO sign-in per server, every answer checked): " + "; ".join(
         f"{name}: {' → '.join(c['steps'])}, session cookie `{c['session_cookie']}`, ID token {c['id_token_alg']}, "
@@ -1294,15 +1364,22 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                     lines.append(f"| logging each machine token instead of tallying, {LABELS[name]} "
                                  f"(`AUDIT_TOKEN_TALLY_SECS=0` − default, same build) | {each['cpu'] - m['cpu']:+.3f} |")
             floor_js, floor_rs = DO_COLS[0][0], DO_COLS[1][0]
-            for name, _ in DO_TARGETS:
+            for name, _, _ in FLOOR_TARGETS:
                 fj, fr = med(name, floor_js), med(name, floor_rs)
                 if fj and fr:
-                    what = LABELS[name].replace("one Durable Object round trip, ", "")
+                    call, _, what = LABELS[name].partition(", ")
                     whole = lambda m: f"the floor's request {m['cpu']:.3f}: {m['user']:.3f} user + {m['sys']:.3f} kernel"  # noqa: E731
-                    lines.append(f"| one Durable Object round trip ({what}), JavaScript: DO floor − JS hello world "
+                    lines.append(f"| {call} ({what}), JavaScript: DO floor − JS hello world "
                                  f"({whole(fj)}) | {fj['cpu'] - js['cpu']:+.3f} |")
-                    lines.append(f"| one Durable Object round trip ({what}), workers-rs: DO floor − workers-rs hello "
+                    lines.append(f"| {call} ({what}), workers-rs: DO floor − workers-rs hello "
                                  f"world ({whole(fr)}) | {fr['cpu'] - rust['cpu']:+.3f} |")
+            # What the way of calling costs, and what a write costs beyond a read, one of 64 objects.
+            for a, b, what in (("rpc_64", "do_64", "RPC instead of the stub's fetch (`/rpc/64` − `/do/64`)"),
+                               ("write_64", "rpc_64", "a write instead of a read, by RPC (`/write/64` − `/rpc/64`)")):
+                for lang, col in (("JavaScript", floor_js), ("workers-rs", floor_rs)):
+                    ma, mb = med(a, col), med(b, col)
+                    if ma and mb:
+                        lines.append(f"| {what}, {lang} | {ma['cpu'] - mb['cpu']:+.3f} |")
             intro, warm_rs = med("introspection", "Doorward, direct"), med("do_warm", floor_rs)
             if intro and warm_rs:
                 lines.append(f"| introspection beyond its floor: Doorward direct − the workers-rs warm round trip "
@@ -1315,7 +1392,8 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
         lines += ["", "Durable Object floors: each object a SQLite database on disk under the run's state "
                   "directory, as Doorward's; files after the runs: " + ", ".join(
                       f"{col} {n:,}" for col, n in do_files.items())
-                  + " (one warm object, and every one of the 64 and the 4,096 that a request reached)."]
+                  + " (one warm object, every one of the 64 and the 4,096 that a read reached, and of the 64 "
+                  "written to)."]
     lines += ["", "Faithfulness: the same setup through the admin API and the same requests on "
               + ("the Miniflare host and under `wrangler dev`:" if compared else "the Miniflare host:"),
               "", "| check | Miniflare host | " + ("same under wrangler dev |" if compared else ""),
