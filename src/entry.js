@@ -10,12 +10,47 @@
 // generated wrapper does), and the next construction of the generated entry re-initialises
 // the wasm instance. A marked isolate never takes the fast path, and a request whose fast
 // path trapped is served by the generated entry, after that re-initialisation.
+//
+// The Durable Object classes workerd instantiates are declared here too: workerd serves JS
+// RPC only on classes that extend `DurableObject`, and the worker calls its objects by RPC
+// (`store::rpc`: `stub.command(text)`, cheaper than a `fetch` with its Request and Response).
+// Each delegates to the generated class, whose proxy keeps the panic recovery: a marked
+// isolate re-initialises the wasm instance at the next call and rebuilds the instance.
 
-import { WorkerEntrypoint } from "cloudflare:workers";
-import Generated from "./doorward.js";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+import Generated, * as generated from "./doorward.js";
 
-// The Durable Object classes (and whatever else the crate exports), as generated.
+// Whatever else the crate exports, as generated; the names declared below take precedence.
 export * from "./doorward.js";
+
+function commandObject(Inner) {
+  return class extends DurableObject {
+    constructor(ctx, env) {
+      super(ctx, env);
+      this.inner = new Inner(ctx, env);
+    }
+
+    // A JSON command in, the JSON answer's text out (`command_entry!` in src/objects/mod.rs).
+    command(text) {
+      return this.inner.command(text);
+    }
+
+    // The same command POSTed, as the previous release's workers send it during a deploy.
+    fetch(request) {
+      return this.inner.fetch(request);
+    }
+
+    alarm() {
+      return this.inner.alarm();
+    }
+  };
+}
+
+export const AuditLog = commandObject(generated.AuditLog);
+export const ClientRegistry = commandObject(generated.ClientRegistry);
+export const GrantStore = commandObject(generated.GrantStore);
+export const KeyVault = commandObject(generated.KeyVault);
+export const UserDirectory = commandObject(generated.UserDirectory);
 
 // worker-build puts each exported wasm function on the generated entry's prototype; the
 // class proxy only traps construction, so this is the plain wasm-bindgen export.

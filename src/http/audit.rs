@@ -1,9 +1,10 @@
 //! The request's audit recorder and the write that follows the response. Emitters call
-//! `ctx.audit.record(…)` (no await, nothing that can fail); `http::handle` hands what was
-//! recorded to `flush` through the request's `waitUntil`, so the log's Durable Object is
-//! written after the answer has left and a failed write is logged, never shown to the user.
-//! `flush` also forwards each event as one JSON log line (`AUDIT_LOG_LINES`, for Workers Logs
-//! and Logpush) and to Workers Analytics Engine when an `AUDIT_ANALYTICS` dataset is bound.
+//! `ctx.audit.record(…)` (no await, nothing that can fail); `http::handle` forwards what was
+//! recorded at once (`forward`: one JSON log line per event with `AUDIT_LOG_LINES`, for
+//! Workers Logs and Logpush, and Workers Analytics Engine when an `AUDIT_ANALYTICS` dataset is
+//! bound) and hands it to `audit_batch`, which `append`s it through a request's `waitUntil`:
+//! the log's Durable Object is written after the answer has left, and a failed write is
+//! logged, never shown to the user.
 
 use std::cell::RefCell;
 
@@ -89,12 +90,15 @@ impl Recorder {
     }
 }
 
-/// Whether events are also printed as log lines (`AUDIT_LOG_LINES`), and how long machine
-/// tokens are tallied before they are logged (`AUDIT_TOKEN_TALLY_SECS`, `oidc::audit_tally`).
+/// Whether events are also printed as log lines (`AUDIT_LOG_LINES`), how long machine tokens
+/// are tallied before they are logged (`AUDIT_TOKEN_TALLY_SECS`, `oidc::audit_tally`), and how
+/// long an isolate gathers its requests' events into one append (`AUDIT_BATCH_MS`,
+/// `audit_batch`).
 #[derive(Debug, Clone, Copy)]
 pub struct Forwarding {
     pub log_lines: bool,
     pub token_tally_secs: u64,
+    pub batch_ms: u64,
 }
 
 impl Default for Forwarding {
@@ -102,12 +106,18 @@ impl Default for Forwarding {
         Forwarding {
             log_lines: false,
             token_tally_secs: DEFAULT_TOKEN_TALLY_SECS,
+            batch_ms: DEFAULT_BATCH_MS,
         }
     }
 }
 
 /// `AUDIT_TOKEN_TALLY_SECS` unless set.
 pub const DEFAULT_TOKEN_TALLY_SECS: u64 = 15;
+
+/// `AUDIT_BATCH_MS` unless set (`audit_batch`).
+pub const DEFAULT_BATCH_MS: u64 = 100;
+/// The longest batch window accepted: events should reach the log within a second.
+pub const MAX_BATCH_MS: u64 = 1_000;
 
 thread_local! {
     /// The isolate's tally of machine tokens (`oidc::audit_tally`).
@@ -144,9 +154,37 @@ pub fn tally_due(now: u64, window: u64) -> bool {
     MACHINE_TOKENS.with(|t| t.borrow().is_due(now, window))
 }
 
-/// Writes `events` to their pools' logs (one call per pool), then forwards them. Runs after
-/// the response: every failure is logged and dropped.
-pub async fn flush(env: &Env, events: Vec<AuditEvent>, forwarding: Forwarding) {
+/// Forwards `events` at once, from the request that recorded them: one JSON log line each
+/// (`AUDIT_LOG_LINES`) and a data point each to Analytics Engine when a dataset is bound.
+/// Neither waits on anything.
+pub fn forward(env: &Env, events: &[AuditEvent], forwarding: Forwarding) {
+    if forwarding.log_lines {
+        for e in events {
+            worker::console_log!("{}", e.log_line());
+        }
+    }
+    let Some(dataset) = env.analytics_engine(ANALYTICS_BINDING).ok() else {
+        return;
+    };
+    for e in events {
+        let point = AnalyticsEngineDataPointBuilder::new()
+            .indexes([e.pool_id.as_str()])
+            .add_blob(e.kind().as_str())
+            .add_blob(e.application_id.as_deref().unwrap_or(""))
+            .add_blob(e.client_id.as_deref().unwrap_or(""))
+            .add_blob(e.what.label().unwrap_or(""))
+            .add_blob(e.user_id.as_deref().unwrap_or(""))
+            .add_double(1)
+            .build();
+        if let Err(err) = dataset.write_data_point(&point) {
+            worker::console_error!("audit: analytics engine: {err}");
+        }
+    }
+}
+
+/// Writes `events` to their pools' logs, one call per pool. Runs after the response
+/// (`audit_batch`): every failure is logged and dropped.
+pub async fn append(env: &Env, events: Vec<AuditEvent>) {
     let mut pools: Vec<(String, Vec<AuditEvent>)> = Vec::new();
     for e in events {
         match pools.iter_mut().find(|(p, _)| *p == e.pool_id) {
@@ -154,29 +192,7 @@ pub async fn flush(env: &Env, events: Vec<AuditEvent>, forwarding: Forwarding) {
             None => pools.push((e.pool_id.clone(), vec![e])),
         }
     }
-    let analytics = env.analytics_engine(ANALYTICS_BINDING).ok();
     for (pool, events) in pools {
-        if forwarding.log_lines {
-            for e in &events {
-                worker::console_log!("{}", e.log_line());
-            }
-        }
-        if let Some(dataset) = &analytics {
-            for e in &events {
-                let point = AnalyticsEngineDataPointBuilder::new()
-                    .indexes([e.pool_id.as_str()])
-                    .add_blob(e.kind().as_str())
-                    .add_blob(e.application_id.as_deref().unwrap_or(""))
-                    .add_blob(e.client_id.as_deref().unwrap_or(""))
-                    .add_blob(e.what.label().unwrap_or(""))
-                    .add_blob(e.user_id.as_deref().unwrap_or(""))
-                    .add_double(1)
-                    .build();
-                if let Err(err) = dataset.write_data_point(&point) {
-                    worker::console_error!("audit: analytics engine: {err}");
-                }
-            }
-        }
         let now = events.iter().map(|e| e.time).max().unwrap_or(0);
         // Without the pool's record its placement is unknown, and a pinned pool's events
         // must not land outside its jurisdiction: the batch is dropped (and logged).

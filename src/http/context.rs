@@ -24,6 +24,8 @@ pub struct Settings {
     /// `AUDIT_LOG_LINES` var (`true` or `false`, off by default): print every audit event as
     /// one JSON log line too, for Workers Logs and Logpush. `AUDIT_TOKEN_TALLY_SECS` (15 by
     /// default, 0 logs each): how long machine tokens are tallied before they are logged.
+    /// `AUDIT_BATCH_MS` (100 by default, at most 1,000, 0 appends each request's own): how long
+    /// an isolate gathers its requests' events into one append (`http::audit_batch`).
     pub audit: Forwarding,
 }
 
@@ -115,6 +117,11 @@ impl Settings {
         }
         match number("AUDIT_TOKEN_TALLY_SECS") {
             Ok(Some(secs)) => audit.token_tally_secs = secs,
+            Ok(None) => {}
+            Err(e) => bad.push(e),
+        }
+        match number("AUDIT_BATCH_MS") {
+            Ok(Some(ms)) => audit.batch_ms = ms.min(super::audit::MAX_BATCH_MS),
             Ok(None) => {}
             Err(e) => bad.push(e),
         }

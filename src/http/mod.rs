@@ -6,6 +6,7 @@ pub mod admin;
 pub mod api_error;
 pub mod assets;
 pub mod audit;
+pub mod audit_batch;
 pub mod authentication_level;
 pub mod authorization;
 pub mod authorize;
@@ -87,8 +88,8 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
     let mut events = ctx.audit.take();
     events.extend(audit::due_tally(now, ctx.settings.audit.token_tally_secs));
     if !events.is_empty() {
-        let (env, forwarding) = (ctx.env.clone(), ctx.settings.audit);
-        wctx.wait_until(async move { audit::flush(&env, events, forwarding).await });
+        audit::forward(&ctx.env, &events, ctx.settings.audit);
+        audit_batch::hand_over(&ctx.env, &wctx, events, ctx.settings.audit.batch_ms);
     }
     let https = url.scheme() == "https";
     result.or_else(failure).map(|r| transport_headers(r, https))

@@ -340,6 +340,16 @@ impl AuditLog {
     }
 }
 
+impl rpc::CommandObject for AuditLog {
+    type Command = AuditCommand;
+
+    async fn run_command(&self, cmd: AuditCommand) -> std::result::Result<Value, StoreError> {
+        self.run(cmd).await
+    }
+}
+
+command_entry!(AuditLog);
+
 impl DurableObject for AuditLog {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
@@ -356,7 +366,7 @@ impl DurableObject for AuditLog {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        rpc::serve(req, |cmd: AuditCommand| self.run(cmd)).await
+        rpc::serve(self, req).await
     }
 
     /// Daily: applies retention, and comes back tomorrow while there is anything left.

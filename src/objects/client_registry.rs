@@ -274,6 +274,16 @@ impl ClientRegistry {
     }
 }
 
+impl rpc::CommandObject for ClientRegistry {
+    type Command = RegistryCommand;
+
+    async fn run_command(&self, cmd: RegistryCommand) -> std::result::Result<Value, StoreError> {
+        self.run(cmd)
+    }
+}
+
+command_entry!(ClientRegistry);
+
 impl DurableObject for ClientRegistry {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
@@ -284,6 +294,6 @@ impl DurableObject for ClientRegistry {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        rpc::serve(req, |cmd: RegistryCommand| async move { self.run(cmd) }).await
+        rpc::serve(self, req).await
     }
 }

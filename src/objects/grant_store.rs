@@ -29,21 +29,25 @@ struct Row {
 }
 
 impl GrantStore {
-    fn read<T: DeserializeOwned>(
+    /// The record and expiry a statement about `key` returns (a `SELECT`, or a `DELETE …
+    /// RETURNING`), if any.
+    fn record<T: DeserializeOwned>(
         &self,
+        statement: &str,
         key: &str,
     ) -> std::result::Result<Option<(T, u64)>, StoreError> {
-        let rows: Vec<Row> = self
-            .sql
-            .exec(
-                "SELECT value, expires_at FROM records WHERE key = ?",
-                vec![key.into()],
-            )?
-            .to_array()?;
+        let rows: Vec<Row> = self.sql.exec(statement, vec![key.into()])?.to_array()?;
         match rows.into_iter().next() {
             Some(r) => Ok(Some((serde_json::from_str(&r.value)?, r.expires_at as u64))),
             None => Ok(None),
         }
+    }
+
+    fn read<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> std::result::Result<Option<(T, u64)>, StoreError> {
+        self.record("SELECT value, expires_at FROM records WHERE key = ?", key)
     }
 
     fn write<T: Serialize>(
@@ -108,14 +112,14 @@ impl GrantStore {
                 Some((v, exp)) if exp > now => v,
                 _ => Value::Null,
             },
-            GrantCommand::Delete { key } => {
-                let old = self
-                    .read::<Value>(&key)?
-                    .map(|(v, _)| v)
-                    .unwrap_or(Value::Null);
-                self.remove(&key)?;
-                old
-            }
+            // One statement: the row goes and what it held comes back.
+            GrantCommand::Delete { key } => self
+                .record::<Value>(
+                    "DELETE FROM records WHERE key = ? RETURNING value, expires_at",
+                    &key,
+                )?
+                .map(|(v, _)| v)
+                .unwrap_or(Value::Null),
             GrantCommand::TakeCode {
                 key,
                 client_id,
@@ -168,6 +172,16 @@ impl GrantStore {
     }
 }
 
+impl rpc::CommandObject for GrantStore {
+    type Command = GrantCommand;
+
+    async fn run_command(&self, cmd: GrantCommand) -> std::result::Result<Value, StoreError> {
+        self.run(cmd).await
+    }
+}
+
+command_entry!(GrantStore);
+
 impl DurableObject for GrantStore {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
@@ -188,7 +202,7 @@ impl DurableObject for GrantStore {
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        rpc::serve(req, |cmd: GrantCommand| self.run(cmd)).await
+        rpc::serve(self, req).await
     }
 
     async fn alarm(&self) -> Result<Response> {

@@ -189,12 +189,22 @@ impl KeyVault {
     }
 }
 
+impl rpc::CommandObject for KeyVault {
+    type Command = VaultCommand;
+
+    async fn run_command(&self, cmd: VaultCommand) -> std::result::Result<Value, StoreError> {
+        self.run(cmd).await
+    }
+}
+
+command_entry!(KeyVault);
+
 impl DurableObject for KeyVault {
     fn new(state: State, env: Env) -> Self {
         KeyVault { state, env }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        rpc::serve(req, |cmd: VaultCommand| self.run(cmd)).await
+        rpc::serve(self, req).await
     }
 }

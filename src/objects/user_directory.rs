@@ -3,6 +3,8 @@
 //! username, email and phone is enforced by the table, and every command is synchronous SQL,
 //! so it is atomic under the object's input gate.
 
+use std::cell::Cell;
+
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use worker::{
@@ -11,11 +13,12 @@ use worker::{
 };
 
 use crate::oidc::model::{AccessAccount, User};
-use crate::oidc::throttle::{self, Counter};
-use crate::store::directory::{throttle_keys, AttemptGate, DirectoryCommand};
+use crate::oidc::throttle;
+use crate::store::directory::{throttle_keys, DirectoryCommand};
 use crate::store::{rpc, StoreError};
 
 mod passkeys;
+mod throttle_counters;
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, \
@@ -34,9 +37,9 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS subdomains (subdomain TEXT PRIMARY KEY, client_id TEXT NOT NULL)",
     // Second factors, one row per user (`user_factors`); created in older objects too.
     "CREATE TABLE IF NOT EXISTS factors (user_id TEXT PRIMARY KEY, data TEXT NOT NULL)",
-    // Every sign-in drops the expired index rows (`register_session`, `GetUserForTokens`) and a
-    // revocation finds a user's rows: without these each was a scan of every live session or
-    // family of the pool. Built once in objects that predate them.
+    // Sign-ins drop the expired index rows (`register_session`, `GetUserForTokens`, at most once
+    // a minute per instance) and a revocation finds a user's rows: without these each was a scan
+    // of every live session or family of the pool. Built once in objects that predate them.
     "CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at)",
     "CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user_id, created_at)",
     "CREATE INDEX IF NOT EXISTS families_by_expiry ON families (expires_at)",
@@ -49,7 +52,15 @@ mod factors;
 #[durable_object]
 pub struct UserDirectory {
     sql: SqlStorage,
+    /// Sign-in attempts in flight, by throttle key (`throttle_counters`).
+    inflight: throttle_counters::InFlight,
+    /// When this instance last dropped the expired session and family index rows (seconds).
+    sessions_swept_at: Cell<u64>,
+    families_swept_at: Cell<u64>,
 }
+
+/// Seconds between two sweeps of an index's expired rows by one instance.
+const INDEX_SWEEP_EVERY: u64 = 60;
 
 type R<T> = std::result::Result<T, StoreError>;
 
@@ -150,73 +161,39 @@ impl UserDirectory {
     fn find_login(&self, login: &str) -> R<Option<(User, String)>> {
         #[derive(serde::Deserialize)]
         struct Row {
-            id: String,
+            data: String,
+            password_hash: String,
         }
         let l = login.trim().to_lowercase();
         let rows: Vec<Row> = self.rows(
-            "SELECT id FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
+            "SELECT data, password_hash FROM users WHERE username = ? OR email = ? OR phone = ? LIMIT 1",
             vec![s(&l), s(&l), s(login.trim())],
         )?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .map(|r| self.get_user(&r.id))
-            .transpose()?
-            .flatten())
+        match rows.into_iter().next() {
+            Some(r) => Ok(Some((serde_json::from_str(&r.data)?, r.password_hash))),
+            None => Ok(None),
+        }
     }
 
-    /// Starts an attempt on every key: all must admit it, and only then are all charged.
-    fn charge(&self, keys: &[String], now: u64) -> R<AttemptGate> {
-        let mut counters = Vec::new();
-        let mut gate = AttemptGate {
-            allowed: true,
-            retry_after: 0,
-            failures: 0,
-        };
-        for k in keys {
-            let mut c = self.counter(k)?;
-            let (ok, retry) = throttle::begin(&mut c, throttle::limit_for(k), now);
-            gate.failures = gate.failures.max(c.failures);
-            if !ok {
-                gate.allowed = false;
-                gate.retry_after = gate.retry_after.max(retry);
-            }
-            counters.push((k, c));
+    /// Whether the expired rows of an index were last dropped long enough ago (and, if so,
+    /// notes that they are dropped now): once a minute is enough to keep the indexes small,
+    /// where every sign-in doing it cost a statement each time.
+    fn due_for_sweep(&self, last: &Cell<u64>, now: u64) -> bool {
+        if now < last.get() + INDEX_SWEEP_EVERY {
+            return false;
         }
-        if gate.allowed {
-            for (k, c) in &counters {
-                self.save_counter(k, c)?;
-            }
-        }
-        Ok(gate)
-    }
-
-    fn counter(&self, key: &str) -> R<Counter> {
-        #[derive(serde::Deserialize)]
-        struct Row {
-            data: String,
-        }
-        let rows: Vec<Row> = self.rows("SELECT data FROM throttle WHERE key = ?", vec![s(key)])?;
-        Ok(match rows.into_iter().next() {
-            Some(r) => serde_json::from_str(&r.data)?,
-            None => Counter::default(),
-        })
-    }
-
-    fn save_counter(&self, key: &str, c: &Counter) -> R<()> {
-        self.sql.exec(
-            "REPLACE INTO throttle (key, data) VALUES (?, ?)",
-            vec![s(key), s(&serde_json::to_string(c)?)],
-        )?;
-        Ok(())
+        last.set(now);
+        true
     }
 
     /// Indexes an SSO session under its user (and drops the expired rows on the way).
     fn register_session(&self, session: &crate::store::directory::SessionIndex) -> R<()> {
-        self.sql.exec(
-            "DELETE FROM sessions WHERE expires_at <= ?",
-            vec![(session.created_at as i64).into()],
-        )?;
+        if self.due_for_sweep(&self.sessions_swept_at, session.created_at) {
+            self.sql.exec(
+                "DELETE FROM sessions WHERE expires_at <= ?",
+                vec![(session.created_at as i64).into()],
+            )?;
+        }
         self.sql.exec(
             "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             vec![
@@ -356,13 +333,11 @@ impl UserDirectory {
                 json!({"gate": gate, "keys": keys, "found": found})
             }
             C::CheckLock { key, now } => {
-                let mut c = self.counter(&key)?;
+                let mut c = self.counter(&key, now)?;
                 json!(throttle::locked_for(&mut c, now))
             }
             C::RecordFailure { key, now } => {
-                let mut c = self.counter(&key)?;
-                throttle::record_failure(&mut c, throttle::limit_for(&key), now);
-                self.save_counter(&key, &c)?;
+                self.record_failure(&key, now)?;
                 Value::Null
             }
             C::EndAttempt {
@@ -374,23 +349,7 @@ impl UserDirectory {
                 if let Some(session) = session.as_ref().filter(|_| success) {
                     self.register_session(session)?;
                 }
-                let mut locked = Vec::new();
-                for k in &keys {
-                    let mut c = self.counter(k)?;
-                    let was_locked = c.locked_until > now;
-                    // An IP's counter is not cleared by one good sign-in (many accounts, one IP).
-                    let ok = success && !k.starts_with("ip:");
-                    if success && k.starts_with("ip:") {
-                        c.inflight = c.inflight.saturating_sub(1);
-                    } else {
-                        throttle::end(&mut c, ok, throttle::limit_for(k), now);
-                    }
-                    if c.locked_until > now && !was_locked {
-                        locked.push(k.clone());
-                    }
-                    self.save_counter(k, &c)?;
-                }
-                json!(locked)
+                json!(self.end_attempt(&keys, success, now)?)
             }
             C::GetConsent { user_id, client_id } => self
                 .consent(&user_id, &client_id)?
@@ -497,7 +456,7 @@ impl UserDirectory {
                 Value::Array(items)
             }
             C::GetLock { user_id, now } => {
-                let c = self.counter(&throttle_keys(Some(&user_id), "", "")[0])?;
+                let c = self.counter(&throttle_keys(Some(&user_id), "", "")[0], now)?;
                 let locked = c.locked_until > now;
                 serde_json::to_value(crate::store::directory::LockState {
                     locked,
@@ -515,13 +474,25 @@ impl UserDirectory {
                 )?;
                 Value::Null
             }
+            C::PutRawThrottle { user_id, data } => {
+                self.sql.exec(
+                    "REPLACE INTO throttle (key, data) VALUES (?, ?)",
+                    vec![
+                        s(&throttle_keys(Some(&user_id), "", "")[0]),
+                        s(&data.to_string()),
+                    ],
+                )?;
+                Value::Null
+            }
             C::GetUserForTokens { id, family, now } => match self.get_user(&id)? {
                 Some((u, _)) => {
                     if let Some(f) = family.filter(|_| !u.blocked) {
-                        self.sql.exec(
-                            "DELETE FROM families WHERE expires_at <= ?",
-                            vec![(now as i64).into()],
-                        )?;
+                        if self.due_for_sweep(&self.families_swept_at, now) {
+                            self.sql.exec(
+                                "DELETE FROM families WHERE expires_at <= ?",
+                                vec![(now as i64).into()],
+                            )?;
+                        }
                         self.sql.exec(
                             "REPLACE INTO families (family_id, user_id, client_id, expires_at) VALUES (?, ?, ?, ?)",
                             vec![
@@ -721,16 +692,31 @@ impl UserDirectory {
     }
 }
 
+impl rpc::CommandObject for UserDirectory {
+    type Command = DirectoryCommand;
+
+    async fn run_command(&self, cmd: DirectoryCommand) -> std::result::Result<Value, StoreError> {
+        self.run(cmd)
+    }
+}
+
+command_entry!(UserDirectory);
+
 impl DurableObject for UserDirectory {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
         for stmt in SCHEMA.iter().chain(passkeys::SCHEMA) {
             let _ = sql.exec(stmt, None);
         }
-        UserDirectory { sql }
+        UserDirectory {
+            sql,
+            inflight: Default::default(),
+            sessions_swept_at: Cell::new(0),
+            families_swept_at: Cell::new(0),
+        }
     }
 
     async fn fetch(&self, req: Request) -> Result<Response> {
-        rpc::serve(req, |cmd: DirectoryCommand| async move { self.run(cmd) }).await
+        rpc::serve(self, req).await
     }
 }

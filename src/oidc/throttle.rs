@@ -49,12 +49,31 @@ pub struct Counter {
 }
 
 impl Counter {
+    /// Starts a new window once the last one is over and no lock holds. Attempts in flight
+    /// are still in flight.
     fn refresh(&mut self, now: u64) {
         if self.locked_until <= now && now.saturating_sub(self.window_start) > WINDOW_SECS {
             *self = Counter {
                 window_start: now,
+                inflight: self.inflight,
                 ..Counter::default()
             };
+        }
+    }
+
+    /// Whether nothing but attempts in flight is counted: no failure and no lock. Such a
+    /// counter need not be stored (the `UserDirectory` keeps attempts in flight in memory),
+    /// and reads the same as none at all.
+    pub fn is_clean(&self, now: u64) -> bool {
+        self.failures == 0 && self.locked_until <= now
+    }
+
+    /// What is stored of the counter: everything but the attempts in flight, which live in
+    /// the object's memory. (Written as 0, so a release that stored them reads it.)
+    pub fn stored(&self) -> Counter {
+        Counter {
+            inflight: 0,
+            ..self.clone()
         }
     }
 }
@@ -79,10 +98,13 @@ pub fn end(c: &mut Counter, success: bool, limit: u32, now: u64) {
     if success {
         *c = Counter {
             window_start: now,
+            inflight: c.inflight,
             ..Counter::default()
         };
         return;
     }
+    // The window `begin` opened may not have been stored (a clean counter is not).
+    c.refresh(now);
     c.failures += 1;
     if c.failures >= limit {
         c.locked_until = now + LOCK_SECS;
@@ -163,6 +185,41 @@ mod tests {
             .filter(|_| begin(&mut c, ACCOUNT_LIMIT, 1).0)
             .count();
         assert_eq!(started, ACCOUNT_LIMIT as usize);
+    }
+
+    #[test]
+    fn a_success_or_a_new_window_keeps_the_other_attempts_in_flight() {
+        let mut c = Counter::default();
+        for _ in 0..3 {
+            assert!(begin(&mut c, ACCOUNT_LIMIT, 1).0);
+        }
+        end(&mut c, true, ACCOUNT_LIMIT, 2);
+        assert_eq!(c.inflight, 2);
+        let later = 2 + WINDOW_SECS + 1;
+        assert!(begin(&mut c, ACCOUNT_LIMIT, later).0);
+        assert_eq!((c.inflight, c.window_start), (3, later));
+    }
+
+    #[test]
+    fn a_failure_whose_window_was_never_stored_opens_one() {
+        // A clean counter is not stored at `begin`: the failure reads a default counter.
+        let now = 10 * WINDOW_SECS;
+        let mut c = Counter::default();
+        end(&mut c, false, ACCOUNT_LIMIT, now);
+        assert_eq!((c.failures, c.window_start), (1, now));
+        let mut again = c.stored();
+        assert!(begin(&mut again, ACCOUNT_LIMIT, now + 1).0);
+        assert_eq!(again.failures, 1, "the failure still counts in its window");
+    }
+
+    #[test]
+    fn only_failures_and_locks_make_a_counter_worth_storing() {
+        let mut c = Counter::default();
+        assert!(begin(&mut c, ACCOUNT_LIMIT, 5 * WINDOW_SECS).0);
+        assert!(c.is_clean(5 * WINDOW_SECS));
+        assert_eq!(c.stored().inflight, 0);
+        end(&mut c, false, ACCOUNT_LIMIT, 5 * WINDOW_SECS);
+        assert!(!c.is_clean(5 * WINDOW_SECS));
     }
 
     #[test]

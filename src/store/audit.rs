@@ -1,6 +1,6 @@
 //! A pool's audit log: one `AuditLog` Durable Object per pool (named by the pool's id), its
 //! events in SQLite with the indexes the console's filters use. Written after the response
-//! (`http::audit::flush`), read by the admin API.
+//! (`http::audit::append`, batched per isolate by `http::audit_batch`), read by the admin API.
 
 use serde::{Deserialize, Serialize};
 use worker::Env;

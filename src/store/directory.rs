@@ -138,6 +138,12 @@ pub enum DirectoryCommand {
     ClearLock {
         user_id: String,
     },
+    /// Stores a user's account throttle row exactly as given (the debug probe
+    /// `debug/raw-throttle`: a row as an earlier release wrote it).
+    PutRawThrottle {
+        user_id: String,
+        data: serde_json::Value,
+    },
     RegisterSession {
         session: SessionIndex,
     },

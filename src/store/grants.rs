@@ -139,6 +139,29 @@ impl<'a> Grants<'a> {
         rpc::call(self.env, BINDING, self.at, &object_name(kind, id), &cmd).await
     }
 
+    /// `get` over the objects' `fetch` entry, as workers of the previous release call them
+    /// (the debug probe `debug/fetch-grant`).
+    pub async fn get_over_fetch(
+        &self,
+        kind: Kind,
+        id: &str,
+        now: u64,
+    ) -> Result<Value, StoreError> {
+        let cmd = GrantCommand::Get {
+            key: key(kind, id),
+            now,
+        };
+        rpc::call_by(
+            rpc::Transport::Fetch,
+            self.env,
+            BINDING,
+            self.at,
+            &object_name(kind, id),
+            &cmd,
+        )
+        .await
+    }
+
     pub async fn put<T: Serialize>(
         &self,
         kind: Kind,

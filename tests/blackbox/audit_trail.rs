@@ -871,3 +871,61 @@ async fn machine_tokens_are_tallied_into_one_counted_event_per_window() {
         .unwrap_or(0);
     assert_eq!(charted, 6, "the charts count every token: {}", stats.text);
 }
+
+/// The events of requests close in time reach the log in one append (`http::audit_batch`):
+/// six parallel changes of six users are all in the log, each once, written in fewer appends
+/// than requests.
+#[tokio::test]
+async fn events_of_requests_close_in_time_share_one_append_and_none_is_lost() {
+    let app = TestApp::spawn().await;
+    let mut users = Vec::new();
+    for _ in 0..6 {
+        users.push(app.create_user(json!({})).await);
+    }
+    let counts = |r: &crate::support::worker::Reply| {
+        (
+            r.json["appends"].as_u64().unwrap_or(0),
+            r.json["events"].as_u64().unwrap_or(0),
+        )
+    };
+    // Quiet first: the users' creation has been written.
+    audit_until(&app, "kind=admin_change&limit=100", |log| {
+        users.iter().all(|u| {
+            log.iter()
+                .any(|e| e["target_id"] == u.id.as_str() && e["action"] == "create")
+        })
+    })
+    .await;
+    let before = counts(&app.admin().get("/api/v1/debug/audit-batches").await);
+
+    let admin = app.admin();
+    let renames = users.iter().map(|u| {
+        let path = format!("/api/v1/users/{}", u.id);
+        let admin = &admin;
+        async move { admin.patch(&path, &json!({"name": "Batched"})).await }
+    });
+    for r in futures::future::join_all(renames).await {
+        r.expect_status(200);
+    }
+    let log = audit_until(&app, "kind=admin_change&limit=100", |log| {
+        users.iter().all(|u| {
+            log.iter()
+                .any(|e| e["target_id"] == u.id.as_str() && e["action"] == "update")
+        })
+    })
+    .await;
+    for u in &users {
+        let updates = log
+            .iter()
+            .filter(|e| e["target_id"] == u.id.as_str() && e["action"] == "update")
+            .count();
+        assert_eq!(updates, 1, "{}: {}", u.id, Value::from(log.clone()));
+    }
+    let after = counts(&app.admin().get("/api/v1/debug/audit-batches").await);
+    let (appends, events) = (after.0 - before.0, after.1 - before.1);
+    assert!(events >= 6, "{before:?} → {after:?}");
+    assert!(
+        appends < 6,
+        "six requests' events in fewer appends: {appends} appends for {events} events"
+    );
+}

@@ -152,3 +152,60 @@ async fn an_administrator_sees_an_accounts_sign_in_lock_and_clears_it() {
     );
     password_tokens(&app, &client, &user.username, &user.password, "openid").await;
 }
+
+/// Throttle counters as the release before this one stored them, attempts in flight included
+/// (they live in the directory object's memory now): a stored lock still holds, stored
+/// failures still count towards the next one, and attempts that release counted in flight,
+/// which will never end, block nobody.
+#[tokio::test]
+async fn throttle_counters_an_earlier_release_stored_still_count_after_the_upgrade() {
+    let app = TestApp::spawn().await;
+    let (client, user) = password_app(&app).await;
+    let lock = format!("/api/v1/users/{}/lock", user.id);
+    let t = crate::support::totp::now();
+    let store = |counter: serde_json::Value| {
+        let body = json!({"user_id": user.id, "counter": counter});
+        let app = &app;
+        async move {
+            app.admin()
+                .put("/api/v1/debug/raw-throttle", &body)
+                .await
+                .expect_status(204);
+        }
+    };
+
+    // Five attempts in flight and no failure: that release refused the next attempt.
+    store(json!({"failures": 0, "inflight": 5, "window_start": t - 10, "locked_until": 0})).await;
+    password_tokens(&app, &client, &user.username, &user.password, "openid").await;
+
+    // Four failures (and an attempt in flight): one more wrong password locks.
+    store(json!({"failures": 4, "inflight": 1, "window_start": t - 10, "locked_until": 0})).await;
+    let r = app.admin().get(&lock).await;
+    assert_eq!(
+        r.json,
+        json!({"locked": false, "retry_after": 0, "failures": 4}),
+        "{}",
+        r.text
+    );
+    let r = password_grant(&app, &client, &user.username, "wrong", "openid").await;
+    assert_oauth_error("the fifth failure", &r, 400, "invalid_grant");
+    let r = password_grant(&app, &client, &user.username, &user.password, "openid").await;
+    assert_eq!(
+        r.json["error_description"], "too many failed attempts; try again later",
+        "locked by the stored failures and one more: {}",
+        r.text
+    );
+
+    // A stored lock holds against the right password.
+    app.admin().delete(&lock).await.expect_status(204);
+    store(json!({"failures": 5, "inflight": 2, "window_start": t - 10, "locked_until": t + 600}))
+        .await;
+    let r = password_grant(&app, &client, &user.username, &user.password, "openid").await;
+    assert_eq!(
+        r.json["error_description"], "too many failed attempts; try again later",
+        "{}",
+        r.text
+    );
+    let r = app.admin().get(&lock).await;
+    assert_eq!(r.json["locked"], true, "{}", r.text);
+}

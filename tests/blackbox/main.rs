@@ -42,6 +42,7 @@ mod login_page;
 mod logout;
 mod logout_hints;
 mod mcp_client;
+mod object_transport;
 mod pairwise_subjects;
 mod passkey_second_factor;
 mod passkeys;

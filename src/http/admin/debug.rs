@@ -16,11 +16,19 @@
 //!   given under an id of the caller's choosing (`kind` by key prefix: `rtf`, `rev`, `ia`…) —
 //!   how tests recreate records an older release wrote under 22-character ids, in the shard
 //!   layout of that release (`store::shards`), to prove they are still found after an upgrade.
+//! - `POST fetch-grant` `{kind, id}`: read a `GrantStore` record over the object's `fetch`
+//!   entry, as a worker of the release before JS RPC calls it during a deploy (`store::rpc`),
+//!   to prove the objects still answer it: `{"record": …}` (null when absent or expired).
+//! - `PUT raw-throttle` `{user_id, counter}`: store a user's account throttle row of the
+//!   default pool exactly as given — how tests recreate a counter an earlier release stored
+//!   (with its attempts in flight), to prove its failures and lock still hold after an upgrade.
 //! - `DELETE client-mirror/{client_id}`: drop a client's KV mirror only, as KV looks at an
 //!   edge it has not reached yet, to prove the registry object answers in its place.
 //! - `POST placement/users` `{pool_id, jurisdiction}`: the ids of the users in the pool's
 //!   directory object *at that placement* (`null`: the global one), to prove that a pinned
 //!   pool's data is in its jurisdiction's objects and nowhere else.
+//! - `GET audit-batches`: how many audit-log appends this isolate made and how many events its
+//!   requests handed over (`http::audit_batch`), so tests can tell that events were batched.
 //! - `GET hot-answers`: how many requests this isolate answered from memory before the async
 //!   entry (`http::hot_routes`), so tests can tell that path from the normal one.
 
@@ -52,6 +60,10 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
         return Err(HttpError::NotFound);
     }
     match (rest, method) {
+        (["audit-batches"], Method::Get) => {
+            let (appends, events) = crate::http::audit_batch::counts();
+            json(200, &json!({"appends": appends, "events": events}))
+        }
         (["hot-answers"], Method::Get) => json(
             200,
             &json!({"answered": crate::http::hot_routes::answered()}),
@@ -145,6 +157,39 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             };
             Grants::new(&ctx.env, Placement::GLOBAL)
                 .put(kind, id, &b["record"], expires_at)
+                .await?;
+            Ok(worker::Response::empty()?.with_status(204))
+        }
+        (["fetch-grant"], Method::Post) => {
+            let b = body(&mut req).await?;
+            let kind = b["kind"].as_str().and_then(Kind::from_prefix);
+            let (Some(kind), Some(id)) = (kind, b["id"].as_str()) else {
+                return invalid(FieldErrors(
+                    [(
+                        "kind".to_string(),
+                        "a known kind and id are required".to_string(),
+                    )]
+                    .into(),
+                ));
+            };
+            let now = worker::Date::now().as_millis() / 1000;
+            let record = Grants::new(&ctx.env, Placement::GLOBAL)
+                .get_over_fetch(kind, id, now)
+                .await?;
+            json(200, &json!({ "record": record }))
+        }
+        (["raw-throttle"], Method::Put) => {
+            let b = body(&mut req).await?;
+            let Some(user_id) = b["user_id"].as_str() else {
+                return invalid(FieldErrors(
+                    [("user_id".to_string(), "required".to_string())].into(),
+                ));
+            };
+            let _: Value = Directory::new(&ctx.env, DEFAULT_POOL, Placement::GLOBAL)
+                .call(DirectoryCommand::PutRawThrottle {
+                    user_id: user_id.to_string(),
+                    data: b["counter"].clone(),
+                })
                 .await?;
             Ok(worker::Response::empty()?.with_status(204))
         }
