@@ -124,6 +124,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         set_cookie: None,
         user: None,
         factors: None,
+        ending: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

@@ -402,22 +402,16 @@ pub(crate) async fn first_factor_done(
         None => session::Seed::new(ctx)?,
     };
     let authentications = now_auth.to_vec();
-    // The pending sign-in is spent as the session is stored: two objects, in parallel.
-    let (opened, spent) = futures_util::future::join(
-        session::open(
-            ctx,
-            req,
-            PoolAt::of_app(app),
-            seed,
-            indexed,
-            &user_id,
-            authentications,
-        ),
-        grants.delete(Kind::Interaction, uid),
+    let (session, cookie) = session::open(
+        ctx,
+        req,
+        PoolAt::of_app(app),
+        seed,
+        indexed,
+        &user_id,
+        authentications,
     )
-    .await;
-    let (session, cookie) = opened?;
-    spent?;
+    .await?;
     let state = SignInState {
         user,
         factors,
@@ -429,6 +423,8 @@ pub(crate) async fn first_factor_done(
         authentications: session.authentications(),
         session_id: Some(session.session_id),
         set_cookie: Some(cookie),
+        // Spent as its code is stored (or by itself, `authorization::finish`).
+        ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, req, app, issuer, rec.request, state).await
 }
@@ -571,10 +567,10 @@ pub async fn consent(
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
-    Grants::new(&ctx.env, Placement::of_app(app))
-        .delete(Kind::Interaction, uid)
-        .await?;
     if forms::first(&form, "decision") != Some("allow") {
+        Grants::new(&ctx.env, Placement::of_app(app))
+            .delete(Kind::Interaction, uid)
+            .await?;
         let e = OAuthError::new(ErrorCode::AccessDenied, "the user denied the request");
         return deliver(response::error(&rec.request.error_target(), &e, issuer));
     }
@@ -606,6 +602,7 @@ pub async fn consent(
         set_cookie: None,
         user: None,
         factors: None,
+        ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await
 }

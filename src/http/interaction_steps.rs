@@ -179,13 +179,15 @@ async fn sign_in_with(
     }
 }
 
-/// Hands the request back to `authorization::finish` for a session that now stands.
+/// Hands the request back to `authorization::finish` for a session that now stands; the
+/// pending sign-in `uid` is spent there (with its code, when one is issued).
 #[allow(clippy::too_many_arguments)] // the pieces of one pending sign-in
 async fn resume(
     ctx: &Ctx,
     req: &Request,
     app: &Application,
     issuer: &str,
+    uid: &str,
     request: AuthorizationRequest,
     user_id: &str,
     session: SessionRecord,
@@ -202,6 +204,7 @@ async fn resume(
         set_cookie: cookie,
         user: None,
         factors: None,
+        ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, req, app, issuer, request, state).await
 }
@@ -223,10 +226,18 @@ pub(crate) async fn complete(
     let Some((session, cookie)) = sign_in_with(ctx, req, app, &rec, user_id, &amr).await? else {
         return expired(ctx, req, app, issuer).await;
     };
-    Grants::new(&ctx.env, Placement::of_app(app))
-        .delete(Kind::Interaction, uid)
-        .await?;
-    resume(ctx, req, app, issuer, rec.request, user_id, session, cookie).await
+    resume(
+        ctx,
+        req,
+        app,
+        issuer,
+        uid,
+        rec.request,
+        user_id,
+        session,
+        cookie,
+    )
+    .await
 }
 
 /// After the recovery codes of an enrolment were shown: the request goes on with the session
@@ -256,8 +267,16 @@ pub async fn continue_after_enrolment(
     else {
         return expired(ctx, &req, app, issuer).await;
     };
-    Grants::new(&ctx.env, Placement::of_app(app))
-        .delete(Kind::Interaction, uid)
-        .await?;
-    resume(ctx, &req, app, issuer, rec.request, &user_id, session, None).await
+    resume(
+        ctx,
+        &req,
+        app,
+        issuer,
+        uid,
+        rec.request,
+        &user_id,
+        session,
+        None,
+    )
+    .await
 }

@@ -108,6 +108,18 @@ impl GrantStore {
                 self.schedule_sweep(expires_at).await?;
                 Value::Bool(true)
             }
+            // No await between the two statements: one implicit transaction, one commit.
+            GrantCommand::PutEnding {
+                key,
+                value,
+                expires_at,
+                ends,
+            } => {
+                self.remove(&ends)?;
+                self.write(&key, &value, expires_at)?;
+                self.schedule_sweep(expires_at).await?;
+                Value::Bool(true)
+            }
             GrantCommand::Get { key, now } => match self.read::<Value>(&key)? {
                 Some((v, exp)) if exp > now => v,
                 _ => Value::Null,

@@ -8,9 +8,10 @@ use serde_json::Value;
 use worker::Env;
 
 use super::placement::Placement;
+use super::shards::{self, token_key};
 use super::{rpc, StoreError};
 use crate::oidc::records::{
-    CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation, RotationRequest,
+    CodeRecord, CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation, RotationRequest,
 };
 
 pub const BINDING: &str = "GRANTS";
@@ -26,6 +27,14 @@ pub enum GrantCommand {
         /// Only if no live record holds the key; answers whether it was written.
         #[serde(default)]
         create_only: bool,
+    },
+    /// `Put`, and in the same commit the record `ends` goes (a sign-in spent as its code is
+    /// stored beside it).
+    PutEnding {
+        key: String,
+        value: Value,
+        expires_at: u64,
+        ends: String,
     },
     Get {
         key: String,
@@ -117,6 +126,27 @@ fn object_name(kind: Kind, id: &str) -> String {
 
 fn key(kind: Kind, id: &str) -> String {
     format!("{}:{id}", kind.prefix())
+}
+
+/// The object and key of a code's record (`shards::code_object`): beside its sign-in in an
+/// interaction object, or, minted before, in the `code` object its hash names. Only the
+/// code's hash is ever stored.
+fn code_place(code: &str) -> (String, String) {
+    let hashed = token_key(code);
+    let object = match shards::code_object(code) {
+        Some(c) => format!("{}.{c}", Kind::Interaction.prefix()),
+        None => object_name(Kind::Code, &hashed),
+    };
+    (object, key(Kind::Code, &hashed))
+}
+
+/// A new authorization code, placed in the object of the pending sign-in `ending` (an
+/// interaction id), so [`Grants::put_code`] ends the one and stores the other in one commit.
+pub fn new_code(ending: Option<&str>) -> Result<String, getrandom::Error> {
+    Ok(shards::placed_code(
+        &crate::crypto::random::grant_token()?,
+        ending,
+    ))
 }
 
 pub struct Grants<'a> {
@@ -245,27 +275,63 @@ impl<'a> Grants<'a> {
         Ok(())
     }
 
-    /// Takes a code (`code_hash` is its SHA-256; the code itself is never stored), recording
-    /// in the same write what the caller is about to issue, so a replay — even one racing
-    /// this very redemption — finds it and revokes it.
+    /// Stores a new code's record (its hash the key). `ending`: the pending sign-in the code
+    /// ends, deleted in the same commit when the code was placed beside it ([`new_code`]),
+    /// by a call of its own otherwise (an interaction of the spread layout).
+    pub async fn put_code(
+        &self,
+        code: &str,
+        record: &CodeRecord,
+        ending: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (object, key) = code_place(code);
+        let value = serde_json::to_value(record)?;
+        let expires_at = record.expires_at;
+        let beside = ending.filter(|uid| object == object_name(Kind::Interaction, uid));
+        let cmd = match beside {
+            Some(uid) => GrantCommand::PutEnding {
+                key,
+                value,
+                expires_at,
+                ends: self::key(Kind::Interaction, uid),
+            },
+            None => GrantCommand::Put {
+                key,
+                value,
+                expires_at,
+                create_only: false,
+            },
+        };
+        let stored = rpc::call::<_, bool>(self.env, BINDING, self.at, &object, &cmd);
+        match ending.filter(|_| beside.is_none()) {
+            Some(apart) => {
+                let (stored, ended) =
+                    futures_util::future::join(stored, self.delete(Kind::Interaction, apart)).await;
+                stored?;
+                ended
+            }
+            None => stored.await.map(|_| ()),
+        }
+    }
+
+    /// Takes a code (the code as presented; only its hash is stored), recording in the same
+    /// write what the caller is about to issue, so a replay — even one racing this very
+    /// redemption — finds it and revokes it.
     pub async fn take_code(
         &self,
-        code_hash: &str,
+        code: &str,
         client_id: &str,
         now: u64,
         issue: Issued,
     ) -> Result<CodeTake, StoreError> {
-        self.call(
-            Kind::Code,
-            code_hash,
-            GrantCommand::TakeCode {
-                key: key(Kind::Code, code_hash),
-                client_id: client_id.to_string(),
-                now,
-                issue,
-            },
-        )
-        .await
+        let (object, key) = code_place(code);
+        let cmd = GrantCommand::TakeCode {
+            key,
+            client_id: client_id.to_string(),
+            now,
+            issue,
+        };
+        rpc::call(self.env, BINDING, self.at, &object, &cmd).await
     }
 
     pub async fn rotate_refresh(

@@ -14,6 +14,12 @@
 //!   and revocations written by earlier releases are read, rotated and revoked there until
 //!   they expire; nothing new is written there. Client-assertion `jti`s (chosen by the
 //!   client, hashed to 43 characters) stay in this layout.
+//!
+//! Authorization codes minted since have a third place, **beside their sign-in**
+//! ([`code_object`]): a code of [`PLACED_CODE_LEN`] characters is kept in the interaction
+//! object its first character names (`ia.{c}`, the object of the pending sign-in the code
+//! ends), so ending the sign-in and storing its code are one call and one commit. A code of
+//! any other length is where it always was (`code.{c}` or `code-{cc}` by its hash).
 
 use crate::oidc::jws::sha256_b64;
 
@@ -21,6 +27,9 @@ use crate::oidc::jws::sha256_b64;
 pub const GRANT_ID_LEN: usize = 24;
 /// Length of the tokens minted since the compact layout (264 bits).
 pub const GRANT_TOKEN_LEN: usize = 44;
+/// Length of the codes minted since codes are kept beside their sign-in: the character that
+/// names the object, then a [`GRANT_TOKEN_LEN`] token.
+pub const PLACED_CODE_LEN: usize = GRANT_TOKEN_LEN + 1;
 /// What marks the hash of a compact-layout token as a compact key (never in base64url).
 const TOKEN_KEY_TAG: char = '~';
 
@@ -56,6 +65,38 @@ pub fn object_name(kind_prefix: &str, key: &str) -> String {
             format!("{kind_prefix}-{shard}")
         }
     }
+}
+
+/// The character that names the compact-layout object of `id` (its first), if `id` has the
+/// compact shape: a code placed with it lands in the same object of another kind.
+pub fn compact_object_char(id: &str) -> Option<char> {
+    let c = id.chars().next()?;
+    (Layout::of(id) == Layout::Compact && !id.starts_with(TOKEN_KEY_TAG) && is_b64url(c))
+        .then_some(c)
+}
+
+fn is_b64url(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '-' || c == '_'
+}
+
+/// A new authorization code placed in the object of `kind_prefix` that `beside` (a record id
+/// of that kind) lives in, or, without one, in a random one of its 64. `token` is a fresh
+/// [`GRANT_TOKEN_LEN`] token, the code's secret.
+pub fn placed_code(token: &str, beside: Option<&str>) -> String {
+    let c = beside
+        .and_then(compact_object_char)
+        .or_else(|| token.chars().next())
+        .unwrap_or('_');
+    format!("{c}{token}")
+}
+
+/// Where a presented code's record is: `Some(c)` for a code placed beside a sign-in (in
+/// `ia.{c}`), `None` for one minted before (its hash names its `code` object). A code of the
+/// placed length whose first character is not base64url names no object: it is looked up by
+/// its hash, where nothing is.
+pub fn code_object(code: &str) -> Option<char> {
+    let c = code.chars().next()?;
+    (code.len() == PLACED_CODE_LEN && is_b64url(c)).then_some(c)
 }
 
 /// The key a token's record is stored under: only its hash, tagged when the token was minted
@@ -107,6 +148,36 @@ mod tests {
         assert_eq!(compact, "code.-");
         assert_eq!(spread, "code--b");
         assert_ne!(compact, spread);
+    }
+
+    #[test]
+    fn a_code_is_placed_in_its_sign_ins_object() {
+        let token = "C".repeat(GRANT_TOKEN_LEN);
+        let code = placed_code(&token, Some("Zbcdefghijklmnopqrstuvwx"));
+        assert_eq!(code.len(), PLACED_CODE_LEN);
+        assert_eq!(code_object(&code), Some('Z'));
+        // Without a sign-in, or beside an id of the spread layout: a random object.
+        assert_eq!(code_object(&placed_code(&token, None)), Some('C'));
+        assert_eq!(
+            code_object(&placed_code(&token, Some("Zbcdefghijklmnopqrstu"))),
+            Some('C')
+        );
+    }
+
+    #[test]
+    fn codes_minted_before_and_foreign_ones_are_found_by_their_hash() {
+        assert_eq!(code_object(&"A".repeat(GRANT_TOKEN_LEN)), None);
+        assert_eq!(code_object(&"A".repeat(43)), None);
+        assert_eq!(
+            code_object(&format!("%{}", "A".repeat(GRANT_TOKEN_LEN))),
+            None
+        );
+        // A multi-byte first character is not the placed length in bytes' sense.
+        assert_eq!(
+            code_object(&format!("é{}", "A".repeat(GRANT_TOKEN_LEN - 1))),
+            None
+        );
+        assert_eq!(code_object(""), None);
     }
 
     #[test]

@@ -172,6 +172,90 @@ async fn exactly_one_of_25_concurrent_takes_of_a_code_wins() {
     unknown.expect_status(409);
 }
 
+/// A pending sign-in is spent with the code it ends — stored beside it, in one commit
+/// (`store::shards`, placed codes): the code has the placed shape and redeems once, and the
+/// login or consent form posted again finds its sign-in gone. With and without a consent page.
+#[tokio::test]
+async fn the_sign_in_a_code_ends_is_spent_with_it() {
+    let app = TestApp::spawn().await;
+    let direct = app.create_application(json!({"skip_consent": true})).await;
+    let asking = app.create_application(json!({})).await;
+    let user = app.create_user(json!({})).await;
+    for (rp, consent) in [(&direct, false), (&asking, true)] {
+        let mut browser = Browser::new(&app);
+        let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+        let login = browser.authorize(&rp.issuer, &params).await.login();
+        let after = browser
+            .submit_login(&rp.issuer, &login, &user.username, &user.password)
+            .await;
+        let (last_page, code) = if consent {
+            let page = after.consent();
+            let done = browser.submit_consent(&rp.issuer, &page, true).await;
+            let code = done.callback().param("code").to_string();
+            (page, code)
+        } else {
+            (login, after.callback().param("code").to_string())
+        };
+        assert_eq!(code.len(), 45, "a placed code: {code}");
+        let again = if consent {
+            browser.submit_consent(&rp.issuer, &last_page, true).await
+        } else {
+            browser
+                .submit_login(&rp.issuer, &last_page, &user.username, &user.password)
+                .await
+        };
+        let again = again.stopped();
+        again.expect_status(400);
+        assert!(again.text.contains("expired"), "{}", again.excerpt());
+        redeem(&app, rp, &code, None).await.expect_status(200);
+        assert_oauth_error(
+            "the code redeemed again",
+            &redeem(&app, rp, &code, None).await,
+            400,
+            "invalid_grant",
+        );
+    }
+}
+
+/// Codes that were never issued, in every shape a code can take (placed beside a sign-in,
+/// minted before, foreign), are `invalid_grant` — none names an object it should not.
+#[tokio::test]
+async fn forged_codes_of_every_shape_are_invalid_grant() {
+    let (app, rp, user) = setup().await;
+    let real = fresh_code(&app, &rp, &user, "openid", &[]).await;
+    assert_eq!(real.len(), 45, "{real}");
+    // The real code with its last character changed: the same object, another hash.
+    let mut altered = real.clone();
+    let last = altered.pop().unwrap_or('A');
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    let b64 = "A".repeat(44);
+    let cases: Vec<(&str, String)> = vec![
+        ("the real code altered", altered),
+        ("placed shape, never issued", format!("Z{b64}")),
+        ("placed length, '%' first", format!("%{b64}")),
+        ("placed length, '.' first", format!(".{b64}")),
+        ("placed length, '~' first", format!("~{b64}")),
+        (
+            "placed length, multi-byte first",
+            format!("é{}", "A".repeat(43)),
+        ),
+        ("the shape minted before", b64.clone()),
+        ("a 43-character code", "A".repeat(43)),
+        ("one character", "Z".into()),
+        ("4 KB", "Z".repeat(4096)),
+    ];
+    for (what, code) in &cases {
+        assert_oauth_error(
+            what,
+            &redeem(&app, &rp, code, None).await,
+            400,
+            "invalid_grant",
+        );
+    }
+    // The real one still works: no forged attempt touched it.
+    redeem(&app, &rp, &real, None).await.expect_status(200);
+}
+
 // ---------------------------------------------------------------------------------------------
 // PKCE (RFC 7636)
 

@@ -1,7 +1,9 @@
 //! The `GrantStore` shard layouts (`store::shards`): everything minted now has the compact
 //! shape (24-character ids, 44-character tokens), and records an earlier release wrote under
 //! its shapes (22-character ids, 43-character tokens) are still found, rotated and revoked
-//! where that release put them — an upgrade signs nobody out.
+//! where that release put them — an upgrade signs nobody out. Codes minted since are kept
+//! beside their sign-in (45 characters); a code of the shape before (44 characters, in the
+//! `code` object its hash names) is still redeemed, once.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,7 +34,8 @@ async fn what_is_minted_now_has_the_compact_shape() {
         .callback()
         .param("code")
         .to_string();
-    assert_eq!(code.len(), 44, "{code}");
+    // Placed beside its sign-in: the interaction object's character, then a 44-character token.
+    assert_eq!(code.len(), 45, "{code}");
     let session = browser
         .cookie("dw_session_default")
         .unwrap_or_else(|| panic!("no session cookie"));
@@ -114,4 +117,39 @@ async fn records_an_earlier_release_wrote_are_found_after_the_upgrade() {
     r.expect_status(200);
     let id = jwt::claims(r.json["id_token"].as_str().unwrap_or(""));
     assert_eq!(id["sub"].as_str(), Some(user_id.as_str()), "{id}");
+}
+
+/// A code as the release before placed codes stored it — 44 characters, its tagged hash the
+/// key, in the `code` object that hash names (`debug/raw-grant` puts it exactly there) — is
+/// redeemed after the upgrade, and only once.
+#[tokio::test]
+async fn a_code_minted_before_codes_were_placed_is_redeemed_once() {
+    let (app, rp, user) = setup().await;
+    let code: String = "Q".repeat(44);
+    let t = now();
+    app.admin()
+        .put(
+            "/api/v1/debug/raw-grant",
+            &json!({"kind": "code", "id": format!("~{}", sha256_b64(&code)),
+                "expires_at": t + 300, "record": {
+                "client_id": rp.client_id, "pool_id": "default", "user_id": user.id,
+                "redirect_uri": rp.redirect_uri, "scope": "openid", "nonce": "n-0",
+                "code_challenge": null, "code_challenge_method": null, "auth_time": t - 5,
+                "session_id": null, "response_type": "code", "offline": false,
+                "expires_at": t + 300, "consumed": false, "replayed": false,
+                "issued": {"access_jtis": [], "refresh_family": null}}}),
+        )
+        .await
+        .expect_status(204);
+    let r = redeem(&app, &rp, &code, None).await;
+    r.expect_status(200);
+    let id = jwt::claims(r.json["id_token"].as_str().unwrap_or(""));
+    assert_eq!(id["sub"].as_str(), Some(user.id.as_str()), "{id}");
+    assert_eq!(id["nonce"].as_str(), Some("n-0"), "{id}");
+    assert_oauth_error(
+        "the old code again",
+        &redeem(&app, &rp, &code, None).await,
+        400,
+        "invalid_grant",
+    );
 }

@@ -36,7 +36,7 @@ use serde_json::{json, Value};
 use worker::{Method, Request};
 
 use super::{body, invalid};
-use crate::crypto::{keys, random};
+use crate::crypto::keys;
 use crate::http::admin::DEFAULT_POOL;
 use crate::http::context::Ctx;
 use crate::http::respond::{json, HttpError, HttpResult};
@@ -224,7 +224,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             json(200, &json!({"client_id": client_id}))
         }
         (["codes"], Method::Post) => {
-            let code = random::grant_token()?;
+            let code = crate::store::grants::new_code(None)?;
             let record = CodeRecord {
                 client_id: String::new(),
                 pool_id: String::new(),
@@ -246,9 +246,8 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 resource: None,
                 claims: Default::default(),
             };
-            let hash = token_key(&code);
             Grants::new(&ctx.env, Placement::GLOBAL)
-                .put(Kind::Code, &hash, &record, record.expires_at)
+                .put_code(&code, &record, None)
                 .await?;
             json(201, &json!({"code": code}))
         }
@@ -256,7 +255,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             let b = body(&mut req).await?;
             let code = b.get("code").and_then(Value::as_str).unwrap_or("");
             match Grants::new(&ctx.env, Placement::GLOBAL)
-                .take_code(&token_key(code), "", ctx.now, Issued::default())
+                .take_code(code, "", ctx.now, Issued::default())
                 .await?
             {
                 CodeTake::Fresh { .. } => json(200, &json!({"taken": true})),

@@ -21,6 +21,8 @@ use crate::oidc::records::SecondFactor;
 use crate::oidc::response as front_channel;
 use crate::oidc::scope::ScopeSet;
 use crate::store::directory::{Directory, DirectoryCommand, UserAndConsent};
+use crate::store::grants::{Grants, Kind};
+use crate::store::placement::Placement;
 use pending::Pending;
 
 /// Who is signed in for this request, and the cookie a fresh sign-in must set.
@@ -36,16 +38,46 @@ pub struct SignInState {
     pub user: Option<User>,
     /// Their factors, when read already in this request (`authentication_level::decide`).
     pub factors: Option<FactorSummary>,
+    /// The pending sign-in (interaction id) this request completes: spent whatever the
+    /// outcome — as the code is stored when one is issued (one commit), by itself otherwise.
+    pub ending: Option<String>,
 }
 
-/// Decides and acts: issue, fail back to the client, or open an interaction page.
+/// Decides and acts: issue, fail back to the client, or open an interaction page. The
+/// pending sign-in the request completes is spent either way.
 pub async fn finish(
     ctx: &Ctx,
     req: &Request,
     app: &Application,
     issuer: &str,
     request: AuthorizationRequest,
+    mut state: SignInState,
+) -> HttpResult {
+    let mut ending = state.ending.take();
+    let outcome = decide_and_act(ctx, req, app, issuer, request, state, &mut ending).await;
+    // Not taken by a code stored beside it: spent by itself (before the answer, which may
+    // already be a new interaction's page).
+    let spent = match ending {
+        Some(uid) => {
+            Grants::new(&ctx.env, Placement::of_app(app))
+                .delete(Kind::Interaction, &uid)
+                .await
+        }
+        None => Ok(()),
+    };
+    let resp = outcome?;
+    spent?;
+    Ok(resp)
+}
+
+async fn decide_and_act(
+    ctx: &Ctx,
+    req: &Request,
+    app: &Application,
+    issuer: &str,
+    request: AuthorizationRequest,
     state: SignInState,
+    ending: &mut Option<String>,
 ) -> HttpResult {
     let SignInState {
         signed_in,
@@ -54,6 +86,7 @@ pub async fn finish(
         authentications,
         user: known_user,
         factors: known_factors,
+        ending: _,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
     // answered for; anyone else signed in counts as nobody (so the login page, or
@@ -164,6 +197,11 @@ pub async fn finish(
                         at: s.auth_time,
                         amr: vec![],
                     });
+                    // A code carries the spent sign-in into its own commit.
+                    let ends = match request.response_type.has_code() {
+                        true => ending.take(),
+                        false => None,
+                    };
                     response::deliver(
                         response::issue(
                             ctx,
@@ -173,6 +211,7 @@ pub async fn finish(
                             &u,
                             &latest,
                             session_id.as_deref(),
+                            ends.as_deref(),
                         )
                         .await?,
                     )

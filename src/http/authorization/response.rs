@@ -14,11 +14,12 @@ use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::model::{Application, GrantType, User};
 use crate::oidc::records::{CodeRecord, Issued};
 use crate::oidc::response::{self, form_post_html, Delivery};
-use crate::store::grants::{Grants, Kind};
+use crate::store::grants::{self, Grants};
 use crate::store::placement::Placement;
-use crate::store::shards::token_key;
 
-/// Issues what the response type asks for and says how to deliver it.
+/// Issues what the response type asks for and says how to deliver it. `ending`: the pending
+/// sign-in (interaction id) this response ends, deleted as the code is stored (`put_code`).
+#[allow(clippy::too_many_arguments)] // the pieces of one authorization response
 pub async fn issue(
     ctx: &Ctx,
     app: &Application,
@@ -27,12 +28,13 @@ pub async fn issue(
     user: &User,
     authn: &Authentication,
     session_id: Option<&str>,
+    ending: Option<&str>,
 ) -> Result<Delivery, HttpError> {
     let rt = req.response_type;
     let auth_time = authn.at;
     let mut params: Vec<(String, String)> = Vec::new();
     let code = if rt.has_code() {
-        let code = random::grant_token()?;
+        let code = grants::new_code(ending)?;
         let record = CodeRecord {
             client_id: app.client.client_id.clone(),
             pool_id: app.pool_id.clone(),
@@ -55,7 +57,7 @@ pub async fn issue(
             amr: authn.amr.clone(),
         };
         Grants::new(&ctx.env, Placement::of_app(app))
-            .put(Kind::Code, &token_key(&code), &record, record.expires_at)
+            .put_code(&code, &record, ending)
             .await?;
         params.push(("code".into(), code.clone()));
         Some(code)

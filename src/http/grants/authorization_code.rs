@@ -20,7 +20,6 @@ use crate::oidc::token_request::TokenRequest;
 use crate::store::directory::{Directory, FamilyIndex};
 use crate::store::grants::Grants;
 use crate::store::placement::Placement;
-use crate::store::shards::token_key;
 
 pub async fn run(
     ctx: &Ctx,
@@ -34,7 +33,6 @@ pub async fn run(
         .as_deref()
         .ok_or_else(|| OAuthError::invalid_request("code is missing"))?;
     let grants = Grants::new(&ctx.env, Placement::of_app(app));
-    let hash = token_key(code);
     let invalid = || {
         HttpError::OAuth(OAuthError::invalid_grant(
             "the authorization code is invalid, expired or already used",
@@ -53,7 +51,7 @@ pub async fn run(
         refresh_family: Some(pre.family_id.clone()),
     };
     let record = match grants
-        .take_code(&hash, &app.client.client_id, ctx.now, planned)
+        .take_code(code, &app.client.client_id, ctx.now, planned)
         .await?
     {
         CodeTake::Fresh { record } => record,
