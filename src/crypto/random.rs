@@ -32,3 +32,9 @@ pub fn grant_id() -> Result<String, getrandom::Error> {
 pub fn grant_token() -> Result<String, getrandom::Error> {
     Ok(b64(&bytes::<33>()?))
 }
+
+/// The cookie of an SSO session the pool's directory holds: 272 random bits in base64url, 46
+/// characters — a length no earlier session cookie had (`http::session`).
+pub fn session_token() -> Result<String, getrandom::Error> {
+    Ok(b64(&bytes::<34>()?))
+}

@@ -343,8 +343,8 @@ async fn plan_session(
 /// page): the class the request needs decides what follows — a second factor (the
 /// interaction keeps who signed in and how, and no session starts yet), a refusal
 /// (`unmet_authentication_requirements`), or the session and the authorization request.
-/// (A session indexed by the check but not started leaves an index row that points at no
-/// session: listed as ended, and removed when its time is up.)
+/// (The check stores the session a `Met` class lets start with the attempt's end, in the
+/// pool's directory; `session::open` then only sets its cookie.)
 pub(crate) async fn first_factor_done(
     ctx: &Ctx,
     req: &Request,
@@ -483,7 +483,14 @@ pub async fn login(
                 None => None,
             };
             let index = match &planned {
-                Some((Ok((_, Some(seed))), _, user_id)) => Some(seed.index(user_id)),
+                Some((Ok((_, Some(seed))), _, user_id)) => {
+                    // The session the password starts, stored with the attempt's end.
+                    let password_now = vec![acr::Authentication {
+                        at: ctx.now,
+                        amr: acr::amr_of(&[acr::Factor::Password]),
+                    }];
+                    Some(seed.index(seed.record(pool.id, user_id, password_now)))
+                }
                 _ => None,
             };
             // The attempt is ended whatever happened, so its counters never stay open.

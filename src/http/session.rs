@@ -1,7 +1,14 @@
 //! The SSO session cookie: HttpOnly, SameSite=Lax, Secure over https, scoped to the user pool
 //! (one cookie name per pool; in subdomain style shared across the base domain so every
 //! application of the pool sees it). A new random session id at every sign-in; only the
-//! SHA-256 of the cookie is stored, in a `GrantStore` shard.
+//! SHA-256 of the cookie is stored.
+//!
+//! Where: a session started since this release is held by the pool's `UserDirectory`, in its
+//! index row (`objects::user_directory::sessions`), so the sign-in's last directory call stores
+//! it and a signed-in request reads it from the object it asks about the user anyway. Its
+//! cookie has [`DIRECTORY_COOKIE_LEN`] characters. A cookie of any other length (44 or 43: the
+//! releases before) names a record in a `GrantStore` shard, read, stepped up and ended there
+//! until it expires.
 
 use worker::Request;
 
@@ -11,13 +18,31 @@ use super::respond::HttpError;
 use crate::crypto::random;
 use crate::oidc::acr::{self, Authentication};
 use crate::oidc::records::SessionRecord;
-use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
+use crate::store::directory::{Directory, DirectoryCommand, EndedSession, SessionIndex};
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::PoolAt;
 use crate::store::shards::token_key;
 
 /// How long an SSO session lasts.
 pub const SESSION_SECS: u64 = 8 * 3600;
+
+/// Length of the cookies of sessions the pool's directory holds (`random::session_token`).
+pub const DIRECTORY_COOKIE_LEN: usize = 46;
+
+/// Which store holds the session a cookie names, and its key there (the cookie's hash).
+enum Held {
+    Directory(String),
+    Shard(String),
+}
+
+fn held(token: &str) -> Held {
+    let key_hash = token_key(token);
+    if token.len() == DIRECTORY_COOKIE_LEN {
+        Held::Directory(key_hash)
+    } else {
+        Held::Shard(key_hash)
+    }
+}
 
 fn cookie_name(pool: &str) -> String {
     format!("dw_session_{pool}")
@@ -33,9 +58,21 @@ pub async fn current(
     let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
         return Ok(None);
     };
-    let rec: Option<SessionRecord> = Grants::new(&ctx.env, at)
-        .get(Kind::Session, &token_key(&token), ctx.now)
-        .await?;
+    let rec: Option<SessionRecord> = match held(&token) {
+        Held::Directory(key_hash) => {
+            Directory::new(&ctx.env, pool, at)
+                .call(DirectoryCommand::GetSession {
+                    key_hash,
+                    now: ctx.now,
+                })
+                .await?
+        }
+        Held::Shard(key_hash) => {
+            Grants::new(&ctx.env, at)
+                .get(Kind::Session, &key_hash, ctx.now)
+                .await?
+        }
+    };
     Ok(rec.filter(|r| r.pool_id == pool))
 }
 
@@ -66,7 +103,7 @@ pub struct Seed {
 
 impl Seed {
     pub fn new(ctx: &Ctx) -> Result<Seed, HttpError> {
-        let token = random::grant_token()?;
+        let token = random::session_token()?;
         Ok(Seed {
             key_hash: token_key(&token),
             token,
@@ -75,14 +112,32 @@ impl Seed {
         })
     }
 
-    /// The directory's index row of this session, once it is `user_id`'s.
-    pub fn index(&self, user_id: &str) -> SessionIndex {
+    /// The session, once it is `user_id`'s of `pool`, authenticated so.
+    pub fn record(
+        &self,
+        pool: &str,
+        user_id: &str,
+        authentications: Vec<Authentication>,
+    ) -> SessionRecord {
+        SessionRecord {
+            session_id: self.session_id.clone(),
+            pool_id: pool.to_string(),
+            user_id: user_id.to_string(),
+            auth_time: self.created_at,
+            expires_at: self.created_at + SESSION_SECS,
+            authentications,
+        }
+    }
+
+    /// The directory's row of this session, holding `record` (`Seed::record`).
+    pub fn index(&self, record: SessionRecord) -> SessionIndex {
         SessionIndex {
             session_id: self.session_id.clone(),
-            user_id: user_id.to_string(),
+            user_id: record.user_id.clone(),
             key_hash: self.key_hash.clone(),
             created_at: self.created_at,
-            expires_at: self.created_at + SESSION_SECS,
+            expires_at: record.expires_at,
+            record: Some(record),
         }
     }
 }
@@ -108,9 +163,9 @@ pub async fn start_with(
     .await
 }
 
-/// Stores a minted session for `user_id` (ending the one the request carried) and indexes it
-/// in the pool's directory unless that was done already (`indexed`); returns the record and
-/// the Set-Cookie value.
+/// Stores a minted session for `user_id` in the pool's directory (ending the one the request
+/// carried) unless the directory holds it already (`indexed`: stored by the call that ended
+/// the sign-in's attempt, `Seed::index`); returns the record and the Set-Cookie value.
 pub async fn open(
     ctx: &Ctx,
     req: &Request,
@@ -121,31 +176,15 @@ pub async fn open(
     authentications: Vec<Authentication>,
 ) -> Result<(SessionRecord, String), HttpError> {
     let PoolAt { id: pool, at } = pool_at;
-    let grants = Grants::new(&ctx.env, at);
     if forms::cookie(req, &cookie_name(pool)).is_some() {
         end(ctx, req, pool_at).await?;
     }
-    let index = seed.index(user_id);
-    let Seed {
-        token,
-        session_id,
-        key_hash,
-        ..
-    } = seed;
-    let rec = SessionRecord {
-        session_id,
-        pool_id: pool.to_string(),
-        user_id: user_id.to_string(),
-        auth_time: ctx.now,
-        expires_at: index.expires_at,
-        authentications,
-    };
-    grants
-        .put(Kind::Session, &key_hash, &rec, rec.expires_at)
-        .await?;
+    let rec = seed.record(pool, user_id, authentications);
     if !indexed {
         let _: serde_json::Value = Directory::new(&ctx.env, pool, at)
-            .call(DirectoryCommand::RegisterSession { session: index })
+            .call(DirectoryCommand::RegisterSession {
+                session: seed.index(rec.clone()),
+            })
             .await?;
     }
     Ok((
@@ -154,7 +193,7 @@ pub async fn open(
             ctx,
             req,
             &cookie_name(pool),
-            &token,
+            &seed.token,
             SESSION_SECS,
             "/",
             CookieScope::Pool,
@@ -175,8 +214,21 @@ pub async fn step_up(
     let Some(token) = forms::cookie(req, &cookie_name(pool)) else {
         return Ok(None);
     };
+    let key_hash = match held(&token) {
+        Held::Directory(key_hash) => {
+            let rec: Option<SessionRecord> = Directory::new(&ctx.env, pool, at)
+                .call(DirectoryCommand::AddAuthentication {
+                    key_hash,
+                    user_id: user_id.to_string(),
+                    authentication: authn,
+                    now: ctx.now,
+                })
+                .await?;
+            return Ok(rec.filter(|r| r.pool_id == pool));
+        }
+        Held::Shard(key_hash) => key_hash,
+    };
     let grants = Grants::new(&ctx.env, at);
-    let key_hash = token_key(&token);
     let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
     let Some(mut rec) = rec.filter(|r| r.pool_id == pool && r.user_id == user_id) else {
         return Ok(None);
@@ -190,39 +242,47 @@ pub async fn step_up(
     Ok(Some(rec))
 }
 
-/// Revokes a session by id (console): drops the index row and the session record.
+/// Revokes a session by id (console, account page): drops its row, and with it the record
+/// the directory held, or the record in its `GrantStore` shard.
 pub async fn revoke(ctx: &Ctx, pool: PoolAt<'_>, session_id: &str) -> Result<bool, HttpError> {
     let PoolAt { id: pool, at } = pool;
-    let key_hash: Option<String> = Directory::new(&ctx.env, pool, at)
-        .call(DirectoryCommand::UnregisterSession {
+    let ended: EndedSession = Directory::new(&ctx.env, pool, at)
+        .call(DirectoryCommand::EndSession {
             session_id: session_id.to_string(),
         })
         .await?;
-    match key_hash {
-        Some(h) => {
-            Grants::new(&ctx.env, at)
-                .delete(Kind::session_of_pool(pool), &h)
-                .await?;
-            Ok(true)
-        }
-        None => Ok(false),
+    if let Some(h) = &ended.grant_key {
+        Grants::new(&ctx.env, at)
+            .delete(Kind::session_of_pool(pool), h)
+            .await?;
     }
+    Ok(ended.found)
 }
 
 /// Ends the request's session; returns the Set-Cookie that clears it.
 pub async fn end(ctx: &Ctx, req: &Request, pool: PoolAt<'_>) -> Result<String, HttpError> {
     let PoolAt { id: pool, at } = pool;
     if let Some(token) = forms::cookie(req, &cookie_name(pool)) {
-        let grants = Grants::new(&ctx.env, at);
-        let key_hash = token_key(&token);
-        let rec: Option<SessionRecord> = grants.get(Kind::Session, &key_hash, ctx.now).await?;
-        grants.delete(Kind::Session, &key_hash).await?;
-        if let Some(r) = rec {
-            let _: Option<String> = Directory::new(&ctx.env, pool, at)
-                .call(DirectoryCommand::UnregisterSession {
-                    session_id: r.session_id,
-                })
-                .await?;
+        let dir = Directory::new(&ctx.env, pool, at);
+        match held(&token) {
+            Held::Directory(key_hash) => {
+                let _: bool = dir
+                    .call(DirectoryCommand::EndSessionByKey { key_hash })
+                    .await?;
+            }
+            Held::Shard(key_hash) => {
+                let grants = Grants::new(&ctx.env, at);
+                let rec: Option<SessionRecord> =
+                    grants.get(Kind::Session, &key_hash, ctx.now).await?;
+                grants.delete(Kind::Session, &key_hash).await?;
+                if let Some(r) = rec {
+                    let _: Option<String> = dir
+                        .call(DirectoryCommand::UnregisterSession {
+                            session_id: r.session_id,
+                        })
+                        .await?;
+                }
+            }
         }
     }
     Ok(set_cookie(

@@ -18,6 +18,7 @@ use crate::store::directory::{throttle_keys, DirectoryCommand};
 use crate::store::{rpc, StoreError};
 
 mod passkeys;
+mod sessions;
 mod throttle_counters;
 
 const SCHEMA: &[&str] = &[
@@ -184,27 +185,6 @@ impl UserDirectory {
         }
         last.set(now);
         true
-    }
-
-    /// Indexes an SSO session under its user (and drops the expired rows on the way).
-    fn register_session(&self, session: &crate::store::directory::SessionIndex) -> R<()> {
-        if self.due_for_sweep(&self.sessions_swept_at, session.created_at) {
-            self.sql.exec(
-                "DELETE FROM sessions WHERE expires_at <= ?",
-                vec![(session.created_at as i64).into()],
-            )?;
-        }
-        self.sql.exec(
-            "REPLACE INTO sessions (session_id, user_id, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            vec![
-                s(&session.session_id),
-                s(&session.user_id),
-                s(&session.key_hash),
-                (session.created_at as i64).into(),
-                (session.expires_at as i64).into(),
-            ],
-        )?;
-        Ok(())
     }
 
     fn get_account(&self, ak: &str) -> R<Option<(AccessAccount, String)>> {
@@ -540,8 +520,10 @@ impl UserDirectory {
                         .exec("DELETE FROM families WHERE user_id = ?", vec![s(&user_id)])?,
                 };
                 let taken_sessions: Vec<Session> = if sessions {
+                    // The records the directory holds go with their rows; the others are
+                    // the caller's to delete from their shards.
                     let rows = self.rows(
-                        "SELECT key_hash FROM sessions WHERE user_id = ?",
+                        "SELECT key_hash FROM sessions WHERE user_id = ? AND record IS NULL",
                         vec![s(&user_id)],
                     )?;
                     self.sql
@@ -577,6 +559,20 @@ impl UserDirectory {
                     .map(|r| Value::String(r.key_hash))
                     .unwrap_or(Value::Null)
             }
+            C::GetSession { key_hash, now } => serde_json::to_value(self.session(&key_hash, now)?)?,
+            C::AddAuthentication {
+                key_hash,
+                user_id,
+                authentication,
+                now,
+            } => serde_json::to_value(self.add_authentication(
+                &key_hash,
+                &user_id,
+                authentication,
+                now,
+            )?)?,
+            C::EndSession { session_id } => serde_json::to_value(self.end_session(&session_id)?)?,
+            C::EndSessionByKey { key_hash } => json!(self.end_session_by_key(&key_hash)?),
             C::ListSessions { user_id, now } => {
                 #[derive(serde::Deserialize)]
                 struct Row {
@@ -708,6 +704,7 @@ impl DurableObject for UserDirectory {
         for stmt in SCHEMA.iter().chain(passkeys::SCHEMA) {
             let _ = sql.exec(stmt, None);
         }
+        sessions::migrate(&sql);
         UserDirectory {
             sql,
             inflight: Default::default(),

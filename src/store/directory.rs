@@ -147,8 +147,32 @@ pub enum DirectoryCommand {
     RegisterSession {
         session: SessionIndex,
     },
+    /// Drops a session's index row; answers its `GrantStore` key (whatever held the record:
+    /// what the release before expects).
     UnregisterSession {
         session_id: String,
+    },
+    /// A live session the directory holds (`SessionIndex::record`), by its cookie's hash.
+    GetSession {
+        key_hash: String,
+        now: u64,
+    },
+    /// Adds an authentication to a live session the directory holds, if it is `user_id`'s
+    /// (a step-up); answers the session as it is now, or null.
+    AddAuthentication {
+        key_hash: String,
+        user_id: String,
+        authentication: crate::oidc::acr::Authentication,
+        now: u64,
+    },
+    /// Ends a session by id (the console): answers `EndedSession`.
+    EndSession {
+        session_id: String,
+    },
+    /// Ends a session the directory holds, by its cookie's hash (logout); answers whether
+    /// there was one.
+    EndSessionByKey {
+        key_hash: String,
     },
     ListSessions {
         user_id: Option<String>,
@@ -243,12 +267,15 @@ pub struct FamilyIndex {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct UserGrants {
     pub family_ids: Vec<String>,
-    /// The `GrantStore` keys of the sessions (SHA-256 of their cookies).
+    /// The `GrantStore` keys (SHA-256 of their cookies) of the sessions whose records are
+    /// there; the records the directory held went with their rows.
     pub session_key_hashes: Vec<String>,
 }
 
-/// The console's view of an SSO session (objects cannot be listed, so the pool keeps an
-/// index; `key_hash` finds the session's record in its `GrantStore` shard).
+/// An SSO session's row in its pool's directory: the console's index of the pool's sessions
+/// and, for sessions started since the directory holds them (`http::session`), the session
+/// itself (`record`). A row without a record indexes a session an earlier release stored
+/// in its `GrantStore` shard under `key_hash`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionIndex {
     pub session_id: String,
@@ -256,6 +283,16 @@ pub struct SessionIndex {
     pub key_hash: String,
     pub created_at: u64,
     pub expires_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::oidc::records::SessionRecord>,
+}
+
+/// What `EndSession` found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EndedSession {
+    pub found: bool,
+    /// The `GrantStore` key of the session's record, when the directory did not hold it.
+    pub grant_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -39,7 +39,8 @@ async fn what_is_minted_now_has_the_compact_shape() {
     let session = browser
         .cookie("dw_session_default")
         .unwrap_or_else(|| panic!("no session cookie"));
-    assert_eq!(session.len(), 44, "{session}");
+    // Held by the pool's directory (`http::session`): 46 characters.
+    assert_eq!(session.len(), 46, "{session}");
     let r = redeem(&app, &rp, &code, None).await;
     r.expect_status(200);
     let rt = r.json["refresh_token"].as_str().unwrap_or("");
@@ -152,4 +153,105 @@ async fn a_code_minted_before_codes_were_placed_is_redeemed_once() {
         400,
         "invalid_grant",
     );
+}
+
+/// A session as the release before the directory held sessions wrote it — its record in a
+/// `GrantStore` shard under a 44-character cookie's hash, its index row in the pool's
+/// directory without a record — still signs the user in after the upgrade, is listed, and a
+/// revocation by id ends it at once (the next `prompt=none` is `login_required`).
+#[tokio::test]
+async fn a_session_of_the_release_before_is_listed_and_revoked() {
+    let app = TestApp::spawn().await;
+    let rp = app.create_application(json!({"skip_consent": true})).await;
+    let user = app.create_user(json!({})).await;
+    let t = now();
+    let cookie = "s".repeat(44);
+    let session_id = "BBBBBBBBBBBBBBBBBBBBBB";
+    app.admin()
+        .put(
+            "/api/v1/debug/raw-session",
+            &json!({"cookie": cookie, "indexed": true, "record": {
+                "session_id": session_id, "pool_id": "default", "user_id": user.id,
+                "auth_time": t - 60, "expires_at": t + 3600,
+                "authentications": [{"at": t - 60, "amr": ["pwd"]}]}}),
+        )
+        .await
+        .expect_status(204);
+    let none = || {
+        with(
+            code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+            "prompt",
+            "none",
+        )
+    };
+    let mut browser = Browser::new(&app);
+    browser.set_cookie("dw_session_default", &cookie, "/");
+    let code = browser
+        .authorize(&rp.issuer, &none())
+        .await
+        .callback()
+        .param("code")
+        .to_string();
+    redeem(&app, &rp, &code, None).await.expect_status(200);
+
+    let listed = app
+        .admin()
+        .get(&format!("/api/v1/sessions?user_id={}", user.id))
+        .await;
+    listed.expect_status(200);
+    assert_eq!(
+        listed.json["items"][0]["session_id"].as_str(),
+        Some(session_id),
+        "{}",
+        listed.text
+    );
+    app.admin()
+        .delete(&format!("/api/v1/sessions/{session_id}"))
+        .await
+        .expect_status(204);
+    let cb = browser.authorize(&rp.issuer, &none()).await.callback();
+    assert_eq!(cb.param("error"), "login_required", "{}", cb.url);
+}
+
+/// A session started now is held by the directory: listed, ended by the console at once,
+/// and a second revocation finds nothing.
+#[tokio::test]
+async fn a_session_the_directory_holds_is_listed_and_revoked_at_once() {
+    let app = TestApp::spawn().await;
+    let rp = app.create_application(json!({"skip_consent": true})).await;
+    let user = app.create_user(json!({})).await;
+    let none = || {
+        with(
+            code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+            "prompt",
+            "none",
+        )
+    };
+    let mut browser = Browser::new(&app);
+    let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
+    browser
+        .sign_in(&rp.issuer, &params, &user, Consent::Allow)
+        .await
+        .callback();
+    // Signed in: prompt=none answers with a code.
+    let cb = browser.authorize(&rp.issuer, &none()).await.callback();
+    assert!(!cb.param("code").is_empty(), "{}", cb.url);
+    let listed = app
+        .admin()
+        .get(&format!("/api/v1/sessions?user_id={}", user.id))
+        .await;
+    let items = listed.json["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{}", listed.text);
+    let id = items[0]["session_id"].as_str().unwrap_or("").to_string();
+    app.admin()
+        .delete(&format!("/api/v1/sessions/{id}"))
+        .await
+        .expect_status(204);
+    let cb = browser.authorize(&rp.issuer, &none()).await.callback();
+    assert_eq!(cb.param("error"), "login_required", "{}", cb.url);
+    // Revoked already: a second revocation finds nothing.
+    app.admin()
+        .delete(&format!("/api/v1/sessions/{id}"))
+        .await
+        .expect_status(404);
 }

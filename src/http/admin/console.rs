@@ -237,6 +237,8 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
                 key_hash,
                 created_at: ctx.now,
                 expires_at: ctx.now + SESSION_SECS,
+                // A console session's record stays in its `GrantStore` shard.
+                record: None,
             },
         })
         .await?;

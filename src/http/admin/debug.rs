@@ -11,7 +11,9 @@
 //!   record back exactly as stored (sealed secret included), to turn it into an older shape.
 //! - `PUT raw-session`: store an SSO session record exactly as given under the SHA-256 of the
 //!   given cookie value — how tests recreate a session an older release wrote (before it
-//!   recorded authentication methods), to prove it still reads as a password sign-in.
+//!   recorded authentication methods), to prove it still reads as a password sign-in; with
+//!   `"indexed": true` also its row in the pool's directory as the release before the
+//!   directory held sessions wrote it (no record), to prove it is listed and revoked.
 //! - `PUT raw-grant` `{kind, id, record, expires_at}`: store a `GrantStore` record exactly as
 //!   given under an id of the caller's choosing (`kind` by key prefix: `rtf`, `rev`, `ia`…) —
 //!   how tests recreate records an older release wrote under 22-character ids, in the shard
@@ -44,7 +46,7 @@ use crate::oidc::model::ResponseType;
 use crate::oidc::model::{Jurisdiction, SigningAlg};
 use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::oidc::registration::FieldErrors;
-use crate::store::directory::{Directory, DirectoryCommand};
+use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
 use crate::store::grants::{Grants, Kind};
 use crate::store::kv::Kv;
 use crate::store::placement::{Placement, PoolAt};
@@ -139,6 +141,21 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             Grants::new(&ctx.env, Placement::GLOBAL)
                 .put(Kind::Session, &token_key(cookie), &b["record"], expires_at)
                 .await?;
+            let record = &b["record"];
+            if b["indexed"].as_bool() == Some(true) {
+                let index = SessionIndex {
+                    session_id: record["session_id"].as_str().unwrap_or("").to_string(),
+                    user_id: record["user_id"].as_str().unwrap_or("").to_string(),
+                    key_hash: token_key(cookie),
+                    created_at: record["auth_time"].as_u64().unwrap_or(0),
+                    expires_at,
+                    record: None,
+                };
+                let pool = record["pool_id"].as_str().unwrap_or(DEFAULT_POOL);
+                let _: Value = Directory::new(&ctx.env, pool, Placement::GLOBAL)
+                    .call(DirectoryCommand::RegisterSession { session: index })
+                    .await?;
+            }
             Ok(worker::Response::empty()?.with_status(204))
         }
         (["raw-grant"], Method::Put) => {
