@@ -4,6 +4,7 @@
 
 use worker::Request;
 
+use super::authentication_level as level;
 use super::authorization::response::deliver;
 use super::authorization::{self, SignInState};
 use super::context::Ctx;
@@ -89,7 +90,18 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             return deliver(response::error(&request.error_target(), &e, issuer));
         }
     }
-    let session = session::current(ctx, &req, PoolAt::of_app(app)).await?;
+    // The session, and its user, consent and (when the class may depend on them) factors, in
+    // one directory call.
+    let factors = session::carried(&req, &app.pool_id)
+        && level::needs_factors(ctx, app, &request.acr_values).await?;
+    let (session, known) = session::current_with_user(
+        ctx,
+        &req,
+        PoolAt::of_app(app),
+        &app.client.client_id,
+        factors,
+    )
+    .await?;
     // id_token_hint names who the client expects; another signed-in user counts as nobody.
     let mut signed_in = session.as_ref().map(|s| SignedIn {
         user_id: s.user_id.clone(),
@@ -122,8 +134,9 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             .unwrap_or_default(),
         session_id: session.map(|s| s.session_id),
         set_cookie: None,
-        user: None,
-        factors: None,
+        user: known.as_ref().and_then(|k| k.user.clone()),
+        factors: known.as_ref().and_then(|k| k.factors.clone()),
+        consent: known.map(|k| k.consent),
         ending: None,
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await

@@ -424,6 +424,7 @@ pub(crate) async fn first_factor_done(
         session_id: Some(session.session_id),
         set_cookie: Some(cookie),
         // Spent as its code is stored (or by itself, `authorization::finish`).
+        consent: None,
         ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, req, app, issuer, rec.request, state).await
@@ -609,6 +610,7 @@ pub async fn consent(
         set_cookie: None,
         user: None,
         factors: None,
+        consent: None,
         ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, &req, app, issuer, request, state).await

@@ -204,6 +204,7 @@ async fn resume(
         set_cookie: cookie,
         user: None,
         factors: None,
+        consent: None,
         ending: Some(uid.to_string()),
     };
     authorization::finish(ctx, req, app, issuer, request, state).await

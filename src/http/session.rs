@@ -18,7 +18,9 @@ use super::respond::HttpError;
 use crate::crypto::random;
 use crate::oidc::acr::{self, Authentication};
 use crate::oidc::records::SessionRecord;
-use crate::store::directory::{Directory, DirectoryCommand, EndedSession, SessionIndex};
+use crate::store::directory::{
+    Directory, DirectoryCommand, EndedSession, SessionAndUser, SessionIndex, UserAndConsent,
+};
 use crate::store::grants::{Grants, Kind};
 use crate::store::placement::PoolAt;
 use crate::store::shards::token_key;
@@ -74,6 +76,44 @@ pub async fn current(
         }
     };
     Ok(rec.filter(|r| r.pool_id == pool))
+}
+
+/// Whether the request carries a session cookie of this pool (live or not).
+pub fn carried(req: &Request, pool: &str) -> bool {
+    forms::cookie(req, &cookie_name(pool)).is_some()
+}
+
+/// The session the request carries and, for one the directory holds, its user's consent for
+/// `client_id` and (when `factors`) their factors, read in the same call — what a signed-in
+/// `/auth` needs (`authorization::finish`). `None` for the user part means "not read".
+pub async fn current_with_user(
+    ctx: &Ctx,
+    req: &Request,
+    pool: PoolAt<'_>,
+    client_id: &str,
+    factors: bool,
+) -> Result<(Option<SessionRecord>, Option<UserAndConsent>), HttpError> {
+    let PoolAt { id: pool_id, at } = pool;
+    let Some(token) = forms::cookie(req, &cookie_name(pool_id)) else {
+        return Ok((None, None));
+    };
+    match held(&token) {
+        Held::Directory(key_hash) => {
+            let both: SessionAndUser = Directory::new(&ctx.env, pool_id, at)
+                .call(DirectoryCommand::GetSessionAndUser {
+                    key_hash,
+                    now: ctx.now,
+                    client_id: client_id.to_string(),
+                    factors,
+                })
+                .await?;
+            match both.session.filter(|r| r.pool_id == pool_id) {
+                Some(r) => Ok((Some(r), both.found)),
+                None => Ok((None, None)),
+            }
+        }
+        Held::Shard(_) => Ok((current(ctx, req, pool).await?, None)),
+    }
 }
 
 /// Starts a new session (ending the one the request carried) and returns the Set-Cookie value.

@@ -14,7 +14,7 @@ use worker::{
 
 use crate::oidc::model::{AccessAccount, User};
 use crate::oidc::throttle;
-use crate::store::directory::{throttle_keys, DirectoryCommand};
+use crate::store::directory::{throttle_keys, DirectoryCommand, SessionAndUser, UserAndConsent};
 use crate::store::{rpc, StoreError};
 
 mod passkeys;
@@ -187,6 +187,23 @@ impl UserDirectory {
         true
     }
 
+    /// A user, their consent for a client and (when asked) their factors.
+    fn user_and_consent(&self, id: &str, client_id: &str, factors: bool) -> R<UserAndConsent> {
+        let user = self.get_user(id)?.map(|(u, _)| u);
+        let (consent, factors) = match &user {
+            Some(_) => (
+                self.consent(id, client_id)?,
+                factors.then(|| self.factor_summary(id)).transpose()?,
+            ),
+            None => (None, None),
+        };
+        Ok(UserAndConsent {
+            user,
+            consent,
+            factors,
+        })
+    }
+
     fn get_account(&self, ak: &str) -> R<Option<(AccessAccount, String)>> {
         #[derive(serde::Deserialize)]
         struct Row {
@@ -339,16 +356,19 @@ impl UserDirectory {
                 id,
                 client_id,
                 factors,
+            } => serde_json::to_value(self.user_and_consent(&id, &client_id, factors)?)?,
+            C::GetSessionAndUser {
+                key_hash,
+                now,
+                client_id,
+                factors,
             } => {
-                let user = self.get_user(&id)?.map(|(u, _)| u);
-                let (consent, factors) = match &user {
-                    Some(_) => (
-                        self.consent(&id, &client_id)?,
-                        factors.then(|| self.factor_summary(&id)).transpose()?,
-                    ),
-                    None => (None, None),
+                let session = self.session(&key_hash, now)?;
+                let found = match &session {
+                    Some(r) => Some(self.user_and_consent(&r.user_id, &client_id, factors)?),
+                    None => None,
                 };
-                json!({"user": user, "consent": consent, "factors": factors})
+                serde_json::to_value(SessionAndUser { session, found })?
             }
             C::PutConsent {
                 user_id,

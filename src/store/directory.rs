@@ -80,6 +80,15 @@ pub enum DirectoryCommand {
         #[serde(default)]
         factors: bool,
     },
+    /// A live session the directory holds and, if there is one, its user's
+    /// `GetUserAndConsent` answer: the `/auth` of a signed-in user in one call.
+    GetSessionAndUser {
+        key_hash: String,
+        now: u64,
+        client_id: String,
+        #[serde(default)]
+        factors: bool,
+    },
     PutConsent {
         user_id: String,
         client_id: String,
@@ -253,6 +262,14 @@ pub struct UserAndConsent {
     /// When asked for (`GetUserAndConsent::factors`) and the user exists.
     #[serde(default)]
     pub factors: Option<FactorSummary>,
+}
+
+/// What `GetSessionAndUser` answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionAndUser {
+    pub session: Option<crate::oidc::records::SessionRecord>,
+    /// The session's user, their consent and factors, when there is a session.
+    pub found: Option<UserAndConsent>,
 }
 
 /// A refresh family in the index of its user.

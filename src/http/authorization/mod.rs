@@ -38,6 +38,9 @@ pub struct SignInState {
     pub user: Option<User>,
     /// Their factors, when read already in this request (`authentication_level::decide`).
     pub factors: Option<FactorSummary>,
+    /// The scope they consented to for this client, when read already in this request with
+    /// `user` (`Some(None)`: no consent), so `finish` does not ask the directory again.
+    pub consent: Option<Option<String>>,
     /// The pending sign-in (interaction id) this request completes: spent whatever the
     /// outcome — as the code is stored when one is issued (one commit), by itself otherwise.
     pub ending: Option<String>,
@@ -86,6 +89,7 @@ async fn decide_and_act(
         authentications,
         user: known_user,
         factors: known_factors,
+        consent: known_consent,
         ending: _,
     } = state;
     // OIDC Core §5.5.1: a `sub` asked for with a value names the only user who may be
@@ -103,8 +107,17 @@ async fn decide_and_act(
     let want_factors = signed_in.is_some()
         && known_factors.is_none()
         && level::needs_factors(ctx, app, &request.acr_values).await?;
-    let (user, consented, factors) = match &signed_in {
-        Some(s) if !app.client.skip_consent || want_factors => {
+    let consented_to = |scope: Option<String>| {
+        scope.is_some_and(|g| request.consent_scope().is_subset_of(&ScopeSet::parse(&g)))
+    };
+    let read_with_session = known_consent.filter(|_| {
+        let same = |s: &SignedIn| known_user.as_ref().is_some_and(|u| u.id == s.user_id);
+        signed_in.as_ref().is_some_and(same) && !want_factors
+    });
+    let (user, consented, factors) = match (&signed_in, read_with_session) {
+        // Read with the session (`session::current_with_user`): no second call.
+        (Some(_), Some(consent)) => (Some(known_user.clone()), consented_to(consent), None),
+        (Some(s), None) if !app.client.skip_consent || want_factors => {
             let both: UserAndConsent = dir
                 .call(DirectoryCommand::GetUserAndConsent {
                     id: s.user_id.clone(),
@@ -112,9 +125,7 @@ async fn decide_and_act(
                     factors: want_factors,
                 })
                 .await?;
-            let consented = both
-                .consent
-                .is_some_and(|g| request.consent_scope().is_subset_of(&ScopeSet::parse(&g)));
+            let consented = consented_to(both.consent);
             (Some(both.user), consented, both.factors)
         }
         _ => (None, false, None),
