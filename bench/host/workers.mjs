@@ -82,9 +82,11 @@ export function workerBuildModules(main, wrapper) {
 // Doorward as configured by wrangler.toml under `root`, its state under `stateDir`: the
 // Miniflare options (not yet converted) and what a client needs to know. `build`: another
 // build directory of the same crate (the same wrangler.toml bindings); `extra`: bindings of a
-// variant; `calls`: behind bench/host/count-calls.mjs; `inspectorPort`: the V8 inspector.
+// variant; `calls`: behind bench/host/count-calls.mjs; `inspectorPort`: the V8 inspector;
+// `script`: one JavaScript module in place of the build (bench/floors/bindings.js: the
+// configuration's own cost at start, for bench/coldstart.sh).
 export function doorwardOptions({ root, stateDir, build, extra = {}, calls = false, inspectorPort,
-                                  masterKey = b64(32), adminToken = b64(32) }) {
+                                  masterKey = b64(32), adminToken = b64(32), script }) {
   const config = unstable_getMiniflareWorkerOptions(path.join(root, "wrangler.toml"));
   const { workerOptions } = config;
   const main = build ? path.join(path.resolve(build), "index.js") : config.main;
@@ -93,7 +95,9 @@ export function doorwardOptions({ root, stateDir, build, extra = {}, calls = fal
   const doorward = {
     ...bindingOptions,
     name: "doorward",
-    ...workerBuildModules(main, calls ? path.join(HERE, "count-calls.mjs") : undefined),
+    ...(script
+      ? { modulesRoot: path.dirname(script), modules: [{ type: "ESModule", path: script }] }
+      : workerBuildModules(main, calls ? path.join(HERE, "count-calls.mjs") : undefined)),
     bindings: {
       ...workerOptions.bindings,
       ENABLE_DEBUG_API: "true",
