@@ -29,6 +29,7 @@ import datetime
 import gzip
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ ROOT = os.path.dirname(BENCH)
 NODE = os.path.join(ROOT, "node_modules", ".bin", "node")
 SCRIPT = os.path.join(HERE, "coldstart.mjs")
 FLOORS = os.path.join(BENCH, "floors")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 JS_COL, RUST_COL = "JS hello world", "workers-rs hello world"
 BIND_COL = "Doorward's configuration, JS hello world"
 
@@ -56,6 +58,20 @@ def node(args, timeout=120, node_flags=()):
         raise RuntimeError(f"coldstart.mjs {' '.join(args[:3])} failed ({p.returncode}):\n"
                            f"{p.stdout[-2000:]}\n{p.stderr[-4000:]}")
     return json.loads(line)
+
+
+def busy_ticks():
+    """The machine's busy time so far (all CPUs, /proc/stat, USER_HZ ticks): user, nice, system,
+    irq, softirq, steal."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+
+
+def children_seconds():
+    """CPU of this script's reaped children and theirs (Node, and the workerd it reaps)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def sizes(path):
@@ -152,10 +168,17 @@ def main():
                     shutil.rmtree(copy, ignore_errors=True)
                     shutil.copytree(state, copy)
                     extra = ["--state", copy]
+                own, b0, c0, w0 = time.process_time(), busy_ticks(), children_seconds(), time.monotonic()
                 res = node(["start", *cmd, *extra])["cold"]
+                # Other processes' CPU during the start: the machine's busy time less this
+                # start's own (Node, workerd) and this script's.
+                others = ((busy_ticks() - b0) / CLK_TCK - (children_seconds() - c0)
+                          - (time.process_time() - own))
+                res["others_cores"] = max(0.0, others) / (time.monotonic() - w0)
                 results[(col, what)].append(res)
                 print(f"  {col:<42} {what:<9} ready {res['t_ready']:7.1f}  first {res['t_first']:7.1f} ms"
-                      f"  (workerd CPU {res['cpu_first']['total']:4d} ms)  second {res['t_second']:5.1f} ms",
+                      f"  (workerd CPU {res['cpu_first']['total']:4d} ms)  second {res['t_second']:5.1f} ms"
+                      f"  others {res['others_cores']:.2f} cores",
                       flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -195,10 +218,12 @@ def render(results, builds, wasm, js_modules, compiles, args, load_start, loads,
 
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True).stdout.strip() or "?"
+    others = [x["others_cores"] for runs in results.values() for x in runs]
     lines = [f"# Cold start on the benchmark host, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
              f"Commit `{rev}`; {args.runs} runs, each starting every variant once in a fresh Node process "
              f"(order rotated each run), {secs / 60:.1f} minutes. Load average {' '.join(load_start)} before; "
-             f"at each run's start {min(loads):.2f}–{max(loads):.2f}. ms, median (min–max) over the runs; "
+             f"at each run's start {min(loads):.2f}–{max(loads):.2f}; other processes used "
+             f"{statistics.mean(others):.2f} cores on average during the starts (max {max(others):.2f}). ms, median (min–max) over the runs; "
              "t0 just before `new Miniflare(...)`; the first request on the worker's own direct socket; "
              "workerd CPU = utime+stime of its process at that moment (10 ms ticks).", ""]
     for label, d in builds:
