@@ -223,7 +223,8 @@ def render(results, builds, wasm, js_modules, compiles, args, load_start, loads,
              f"Commit `{rev}`; {args.runs} runs, each starting every variant once in a fresh Node process "
              f"(order rotated each run), {secs / 60:.1f} minutes. Load average {' '.join(load_start)} before; "
              f"at each run's start {min(loads):.2f}–{max(loads):.2f}; other processes used "
-             f"{statistics.mean(others):.2f} cores on average during the starts (max {max(others):.2f}). ms, median (min–max) over the runs; "
+             f"{statistics.mean(others):.2f} cores on average during the starts (max {max(others):.2f}; "
+             f"{sum(o > 0.25 for o in others)} of {len(others)} starts above 0.25 cores). ms, median (min–max) over the runs; "
              "t0 just before `new Miniflare(...)`; the first request on the worker's own direct socket; "
              "workerd CPU = utime+stime of its process at that moment (10 ms ticks).", ""]
     for label, d in builds:
