@@ -10,8 +10,8 @@ use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::applications::setup;
-use crate::support::authorize::{code_params, with};
+use crate::support::applications::{setup, Application};
+use crate::support::authorize::{code_params, with, Params};
 use crate::support::browser::{Browser, Consent};
 use crate::support::jwt;
 use crate::support::tokens::{assert_oauth_error, redeem, refresh, revoke};
@@ -155,6 +155,15 @@ async fn a_code_minted_before_codes_were_placed_is_redeemed_once() {
     );
 }
 
+/// An authorization request that must be answered from the session alone (`prompt=none`).
+fn silent(rp: &Application) -> Params {
+    with(
+        code_params(&rp.client_id, &rp.redirect_uri, "openid"),
+        "prompt",
+        "none",
+    )
+}
+
 /// A session as the release before the directory held sessions wrote it — its record in a
 /// `GrantStore` shard under a 44-character cookie's hash, its index row in the pool's
 /// directory without a record — still signs the user in after the upgrade, is listed, and a
@@ -177,13 +186,7 @@ async fn a_session_of_the_release_before_is_listed_and_revoked() {
         )
         .await
         .expect_status(204);
-    let none = || {
-        with(
-            code_params(&rp.client_id, &rp.redirect_uri, "openid"),
-            "prompt",
-            "none",
-        )
-    };
+    let none = || silent(&rp);
     let mut browser = Browser::new(&app);
     browser.set_cookie("dw_session_default", &cookie, "/");
     let code = browser
@@ -220,13 +223,7 @@ async fn a_session_the_directory_holds_is_listed_and_revoked_at_once() {
     let app = TestApp::spawn().await;
     let rp = app.create_application(json!({"skip_consent": true})).await;
     let user = app.create_user(json!({})).await;
-    let none = || {
-        with(
-            code_params(&rp.client_id, &rp.redirect_uri, "openid"),
-            "prompt",
-            "none",
-        )
-    };
+    let none = || silent(&rp);
     let mut browser = Browser::new(&app);
     let params = code_params(&rp.client_id, &rp.redirect_uri, "openid");
     browser
