@@ -15,19 +15,8 @@
 # Doorward. It builds the workers-rs hello world floor (bench/floors/rust-hello, worker-build
 # --release) when its sources changed, as bench/host.sh does.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# PATH with the project's Node 22 and wrangler first; wrangler kept offline.
-source "$ROOT/scripts/env.sh"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
-if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ]; then
-  echo "bench: build/index.js is missing; build the worker first: bash scripts/build-worker.sh" >&2
-  exit 1
-fi
-FLOOR=bench/floors/rust-hello
-if [ ! -f "$FLOOR/build/index_bg.wasm" ] \
-   || [ -n "$(find "$FLOOR/src" "$FLOOR/Cargo.toml" "$FLOOR/Cargo.lock" -newer "$FLOOR/build/index_bg.wasm")" ]; then
-  echo "bench: building the workers-rs floor ($FLOOR, worker-build --release)" >&2
-  (cd "$FLOOR" && worker-build --release)
-fi
+bench_needs_build
+bench_needs_floor rust-hello
 exec python3 bench/host/coldstart.py "$@"

@@ -19,33 +19,15 @@
 # (npm ci --prefix bench: the pinned node-oidc-provider) and the workers-rs floors
 # (bench/floors/rust-hello and rust-do, worker-build --release, rebuilt when their sources change).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# PATH with the project's Node 22 and wrangler first; wrangler kept offline.
-source "$ROOT/scripts/env.sh"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/prelude.sh"
 
-if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ]; then
-  echo "bench: build/index.js is missing; build the worker first: bash scripts/build-worker.sh" >&2
-  exit 1
-fi
-if ! command -v wrk >/dev/null; then
-  echo "bench: installing wrk (Debian package)" >&2
-  if [ "$(id -u)" = 0 ]; then
-    apt-get install -y wrk || { apt-get update && apt-get install -y wrk; }
-  else
-    sudo apt-get install -y wrk || { sudo apt-get update && sudo apt-get install -y wrk; }
-  fi
-fi
+bench_needs_build
+bench_needs_wrk
 if [ ! -f bench/node_modules/oidc-provider/package.json ] \
    || [ bench/package-lock.json -nt bench/node_modules/.package-lock.json ]; then
   echo "bench: installing the reference (npm ci --prefix bench)" >&2
   npm ci --prefix bench --no-audit --no-fund
 fi
-for FLOOR in bench/floors/rust-hello bench/floors/rust-do; do
-  if [ ! -f "$FLOOR/build/index_bg.wasm" ] \
-     || [ -n "$(find "$FLOOR/src" "$FLOOR/Cargo.toml" "$FLOOR/Cargo.lock" -newer "$FLOOR/build/index_bg.wasm")" ]; then
-    echo "bench: building the workers-rs floor ($FLOOR, worker-build --release)" >&2
-    (cd "$FLOOR" && worker-build --release)
-  fi
-done
+bench_needs_floor rust-hello
+bench_needs_floor rust-do
 exec python3 bench/host/run.py "$@"
