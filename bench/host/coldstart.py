@@ -39,6 +39,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(BENCH, "machine"))
+import machine  # noqa: E402  (bench/machine/machine.py: load_before_run)
 ROOT = os.path.dirname(BENCH)
 NODE = os.path.join(ROOT, "node_modules", ".bin", "node")
 SCRIPT = os.path.join(HERE, "coldstart.mjs")
@@ -99,11 +101,7 @@ def main():
     ap.add_argument("--alt-label", default="alt build")
     args = ap.parse_args()
 
-    load_start = open("/proc/loadavg").read().split()[:3]
-    print(f"load average before the run: {' '.join(load_start)}", flush=True)
-    if float(load_start[0]) > 0.5:
-        print(f"warning: load average {load_start[0]} > 0.5; other work (a cargo build?) will skew "
-              "the figures", file=sys.stderr, flush=True)
+    load_start = machine.load_before_run()
     began = time.monotonic()
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
 

@@ -848,11 +848,7 @@ def main():
         return profile_mode(args.profile.split(","), wrk_args)
     t_start = time.monotonic()
 
-    load_start = open("/proc/loadavg").read().split()[:3]
-    print(f"load average before the run: {' '.join(load_start)}", flush=True)
-    if float(load_start[0]) > 0.5:
-        print(f"warning: load average {load_start[0]} > 0.5; other work (a cargo build?) will skew "
-              "the figures", file=sys.stderr, flush=True)
+    load_start = machine.load_before_run()
     wasm = os.path.join(ROOT, "build", "index_bg.wasm")
     wasm_kb = os.path.getsize(wasm) / 1024
     scratch = tempfile.mkdtemp(prefix="doorward-bench-host-")

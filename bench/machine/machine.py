@@ -226,6 +226,17 @@ def run_one(w, url, body, auth, wrk_args):
     return res
 
 
+def load_before_run():
+    """The load average before a run (1, 5 and 15 minutes, as /proc/loadavg gives them),
+    printed, with a warning above 0.5: other work on this 2-core machine skews every figure."""
+    load = open("/proc/loadavg").read().split()[:3]
+    print(f"load average before the run: {' '.join(load)}", flush=True)
+    if float(load[0]) > 0.5:
+        print(f"warning: load average {load[0]} > 0.5; other work (a cargo build?) will skew "
+              "the figures", file=sys.stderr, flush=True)
+    return load
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", 3)))
@@ -233,10 +244,7 @@ def main():
     args = ap.parse_args()
     wrk_args = args.wrk.split()
 
-    load1 = os.getloadavg()[0]
-    if load1 > 0.5:
-        print(f"warning: load average {load1:.2f} before the run; other work (a cargo build?) will "
-              "skew the figures", file=sys.stderr, flush=True)
+    load_before_run()
     wasm = os.path.join(ROOT, "build", "index_bg.wasm")
     wasm_kb = os.path.getsize(wasm) / 1024
     scratch = tempfile.mkdtemp(prefix="doorward-bench-machine-")
