@@ -14,6 +14,7 @@ use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
 use super::tokens::{subject, verify};
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
+use crate::oidc::audit::{AuditEvent, RevocationReason, Revoked, What};
 use crate::oidc::error::OAuthError;
 use crate::oidc::jws;
 use crate::oidc::model::Application;
@@ -98,12 +99,12 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
             _ => false,
         };
         if names_this_session {
-            let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
+            let clear = sign_out(ctx, &req, app).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if hinted.is_some() && current.is_none() {
             // Nobody is signed in here: there is nothing to end and nothing to ask.
-            let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
+            let clear = sign_out(ctx, &req, app).await?;
             return finish(ctx, &req, app, issuer, redirect, &state, &clear).await;
         }
         if redirect.is_some() {
@@ -170,8 +171,23 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
         let e = OAuthError::invalid_request("You are still signed in.");
         return error_page(ctx, &req, app, issuer, &e, 200).await;
     }
-    let clear = session::end(ctx, &req, PoolAt::of_app(app)).await?;
+    let clear = sign_out(ctx, &req, app).await?;
     finish(ctx, &req, app, issuer, redirect, &state, &clear).await
+}
+
+/// Ends the browser's session of the application's pool, audited as the user's sign-out when
+/// one was live; returns the Set-Cookie that clears it.
+async fn sign_out(ctx: &Ctx, req: &Request, app: &Application) -> Result<String, HttpError> {
+    let (clear, ended) = session::end(ctx, req, PoolAt::of_app(app)).await?;
+    if let Some(user_id) = ended {
+        let what = What::TokenRevoked {
+            revoked: Revoked::SsoSession,
+            reason: RevocationReason::SignedOut,
+        };
+        ctx.audit
+            .record(AuditEvent::of_app(app, what).user(&user_id));
+    }
+    Ok(clear)
 }
 
 async fn page_style(

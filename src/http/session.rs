@@ -299,14 +299,20 @@ pub async fn revoke(ctx: &Ctx, pool: PoolAt<'_>, session_id: &str) -> Result<boo
     Ok(ended.found)
 }
 
-/// Ends the request's session; returns the Set-Cookie that clears it.
-pub async fn end(ctx: &Ctx, req: &Request, pool: PoolAt<'_>) -> Result<String, HttpError> {
+/// Ends the request's session; returns the Set-Cookie that clears it and whose session it
+/// was, if one was live.
+pub async fn end(
+    ctx: &Ctx,
+    req: &Request,
+    pool: PoolAt<'_>,
+) -> Result<(String, Option<String>), HttpError> {
     let PoolAt { id: pool, at } = pool;
+    let mut ended = None;
     if let Some(token) = forms::cookie(req, &cookie_name(pool)) {
         let dir = Directory::new(&ctx.env, pool, at);
         match held(&token) {
             Held::Directory(key_hash) => {
-                let _: bool = dir
+                ended = dir
                     .call(DirectoryCommand::EndSessionByKey { key_hash })
                     .await?;
             }
@@ -321,19 +327,13 @@ pub async fn end(ctx: &Ctx, req: &Request, pool: PoolAt<'_>) -> Result<String, H
                             session_id: r.session_id,
                         })
                         .await?;
+                    ended = Some(r.user_id);
                 }
             }
         }
     }
-    Ok(set_cookie(
-        ctx,
-        req,
-        &cookie_name(pool),
-        "",
-        0,
-        "/",
-        CookieScope::Pool,
-    ))
+    let clear = set_cookie(ctx, req, &cookie_name(pool), "", 0, "/", CookieScope::Pool);
+    Ok((clear, ended))
 }
 
 /// The path part of an issuer: the `Path` of cookies that belong to one application's pages.

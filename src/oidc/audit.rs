@@ -181,6 +181,8 @@ pub enum RevocationReason {
     UserBlocked,
     UserDeleted,
     ConsentWithdrawn,
+    /// The user signed out (RP-initiated logout).
+    SignedOut,
 }
 
 /// What an administrator changed.

@@ -178,8 +178,8 @@ pub enum DirectoryCommand {
     EndSession {
         session_id: String,
     },
-    /// Ends a session the directory holds, by its cookie's hash (logout); answers whether
-    /// there was one.
+    /// Ends a session the directory holds, by its cookie's hash (logout); answers its user's
+    /// id, or null when there was none.
     EndSessionByKey {
         key_hash: String,
     },

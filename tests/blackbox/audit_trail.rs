@@ -20,7 +20,11 @@ use crate::support::worker::{unique, Options, TestApp};
 
 /// `GET /api/v1/audit?{query}` until `done` holds for the items (events are written just
 /// after each response), or fails showing what the log holds.
-async fn audit_until(app: &TestApp, query: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+pub(crate) async fn audit_until(
+    app: &TestApp,
+    query: &str,
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let r = app.admin().get(&format!("/api/v1/audit?{query}")).await;

@@ -2,7 +2,7 @@
 //! gets an error page and no redirect; a valid `id_token_hint` ends the session (redirecting
 //! with `state`, or showing the signed-out page) and kills the old cookie server-side; without
 //! a hint the user is asked, and only a confirmed POST with its CSRF token and cookie ends the
-//! session.
+//! session. A sign-out that ends a live session is audited (`token_revoked`, `signed_out`).
 
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
@@ -227,6 +227,17 @@ async fn logout_with_a_valid_hint_ends_the_session_and_redirects_with_state() {
         !session_is_alive(&mut browser, &client).await,
         "prompt=none after logout must be login_required"
     );
+    // The sign-out is in the audit log: the session revoked, by the user, at this client.
+    let client_id = client.client_id.clone();
+    crate::audit_trail::audit_until(&app, "kind=token_revoked", |events| {
+        events.iter().any(|e| {
+            e["revoked"] == "sso_session"
+                && e["reason"] == "signed_out"
+                && e["user_id"] == user.id.as_str()
+                && e["client_id"] == client_id.as_str()
+        })
+    })
+    .await;
 }
 
 #[tokio::test]

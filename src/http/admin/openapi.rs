@@ -192,7 +192,7 @@ fn audit_event_schema(kinds: Value) -> Value {
         "actor": {"type": "string", "description": "the administrator's username, or `admin token`"},
         "ip": {"type": "string", "description": "the caller's address (IPv6 by its /64)"}, "user_agent": {"type": "string"},
         "method": {"enum": ["password", "admin_token"]}, "channel": {"enum": ["login_page", "password_grant", "console", "admin_api"]},
-        "reason": {"type": "string", "description": "sign_in_failed: unknown_user, wrong_password, blocked, locked, wrong_token; token_revoked: client_request, admin, password_changed, user_blocked, user_deleted, consent_withdrawn"},
+        "reason": {"type": "string", "description": "sign_in_failed: unknown_user, wrong_password, blocked, locked, wrong_token; token_revoked: client_request, admin, password_changed, user_blocked, user_deleted, consent_withdrawn, signed_out"},
         "login": {"type": "string", "description": "sign_in_failed of an unknown user: the login name tried"},
         "lock": {"enum": ["account", "address"]}, "until": {"type": "integer"}, "scope": {"type": "string"},
         "revoked": {"enum": ["access_token", "refresh_token", "sso_session", "all_of_user", "user_client_tokens"]},

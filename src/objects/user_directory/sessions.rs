@@ -121,17 +121,16 @@ impl UserDirectory {
         })
     }
 
-    /// Drops the session the directory holds under `key_hash`; whether there was one.
-    pub(super) fn end_session_by_key(&self, key_hash: &str) -> R<bool> {
+    /// Drops the session the directory holds under `key_hash`; whose it was, if there was one.
+    pub(super) fn end_session_by_key(&self, key_hash: &str) -> R<Option<String>> {
         #[derive(serde::Deserialize)]
         struct Gone {
-            #[allow(dead_code)] // only counted
-            session_id: String,
+            user_id: String,
         }
         let rows: Vec<Gone> = self.rows(
-            "DELETE FROM sessions WHERE key_hash = ? AND record IS NOT NULL RETURNING session_id",
+            "DELETE FROM sessions WHERE key_hash = ? AND record IS NOT NULL RETURNING user_id",
             vec![s(key_hash)],
         )?;
-        Ok(!rows.is_empty())
+        Ok(rows.into_iter().next().map(|g| g.user_id))
     }
 }
