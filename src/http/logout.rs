@@ -2,7 +2,8 @@
 //! that names the signed-in user (and session) ends the SSO session at once; otherwise the
 //! user confirms on a page (CSRF double submit,
 //! as on the login page). `post_logout_redirect_uri` must be registered for the application,
-//! exactly; otherwise an error page and never a redirect (§3).
+//! exactly; otherwise an error page and never a redirect (§3). Ending a live session is
+//! audited as the user's sign-out (`token_revoked`, `signed_out`).
 
 use subtle::ConstantTimeEq;
 use worker::{Method, Request, Response};
