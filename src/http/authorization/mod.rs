@@ -104,15 +104,18 @@ async fn decide_and_act(
     // their factors; a first-party application never asks for consent, so without factors
     // to read it makes the call only to issue.
     let dir = Directory::of_app(&ctx.env, app);
+    // A consent read with the session came with the factors if the class needs them
+    // (`authorize`): asking `needs_factors` again would only repeat that answer.
     let want_factors = signed_in.is_some()
         && known_factors.is_none()
+        && known_consent.is_none()
         && level::needs_factors(ctx, app, &request.acr_values).await?;
     let consented_to = |scope: Option<String>| {
         scope.is_some_and(|g| request.consent_scope().is_subset_of(&ScopeSet::parse(&g)))
     };
     let read_with_session = known_consent.filter(|_| {
         let same = |s: &SignedIn| known_user.as_ref().is_some_and(|u| u.id == s.user_id);
-        signed_in.as_ref().is_some_and(same) && !want_factors
+        signed_in.as_ref().is_some_and(same)
     });
     let (user, consented, factors) = match (&signed_in, read_with_session) {
         // Read with the session (`session::current_with_user`): no second call.
