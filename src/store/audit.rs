@@ -2,6 +2,7 @@
 //! events in SQLite with the indexes the console's filters use. Written after the response
 //! (`http::audit::append`, batched per isolate by `http::audit_batch`), read by the admin API.
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -12,21 +13,22 @@ use crate::oidc::audit_query::{ActiveRow, AuditFilter, AuditPage, CountRow, Stat
 
 pub const BINDING: &str = "AUDIT";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum AuditCommand {
-    /// Appends events and applies the pool's retention (events older than it are dropped).
-    Append {
-        events: Vec<AuditEvent>,
-        retention_days: u32,
-        now: u64,
-    },
-    /// A new retention, applied at once.
-    SetRetention { retention_days: u32, now: u64 },
-    /// Matching events, newest first.
-    List { filter: AuditFilter },
-    /// Counts per bucket of the charted kinds, and distinct active users.
-    Stats { query: StatsQuery },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum AuditCommand by "op" as "AuditCommand" {
+        /// Appends events and applies the pool's retention (events older than it are dropped).
+        Append {
+            events: Vec<AuditEvent>,
+            retention_days: u32,
+            now: u64,
+        },
+        /// A new retention, applied at once.
+        SetRetention { retention_days: u32, now: u64 },
+        /// Matching events, newest first.
+        List { filter: AuditFilter },
+        /// Counts per bucket of the charted kinds, and distinct active users.
+        Stats { query: StatsQuery },
+    }
 }
 
 /// What `Stats` answers: the rows `oidc::audit_query::shape` lays out.

@@ -4,6 +4,7 @@
 //! minute to show a new client (and caches "not found" meanwhile), so a KV miss falls back to
 //! the object: a client registered a moment ago works at once, at every edge.
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -15,48 +16,49 @@ use crate::oidc::records::is_random_id;
 
 pub const BINDING: &str = "CLIENTS";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum RegistryCommand {
-    /// Creates or replaces a client (the admin API).
-    PutClient {
-        record: ClientRecord,
-    },
-    GetClient {
-        client_id: String,
-    },
-    ListClients,
-    /// Removes a client; answers whether it existed.
-    DeleteClient {
-        client_id: String,
-    },
-    /// A dynamic registration (RFC 7591): counted against `source`, and against the initial
-    /// access token when the application demands one, in the same call as the insert.
-    Register {
-        record: ClientRecord,
-        registration_token_hash: String,
-        source: String,
-        initial_access_token_hash: Option<String>,
-        now: u64,
-    },
-    /// The client a registration access token (RFC 7592) manages, if it is that token.
-    GetRegistered {
-        client_id: String,
-        registration_token_hash: String,
-    },
-    /// Replaces a dynamically registered client's record (RFC 7592 update).
-    UpdateRegistered {
-        record: ClientRecord,
-    },
-    MintInitialToken {
-        token: InitialAccessToken,
-    },
-    ListInitialTokens {
-        now: u64,
-    },
-    RevokeInitialToken {
-        id: String,
-    },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum RegistryCommand by "op" as "RegistryCommand" {
+        /// Creates or replaces a client (the admin API).
+        PutClient {
+            record: ClientRecord,
+        },
+        GetClient {
+            client_id: String,
+        },
+        ListClients,
+        /// Removes a client; answers whether it existed.
+        DeleteClient {
+            client_id: String,
+        },
+        /// A dynamic registration (RFC 7591): counted against `source`, and against the initial
+        /// access token when the application demands one, in the same call as the insert.
+        Register {
+            record: ClientRecord,
+            registration_token_hash: String,
+            source: String,
+            initial_access_token_hash: Option<String>,
+            now: u64,
+        },
+        /// The client a registration access token (RFC 7592) manages, if it is that token.
+        GetRegistered {
+            client_id: String,
+            registration_token_hash: String,
+        },
+        /// Replaces a dynamically registered client's record (RFC 7592 update).
+        UpdateRegistered {
+            record: ClientRecord,
+        },
+        MintInitialToken {
+            token: InitialAccessToken,
+        },
+        ListInitialTokens {
+            now: u64,
+        },
+        RevokeInitialToken {
+            id: String,
+        },
+    }
 }
 
 /// An initial access token (RFC 7591 §3.1) as kept: only its hash, with its limits.

@@ -4,6 +4,7 @@
 //! the subdomain reservations that make subdomains unique (KV alone cannot: it is eventually
 //! consistent).
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -15,192 +16,193 @@ use crate::oidc::model::{AccessAccount, User};
 pub const BINDING: &str = "DIRECTORY";
 const REGISTRY: &str = "__registry";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum DirectoryCommand {
-    CreateUser {
-        user: User,
-        password_hash: String,
-    },
-    GetUser {
-        id: String,
-    },
-    UpdateUser {
-        user: User,
-        password_hash: Option<String>,
-    },
-    DeleteUser {
-        id: String,
-    },
-    ListUsers {
-        q: Option<String>,
-        offset: u32,
-        limit: u32,
-    },
-    /// Finds the account a login name names and starts a throttled attempt on it.
-    BeginSignIn {
-        login: String,
-        ip: String,
-        now: u64,
-        /// Also answer the account's factors (`LoginRecord::factors`), for a sign-in whose
-        /// next step depends on them.
-        #[serde(default)]
-        factors: bool,
-    },
-    /// For a secret that names no account (the admin token): is `key` locked? Charges nothing.
-    CheckLock {
-        key: String,
-        now: u64,
-    },
-    /// Counts one wrong answer against `key`.
-    RecordFailure {
-        key: String,
-        now: u64,
-    },
-    /// Answers the keys this attempt locked (a list; `null` from objects older than it).
-    /// A right password that starts an SSO session indexes it in the same call
-    /// (`RegisterSession`'s work), saving the login page a round trip.
-    EndAttempt {
-        keys: Vec<String>,
-        success: bool,
-        now: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        session: Option<SessionIndex>,
-    },
-    GetConsent {
-        user_id: String,
-        client_id: String,
-    },
-    /// A user and the scope they consented to for a client, in one call (the `/auth` of a
-    /// signed-in user needs both).
-    GetUserAndConsent {
-        id: String,
-        client_id: String,
-        /// Also answer the user's factors (`UserAndConsent::factors`).
-        #[serde(default)]
-        factors: bool,
-    },
-    /// A live session the directory holds and, if there is one, its user's
-    /// `GetUserAndConsent` answer: the `/auth` of a signed-in user in one call.
-    GetSessionAndUser {
-        key_hash: String,
-        now: u64,
-        client_id: String,
-        #[serde(default)]
-        factors: bool,
-    },
-    PutConsent {
-        user_id: String,
-        client_id: String,
-        scope: String,
-        now: u64,
-    },
-    DeleteConsent {
-        user_id: String,
-        client_id: String,
-    },
-    ListConsents {
-        user_id: String,
-    },
-    CreateAccount {
-        account: AccessAccount,
-        secret_hash: String,
-    },
-    GetAccount {
-        access_key: String,
-    },
-    UpdateAccount {
-        account: AccessAccount,
-    },
-    DeleteAccount {
-        access_key: String,
-    },
-    ListAccounts,
-    /// Users with their password hashes, by id after `after`, for a pool export.
-    ExportUsers {
-        after: Option<String>,
-        limit: u32,
-    },
-    /// Access accounts with their secret hashes, for a pool export.
-    ExportAccounts,
-    /// The user a token grant is for; when the user exists and is not blocked, the refresh
-    /// family about to be created is indexed under them in the same call (so a password
-    /// reset, a block or a deletion can find and revoke it).
-    GetUserForTokens {
-        id: String,
-        family: Option<FamilyIndex>,
-        now: u64,
-    },
-    /// Removes and returns the index rows of a user's refresh families (of one client, or all)
-    /// and, when `sessions` is set, of their SSO sessions.
-    TakeUserGrants {
-        user_id: String,
-        client_id: Option<String>,
-        sessions: bool,
-    },
-    /// The sign-in lock of a user (their per-account throttle counter).
-    GetLock {
-        user_id: String,
-        now: u64,
-    },
-    /// Clears it (an administrator unlocks the account).
-    ClearLock {
-        user_id: String,
-    },
-    /// Stores a user's account throttle row exactly as given (the debug probe
-    /// `debug/raw-throttle`: a row as an earlier release wrote it).
-    PutRawThrottle {
-        user_id: String,
-        data: serde_json::Value,
-    },
-    RegisterSession {
-        session: SessionIndex,
-    },
-    /// Drops a session's index row; answers its `GrantStore` key (whatever held the record:
-    /// what the release before expects).
-    UnregisterSession {
-        session_id: String,
-    },
-    /// A live session the directory holds (`SessionIndex::record`), by its cookie's hash.
-    GetSession {
-        key_hash: String,
-        now: u64,
-    },
-    /// Adds an authentication to a live session the directory holds, if it is `user_id`'s
-    /// (a step-up); answers the session as it is now, or null.
-    AddAuthentication {
-        key_hash: String,
-        user_id: String,
-        authentication: crate::oidc::acr::Authentication,
-        now: u64,
-    },
-    /// Ends a session by id (the console): answers `EndedSession`.
-    EndSession {
-        session_id: String,
-    },
-    /// Ends a session the directory holds, by its cookie's hash (logout); answers its user's
-    /// id, or null when there was none.
-    EndSessionByKey {
-        key_hash: String,
-    },
-    ListSessions {
-        user_id: Option<String>,
-        now: u64,
-    },
-    /// The user's passkeys (`store::passkeys`).
-    Passkey(super::passkeys::PasskeyCommand),
-    ClaimSubdomain {
-        subdomain: String,
-        client_id: String,
-    },
-    ReleaseSubdomain {
-        subdomain: String,
-        client_id: String,
-    },
-    /// A user's second factors (`store::factors`).
-    Factors {
-        cmd: super::factors::FactorCommand,
-    },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum DirectoryCommand by "op" as "DirectoryCommand" {
+        CreateUser {
+            user: User,
+            password_hash: String,
+        },
+        GetUser {
+            id: String,
+        },
+        UpdateUser {
+            user: User,
+            password_hash: Option<String>,
+        },
+        DeleteUser {
+            id: String,
+        },
+        ListUsers {
+            q: Option<String>,
+            offset: u32,
+            limit: u32,
+        },
+        /// Finds the account a login name names and starts a throttled attempt on it.
+        BeginSignIn {
+            login: String,
+            ip: String,
+            now: u64,
+            /// Also answer the account's factors (`LoginRecord::factors`), for a sign-in whose
+            /// next step depends on them.
+            #[serde(default)]
+            factors: bool,
+        },
+        /// For a secret that names no account (the admin token): is `key` locked? Charges nothing.
+        CheckLock {
+            key: String,
+            now: u64,
+        },
+        /// Counts one wrong answer against `key`.
+        RecordFailure {
+            key: String,
+            now: u64,
+        },
+        /// Answers the keys this attempt locked (a list; `null` from objects older than it).
+        /// A right password that starts an SSO session indexes it in the same call
+        /// (`RegisterSession`'s work), saving the login page a round trip.
+        EndAttempt {
+            keys: Vec<String>,
+            success: bool,
+            now: u64,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            session: Option<SessionIndex>,
+        },
+        GetConsent {
+            user_id: String,
+            client_id: String,
+        },
+        /// A user and the scope they consented to for a client, in one call (the `/auth` of a
+        /// signed-in user needs both).
+        GetUserAndConsent {
+            id: String,
+            client_id: String,
+            /// Also answer the user's factors (`UserAndConsent::factors`).
+            #[serde(default)]
+            factors: bool,
+        },
+        /// A live session the directory holds and, if there is one, its user's
+        /// `GetUserAndConsent` answer: the `/auth` of a signed-in user in one call.
+        GetSessionAndUser {
+            key_hash: String,
+            now: u64,
+            client_id: String,
+            #[serde(default)]
+            factors: bool,
+        },
+        PutConsent {
+            user_id: String,
+            client_id: String,
+            scope: String,
+            now: u64,
+        },
+        DeleteConsent {
+            user_id: String,
+            client_id: String,
+        },
+        ListConsents {
+            user_id: String,
+        },
+        CreateAccount {
+            account: AccessAccount,
+            secret_hash: String,
+        },
+        GetAccount {
+            access_key: String,
+        },
+        UpdateAccount {
+            account: AccessAccount,
+        },
+        DeleteAccount {
+            access_key: String,
+        },
+        ListAccounts,
+        /// Users with their password hashes, by id after `after`, for a pool export.
+        ExportUsers {
+            after: Option<String>,
+            limit: u32,
+        },
+        /// Access accounts with their secret hashes, for a pool export.
+        ExportAccounts,
+        /// The user a token grant is for; when the user exists and is not blocked, the refresh
+        /// family about to be created is indexed under them in the same call (so a password
+        /// reset, a block or a deletion can find and revoke it).
+        GetUserForTokens {
+            id: String,
+            family: Option<FamilyIndex>,
+            now: u64,
+        },
+        /// Removes and returns the index rows of a user's refresh families (of one client, or all)
+        /// and, when `sessions` is set, of their SSO sessions.
+        TakeUserGrants {
+            user_id: String,
+            client_id: Option<String>,
+            sessions: bool,
+        },
+        /// The sign-in lock of a user (their per-account throttle counter).
+        GetLock {
+            user_id: String,
+            now: u64,
+        },
+        /// Clears it (an administrator unlocks the account).
+        ClearLock {
+            user_id: String,
+        },
+        /// Stores a user's account throttle row exactly as given (the debug probe
+        /// `debug/raw-throttle`: a row as an earlier release wrote it).
+        PutRawThrottle {
+            user_id: String,
+            data: serde_json::Value,
+        },
+        RegisterSession {
+            session: SessionIndex,
+        },
+        /// Drops a session's index row; answers its `GrantStore` key (whatever held the record:
+        /// what the release before expects).
+        UnregisterSession {
+            session_id: String,
+        },
+        /// A live session the directory holds (`SessionIndex::record`), by its cookie's hash.
+        GetSession {
+            key_hash: String,
+            now: u64,
+        },
+        /// Adds an authentication to a live session the directory holds, if it is `user_id`'s
+        /// (a step-up); answers the session as it is now, or null.
+        AddAuthentication {
+            key_hash: String,
+            user_id: String,
+            authentication: crate::oidc::acr::Authentication,
+            now: u64,
+        },
+        /// Ends a session by id (the console): answers `EndedSession`.
+        EndSession {
+            session_id: String,
+        },
+        /// Ends a session the directory holds, by its cookie's hash (logout); answers its user's
+        /// id, or null when there was none.
+        EndSessionByKey {
+            key_hash: String,
+        },
+        ListSessions {
+            user_id: Option<String>,
+            now: u64,
+        },
+        /// The user's passkeys (`store::passkeys`).
+        Passkey(super::passkeys::PasskeyCommand),
+        ClaimSubdomain {
+            subdomain: String,
+            client_id: String,
+        },
+        ReleaseSubdomain {
+            subdomain: String,
+            client_id: String,
+        },
+        /// A user's second factors (`store::factors`).
+        Factors {
+            cmd: super::factors::FactorCommand,
+        },
+    }
 }
 
 /// A write that would break a uniqueness rule names the field.

@@ -3,69 +3,71 @@
 //! they answer. Attempts are throttled with the directory's own counters, under a key of
 //! their own per user, so a right password does not reset the count of wrong codes.
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 
 use super::directory::{AttemptGate, Directory, DirectoryCommand};
 use super::StoreError;
 use crate::oidc::factors::{FactorSummary, UserFactors};
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "factor_op", rename_all = "snake_case")]
-pub enum FactorCommand {
-    Summary {
-        user_id: String,
-        /// Also count the user's passkeys (`FactorSummary::passkeys`): what a sign-in needs
-        /// to know about a user's factors, in one call.
-        #[serde(default)]
-        with_passkeys: bool,
-    },
-    /// Starts a throttled second-factor attempt; the factors are handed out only when the
-    /// attempt may go ahead. Ended by `DirectoryCommand::EndAttempt` with the same keys.
-    BeginCheck {
-        user_id: String,
-        ip: String,
-        now: u64,
-    },
-    /// Records an accepted TOTP step (false: that step or a later one was used already).
-    AcceptStep {
-        user_id: String,
-        step: u64,
-        now: u64,
-    },
-    /// Spends a recovery code by its hash (false: unknown or already spent).
-    UseRecovery {
-        user_id: String,
-        hash: String,
-    },
-    /// Enrols (or replaces) the authenticator app; `step` is the step of the code that
-    /// confirmed it, so that code cannot be used again to sign in.
-    EnrolTotp {
-        user_id: String,
-        sealed_secret: String,
-        step: u64,
-        now: u64,
-    },
-    RemoveTotp {
-        user_id: String,
-    },
-    /// Replaces the recovery codes with these hashes.
-    SetRecovery {
-        user_id: String,
-        hashes: Vec<String>,
-        now: u64,
-    },
-    /// Removes every second factor of the user (an administrator's "reset MFA").
-    Reset {
-        user_id: String,
-    },
-    /// How many users hold each factor.
-    Counts,
-    /// Stores the factors of a user brought in by a pool import (the app's secret sealed
-    /// under this deployment's key), replacing none: the user was created by the import.
-    Import {
-        user_id: String,
-        factors: UserFactors,
-    },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum FactorCommand by "factor_op" as "FactorCommand" {
+        Summary {
+            user_id: String,
+            /// Also count the user's passkeys (`FactorSummary::passkeys`): what a sign-in needs
+            /// to know about a user's factors, in one call.
+            #[serde(default)]
+            with_passkeys: bool,
+        },
+        /// Starts a throttled second-factor attempt; the factors are handed out only when the
+        /// attempt may go ahead. Ended by `DirectoryCommand::EndAttempt` with the same keys.
+        BeginCheck {
+            user_id: String,
+            ip: String,
+            now: u64,
+        },
+        /// Records an accepted TOTP step (false: that step or a later one was used already).
+        AcceptStep {
+            user_id: String,
+            step: u64,
+            now: u64,
+        },
+        /// Spends a recovery code by its hash (false: unknown or already spent).
+        UseRecovery {
+            user_id: String,
+            hash: String,
+        },
+        /// Enrols (or replaces) the authenticator app; `step` is the step of the code that
+        /// confirmed it, so that code cannot be used again to sign in.
+        EnrolTotp {
+            user_id: String,
+            sealed_secret: String,
+            step: u64,
+            now: u64,
+        },
+        RemoveTotp {
+            user_id: String,
+        },
+        /// Replaces the recovery codes with these hashes.
+        SetRecovery {
+            user_id: String,
+            hashes: Vec<String>,
+            now: u64,
+        },
+        /// Removes every second factor of the user (an administrator's "reset MFA").
+        Reset {
+            user_id: String,
+        },
+        /// How many users hold each factor.
+        Counts,
+        /// Stores the factors of a user brought in by a pool import (the app's secret sealed
+        /// under this deployment's key), replacing none: the user was created by the import.
+        Import {
+            user_id: String,
+            factors: UserFactors,
+        },
+    }
 }
 
 /// What `BeginCheck` answers.

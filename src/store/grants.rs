@@ -3,7 +3,8 @@
 //! (random) key, so no index is needed and no single object takes every request (an object
 //! serves about 1,000 requests/s); `shards` says which object holds a key.
 
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use super::tag_first::tagged_enum;
+use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use worker::Env;
 
@@ -16,50 +17,51 @@ use crate::oidc::records::{
 
 pub const BINDING: &str = "GRANTS";
 
-/// Commands the object understands.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum GrantCommand {
-    Put {
-        key: String,
-        value: Value,
-        expires_at: u64,
-        /// Only if no live record holds the key; answers whether it was written.
-        #[serde(default)]
-        create_only: bool,
-    },
-    /// `Put`, and in the same commit the record `ends` goes (a sign-in spent as its code is
-    /// stored beside it).
-    PutEnding {
-        key: String,
-        value: Value,
-        expires_at: u64,
-        ends: String,
-    },
-    Get {
-        key: String,
-        now: u64,
-    },
-    Delete {
-        key: String,
-    },
-    TakeCode {
-        key: String,
-        /// The client redeeming it: a code of another client is left untouched.
-        client_id: String,
-        now: u64,
-        /// What the caller will issue, recorded in the same write that consumes the code.
-        issue: Issued,
-    },
-    RotateRefresh {
-        key: String,
-        request: RotationRequest,
-    },
-    RevokeFamily {
-        key: String,
-        /// A missing family is written as revoked until then, so it can never be created.
-        tombstone_until: u64,
-    },
+tagged_enum! {
+    /// Commands the object understands.
+    #[derive(Debug)]
+    pub enum GrantCommand by "op" as "GrantCommand" {
+        Put {
+            key: String,
+            value: Value,
+            expires_at: u64,
+            /// Only if no live record holds the key; answers whether it was written.
+            #[serde(default)]
+            create_only: bool,
+        },
+        /// `Put`, and in the same commit the record `ends` goes (a sign-in spent as its code is
+        /// stored beside it).
+        PutEnding {
+            key: String,
+            value: Value,
+            expires_at: u64,
+            ends: String,
+        },
+        Get {
+            key: String,
+            now: u64,
+        },
+        Delete {
+            key: String,
+        },
+        TakeCode {
+            key: String,
+            /// The client redeeming it: a code of another client is left untouched.
+            client_id: String,
+            now: u64,
+            /// What the caller will issue, recorded in the same write that consumes the code.
+            issue: Issued,
+        },
+        RotateRefresh {
+            key: String,
+            request: RotationRequest,
+        },
+        RevokeFamily {
+            key: String,
+            /// A missing family is written as revoked until then, so it can never be created.
+            tombstone_until: u64,
+        },
+    }
 }
 
 /// The kinds of record, each with its own key prefix.
@@ -243,17 +245,17 @@ impl<'a> Grants<'a> {
         id: &str,
         now: u64,
     ) -> Result<Option<T>, StoreError> {
-        let v: Option<Value> = self
-            .call(
-                kind,
-                id,
-                GrantCommand::Get {
-                    key: key(kind, id),
-                    now,
-                },
-            )
-            .await?;
-        Ok(v.map(serde_json::from_value).transpose()?)
+        // Straight from the answer's text into `T`: no `Value` in between (nor its copy of
+        // `T`'s deserializer in the wasm).
+        self.call(
+            kind,
+            id,
+            GrantCommand::Get {
+                key: key(kind, id),
+                now,
+            },
+        )
+        .await
     }
 
     /// Deletes a record and answers what it held, in one call to the object (single use).
@@ -262,10 +264,8 @@ impl<'a> Grants<'a> {
         kind: Kind,
         id: &str,
     ) -> Result<Option<T>, StoreError> {
-        let v: Option<Value> = self
-            .call(kind, id, GrantCommand::Delete { key: key(kind, id) })
-            .await?;
-        Ok(v.map(serde_json::from_value).transpose()?)
+        self.call(kind, id, GrantCommand::Delete { key: key(kind, id) })
+            .await
     }
 
     pub async fn delete(&self, kind: Kind, id: &str) -> Result<(), StoreError> {

@@ -13,6 +13,7 @@ pub mod passkeys;
 pub mod placement;
 pub mod rpc;
 pub mod shards;
+pub mod tag_first;
 pub mod vault;
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@
 //! `DirectoryCommand::Passkey`, so the directory's own list stays as it was) and the
 //! single-use ceremony challenges in the `GrantStore` shards.
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -11,38 +12,39 @@ use super::placement::Placement;
 use super::StoreError;
 use crate::oidc::webauthn::credential::{ChallengeRecord, PasskeyRecord};
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "passkey_op", rename_all = "snake_case")]
-pub enum PasskeyCommand {
-    /// Stores a new passkey (answers [`Created`]).
-    Create {
-        passkey: PasskeyRecord,
-    },
-    /// The passkey with this credential id (base64url), whoever holds it.
-    Find {
-        credential_id: String,
-    },
-    List {
-        user_id: String,
-    },
-    /// Records a sign-in: the new counter and backup state, and when.
-    Used {
-        credential_id: String,
-        sign_count: u32,
-        backed_up: bool,
-        now: u64,
-    },
-    /// Renames one of the user's passkeys; answers whether it was theirs.
-    Rename {
-        user_id: String,
-        credential_id: String,
-        name: String,
-    },
-    /// Removes one of the user's passkeys and answers it (`null` when it was not theirs).
-    Delete {
-        user_id: String,
-        credential_id: String,
-    },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum PasskeyCommand by "passkey_op" as "PasskeyCommand" {
+        /// Stores a new passkey (answers [`Created`]).
+        Create {
+            passkey: PasskeyRecord,
+        },
+        /// The passkey with this credential id (base64url), whoever holds it.
+        Find {
+            credential_id: String,
+        },
+        List {
+            user_id: String,
+        },
+        /// Records a sign-in: the new counter and backup state, and when.
+        Used {
+            credential_id: String,
+            sign_count: u32,
+            backed_up: bool,
+            now: u64,
+        },
+        /// Renames one of the user's passkeys; answers whether it was theirs.
+        Rename {
+            user_id: String,
+            credential_id: String,
+            name: String,
+        },
+        /// Removes one of the user's passkeys and answers it (`null` when it was not theirs).
+        Delete {
+            user_id: String,
+            credential_id: String,
+        },
+    }
 }
 
 /// What `Create` answers.
@@ -200,12 +202,12 @@ mod tests {
         let cmd = DirectoryCommand::Passkey(PasskeyCommand::Find {
             credential_id: "AQ".into(),
         });
-        let v = serde_json::to_value(&cmd).unwrap();
+        let text = serde_json::to_string(&cmd).unwrap();
         assert_eq!(
-            v,
-            serde_json::json!({"op": "passkey", "passkey_op": "find", "credential_id": "AQ"})
+            text,
+            r#"{"op":"passkey","passkey_op":"find","credential_id":"AQ"}"#
         );
-        let back: DirectoryCommand = serde_json::from_value(v).unwrap();
+        let back: DirectoryCommand = serde_json::from_str(&text).unwrap();
         assert!(matches!(
             back,
             DirectoryCommand::Passkey(PasskeyCommand::Find { .. })

@@ -2,6 +2,7 @@
 //! sealed under `MASTER_KEY`. Rotation is a consistent state change in the object; the public
 //! halves are mirrored to KV (`jwks:{pool}`) for the JWKS endpoint.
 
+use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -12,25 +13,26 @@ use crate::oidc::model::SigningAlg;
 
 pub const BINDING: &str = "KEYS";
 
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum VaultCommand {
-    /// The newest key for `alg`, created on first use.
-    ActiveKey {
-        pool: String,
-        alg: SigningAlg,
-    },
-    Rotate {
-        pool: String,
-        alg: SigningAlg,
-    },
-    List,
-    /// The scheduled rotation of every algorithm's keys at `now` (the cron trigger).
-    Maintain {
-        pool: String,
-        now: u64,
-        policy: RotationPolicy,
-    },
+tagged_enum! {
+    #[derive(Debug)]
+    pub enum VaultCommand by "op" as "VaultCommand" {
+        /// The newest key for `alg`, created on first use.
+        ActiveKey {
+            pool: String,
+            alg: SigningAlg,
+        },
+        Rotate {
+            pool: String,
+            alg: SigningAlg,
+        },
+        List,
+        /// The scheduled rotation of every algorithm's keys at `now` (the cron trigger).
+        Maintain {
+            pool: String,
+            now: u64,
+            policy: RotationPolicy,
+        },
+    }
 }
 
 /// A key as kept in the vault.
