@@ -2,11 +2,11 @@
 //! events in SQLite with the indexes the console's filters use. Written after the response
 //! (`http::audit::append`, batched per isolate by `http::audit_batch`), read by the admin API.
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::placement::Placement;
+use super::tag_first::tagged_enum;
 use super::{rpc, StoreError};
 use crate::oidc::audit::AuditEvent;
 use crate::oidc::audit_query::{ActiveRow, AuditFilter, AuditPage, CountRow, StatsQuery};

@@ -4,11 +4,11 @@
 //! minute to show a new client (and caches "not found" meanwhile), so a KV miss falls back to
 //! the object: a client registered a moment ago works at once, at every edge.
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::placement::Placement;
+use super::tag_first::tagged_enum;
 use super::{cache, kv::Kv, rpc, StoreError};
 use crate::oidc::client::ClientRecord;
 use crate::oidc::model::Application;

@@ -4,11 +4,11 @@
 //! the subdomain reservations that make subdomains unique (KV alone cannot: it is eventually
 //! consistent).
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::placement::Placement;
+use super::tag_first::tagged_enum;
 use super::{rpc, StoreError};
 use crate::oidc::factors::FactorSummary;
 use crate::oidc::model::{AccessAccount, User};

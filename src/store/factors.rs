@@ -3,10 +3,10 @@
 //! they answer. Attempts are throttled with the directory's own counters, under a key of
 //! their own per user, so a right password does not reset the count of wrong codes.
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 
 use super::directory::{AttemptGate, Directory, DirectoryCommand};
+use super::tag_first::tagged_enum;
 use super::StoreError;
 use crate::oidc::factors::{FactorSummary, UserFactors};
 

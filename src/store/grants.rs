@@ -3,13 +3,13 @@
 //! (random) key, so no index is needed and no single object takes every request (an object
 //! serves about 1,000 requests/s); `shards` says which object holds a key.
 
-use super::tag_first::tagged_enum;
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 use worker::Env;
 
 use super::placement::Placement;
 use super::shards::{self, token_key};
+use super::tag_first::tagged_enum;
 use super::{rpc, StoreError};
 use crate::oidc::records::{
     CodeRecord, CodeTake, Issued, IssuedJti, RefreshFamily, RefreshRotation, RotationRequest,

@@ -2,13 +2,13 @@
 //! `DirectoryCommand::Passkey`, so the directory's own list stays as it was) and the
 //! single-use ceremony challenges in the `GrantStore` shards.
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::directory::{Directory, DirectoryCommand};
 use super::grants::{Grants, Kind};
 use super::placement::Placement;
+use super::tag_first::tagged_enum;
 use super::StoreError;
 use crate::oidc::webauthn::credential::{ChallengeRecord, PasskeyRecord};
 

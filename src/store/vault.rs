@@ -2,11 +2,11 @@
 //! sealed under `MASTER_KEY`. Rotation is a consistent state change in the object; the public
 //! halves are mirrored to KV (`jwks:{pool}`) for the JWKS endpoint.
 
-use super::tag_first::tagged_enum;
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::placement::Placement;
+use super::tag_first::tagged_enum;
 use super::{rpc, StoreError};
 use crate::oidc::key_schedule::{KeyState, KeyTimes, RotationPolicy};
 use crate::oidc::model::SigningAlg;
