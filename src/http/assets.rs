@@ -12,7 +12,6 @@ use super::i18n::{self, Locale};
 use super::respond::{HttpError, HttpResult};
 use crate::oidc::model::Application;
 use crate::oidc::response::html_escape;
-use crate::store::kv::Kv;
 
 /// Fetches `path` (e.g. `/pages/login.html`) from the static assets.
 pub async fn fetch(ctx: &Ctx, path: &str) -> Result<Response, HttpError> {
@@ -70,7 +69,7 @@ impl PageStyle {
         issuer: &str,
         locale: Locale,
     ) -> Result<PageStyle, HttpError> {
-        let pool = Kv::new(&ctx.env)?.pool(&app.pool_id).await?;
+        let pool = ctx.kv()?.pool(&app.pool_id).await?;
         Ok(PageStyle {
             locale,
             assets: format!("{issuer}/assets"),
@@ -153,7 +152,7 @@ pub async fn render(
 
 /// `{issuer}/assets/brand.css`: the pool's colours as overrides of the page CSS variables.
 pub async fn brand_css(ctx: &Ctx, app: &Application) -> HttpResult {
-    let pool = Kv::new(&ctx.env)?.pool(&app.pool_id).await?;
+    let pool = ctx.kv()?.pool(&app.pool_id).await?;
     let mut css = String::from("/* Branding of this user pool (generated). */\n:root {\n");
     if let Some(b) = pool.map(|p| p.branding) {
         // Colours were validated as #rrggbb when saved, so they cannot break out of the rule.

@@ -9,7 +9,6 @@ use crate::oidc::acr::{self, AppRule, Authentication, Level, MfaPolicy, Reachabl
 use crate::oidc::factors::FactorSummary;
 use crate::oidc::model::Application;
 use crate::store::directory::Directory;
-use crate::store::kv::Kv;
 
 /// What the flow does about the authentication class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +27,8 @@ pub enum Decision {
 /// is first saved, are `optional`). KV is cached per isolate, so a changed policy reaches
 /// every edge within the cache's lifetime.
 pub async fn pool_policy(ctx: &Ctx, pool_id: &str) -> Result<MfaPolicy, HttpError> {
-    Ok(Kv::new(&ctx.env)?
+    Ok(ctx
+        .kv()?
         .pool(pool_id)
         .await?
         .map(|p| p.mfa)

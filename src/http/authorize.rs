@@ -17,7 +17,6 @@ use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::model::Application;
 use crate::oidc::response;
 use crate::store::clients;
-use crate::store::kv::Kv;
 use crate::store::placement::PoolAt;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
@@ -77,7 +76,8 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     };
     // RFC 8707: a resource must be one of the pool's resource servers (an MCP server, say).
     if let Some(resource) = &request.resource {
-        let known = Kv::new(&ctx.env)?
+        let known = ctx
+            .kv()?
             .list_resources(&app.pool_id)
             .await?
             .iter()

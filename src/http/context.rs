@@ -1,6 +1,7 @@
 //! The per-request context: settings read from `Env` once, the clock, and the resolved site.
 //! No global state: handlers get everything from here (and the protocol code takes the clock as a value, so tests can fix it).
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use worker::Env;
@@ -8,6 +9,8 @@ use worker::Env;
 use super::audit::{Forwarding, Recorder};
 use super::respond::HttpError;
 use crate::oidc::key_schedule::RotationPolicy;
+use crate::store::kv::Kv;
+use crate::store::StoreError;
 
 /// Typed settings with their sources. Every problem is reported at once.
 pub struct Settings {
@@ -161,4 +164,18 @@ pub struct Ctx {
     pub now: u64,
     /// The audit events this request records; written after the response (`http::handle`).
     pub audit: Recorder,
+    /// The KV binding, looked up once per request: `worker`'s `KvStore` makes a `Reflect.get`
+    /// for the binding and each of its five methods every time one is made.
+    pub kv: OnceCell<Kv>,
+}
+
+impl Ctx {
+    /// This request's KV store (`Ctx::kv`'s one lookup).
+    pub fn kv(&self) -> Result<&Kv, StoreError> {
+        if let Some(kv) = self.kv.get() {
+            return Ok(kv);
+        }
+        let kv = Kv::new(&self.env)?;
+        Ok(self.kv.get_or_init(|| kv))
+    }
 }

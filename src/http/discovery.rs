@@ -12,7 +12,6 @@ use super::hot_routes;
 use super::respond::HttpResult;
 use crate::oidc::discovery;
 use crate::oidc::model::{Application, SigningAlg};
-use crate::store::kv::Kv;
 use crate::store::placement::Placement;
 use crate::store::vault::{self, VaultCommand};
 
@@ -54,7 +53,7 @@ pub async fn jwks(
     if_none_match: Option<&str>,
     hot: &hot_routes::Source,
 ) -> HttpResult {
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     let mut needed = vec![SigningAlg::RS256];
     for alg in app.client.signing_algs() {
         if alg != SigningAlg::HS256 && !needed.contains(&alg) {

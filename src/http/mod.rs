@@ -63,6 +63,7 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
         settings,
         now,
         audit: audit::Recorder::new(now, forms::client_ip(&req), user_agent),
+        kv: std::cell::OnceCell::new(),
     };
     let result = match site {
         Site::Console { path } => admin::route(&ctx, req, &path, &url).await,

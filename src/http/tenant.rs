@@ -11,12 +11,11 @@ use super::{
     introspection, logout, passkeys, registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
-use crate::store::kv::Kv;
 
 pub use super::context::AppAt;
 
 pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &str) -> HttpResult {
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     let (app, version) = match at {
         AppAt::Subdomain(s) => kv.app_by_subdomain(s).await?,
         // The record must still claim the host: a stale index entry names nothing.

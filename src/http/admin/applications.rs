@@ -18,7 +18,6 @@ use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_application, new_application};
 use crate::store::clients;
 use crate::store::directory::{Directory, DirectoryCommand};
-use crate::store::kv::Kv;
 
 pub async fn route(
     ctx: &Ctx,
@@ -30,7 +29,7 @@ pub async fn route(
     let origin = url.origin().ascii_serialization();
     match (rest, method) {
         ([], Method::Get) => {
-            let apps = Kv::new(&ctx.env)?.list_apps().await?;
+            let apps = ctx.kv()?.list_apps().await?;
             let items: Vec<Value> = apps.iter().map(|a| view(ctx, a, &origin)).collect();
             json(200, &json!({"items": items}))
         }
@@ -61,7 +60,7 @@ pub async fn route(
             for record in super::clients::list(ctx, &app).await? {
                 clients::delete(&ctx.env, app.id(), &record.client.client_id).await?;
             }
-            Kv::new(&ctx.env)?.delete_app(&app).await?;
+            ctx.kv()?.delete_app(&app).await?;
             release(ctx, &app.subdomain, &app.client.client_id).await?;
             for host in &app.custom_domains {
                 release(ctx, &host_claim(host), &app.client.client_id).await?;
@@ -87,7 +86,7 @@ pub async fn route(
             let secret = random::token()?;
             app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
             app.updated_at = ctx.now;
-            Kv::new(&ctx.env)?.put_app(&app).await?;
+            ctx.kv()?.put_app(&app).await?;
             secret_event(ctx, &app, Action::RotateSecret);
             let mut v = view(ctx, &app, &origin);
             v["client_secret"] = json!(secret);
@@ -108,7 +107,7 @@ fn secret_event(ctx: &Ctx, app: &Application, action: Action) {
 }
 
 async fn load(ctx: &Ctx, client_id: &str) -> Result<Application, HttpError> {
-    Kv::new(&ctx.env)?
+    ctx.kv()?
         .app_by_client_id(client_id)
         .await?
         .ok_or(HttpError::NotFound)
@@ -213,7 +212,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
     };
     check_sector(ctx, None, &app.client).await?;
     let pool = match pool_id.len() <= 64 {
-        true => Kv::new(&ctx.env)?.pool(&pool_id).await?,
+        true => ctx.kv()?.pool(&pool_id).await?,
         false => None,
     };
     if pool.is_none() && pool_id != DEFAULT_POOL {
@@ -237,7 +236,7 @@ async fn create(ctx: &Ctx, b: &Value, origin: &str) -> HttpResult {
     let secret = random::token()?;
     app.client.client_id = client_id;
     app.client.client_secret_encrypted = client_secret::seal(ctx, &secret).await?;
-    Kv::new(&ctx.env)?.put_app(&app).await?;
+    ctx.kv()?.put_app(&app).await?;
     let mut v = view(ctx, &app, origin);
     ctx.audit.admin_change(
         &app.pool_id,
@@ -273,7 +272,7 @@ async fn update(ctx: &Ctx, client_id: &str, b: &Value, origin: &str) -> HttpResu
         return conflict("subdomain", "subdomain");
     }
     app.updated_at = ctx.now;
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     kv.put_app(&app).await?;
     if app.subdomain != old_subdomain {
         kv.delete_subdomain(&old_subdomain).await?;

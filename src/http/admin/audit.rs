@@ -15,7 +15,6 @@ use crate::oidc::audit_query::{
 };
 use crate::oidc::limits::MAX_PARAMS;
 use crate::store::audit::{self, AuditCommand, StatsRows};
-use crate::store::kv::Kv;
 use crate::store::placement::PoolAt;
 
 /// An export reads the log in pages of this many events.
@@ -49,7 +48,8 @@ async fn list(ctx: &Ctx, pairs: &[(String, String)], pool: PoolAt<'_>) -> HttpRe
         Err(e) => return invalid(e),
     };
     let page = audit::list(&ctx.env, pool, at, filter).await?;
-    let retention = Kv::new(&ctx.env)?
+    let retention = ctx
+        .kv()?
         .pool(pool)
         .await?
         .map(|p| p.audit_retention_days)

@@ -17,7 +17,6 @@ use crate::oidc::client::{ClientOrigin, ClientRecord};
 use crate::oidc::model::{Application, Client};
 use crate::oidc::registration::{apply_client, FieldErrors};
 use crate::store::clients::{self, RegistryCommand};
-use crate::store::kv::Kv;
 use crate::store::placement::Placement;
 use crate::store::vault;
 
@@ -210,7 +209,7 @@ async fn update(ctx: &Ctx, mut app: Application, id: &str, b: &Value) -> HttpRes
         };
         check_sector(ctx, Some(&before), &app.client).await?;
         app.updated_at = ctx.now;
-        Kv::new(&ctx.env)?.put_app(&app).await?;
+        ctx.kv()?.put_app(&app).await?;
         ensure_keys(ctx, &app, &app.client).await?;
         let after = primary_view(&app);
         changed(
@@ -263,7 +262,7 @@ async fn rotate_secret(ctx: &Ctx, mut app: Application, id: &str) -> HttpResult 
     let mut v = if id == app.id() {
         app.client.client_secret_encrypted = sealed;
         app.updated_at = ctx.now;
-        Kv::new(&ctx.env)?.put_app(&app).await?;
+        ctx.kv()?.put_app(&app).await?;
         primary_view(&app)
     } else {
         let mut record = load(ctx, &app, id).await?;

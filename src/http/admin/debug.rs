@@ -48,7 +48,6 @@ use crate::oidc::records::{CodeRecord, CodeTake, Issued};
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand, SessionIndex};
 use crate::store::grants::{Grants, Kind};
-use crate::store::kv::Kv;
 use crate::store::placement::{Placement, PoolAt};
 use crate::store::shards::token_key;
 
@@ -211,17 +210,13 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
             Ok(worker::Response::empty()?.with_status(204))
         }
         (["client-mirror", id], Method::Delete) => {
-            Kv::new(&ctx.env)?
-                .remove_text(&format!("client:{id}"))
-                .await?;
+            ctx.kv()?.remove_text(&format!("client:{id}")).await?;
             Ok(worker::Response::empty()?.with_status(204))
         }
-        (["raw-application", id], Method::Get) => {
-            match Kv::new(&ctx.env)?.app_by_client_id(id).await? {
-                Some(app) => json(200, &app),
-                None => Err(HttpError::NotFound),
-            }
-        }
+        (["raw-application", id], Method::Get) => match ctx.kv()?.app_by_client_id(id).await? {
+            Some(app) => json(200, &app),
+            None => Err(HttpError::NotFound),
+        },
         (["raw-application"], Method::Put) => {
             let b = body(&mut req).await?;
             let (Some(client_id), Some(subdomain)) =
@@ -235,7 +230,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                     .into(),
                 ));
             };
-            Kv::new(&ctx.env)?
+            ctx.kv()?
                 .put_app_json(client_id, subdomain, b.to_string())
                 .await?;
             json(200, &json!({"client_id": client_id}))

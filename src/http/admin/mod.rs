@@ -33,7 +33,6 @@ use crate::oidc::audit::{AuditEvent, FailureReason, SignInChannel, SignInMethod,
 use crate::oidc::model::{Client, ADMIN_POOL};
 use crate::oidc::registration::FieldErrors;
 use crate::store::directory::{Directory, DirectoryCommand};
-use crate::store::kv::Kv;
 use crate::store::placement::{Placement, PoolAt};
 
 /// The longest id or path segment the admin API looks up.
@@ -177,7 +176,8 @@ pub async fn placement_of(ctx: &Ctx, pool: &str) -> Result<Placement, HttpError>
     if pool == ADMIN_POOL {
         return Ok(Placement::GLOBAL);
     }
-    Ok(Kv::new(&ctx.env)?
+    Ok(ctx
+        .kv()?
         .pool(pool)
         .await?
         .map(|p| Placement::of_pool(&p))

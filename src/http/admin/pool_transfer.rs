@@ -36,7 +36,7 @@ const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
 const PAGE: u32 = 500;
 
 pub async fn export(ctx: &Ctx, pool_id: &str) -> HttpResult {
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     let pool = kv
         .pool(pool_id)
         .await?
@@ -148,7 +148,7 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
     if doc["format"] != FORMAT {
         return Err(AdminError::field("format", format!("must be {FORMAT}")).into());
     }
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     let mut report = Report::default();
     // The pool itself: created from the document when it does not exist here yet, with the
     // document's jurisdiction; an existing pool keeps its own (it cannot move), and what is
@@ -209,7 +209,7 @@ pub async fn import(ctx: &Ctx, req: &mut Request, pool_id: &str) -> HttpResult {
         .map(Vec::as_slice)
         .unwrap_or(&[])
     {
-        import_application(ctx, &kv, &pool, entry, &mut report).await?;
+        import_application(ctx, kv, &pool, entry, &mut report).await?;
     }
     for r in doc["resources"]
         .as_array()

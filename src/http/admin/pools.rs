@@ -14,7 +14,6 @@ use crate::oidc::audit::{Action, Target, MAX_RETENTION_DAYS};
 use crate::oidc::model::{Branding, Jurisdiction, Pool};
 use crate::oidc::registration::FieldErrors;
 use crate::store::audit::{self, AuditCommand};
-use crate::store::kv::Kv;
 use crate::store::placement::Placement;
 
 pub fn valid_id(id: &str) -> bool {
@@ -124,7 +123,7 @@ fn parse_mfa(v: &Value, e: &mut FieldErrors) -> Option<MfaPolicy> {
 }
 
 pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -> HttpResult {
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     match (rest, method) {
         ([], Method::Get) => {
             let mut items = kv.list_pools().await?;

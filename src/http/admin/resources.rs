@@ -10,7 +10,6 @@ use crate::http::respond::{json, HttpError, HttpResult};
 use crate::oidc::audit::{Action, Target};
 use crate::oidc::model::Resource;
 use crate::oidc::registration::{parse_permission, FieldErrors};
-use crate::store::kv::Kv;
 
 pub async fn route(
     ctx: &Ctx,
@@ -19,7 +18,7 @@ pub async fn route(
     rest: &[&str],
     pool: &str,
 ) -> HttpResult {
-    let kv = Kv::new(&ctx.env)?;
+    let kv = ctx.kv()?;
     match (rest, method) {
         ([], Method::Get) => json(200, &json!({"items": kv.list_resources(pool).await?})),
         ([], Method::Post) => {

@@ -14,7 +14,6 @@ use crate::oidc::client_credentials::decide;
 use crate::oidc::error::{ErrorCode, OAuthError};
 use crate::oidc::grant_policy::RequestedScope;
 use crate::oidc::token_request::TokenRequest;
-use crate::store::kv::Kv;
 
 pub async fn run(
     ctx: &Ctx,
@@ -42,7 +41,7 @@ pub async fn run(
             .into())
         }
     };
-    let resources = Kv::new(&ctx.env)?.list_resources(&app.pool_id).await?;
+    let resources = ctx.kv()?.list_resources(&app.pool_id).await?;
     let g = decide(
         scope.permissions(),
         req.resource.as_deref(),

@@ -18,7 +18,6 @@ use crate::oidc::webauthn::cose::CoseAlg;
 use crate::oidc::webauthn::credential::{ChallengePurpose, ChallengeRecord};
 use crate::oidc::webauthn::options::TIMEOUT_SECS;
 use crate::oidc::webauthn::RelyingParty;
-use crate::store::kv::Kv;
 use crate::store::passkeys;
 use crate::store::placement::PoolAt;
 
@@ -28,7 +27,8 @@ pub async fn relying_party(
     app: &Application,
     issuer: &str,
 ) -> Result<RelyingParty, HttpError> {
-    let uv = Kv::new(&ctx.env)?
+    let uv = ctx
+        .kv()?
         .pool(&app.pool_id)
         .await?
         .map(|p| p.passkey_user_verification)

@@ -12,7 +12,6 @@ use crate::oidc::model::{Application, SigningAlg};
 use crate::oidc::records::{is_grant_id, RefreshFamily};
 use crate::oidc::tokens::AccessTokenClaims;
 use crate::store::grants::{Grants, Kind};
-use crate::store::kv::Kv;
 use crate::store::placement::Placement;
 
 /// A verified, live, unrevoked access token of this issuer: only `access_token` builds it.
@@ -100,7 +99,7 @@ pub async fn id_token_hint(
         }
         SigningAlg::HS256 => None,
         SigningAlg::RS256 | SigningAlg::ES256 | SigningAlg::PS256 | SigningAlg::EdDSA => {
-            match Kv::new(&ctx.env)?.jwks(&app.pool_id).await? {
+            match ctx.kv()?.jwks(&app.pool_id).await? {
                 Some(set) => {
                     client_jwt::verify(hint, &SigningAlg::ASYMMETRIC, ClientKeys::Jwks(&set)).ok()
                 }
