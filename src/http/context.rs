@@ -166,7 +166,7 @@ pub struct Ctx {
     pub audit: Recorder,
     /// The KV binding, looked up once per request: `worker`'s `KvStore` makes a `Reflect.get`
     /// for the binding and each of its five methods every time one is made.
-    pub kv: OnceCell<Kv>,
+    pub(super) kv: OnceCell<Kv>,
 }
 
 impl Ctx {
