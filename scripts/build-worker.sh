@@ -40,9 +40,11 @@ fi
 # The main module is the project's own entry (src/entry.js: the synchronous hot path first,
 # then the generated entry), so the generated one moves aside to build/doorward.js.
 mv build/index.js build/doorward.js
-if ! grep -q 'prototype\.hotAnswer *=' build/doorward.js; then
-  echo "build-worker: the generated entry no longer carries the hotAnswer export (src/entry.js needs it)" >&2
-  exit 1
-fi
+for export in hotAnswer hotCurrent; do
+  if ! grep -q "prototype\.$export *=" build/doorward.js; then
+    echo "build-worker: the generated entry no longer carries the $export export (src/entry.js needs it)" >&2
+    exit 1
+  fi
+done
 cp src/entry.js build/index.js
 echo "$wanted" > build/.inputs

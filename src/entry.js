@@ -2,8 +2,9 @@
 // generated build/doorward.js and build/index_bg.wasm). A GET first goes to the wasm export
 // `hotAnswer` (src/http/hot_routes.rs): /healthz, and discovery and JWKS from the isolate's
 // memory, answered synchronously, without the generated entry's proxies, Promise and
-// conversions. When it declines (undefined), the request goes to the generated
-// `#[event(fetch)]` entry unchanged, as do every other method and the cron trigger.
+// conversions; a repeat of an answer it gave is given from here while `hotCurrent` holds.
+// When it declines (undefined), the request goes to the generated `#[event(fetch)]` entry
+// unchanged, as do every other method and the cron trigger.
 //
 // Panic recovery stays the generated entry's: a panic or trap marks the isolate
 // (`__worker_init_state.criticalError`, set by the panic hook or, for a trap, here as the
@@ -53,15 +54,42 @@ export const KeyVault = commandObject(generated.KeyVault);
 export const UserDirectory = commandObject(generated.UserDirectory);
 
 // worker-build puts each exported wasm function on the generated entry's prototype; the
-// class proxy only traps construction, so this is the plain wasm-bindgen export.
-// scripts/build-worker.sh fails the build when it is missing.
+// class proxy only traps construction, so these are the plain wasm-bindgen exports.
+// scripts/build-worker.sh fails the build when one is missing.
 const hotAnswer = Generated.prototype.hotAnswer;
+const hotCurrent = Generated.prototype.hotCurrent;
 const initState = globalThis.__worker_init_state;
+
+// The hot answers given, by URL and If-None-Match: each `[init, body, untilMs, version]` as
+// `hotAnswer` gave it, given again while the clock is before `untilMs` and `hotCurrent`
+// says the isolate's cache and tally are still at `version` — so a repeat costs the
+// Response and one call without arguments, not the URL's trip into the wasm and its parse.
+// Bounded like the wasm's own table: a full map is emptied, and refills from the wasm. A
+// re-initialised wasm instance starts its versions again, so its predecessor's answers go.
+const kept = new Map();
+const MAX_KEPT = 2000;
+let keptFor = initState.instanceId;
 
 function fast(request) {
   if (request.method !== "GET" || initState.criticalError) return undefined;
   try {
-    return hotAnswer(request.url, request.headers.get("If-None-Match"));
+    if (keptFor !== initState.instanceId) {
+      kept.clear();
+      keptFor = initState.instanceId;
+    }
+    const ifNoneMatch = request.headers.get("If-None-Match");
+    const key = ifNoneMatch === null ? request.url : `${request.url}\n${ifNoneMatch}`;
+    let answer = kept.get(key);
+    if (answer === undefined || !(Date.now() < answer[2]) || !hotCurrent(answer[3])) {
+      answer = hotAnswer(request.url, ifNoneMatch);
+      if (answer === undefined) {
+        kept.delete(key);
+        return undefined;
+      }
+      if (kept.size >= MAX_KEPT) kept.clear();
+      kept.set(key, answer);
+    }
+    return new Response(answer[1], answer[0]);
   } catch (e) {
     console.error("hot path:", e);
     if (e instanceof WebAssembly.RuntimeError) initState.criticalError = true;

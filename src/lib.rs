@@ -30,10 +30,26 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 
 /// The synchronous entry `src/entry.js` tries first for a GET: `/healthz`, or discovery or
 /// JWKS from this isolate's memory (`http::hot_routes`), as the response `fetch` would give;
-/// `undefined` sends the request to `fetch`.
+/// `undefined` sends the request to `fetch`. The answer is `[init, body, untilMs, version]`:
+/// the `Response`'s init and body (a `Uint8Array`, or `null`), and how long `src/entry.js` may
+/// give it again while `hotCurrent(version)` holds.
 #[wasm_bindgen(js_name = hotAnswer)]
-pub fn hot_answer(url: &str, if_none_match: Option<String>) -> Option<web_sys::Response> {
-    http::hot_routes::answer(url, if_none_match.as_deref())
+pub fn hot_answer(url: &str, if_none_match: Option<String>) -> Option<js_sys::Array> {
+    let answer = http::hot_routes::answer(url, if_none_match.as_deref())?;
+    let body = answer.body.map_or(wasm_bindgen::JsValue::NULL, Into::into);
+    Some(js_sys::Array::of4(
+        &answer.init,
+        &body,
+        &answer.until_ms.into(),
+        &answer.version.into(),
+    ))
+}
+
+/// Whether an answer `hotAnswer` gave at `version` is still its answer (counted as one given
+/// from memory when it is).
+#[wasm_bindgen(js_name = hotCurrent)]
+pub fn hot_current(version: u32) -> bool {
+    http::hot_routes::current(version)
 }
 
 /// The cron trigger: scheduled jobs (`jobs`). A failure is logged; the next run retries.

@@ -10,6 +10,10 @@
 //! status and headers are the same; anything this module cannot vouch for from memory — a
 //! cold isolate, a record past its cache time or changed, a machine-token tally due for the
 //! log — is declined, never guessed. It reads `store::cache` and never writes to it.
+//!
+//! `src/entry.js` keeps each answer given here with its `version` and `until_ms`, and gives it
+//! again while `current` says nothing it depends on has changed — the same answer, without
+//! passing the URL into the wasm, parsing it and looking the document up again.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -35,7 +39,8 @@ struct Remembered {
 /// `new Response(body, init)` instead of a header object and a call per header: the
 /// conversion `worker` makes of a `worker::Response` (its status and headers in the init, its
 /// bytes as a `Uint8Array`), made once. The runtime copies both into each new Response, so
-/// nothing a caller does to one answer reaches the next.
+/// nothing a caller does to one answer reaches the next. (Cloning one clones two references.)
+#[derive(Clone)]
 struct Prebuilt {
     init: web_sys::ResponseInit,
     body: Option<js_sys::Uint8Array>,
@@ -52,14 +57,6 @@ impl Prebuilt {
             ResponseBody::Stream(_) => return None,
         };
         Some(Prebuilt { init, body })
-    }
-
-    fn response(&self) -> Option<web_sys::Response> {
-        match &self.body {
-            Some(b) => web_sys::Response::new_with_opt_buffer_source_and_init(Some(b), &self.init),
-            None => web_sys::Response::new_with_opt_str_and_init(None, &self.init),
-        }
-        .ok()
     }
 }
 
@@ -147,15 +144,48 @@ pub fn jwks_read(pool: &str) -> String {
     kv::jwks_key(pool)
 }
 
-/// The answer to `GET url` from memory, or `None` for the normal path. `if_none_match` is the
-/// request's `If-None-Match` header.
-pub fn answer(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Response> {
-    let resp = from_memory(url, if_none_match)?;
-    ANSWERED.with(|a| a.set(a.get() + 1));
-    Some(resp)
+/// An answer from memory, and how long `src/entry.js` may give it again without asking: while
+/// `version()` stays `version` and the clock is before `until_ms` (the first of its cache
+/// entries' expiries and the machine-token tally's falling due), this module would give the
+/// same answer, so the next one costs the runtime's `new Response` and one call (`current`).
+pub struct Answer {
+    pub init: web_sys::ResponseInit,
+    pub body: Option<js_sys::Uint8Array>,
+    pub until_ms: f64,
+    pub version: u32,
 }
 
-fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Response> {
+/// What every answer here depends on beyond its URL and `If-None-Match`: the isolate cache's
+/// entries and the tally. Both counters only grow, so their sum changes whenever either does.
+pub fn version() -> u32 {
+    cache::version().wrapping_add(audit::tally_version())
+}
+
+/// Whether an answer given at `version` is still this module's answer, counting it as one
+/// given here when it is (the clock is `src/entry.js`'s to check against `until_ms`).
+pub fn current(version_then: u32) -> bool {
+    let same = version_then == version();
+    if same {
+        ANSWERED.with(|a| a.set(a.get() + 1));
+    }
+    same
+}
+
+/// The answer to `GET url` from memory, or `None` for the normal path. `if_none_match` is the
+/// request's `If-None-Match` header.
+pub fn answer(url: &str, if_none_match: Option<&str>) -> Option<Answer> {
+    let version = version();
+    let (kept, until_ms) = from_memory(url, if_none_match)?;
+    ANSWERED.with(|a| a.set(a.get() + 1));
+    Some(Answer {
+        init: kept.init,
+        body: kept.body,
+        until_ms,
+        version,
+    })
+}
+
+fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<(Prebuilt, f64)> {
     let url = url::Url::parse(url).ok()?;
     let https = url.scheme() == "https";
     if url.path() == "/healthz" {
@@ -165,13 +195,14 @@ fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Respon
             if kept.is_none() {
                 *kept = Prebuilt::of(&super::healthz(https).ok()?);
             }
-            kept.as_ref()?.response()
+            Some((kept.clone()?, f64::INFINITY))
         });
     }
     // The host's meaning depends on BASE_DOMAIN, read from `Env` by the first normal request.
     let settings = Settings::of_isolate_if_read()?;
     // The normal path hands a due tally to the log with this request's `waitUntil`.
-    if audit::tally_due(context::now(), settings.audit.token_tally_secs) {
+    let window = settings.audit.token_tally_secs;
+    if audit::tally_due(context::now(), window) {
         return None;
     }
     let (at, issuer, path) = match super::site_of(&url, &settings) {
@@ -202,6 +233,12 @@ fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Respon
         if !current {
             return None;
         }
+        let tally_due_ms = audit::tally_due_at(window).map_or(f64::INFINITY, |s| s as f64 * 1e3);
+        let until_ms = hit
+            .reads
+            .iter()
+            .map(|(key, _)| cache::fresh_until(key).unwrap_or(0.0))
+            .fold(tally_due_ms, f64::min);
         let not_modified = documents::not_modified(&hit.doc, if_none_match);
         let mut answers = hit.answers.try_borrow_mut().ok()?;
         let kept = &mut answers[slot(https, not_modified)];
@@ -209,7 +246,7 @@ fn from_memory(url: &str, if_none_match: Option<&str>) -> Option<web_sys::Respon
             let resp = documents::respond(&hit.doc, if_none_match).ok()?;
             *kept = Prebuilt::of(&super::transport_headers(resp, https));
         }
-        kept.as_ref()?.response()
+        Some((kept.clone()?, until_ms))
     })
 }
 

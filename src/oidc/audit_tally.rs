@@ -66,6 +66,18 @@ impl Tally {
             .is_some_and(|s| now.saturating_sub(s) >= window || self.total >= MAX_TALLIED)
     }
 
+    /// The second from which the tally is due (`is_due`), if it holds any token. It can fall
+    /// due sooner only through another `add` (reaching `MAX_TALLIED`).
+    pub fn due_at(&self, window: u64) -> Option<u64> {
+        self.since.map(|s| {
+            if self.total >= MAX_TALLIED {
+                s
+            } else {
+                s.saturating_add(window)
+            }
+        })
+    }
+
     /// The tally as events (one per key, at the time of its first token), emptied.
     pub fn take(&mut self) -> Vec<AuditEvent> {
         self.since = None;
@@ -154,6 +166,34 @@ mod tests {
             t.is_due(101, 3600),
             "a thousand tokens do not wait for the window"
         );
+    }
+
+    /// `due_at` is the first second `is_due` holds: what lets an answer kept outside the
+    /// wasm (the hot documents) stop before the request that must hand the tally over.
+    #[test]
+    fn due_at_is_the_first_second_the_tally_is_due() {
+        let mut t = Tally::default();
+        assert_eq!(t.due_at(15), None, "an empty tally is never due");
+        t.add(key("a"), 1_000);
+        t.add(key("b"), 1_004);
+        for window in [0, 1, 15, 3600] {
+            let at = t.due_at(window).unwrap_or(u64::MAX);
+            assert_eq!(at, 1_000 + window);
+            for now in 1_000..1_000 + window + 5 {
+                assert_eq!(
+                    t.is_due(now, window),
+                    now >= at,
+                    "now {now}, window {window}"
+                );
+            }
+        }
+        while t.total < MAX_TALLIED {
+            t.add(key("a"), 1_005);
+        }
+        assert_eq!(t.due_at(3600), Some(1_000), "a full tally is due at once");
+        assert!(t.is_due(1_005, 3600));
+        t.take();
+        assert_eq!(t.due_at(15), None);
     }
 
     #[test]

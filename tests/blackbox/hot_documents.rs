@@ -282,3 +282,78 @@ async fn other_methods_on_a_document_are_answered_as_before() {
         "only GETs are answered from memory"
     );
 }
+
+/// The machine-token tally is handed to the log by the first request after its window
+/// (`oidc::audit_tally`), and a document request is one: while the tally is not due the
+/// repeats are answered from memory, and once it is due the next one is not — the answer kept
+/// in front of the wasm (`src/entry.js`) stops at the window's end rather than at its cache
+/// entries' — and the log gets the counted token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(4);
+    let app = TestApp::spawn_with(Options {
+        vars: vec![("AUDIT_TOKEN_TALLY_SECS", WINDOW.as_secs().to_string())],
+        ..Options::default()
+    })
+    .await;
+    let machine = app
+        .create_application(json!({"grant_types": ["client_credentials"]}))
+        .await;
+    let discovery = format!("{}/.well-known/openid-configuration", machine.issuer);
+    let first = app.get_url(&discovery).await;
+    assert_eq!(whole(&app.get_url(&discovery).await), whole(&first));
+
+    app.admin()
+        .post(
+            "/api/v1/resources",
+            &json!({"code": "orders", "uri": "https://api.example.com/orders", "actions": ["read"]}),
+        )
+        .await
+        .expect_status(201);
+    let account = app
+        .admin()
+        .post(
+            "/api/v1/access-accounts",
+            &json!({"description": "batch job", "permissions": ["orders:read"]}),
+        )
+        .await;
+    account.expect_status(201);
+    let key = |name: &str| account.json[name].as_str().unwrap_or_default().to_string();
+    let (access_key, secret_key) = (key("access_key"), key("secret_key"));
+    let token = crate::support::tokens::client_credentials(
+        &app,
+        &machine.issuer,
+        crate::support::tokens::Auth::Basic(&access_key, &secret_key),
+        &[("scope", "orders:read")],
+    )
+    .await;
+    token.expect_status(200);
+    let counted_at = std::time::Instant::now();
+    let before = hot_answers(&app).await;
+    for _ in 0..3 {
+        assert_eq!(whole(&app.get_url(&discovery).await), whole(&first));
+    }
+    // The window counts whole seconds from the token's: it can end up to a second early.
+    if counted_at.elapsed() < WINDOW - std::time::Duration::from_secs(2) {
+        assert_eq!(
+            hot_answers(&app).await,
+            before + 3,
+            "a pending tally that is not due leaves the document in memory"
+        );
+    }
+    let counted = hot_answers(&app).await;
+
+    tokio::time::sleep(
+        (WINDOW + std::time::Duration::from_secs(1)).saturating_sub(counted_at.elapsed()),
+    )
+    .await;
+    let due = app.get_url(&discovery).await;
+    assert_eq!(whole(&due), whole(&first), "the same document either way");
+    assert_eq!(
+        hot_answers(&app).await,
+        counted,
+        "the request after the window took the normal path, which hands the tally over"
+    );
+    let log = crate::audit_trail::audit_until(&app, "kind=token_issued", |l| !l.is_empty()).await;
+    assert_eq!(log[0]["client_id"], access_key.as_str(), "{}", log[0]);
+}
