@@ -98,15 +98,15 @@ pub async fn route(
 async fn show(ctx: &Ctx, req: Request, app: &Application, issuer: &str) -> HttpResult {
     let Some((session, user)) = signed_in(ctx, &req, app).await? else {
         let request = sign_in_request(app, issuer);
-        return pending::park(ctx, &req, app, issuer, request, Pending::nobody()).await;
+        return pending::park(ctx, app, issuer, request, Pending::nobody()).await;
     };
     let style = PageStyle::for_app(ctx, app, issuer, style_locale(&req)).await?;
-    let notice = forms::query_pairs(&req)
+    let notice = forms::query_pairs(&ctx.url)
         .ok()
         .and_then(|q| forms::first(&q, "done").map(str::to_string))
         .filter(|n| NOTICES.contains(&n.as_str()));
     let csrf = random::token()?;
-    let cookie = session::set_csrf_cookie(ctx, &req, CSRF_COOKIE, &csrf, CSRF_SECS, issuer);
+    let cookie = session::set_csrf_cookie(ctx, CSRF_COOKIE, &csrf, CSRF_SECS, issuer);
     let mut resp = page(ctx, app, issuer, &style, &session, &user, &csrf, notice).await?;
     let _ = resp.headers_mut().append("Set-Cookie", &cookie);
     Ok(resp)
@@ -268,7 +268,7 @@ async fn authorised(
     form: &[(String, String)],
 ) -> Result<Option<(SessionRecord, User)>, HttpError> {
     let cookie =
-        forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).unwrap_or_default();
+        forms::cookie(req, &session::csrf_cookie_name(ctx, CSRF_COOKIE)).unwrap_or_default();
     let sent = forms::first(form, "csrf").unwrap_or("");
     if cookie.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
         return Ok(None);

@@ -23,7 +23,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
     let read = if req.method() == worker::Method::Post {
         forms::form_pairs(&mut req).await
     } else {
-        forms::query_pairs(&req)
+        forms::query_pairs(&ctx.url)
     };
     let pairs = match read {
         Ok(p) => p,
@@ -139,7 +139,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         consent: known.map(|k| k.consent),
         ending: None,
     };
-    authorization::finish(ctx, &req, app, issuer, request, state).await
+    authorization::finish(ctx, app, issuer, request, state).await
 }
 
 /// A request object that cannot be used: its error goes to the redirect URI when the outer

@@ -167,6 +167,9 @@ pub struct Ctx {
     /// The KV binding, looked up once per request: `worker`'s `KvStore` makes a `Reflect.get`
     /// for the binding and each of its five methods every time one is made.
     pub(super) kv: OnceCell<Kv>,
+    /// The request's URL, parsed once: `worker`'s `Request::url` copies the runtime's string
+    /// and parses it again at each call.
+    pub url: url::Url,
 }
 
 impl Ctx {
@@ -177,5 +180,10 @@ impl Ctx {
         }
         let kv = Kv::new(&self.env)?;
         Ok(self.kv.get_or_init(|| kv))
+    }
+
+    /// Whether the request came over https (decides the `Secure` cookie flag and HSTS).
+    pub fn https(&self) -> bool {
+        self.url.scheme() == "https"
     }
 }

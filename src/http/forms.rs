@@ -55,12 +55,9 @@ pub async fn form_pairs(req: &mut Request) -> Result<Vec<(String, String)>, Http
     bounded_pairs(&body)
 }
 
-/// The query string's pairs, bounded like a form's.
-pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>, HttpError> {
-    match req.url() {
-        Ok(u) => bounded_pairs(u.query().unwrap_or("").as_bytes()),
-        Err(_) => Ok(Vec::new()),
-    }
+/// The query string's pairs (of `Ctx::url`), bounded like a form's.
+pub fn query_pairs(url: &url::Url) -> Result<Vec<(String, String)>, HttpError> {
+    bounded_pairs(url.query().unwrap_or("").as_bytes())
 }
 
 pub fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -91,8 +88,3 @@ pub fn client_ip(req: &Request) -> String {
 }
 
 pub use crate::oidc::token_request::is_basic;
-
-/// Whether the request came over https (decides the `Secure` cookie flag).
-pub fn is_https(req: &Request) -> bool {
-    req.url().map(|u| u.scheme() == "https").unwrap_or(false)
-}

@@ -44,7 +44,7 @@ pub(crate) async fn load(
         .get(Kind::Interaction, uid, ctx.now)
         .await?;
     let cookie =
-        forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).unwrap_or_default();
+        forms::cookie(req, &session::csrf_cookie_name(ctx, CSRF_COOKIE)).unwrap_or_default();
     let Some(rec) = rec.filter(|r| bool::from(r.csrf.as_bytes().ct_eq(cookie.as_bytes()))) else {
         return Ok(None);
     };
@@ -427,7 +427,7 @@ pub(crate) async fn first_factor_done(
         consent: None,
         ending: Some(uid.to_string()),
     };
-    authorization::finish(ctx, req, app, issuer, rec.request, state).await
+    authorization::finish(ctx, app, issuer, rec.request, state).await
 }
 
 pub async fn login(
@@ -613,5 +613,5 @@ pub async fn consent(
         consent: None,
         ending: Some(uid.to_string()),
     };
-    authorization::finish(ctx, &req, app, issuer, request, state).await
+    authorization::finish(ctx, app, issuer, request, state).await
 }

@@ -184,7 +184,6 @@ async fn sign_in_with(
 #[allow(clippy::too_many_arguments)] // the pieces of one pending sign-in
 async fn resume(
     ctx: &Ctx,
-    req: &Request,
     app: &Application,
     issuer: &str,
     uid: &str,
@@ -207,7 +206,7 @@ async fn resume(
         consent: None,
         ending: Some(uid.to_string()),
     };
-    authorization::finish(ctx, req, app, issuer, request, state).await
+    authorization::finish(ctx, app, issuer, request, state).await
 }
 
 /// The second factor passed: the session gets it and the request goes on (also a passkey
@@ -227,18 +226,7 @@ pub(crate) async fn complete(
     let Some((session, cookie)) = sign_in_with(ctx, req, app, &rec, user_id, &amr).await? else {
         return expired(ctx, req, app, issuer).await;
     };
-    resume(
-        ctx,
-        req,
-        app,
-        issuer,
-        uid,
-        rec.request,
-        user_id,
-        session,
-        cookie,
-    )
-    .await
+    resume(ctx, app, issuer, uid, rec.request, user_id, session, cookie).await
 }
 
 /// After the recovery codes of an enrolment were shown: the request goes on with the session
@@ -268,16 +256,5 @@ pub async fn continue_after_enrolment(
     else {
         return expired(ctx, &req, app, issuer).await;
     };
-    resume(
-        ctx,
-        &req,
-        app,
-        issuer,
-        uid,
-        rec.request,
-        &user_id,
-        session,
-        None,
-    )
-    .await
+    resume(ctx, app, issuer, uid, rec.request, &user_id, session, None).await
 }

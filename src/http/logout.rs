@@ -24,11 +24,11 @@ use crate::store::placement::PoolAt;
 
 const CSRF_COOKIE: &str = "dw_logout";
 
-async fn params(req: &mut Request) -> Result<Vec<(String, String)>, HttpError> {
+async fn params(ctx: &Ctx, req: &mut Request) -> Result<Vec<(String, String)>, HttpError> {
     if req.method() == Method::Post {
         forms::form_pairs(req).await
     } else {
-        forms::query_pairs(req)
+        forms::query_pairs(&ctx.url)
     }
 }
 
@@ -71,7 +71,7 @@ fn checked_redirect(
 }
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
-    let pairs = match params(&mut req).await {
+    let pairs = match params(ctx, &mut req).await {
         Ok(p) => p,
         Err(HttpError::OAuth(e)) => return error_page(ctx, &req, app, issuer, &e, 400).await,
         Err(other) => return Err(other),
@@ -116,7 +116,7 @@ pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str
         }
     }
     let csrf = random::token()?;
-    let cookie = session::set_csrf_cookie(ctx, &req, CSRF_COOKIE, &csrf, 600, issuer);
+    let cookie = session::set_csrf_cookie(ctx, CSRF_COOKIE, &csrf, 600, issuer);
     let style = page_style(ctx, &req, app, issuer).await?;
     let form_target = redirect.as_deref().and_then(redirect_source);
     let body = assets::render(
@@ -146,7 +146,7 @@ pub async fn confirm(ctx: &Ctx, mut req: Request, app: &Application, issuer: &st
     };
     let sent = forms::first(&pairs, "csrf").unwrap_or("");
     let cookie =
-        forms::cookie(&req, &session::csrf_cookie_name(&req, CSRF_COOKIE)).unwrap_or_default();
+        forms::cookie(&req, &session::csrf_cookie_name(ctx, CSRF_COOKIE)).unwrap_or_default();
     if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(cookie.as_bytes())) {
         return error_page(
             ctx,
@@ -203,7 +203,10 @@ async fn page_style(
         app,
         issuer,
         i18n::negotiate(
-            forms::first(&forms::query_pairs(req).unwrap_or_default(), "ui_locales"),
+            forms::first(
+                &forms::query_pairs(&ctx.url).unwrap_or_default(),
+                "ui_locales",
+            ),
             accept.as_deref(),
         ),
     )

@@ -64,9 +64,10 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
         now,
         audit: audit::Recorder::new(now, forms::client_ip(&req), user_agent),
         kv: std::cell::OnceCell::new(),
+        url,
     };
     let result = match site {
-        Site::Console { path } => admin::route(&ctx, req, &path, &url).await,
+        Site::Console { path } => admin::route(&ctx, req, &path, &ctx.url).await,
         Site::Tenant {
             subdomain,
             issuer,
@@ -92,8 +93,9 @@ pub async fn handle(req: Request, env: Env, wctx: Context) -> Result<Response> {
         audit::forward(&ctx.env, &events, ctx.settings.audit);
         audit_batch::hand_over(&ctx.env, &wctx, events, ctx.settings.audit.batch_ms);
     }
-    let https = url.scheme() == "https";
-    result.or_else(failure).map(|r| transport_headers(r, https))
+    result
+        .or_else(failure)
+        .map(|r| transport_headers(r, ctx.https()))
 }
 
 /// Which site the URL names: the console or an application's issuer, by host and path.

@@ -231,7 +231,6 @@ pub async fn open(
         rec,
         set_cookie(
             ctx,
-            req,
             &cookie_name(pool),
             &seed.token,
             SESSION_SECS,
@@ -332,7 +331,7 @@ pub async fn end(
             }
         }
     }
-    let clear = set_cookie(ctx, req, &cookie_name(pool), "", 0, "/", CookieScope::Pool);
+    let clear = set_cookie(ctx, &cookie_name(pool), "", 0, "/", CookieScope::Pool);
     Ok((clear, ended))
 }
 
@@ -355,7 +354,6 @@ pub enum CookieScope {
 
 pub fn set_cookie(
     ctx: &Ctx,
-    req: &Request,
     name: &str,
     value: &str,
     max_age: u64,
@@ -363,7 +361,7 @@ pub fn set_cookie(
     scope: CookieScope,
 ) -> String {
     let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax");
-    if forms::is_https(req) {
+    if ctx.https() {
         c.push_str("; Secure");
     }
     if let (CookieScope::Pool, Some(base)) = (scope, &ctx.settings.base_domain) {
@@ -375,8 +373,8 @@ pub fn set_cookie(
 /// A CSRF cookie's name: over https with the `__Host-` prefix, which browsers accept only
 /// from that very host, Secure, with `Path=/` and no `Domain` — so no sibling subdomain can
 /// plant or overwrite it. Plain http (local development) cannot carry the prefix.
-pub fn csrf_cookie_name(req: &Request, base: &str) -> String {
-    if forms::is_https(req) {
+pub fn csrf_cookie_name(ctx: &Ctx, base: &str) -> String {
+    if ctx.https() {
         format!("__Host-{base}")
     } else {
         base.to_string()
@@ -384,23 +382,15 @@ pub fn csrf_cookie_name(req: &Request, base: &str) -> String {
 }
 
 /// Sets a CSRF cookie scoped to this host (and, over plain http, to the issuer's path).
-pub fn set_csrf_cookie(
-    ctx: &Ctx,
-    req: &Request,
-    base: &str,
-    value: &str,
-    max_age: u64,
-    issuer: &str,
-) -> String {
-    let path = if forms::is_https(req) {
+pub fn set_csrf_cookie(ctx: &Ctx, base: &str, value: &str, max_age: u64, issuer: &str) -> String {
+    let path = if ctx.https() {
         "/".to_string()
     } else {
         issuer_path(issuer)
     };
     set_cookie(
         ctx,
-        req,
-        &csrf_cookie_name(req, base),
+        &csrf_cookie_name(ctx, base),
         value,
         max_age,
         &path,

@@ -17,7 +17,7 @@ use crate::oidc::token_request::TokenRequest;
 
 pub async fn handle(ctx: &Ctx, mut req: Request, app: &Application, issuer: &str) -> HttpResult {
     let body = forms::form_pairs(&mut req).await;
-    let query = forms::query_pairs(&req);
+    let query = forms::query_pairs(&ctx.url);
     let authorization = req.headers().get("Authorization").ok().flatten();
     let basic = forms::is_basic(authorization.as_deref());
     let result = async {

@@ -76,8 +76,8 @@ pub async fn authorized(ctx: &Ctx, req: &Request) -> Result<Option<String>, Http
     Ok(ok.then_some(s.username))
 }
 
-fn cookie(req: &Request, value: &str, max_age: u64) -> String {
-    let secure = if forms::is_https(req) { "; Secure" } else { "" };
+fn cookie(ctx: &Ctx, value: &str, max_age: u64) -> String {
+    let secure = if ctx.https() { "; Secure" } else { "" };
     format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
@@ -173,7 +173,7 @@ pub async fn route(ctx: &Ctx, mut req: Request, method: Method, rest: &[&str]) -
                 }
             }
             let headers = worker::Headers::new();
-            headers.set("Set-Cookie", &cookie(&req, "", 0))?;
+            headers.set("Set-Cookie", &cookie(ctx, "", 0))?;
             Ok(Response::empty()?.with_status(204).with_headers(headers))
         }
         _ => Err(HttpError::NotFound),
@@ -247,6 +247,6 @@ async fn login(ctx: &Ctx, req: &Request, b: &Value) -> HttpResult {
         &json!({"username": session.username, "csrf": session.csrf}),
     )?;
     resp.headers_mut()
-        .append("Set-Cookie", &cookie(req, &token, SESSION_SECS))?;
+        .append("Set-Cookie", &cookie(ctx, &token, SESSION_SECS))?;
     Ok(resp)
 }

@@ -5,8 +5,6 @@
 pub mod pending;
 pub mod response;
 
-use worker::Request;
-
 use crate::http::authentication_level::{self as level, Decision};
 use crate::http::context::Ctx;
 use crate::http::respond::{HttpError, HttpResult};
@@ -50,14 +48,13 @@ pub struct SignInState {
 /// pending sign-in the request completes is spent either way.
 pub async fn finish(
     ctx: &Ctx,
-    req: &Request,
     app: &Application,
     issuer: &str,
     request: AuthorizationRequest,
     mut state: SignInState,
 ) -> HttpResult {
     let mut ending = state.ending.take();
-    let outcome = decide_and_act(ctx, req, app, issuer, request, state, &mut ending).await;
+    let outcome = decide_and_act(ctx, app, issuer, request, state, &mut ending).await;
     // Not taken by a code stored beside it: spent by itself (before the answer, which may
     // already be a new interaction's page).
     let spent = match ending {
@@ -75,7 +72,6 @@ pub async fn finish(
 
 async fn decide_and_act(
     ctx: &Ctx,
-    req: &Request,
     app: &Application,
     issuer: &str,
     request: AuthorizationRequest,
@@ -184,7 +180,7 @@ async fn decide_and_act(
                 second_factor: Some(second_factor),
                 step_up: true,
             };
-            let resp = pending::park(ctx, req, app, issuer, request, who).await?;
+            let resp = pending::park(ctx, app, issuer, request, who).await?;
             return Ok(with_cookie(resp, set_cookie));
         }
         _ => None,
@@ -241,14 +237,14 @@ async fn decide_and_act(
             let e = OAuthError::new(code, "user interaction is required");
             response::deliver(front_channel::error(&request.error_target(), &e, issuer))
         }
-        Next::Login => pending::park(ctx, req, app, issuer, request, Pending::nobody()).await,
+        Next::Login => pending::park(ctx, app, issuer, request, Pending::nobody()).await,
         Next::Consent => {
             let who = Pending {
                 user_id: signed_in.as_ref().map(|s| s.user_id.clone()),
                 auth_time: signed_in.as_ref().map(|s| s.auth_time),
                 ..Pending::nobody()
             };
-            pending::park(ctx, req, app, issuer, request, who).await
+            pending::park(ctx, app, issuer, request, who).await
         }
     }?;
     Ok(with_cookie(resp, set_cookie))

@@ -45,7 +45,6 @@ impl Pending {
 /// Stores the request and sends the browser to its page.
 pub async fn park(
     ctx: &Ctx,
-    req: &worker::Request,
     app: &Application,
     issuer: &str,
     request: AuthorizationRequest,
@@ -67,7 +66,7 @@ pub async fn park(
     Grants::new(&ctx.env, Placement::of_app(app))
         .put(Kind::Interaction, &uid, &record, record.expires_at)
         .await?;
-    let cookie = session::set_csrf_cookie(ctx, req, CSRF_COOKIE, &csrf, INTERACTION_SECS, issuer);
+    let cookie = session::set_csrf_cookie(ctx, CSRF_COOKIE, &csrf, INTERACTION_SECS, issuer);
     let headers = worker::Headers::new();
     headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
     headers.set("Set-Cookie", &cookie)?;

@@ -44,12 +44,12 @@ async fn signed_in_user(
     Ok(user.filter(|u| !u.blocked))
 }
 
-fn csrf_cookie(req: &Request) -> Option<String> {
-    forms::cookie(req, &session::csrf_cookie_name(req, CSRF_COOKIE)).filter(|c| c.len() >= 32)
+fn csrf_cookie(ctx: &Ctx, req: &Request) -> Option<String> {
+    forms::cookie(req, &session::csrf_cookie_name(ctx, CSRF_COOKIE)).filter(|c| c.len() >= 32)
 }
 
-fn csrf_matches(req: &Request, sent: &str) -> bool {
-    csrf_cookie(req)
+fn csrf_matches(ctx: &Ctx, req: &Request, sent: &str) -> bool {
+    csrf_cookie(ctx, req)
         .is_some_and(|c| !sent.is_empty() && bool::from(c.as_bytes().ct_eq(sent.as_bytes())))
 }
 
@@ -97,7 +97,7 @@ pub async fn page(ctx: &Ctx, req: Request, app: &Application, issuer: &str) -> H
         .await?;
         return html(401, body, &page_csp(None));
     };
-    let csrf = match csrf_cookie(&req) {
+    let csrf = match csrf_cookie(ctx, &req) {
         Some(c) => c,
         None => random::token()?,
     };
@@ -174,8 +174,7 @@ pub async fn page(ctx: &Ctx, req: Request, app: &Application, issuer: &str) -> H
     )
     .await?;
     let mut resp = html(200, body, &page_csp_with_script(None, &nonce))?;
-    let cookie =
-        session::set_csrf_cookie(ctx, &req, CSRF_COOKIE, &csrf, session::SESSION_SECS, issuer);
+    let cookie = session::set_csrf_cookie(ctx, CSRF_COOKIE, &csrf, session::SESSION_SECS, issuer);
     resp.headers_mut().append("Set-Cookie", &cookie)?;
     Ok(resp)
 }
@@ -194,7 +193,7 @@ pub async fn registration_options(
     let Some(user) = signed_in_user(ctx, &req, app).await? else {
         return json_error(401, "not signed in");
     };
-    if !csrf_matches(&req, &header_csrf(&req)) {
+    if !csrf_matches(ctx, &req, &header_csrf(&req)) {
         return json_error(403, "the page has expired; reload it");
     }
     let rp = relying_party(ctx, app, issuer).await?;
@@ -245,7 +244,7 @@ pub async fn register(ctx: &Ctx, mut req: Request, app: &Application, issuer: &s
     let Some(user) = signed_in_user(ctx, &req, app).await? else {
         return json_error(401, "not signed in");
     };
-    if !csrf_matches(&req, &header_csrf(&req)) {
+    if !csrf_matches(ctx, &req, &header_csrf(&req)) {
         return json_error(403, "the page has expired; reload it");
     }
     let bytes = forms::body_bytes(&mut req, crate::oidc::limits::MAX_FORM_BODY).await?;
@@ -334,7 +333,7 @@ pub async fn change(
     let Some(user) = signed_in_user(ctx, &req, app).await? else {
         return page(ctx, req, app, issuer).await;
     };
-    if !csrf_matches(&req, forms::first(&form, "csrf").unwrap_or("")) {
+    if !csrf_matches(ctx, &req, forms::first(&form, "csrf").unwrap_or("")) {
         return Err(OAuthError::invalid_request("the page has expired; reload it").into());
     }
     let passkeys = Passkeys::of_app(&ctx.env, app);
