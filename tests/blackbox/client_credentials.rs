@@ -24,7 +24,7 @@ const INVOICES_URI: &str = "https://api.example.com/invoices";
 // ---------------------------------------------------------------------------------------------
 
 /// Creates the `orders` and `invoices` resources in `pool` (None = the default pool).
-async fn create_resources(app: &TestApp, pool: Option<&str>) {
+pub(crate) async fn create_resources(app: &TestApp, pool: Option<&str>) {
     let q = pool.map(|p| format!("?pool_id={p}")).unwrap_or_default();
     for (code, uri) in [("orders", ORDERS_URI), ("invoices", INVOICES_URI)] {
         let body = json!({"code": code, "uri": uri, "actions": ["read", "write", "delete"]});
@@ -42,7 +42,7 @@ async fn create_resources(app: &TestApp, pool: Option<&str>) {
 }
 
 /// Creates an access account holding `permissions`; returns (access_key, secret_key).
-async fn create_access_account(
+pub(crate) async fn create_access_account(
     app: &TestApp,
     pool: Option<&str>,
     permissions: &[&str],

@@ -3,12 +3,18 @@
 //! from the isolate's memory, and both give byte for byte the same status, body and headers,
 //! as the specs ask (a strong ETag, RFC 9110 §8.8.3; 304 for a matching If-None-Match,
 //! §13.1.2; CORS for the public documents); a change to the application, its keys or its
-//! custom domain is served at once, never the remembered answer.
+//! custom domain is served at once, never the remembered answer; and a machine-token tally
+//! falling due sends the next document request the normal way, which hands it to the log.
+
+use std::time::{Duration, Instant};
 
 use reqwest::header::IF_NONE_MATCH;
 use reqwest::Method;
 use serde_json::json;
 
+use crate::audit_trail::audit_until;
+use crate::client_credentials::{create_access_account, create_resources};
+use crate::support::tokens::{client_credentials, Auth};
 use crate::support::worker::{send, Options, Reply, TestApp};
 
 const DOCUMENTS: [(&str, &str); 3] = [
@@ -290,7 +296,7 @@ async fn other_methods_on_a_document_are_answered_as_before() {
 /// entries' — and the log gets the counted token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
-    const WINDOW: std::time::Duration = std::time::Duration::from_secs(4);
+    const WINDOW: Duration = Duration::from_secs(4);
     let app = TestApp::spawn_with(Options {
         vars: vec![("AUDIT_TOKEN_TALLY_SECS", WINDOW.as_secs().to_string())],
         ..Options::default()
@@ -303,38 +309,23 @@ async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
     let first = app.get_url(&discovery).await;
     assert_eq!(whole(&app.get_url(&discovery).await), whole(&first));
 
-    app.admin()
-        .post(
-            "/api/v1/resources",
-            &json!({"code": "orders", "uri": "https://api.example.com/orders", "actions": ["read"]}),
-        )
-        .await
-        .expect_status(201);
-    let account = app
-        .admin()
-        .post(
-            "/api/v1/access-accounts",
-            &json!({"description": "batch job", "permissions": ["orders:read"]}),
-        )
-        .await;
-    account.expect_status(201);
-    let key = |name: &str| account.json[name].as_str().unwrap_or_default().to_string();
-    let (access_key, secret_key) = (key("access_key"), key("secret_key"));
-    let token = crate::support::tokens::client_credentials(
+    create_resources(&app, None).await;
+    let (access_key, secret_key) = create_access_account(&app, None, &["orders:read"]).await;
+    let token = client_credentials(
         &app,
         &machine.issuer,
-        crate::support::tokens::Auth::Basic(&access_key, &secret_key),
+        Auth::Basic(&access_key, &secret_key),
         &[("scope", "orders:read")],
     )
     .await;
     token.expect_status(200);
-    let counted_at = std::time::Instant::now();
+    let counted_at = Instant::now();
     let before = hot_answers(&app).await;
     for _ in 0..3 {
         assert_eq!(whole(&app.get_url(&discovery).await), whole(&first));
     }
     // The window counts whole seconds from the token's: it can end up to a second early.
-    if counted_at.elapsed() < WINDOW - std::time::Duration::from_secs(2) {
+    if counted_at.elapsed() < WINDOW - Duration::from_secs(2) {
         assert_eq!(
             hot_answers(&app).await,
             before + 3,
@@ -343,10 +334,8 @@ async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
     }
     let counted = hot_answers(&app).await;
 
-    tokio::time::sleep(
-        (WINDOW + std::time::Duration::from_secs(1)).saturating_sub(counted_at.elapsed()),
-    )
-    .await;
+    tokio::time::sleep((WINDOW + Duration::from_secs(1)).saturating_sub(counted_at.elapsed()))
+        .await;
     let due = app.get_url(&discovery).await;
     assert_eq!(whole(&due), whole(&first), "the same document either way");
     assert_eq!(
@@ -354,6 +343,6 @@ async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
         counted,
         "the request after the window took the normal path, which hands the tally over"
     );
-    let log = crate::audit_trail::audit_until(&app, "kind=token_issued", |l| !l.is_empty()).await;
+    let log = audit_until(&app, "kind=token_issued", |l| !l.is_empty()).await;
     assert_eq!(log[0]["client_id"], access_key.as_str(), "{}", log[0]);
 }
