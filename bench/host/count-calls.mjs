@@ -101,8 +101,12 @@ export default class CountedDoorward extends WorkerEntrypoint {
         return typeof v === "function" ? v.bind(t) : v;
       },
     });
-    const inner = new Doorward(ctx, countingEnv(this.env, log));
-    const resp = await inner.fetch(request);
+    const env = countingEnv(this.env, log);
+    // The entry is a plain object `{ fetch, scheduled }`; builds before it exported a
+    // `WorkerEntrypoint` class.
+    const resp = typeof Doorward === "function"
+      ? await new Doorward(ctx, env).fetch(request)
+      : await Doorward.fetch(request, env, ctx);
     const before = log.length;
     await Promise.allSettled(after);
     const calls = log.map((c, i) => (i < before ? c : `${c} (after the response)`));
