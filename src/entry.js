@@ -77,13 +77,16 @@ function fast(request) {
       kept.clear();
       keptFor = initState.instanceId;
     }
+    const url = request.url;
     const ifNoneMatch = request.headers.get("If-None-Match");
-    const key = ifNoneMatch === null ? request.url : `${request.url}\n${ifNoneMatch}`;
+    const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
     let answer = kept.get(key);
     if (answer === undefined || !(Date.now() < answer[2]) || !hotCurrent(answer[3])) {
-      answer = hotAnswer(request.url, ifNoneMatch);
+      // Most GETs (an authorization, a page) are never hot: nothing kept, nothing to drop.
+      const stale = answer !== undefined;
+      answer = hotAnswer(url, ifNoneMatch);
       if (answer === undefined) {
-        kept.delete(key);
+        if (stale) kept.delete(key);
         return undefined;
       }
       if (kept.size >= MAX_KEPT) kept.clear();

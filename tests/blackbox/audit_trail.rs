@@ -799,20 +799,27 @@ async fn with_audit_log_lines_on_each_event_is_also_one_json_log_line() {
     audit_until(&app, "kind=token_issued", |l| l.len() == 1).await;
 }
 
-/// Machine tokens are counted, not logged one by one (`oidc::audit_tally`): tokens asked for
-/// within the window are one `token_issued` event with their `count`, handed to the log by the
-/// first request after the window, and the charts count each token.
-#[tokio::test]
-async fn machine_tokens_are_tallied_into_one_counted_event_per_window() {
-    const WINDOW: Duration = Duration::from_secs(5);
+/// A worker whose machine-token tally is handed over after `window`, and an application that
+/// ticks client_credentials.
+pub(crate) async fn tally_worker(window: Duration) -> (TestApp, Application) {
     let app = TestApp::spawn_with(Options {
-        vars: vec![("AUDIT_TOKEN_TALLY_SECS", WINDOW.as_secs().to_string())],
+        vars: vec![("AUDIT_TOKEN_TALLY_SECS", window.as_secs().to_string())],
         ..Options::default()
     })
     .await;
     let machine = app
         .create_application(json!({"grant_types": ["client_credentials"]}))
         .await;
+    (app, machine)
+}
+
+/// Machine tokens are counted, not logged one by one (`oidc::audit_tally`): tokens asked for
+/// within the window are one `token_issued` event with their `count`, handed to the log by the
+/// first request after the window, and the charts count each token.
+#[tokio::test]
+async fn machine_tokens_are_tallied_into_one_counted_event_per_window() {
+    const WINDOW: Duration = Duration::from_secs(5);
+    let (app, machine) = tally_worker(WINDOW).await;
     app.admin()
         .post(
             "/api/v1/resources",

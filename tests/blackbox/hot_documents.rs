@@ -12,7 +12,7 @@ use reqwest::header::IF_NONE_MATCH;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::audit_trail::audit_until;
+use crate::audit_trail::{audit_until, tally_worker};
 use crate::client_credentials::{create_access_account, create_resources};
 use crate::support::tokens::{client_credentials, Auth};
 use crate::support::worker::{send, Options, Reply, TestApp};
@@ -297,14 +297,7 @@ async fn other_methods_on_a_document_are_answered_as_before() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_request_after_the_tally_window_hands_the_tally_over() {
     const WINDOW: Duration = Duration::from_secs(4);
-    let app = TestApp::spawn_with(Options {
-        vars: vec![("AUDIT_TOKEN_TALLY_SECS", WINDOW.as_secs().to_string())],
-        ..Options::default()
-    })
-    .await;
-    let machine = app
-        .create_application(json!({"grant_types": ["client_credentials"]}))
-        .await;
+    let (app, machine) = tally_worker(WINDOW).await;
     let discovery = format!("{}/.well-known/openid-configuration", machine.issuer);
     let first = app.get_url(&discovery).await;
     assert_eq!(whole(&app.get_url(&discovery).await), whole(&first));
