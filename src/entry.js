@@ -1,8 +1,9 @@
 // The Worker's main module (copied to build/index.js by scripts/build-worker.sh, beside the
-// generated build/doorward.js and build/index_bg.wasm). A GET first goes to the wasm export
-// `hotAnswer` (src/http/hot_routes.rs): /healthz, and discovery and JWKS from the isolate's
-// memory, answered synchronously, without the generated entry's proxies, Promise and
-// conversions; a repeat of an answer it gave is given from here while `hotCurrent` holds.
+// generated build/doorward.js and build/index_bg.wasm). A GET whose URL names `/healthz` or a
+// `/.well-known/` document first goes to the wasm export `hotAnswer` (src/http/hot_routes.rs):
+// /healthz, and discovery and JWKS from the isolate's memory, answered synchronously, without
+// the generated entry's proxies, Promise and conversions; a repeat of an answer it gave is
+// given from here while `hotCurrent` holds.
 // When it declines (undefined), the request goes to the generated `#[event(fetch)]` entry
 // unchanged, as do every other method and the cron trigger.
 //
@@ -78,11 +79,15 @@ function fast(request) {
       keptFor = initState.instanceId;
     }
     const url = request.url;
+    // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
+    // any other GET — an authorization, a page — goes on without its URL's trip into the
+    // wasm and its parse there. A URL that only looks like one (in its query) is declined
+    // there, as before.
+    if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
     const ifNoneMatch = request.headers.get("If-None-Match");
     const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
     let answer = kept.get(key);
     if (answer === undefined || !(Date.now() < answer[2]) || !hotCurrent(answer[3])) {
-      // Most GETs (an authorization, a page) are never hot: nothing kept, nothing to drop.
       const stale = answer !== undefined;
       answer = hotAnswer(url, ifNoneMatch);
       if (answer === undefined) {

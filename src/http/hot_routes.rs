@@ -1,7 +1,8 @@
 //! The synchronous entry of the hot, nearly constant routes: `/healthz`, and discovery and
 //! JWKS once this isolate has served them from the records it still holds in its cache.
-//! `src/entry.js` calls `answer` for every GET before the `#[event(fetch)]` path, and sends
-//! the request on to that path, unchanged, whenever `answer` declines.
+//! `src/entry.js` calls `answer` for every GET whose URL names `/healthz` or `/.well-known/`
+//! (a test of the string, before the URL crosses into the wasm), before the `#[event(fetch)]`
+//! path, and sends the request on to that path, unchanged, whenever `answer` declines.
 //!
 //! Why: those routes cost little more than the entry itself, and the async entry (the
 //! generated class and its proxies, the future behind a Promise, the `worker` conversions of
