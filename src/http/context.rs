@@ -9,7 +9,7 @@ use worker::Env;
 use super::audit::{Forwarding, Recorder};
 use super::respond::HttpError;
 use crate::oidc::key_schedule::RotationPolicy;
-use crate::store::kv::{self, Kv};
+use crate::store::kv::Kv;
 use crate::store::StoreError;
 
 /// Typed settings with their sources. Every problem is reported at once.
@@ -156,16 +156,6 @@ pub enum AppAt<'a> {
     Subdomain(&'a str),
     /// A host the application claimed as its own.
     Host(&'a str),
-}
-
-impl AppAt<'_> {
-    /// The KV key the application is indexed under (`Kv::app_by_index`).
-    pub fn index_key(self) -> String {
-        match self {
-            AppAt::Subdomain(s) => kv::subdomain_key(s),
-            AppAt::Host(h) => kv::host_key(h),
-        }
-    }
 }
 
 pub struct Ctx {

@@ -16,7 +16,7 @@ use crate::store::placement::Placement;
 use crate::store::vault::{self, VaultCommand};
 
 /// Built once per isolate per version of the application's stored record (`version`, from
-/// `Kv::app_by_index`: it changes whenever the record does, even within one second).
+/// `Kv::app_by_subdomain`: it changes whenever the record does, even within one second).
 pub fn configuration(
     issuer: &str,
     app: &Application,

@@ -90,7 +90,7 @@ pub struct Source {
 
 impl Source {
     pub fn new(at: AppAt<'_>, issuer: &str, document: &str) -> Source {
-        let app_key = at.index_key();
+        let app_key = app_read(at);
         let app_read = match cache::get(&app_key) {
             Some(Some(text)) => Some((app_key, text)),
             _ => None,
@@ -129,7 +129,15 @@ impl Source {
 }
 
 fn key(at: AppAt<'_>, issuer: &str, document: &str) -> String {
-    format!("{document} {issuer} {}", at.index_key())
+    format!("{document} {issuer} {}", app_read(at))
+}
+
+/// The key `store::kv` reads the application under (`Kv::app_by_subdomain`, `Kv::app_by_host`).
+fn app_read(at: AppAt<'_>) -> String {
+    match at {
+        AppAt::Subdomain(s) => kv::subdomain_key(s),
+        AppAt::Host(h) => kv::host_key(h),
+    }
 }
 
 /// The cache key of a pool's published JWKS (`Kv::jwks_text`).

@@ -11,20 +11,18 @@ use super::{
     introspection, logout, passkeys, registration, revocation, token, userinfo,
 };
 use crate::oidc::model::Application;
-use crate::store::kv;
 
 pub use super::context::AppAt;
 
 pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &str) -> HttpResult {
-    let key = at.index_key();
-    let found = match kv::held_app(&key) {
-        Some(held) => held,
-        None => ctx.kv()?.app_by_index(key).await?,
-    };
+    let kv = ctx.kv()?;
     let (app, version) = match at {
-        AppAt::Subdomain(_) => found,
+        AppAt::Subdomain(s) => kv.app_by_subdomain(s).await?,
         // The record must still claim the host: a stale index entry names nothing.
-        AppAt::Host(h) => found.filter(|(a, _)| a.custom_domains.iter().any(|d| d == h)),
+        AppAt::Host(h) => kv
+            .app_by_host(h)
+            .await?
+            .filter(|(a, _)| a.custom_domains.iter().any(|d| d == h)),
     }
     .ok_or(HttpError::NotFound)?;
     let method = req.method();
@@ -48,7 +46,7 @@ pub async fn route(ctx: &Ctx, req: Request, at: AppAt<'_>, issuer: &str, path: &
             .with_status(204)
             .with_headers(headers));
     }
-    let result = dispatch(ctx, req, (&*app, version), (at, issuer), method, &segments).await;
+    let result = dispatch(ctx, req, (&app, version), (at, issuer), method, &segments).await;
     match result {
         Ok(mut resp) if cors => {
             let _ = resp.headers_mut().set("Access-Control-Allow-Origin", "*");

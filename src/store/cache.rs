@@ -53,18 +53,6 @@ pub fn get(key: &str) -> Option<Option<String>> {
     })
 }
 
-/// `f` of `key`'s entry when cached and fresh (the value may be "not found"), without a copy
-/// of it; `f` must not touch this cache.
-pub fn with_fresh<R>(key: &str, f: impl FnOnce(Option<&str>) -> R) -> Option<R> {
-    let now = now_ms();
-    ENTRIES.with(|e| {
-        e.borrow()
-            .get(key)
-            .filter(|(at, _)| now - at < TTL_MS)
-            .map(|(_, v)| f(v.as_deref()))
-    })
-}
-
 pub fn put(key: &str, value: Option<String>) {
     let now = now_ms();
     ENTRIES.with(|e| {

@@ -4,8 +4,6 @@
 //! URI or a deleted application can keep working elsewhere for that long. Locally it is
 //! immediate. Hot reads go through the per-isolate `cache`; every write here drops the entry.
 
-use std::rc::Rc;
-
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use worker::kv::KvStore;
@@ -17,9 +15,8 @@ use crate::oidc::model::{Application, Pool, Resource};
 pub const BINDING: &str = "DOORWARD_KV";
 
 thread_local! {
-    /// Applications parsed from KV text, by key, with the text they were parsed from. Shared
-    /// (`Rc`): a request borrows the record, so a warm isolate never copies it.
-    static PARSED_APPS: std::cell::RefCell<std::collections::HashMap<String, (String, Rc<Application>, u64)>> =
+    /// Applications parsed from KV text, by key, with the text they were parsed from.
+    static PARSED_APPS: std::cell::RefCell<std::collections::HashMap<String, (String, Application, u64)>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
     /// Numbers each parse, so a record's version changes whenever its stored text does.
     static PARSES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -36,28 +33,6 @@ pub fn subdomain_key(subdomain: &str) -> String {
 /// The key of the application of a claimed custom host.
 pub fn host_key(host: &str) -> String {
     format!("host:{host}")
-}
-
-/// The application under index `key` as this isolate already holds it — its cache entry
-/// fresh, and parsed from that very text — or `None` when KV must be asked
-/// (`Kv::app_by_index`). It needs no `Kv`: the binding's lookups (`Kv::new`) and a copy of the
-/// record's text were most of what a warm isolate spent finding the application.
-pub fn held_app(key: &str) -> Option<Option<(Rc<Application>, u64)>> {
-    cache::with_fresh(key, |text| match text {
-        None => Some(None),
-        Some(text) => parsed_from(key, text).map(Some),
-    })
-    .flatten()
-}
-
-/// The application parsed from `text` under `key`, if that is the text it was parsed from.
-fn parsed_from(key: &str, text: &str) -> Option<(Rc<Application>, u64)> {
-    PARSED_APPS.with(|p| {
-        p.borrow()
-            .get(key)
-            .filter(|(t, _, _)| t == text)
-            .map(|(_, a, v)| (Rc::clone(a), *v))
-    })
 }
 
 /// The key of a pool's published JWKS.
@@ -102,24 +77,36 @@ impl Kv {
         Ok(())
     }
 
-    /// The application under index `key` (`subdomain_key`, `host_key`), with a version that
-    /// changes whenever the stored record does (within this isolate), for documents built from
-    /// the application (`http::documents`). Read on every issuer request: parsed once per
-    /// isolate per stored text. A warm isolate answers from `held_app` without this `Kv`.
-    pub async fn app_by_index(
+    /// Read on every issuer request: parsed once per isolate per stored text, so a warm
+    /// isolate compares the cached text instead of parsing the record again.
+    ///
+    /// With it comes a version that changes whenever the stored record does (within this
+    /// isolate), for documents built from the application (`http::documents`).
+    pub async fn app_by_subdomain(
         &self,
-        key: String,
-    ) -> Result<Option<(Rc<Application>, u64)>, StoreError> {
-        if let Some(held) = held_app(&key) {
-            return Ok(held);
-        }
+        subdomain: &str,
+    ) -> Result<Option<(Application, u64)>, StoreError> {
+        self.app_by_index(subdomain_key(subdomain)).await
+    }
+
+    /// The application that claimed `host` as its own, with its version.
+    pub async fn app_by_host(&self, host: &str) -> Result<Option<(Application, u64)>, StoreError> {
+        self.app_by_index(host_key(host)).await
+    }
+
+    async fn app_by_index(&self, key: String) -> Result<Option<(Application, u64)>, StoreError> {
         let Some(text) = self.cached_text(&key).await? else {
             return Ok(None);
         };
-        if let Some(held) = parsed_from(&key, &text) {
-            return Ok(Some(held));
+        if let Some(app) = PARSED_APPS.with(|p| {
+            p.borrow()
+                .get(&key)
+                .filter(|(t, _, _)| *t == text)
+                .map(|(_, a, v)| (a.clone(), *v))
+        }) {
+            return Ok(Some(app));
         }
-        let app = Rc::new(serde_json::from_str::<Application>(&text)?);
+        let app: Application = serde_json::from_str(&text)?;
         let version = PARSES.with(|n| {
             n.set(n.get() + 1);
             n.get()
@@ -129,7 +116,7 @@ impl Kv {
             if map.len() >= 1_000 {
                 map.clear();
             }
-            map.insert(key, (text, Rc::clone(&app), version));
+            map.insert(key, (text, app.clone(), version));
         });
         Ok(Some((app, version)))
     }
