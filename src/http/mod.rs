@@ -16,6 +16,7 @@ pub mod documents;
 pub mod error_page;
 pub mod forms;
 pub mod grants;
+pub mod header_set;
 pub mod hot_routes;
 pub mod i18n;
 pub mod interaction;

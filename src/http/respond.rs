@@ -3,7 +3,9 @@
 //! `server_error` (the detail goes to the log, never to the client).
 
 use serde::Serialize;
-use worker::{Headers, Response};
+use worker::{Response, ResponseBuilder};
+
+use super::header_set;
 
 use super::api_error::AdminError;
 use crate::oidc::error::{ErrorCode, OAuthError};
@@ -75,10 +77,11 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> HttpResult {
 
 /// A JSON response that must never be cached (tokens, introspection).
 pub fn json_no_store<T: Serialize>(status: u16, body: &T) -> HttpResult {
-    Ok(with_headers(
-        Response::from_json(body)?.with_status(status),
-        &[("Cache-Control", "no-store"), ("Pragma", "no-cache")],
-    ))
+    let body = serde_json::to_vec(body).map_err(|e| HttpError::Runtime(format!("json: {e}")))?;
+    Ok(ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(header_set::copy(header_set::Kind::JsonNoStore)?)
+        .fixed(body))
 }
 
 /// An RFC 6749 §5.2 error body. `invalid_client` after a Basic attempt carries
@@ -133,24 +136,29 @@ pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
 /// The security headers of every HTML page (frame-ancestors none, no sniffing, no referrer, no caching).
 /// A 303 to another page (after a form, RFC 9110 §15.4.4), never cached.
 pub fn see_other(location: &str) -> HttpResult {
-    let headers = Headers::new();
+    see_other_with(location, &[])
+}
+
+/// A 303 to `location` with `extra` headers besides (a cookie).
+pub fn see_other_with(location: &str, extra: &[(&str, &str)]) -> HttpResult {
+    let headers = header_set::copy(header_set::Kind::Redirect)?;
     headers.set("Location", location)?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::empty()?.with_status(303).with_headers(headers))
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    Ok(ResponseBuilder::new()
+        .with_status(303)
+        .with_headers(headers)
+        .empty())
 }
 
 pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
-    let headers = Headers::new();
-    headers.set("Content-Type", "text/html; charset=utf-8")?;
+    let headers = header_set::copy(header_set::Kind::Page)?;
     headers.set("Content-Security-Policy", csp)?;
-    headers.set("X-Frame-Options", "DENY")?;
-    headers.set("X-Content-Type-Options", "nosniff")?;
-    headers.set("Referrer-Policy", "no-referrer")?;
-    headers.set("Cache-Control", "no-store")?;
-    headers.set("Pragma", "no-cache")?;
-    Ok(Response::ok(body)?
+    Ok(ResponseBuilder::new()
         .with_status(status)
-        .with_headers(headers))
+        .with_headers(headers)
+        .fixed(body.into_bytes()))
 }
 
 /// The CSP source that lets a form's redirect reach `uri`: Chromium applies `form-action`

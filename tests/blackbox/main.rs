@@ -52,6 +52,7 @@ mod pool_migration;
 mod refresh_rotation;
 mod refresh_tokens;
 mod request_objects;
+mod response_headers;
 mod revocation_at_once;
 mod second_factors;
 mod several_clients;

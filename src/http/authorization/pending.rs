@@ -3,11 +3,9 @@
 //! into the page's form and into an HttpOnly cookie (double submit), so a form posted from
 //! another site or another browser is refused.
 
-use worker::Response;
-
 use crate::crypto::random;
 use crate::http::context::Ctx;
-use crate::http::respond::HttpResult;
+use crate::http::respond::{see_other_with, HttpResult};
 use crate::http::session;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::model::Application;
@@ -67,9 +65,8 @@ pub async fn park(
         .put(Kind::Interaction, &uid, &record, record.expires_at)
         .await?;
     let cookie = session::set_csrf_cookie(ctx, CSRF_COOKIE, &csrf, INTERACTION_SECS, issuer);
-    let headers = worker::Headers::new();
-    headers.set("Location", &format!("{issuer}/interaction/{uid}"))?;
-    headers.set("Set-Cookie", &cookie)?;
-    headers.set("Cache-Control", "no-store")?;
-    Ok(Response::empty()?.with_status(303).with_headers(headers))
+    see_other_with(
+        &format!("{issuer}/interaction/{uid}"),
+        &[("Set-Cookie", &cookie)],
+    )
 }

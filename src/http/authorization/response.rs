@@ -2,11 +2,9 @@
 //! (OIDC Core §3.1.2.5, §3.2.2.5, §3.3.2.5), plus `state` and `iss` (RFC 9207), delivered by
 //! redirect (query or fragment) or by the auto-submitting `form_post` page.
 
-use worker::Response;
-
 use crate::crypto::random;
 use crate::http::context::Ctx;
-use crate::http::respond::{html, HttpError, HttpResult};
+use crate::http::respond::{html, see_other, HttpError, HttpResult};
 use crate::http::tokens::mint::{self, AccessTokenFor, IdTokenFor, Subject};
 use crate::oidc::acr::Authentication;
 use crate::oidc::audit::{AuditEvent, What};
@@ -137,13 +135,7 @@ pub async fn issue(
 /// Sends a delivery: a 303 redirect, or the auto-submitting form_post page.
 pub fn deliver(d: Delivery) -> HttpResult {
     match d {
-        Delivery::Redirect(url) => {
-            let headers = worker::Headers::new();
-            headers.set("Location", &url)?;
-            headers.set("Cache-Control", "no-store")?;
-            headers.set("Referrer-Policy", "no-referrer")?;
-            Ok(Response::empty()?.with_status(303).with_headers(headers))
-        }
+        Delivery::Redirect(url) => see_other(&url),
         Delivery::FormPost { action, fields } => {
             let nonce = random::id()?;
             let target = url::Url::parse(&action)
