@@ -1129,12 +1129,18 @@ def signin_floors(results, signing):
     return {"request": hello, "read": read - hello, "write": write - hello, "sign": signing["RS256"][1]}
 
 
+def object_calls(calls):
+    """The Durable Object calls among a step's calls as the counting host records them (the
+    audit log's append after the response is not one of the request's round trips)."""
+    return [c for c in calls if c.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")]
+
+
 def step_floor(calls, signatures, floors):
     """(floor CPU ms, its make-up) of one request making `calls` (the counting host's lines,
     e.g. "GRANTS ia put") and `signatures` RS256 signatures. Calls after the response (the
     audit log's batched append) are left out: they are not the request's, and one append
     serves the events of many requests."""
-    objects = [c.split() for c in calls if c.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")]
+    objects = [c.split() for c in object_calls(calls)]
     reads = sum(1 for c in objects if len(c) > 2 and c[2] in READ_OPS)
     writes = len(objects) - reads
     cpu = floors["request"] + reads * floors["read"] + writes * floors["write"] + signatures * floors["sign"]
@@ -1276,7 +1282,7 @@ def render_signin(signin):
         c = calls.get(step)
         if c is None:
             return ""
-        do = [x for x in c if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")]
+        do = object_calls(c)
         kv = [x for x in c if x.startswith("KV ")]
         assets = [x for x in c if x.startswith("ASSETS ")]
         n = f"{len(do)} DO" + (f" + {len(kv)} KV" if kv else "") + (f" + {len(assets)} assets" if assets else "")
@@ -1342,9 +1348,9 @@ def render_signin(signin):
     row("SSO sign-in: sum of its steps (`GET /auth` with the session + token)", per(lambda c: total(SSO_STEPS, c)))
     row("SSO sign-in, measured (1 connection)", per(lambda c: med(("sso", 1), c)))
 
-    fresh_dw_trips = sum(len([x for x in calls.get(s, []) if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")])
+    fresh_dw_trips = sum(len(object_calls(calls.get(s, [])))
                          for s in FRESH_STEPS["doorward"])
-    sso_dw_trips = sum(len([x for x in calls.get(s, []) if x.split()[0] in ("GRANTS", "DIRECTORY", "KEYS")])
+    sso_dw_trips = sum(len(object_calls(calls.get(s, [])))
                        for s in SSO_STEPS)
     top = max(signin["concurrencies"])
     lines += [""]
