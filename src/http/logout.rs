@@ -6,12 +6,12 @@
 //! audited as the user's sign-out (`token_revoked`, `signed_out`).
 
 use subtle::ConstantTimeEq;
-use worker::{Method, Request, Response};
+use worker::{Method, Request};
 
 use super::assets::PageStyle;
 use super::context::Ctx;
 use super::error_page::error_page;
-use super::respond::{html, page_csp, redirect_source, HttpError, HttpResult};
+use super::respond::{html, page_csp, redirect_source, see_other_with, HttpError, HttpResult};
 use super::tokens::{subject, verify};
 use super::{assets, forms, i18n, session};
 use crate::crypto::random;
@@ -228,11 +228,7 @@ async fn finish(
             if !state.is_empty() {
                 url.query_pairs_mut().append_pair("state", state);
             }
-            let headers = worker::Headers::new();
-            headers.set("Location", url.as_str())?;
-            headers.append("Set-Cookie", clear_cookie)?;
-            headers.set("Cache-Control", "no-store")?;
-            Ok(Response::empty()?.with_status(303).with_headers(headers))
+            see_other_with(url.as_str(), &[("Set-Cookie", clear_cookie)])
         }
         None => {
             let style = page_style(ctx, req, app, issuer).await?;

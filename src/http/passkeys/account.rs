@@ -13,7 +13,7 @@ use crate::http::assets::{self, PageStyle};
 use crate::http::context::Ctx;
 use crate::http::i18n::{self, Locale};
 use crate::http::respond::{
-    html, json_no_store, page_csp, page_csp_with_script, HttpError, HttpResult,
+    html, json_no_store, page_csp, page_csp_with_script, see_other, HttpError, HttpResult,
 };
 use crate::http::{forms, session};
 use crate::oidc::audit::{AuditEvent, What};
@@ -364,7 +364,5 @@ pub async fn change(
     if !found {
         return Err(HttpError::NotFound);
     }
-    let mut resp = worker::Response::empty()?.with_status(303);
-    resp.headers_mut().set("Location", &page_url(issuer))?;
-    Ok(resp)
+    see_other(&page_url(issuer))
 }
