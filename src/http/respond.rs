@@ -133,18 +133,18 @@ pub fn bearer_error(err: &OAuthError, token_was_sent: bool) -> HttpResult {
     ))
 }
 
-/// The security headers of every HTML page (frame-ancestors none, no sniffing, no referrer, no caching).
 /// A 303 to another page (after a form, RFC 9110 §15.4.4), never cached.
 pub fn see_other(location: &str) -> HttpResult {
     see_other_with(location, &[])
 }
 
-/// A 303 to `location` with `extra` headers besides (a cookie).
+/// A 303 to `location` with `extra` headers besides (cookies: each appended, so two
+/// `Set-Cookie`s both go).
 pub fn see_other_with(location: &str, extra: &[(&str, &str)]) -> HttpResult {
     let headers = header_set::copy(header_set::Kind::Redirect)?;
     headers.set("Location", location)?;
     for (name, value) in extra {
-        headers.set(name, value)?;
+        headers.append(name, value)?;
     }
     Ok(ResponseBuilder::new()
         .with_status(303)
@@ -152,6 +152,8 @@ pub fn see_other_with(location: &str, extra: &[(&str, &str)]) -> HttpResult {
         .empty())
 }
 
+/// An HTML page with the security headers every page carries (`header_set::Kind::Page`: no
+/// framing, no sniffing, no referrer, no caching) and its own CSP.
 pub fn html(status: u16, body: String, csp: &str) -> HttpResult {
     let headers = header_set::copy(header_set::Kind::Page)?;
     headers.set("Content-Security-Policy", csp)?;
