@@ -430,6 +430,35 @@ pub(crate) async fn first_factor_done(
     authorization::finish(ctx, app, issuer, rec.request, state).await
 }
 
+/// The login page shown again with a message: only then is the page's style (its pool's
+/// branding) read, since a right password redirects instead.
+struct Again<'a> {
+    ctx: &'a Ctx,
+    req: &'a Request,
+    app: &'a Application,
+    issuer: &'a str,
+    uid: &'a str,
+    message: &'static str,
+    status: u16,
+}
+
+impl Again<'_> {
+    async fn show(self, rec: &Interaction) -> HttpResult {
+        let style = style(self.ctx, self.req, self.app, self.issuer, rec).await?;
+        let msg = style.msg(self.message);
+        login_page(
+            self.ctx,
+            &style,
+            self.issuer,
+            self.uid,
+            rec,
+            Some(&msg),
+            self.status,
+        )
+        .await
+    }
+}
+
 pub async fn login(
     ctx: &Ctx,
     mut req: Request,
@@ -445,23 +474,22 @@ pub async fn login(
     if !csrf_ok(&rec, &form) {
         return expired(ctx, &req, app, issuer).await;
     }
-    let style = style(ctx, &req, app, issuer, &rec).await?;
     let login = forms::first(&form, "login")
         .unwrap_or("")
         .trim()
         .to_string();
     let pw = forms::first(&form, "password").unwrap_or("");
+    let again = |message, status| Again {
+        ctx,
+        req: &req,
+        app,
+        issuer,
+        uid,
+        message,
+        status,
+    };
     if login.is_empty() || pw.is_empty() {
-        return login_page(
-            ctx,
-            &style,
-            issuer,
-            uid,
-            &rec,
-            Some(&style.msg("enter_credentials")),
-            400,
-        )
-        .await;
+        return again("enter_credentials", 400).show(&rec).await;
     }
     let via = super::sign_in::Via::LoginPage(app);
     // The class the request needs may depend on the user's factors: read them with the account.
@@ -519,31 +547,10 @@ pub async fn login(
             };
             first_factor_done(ctx, &req, app, issuer, uid, rec, done).await
         }
-        PasswordCheck::Wrong => {
-            login_page(
-                ctx,
-                &style,
-                issuer,
-                uid,
-                &rec,
-                Some(&style.msg("wrong_password")),
-                401,
-            )
-            .await
-        }
-        PasswordCheck::Blocked => {
-            login_page(
-                ctx,
-                &style,
-                issuer,
-                uid,
-                &rec,
-                Some(&style.msg("blocked")),
-                403,
-            )
-            .await
-        }
+        PasswordCheck::Wrong => again("wrong_password", 401).show(&rec).await,
+        PasswordCheck::Blocked => again("blocked", 403).show(&rec).await,
         PasswordCheck::Locked(retry) => {
+            let style = style(ctx, &req, app, issuer, &rec).await?;
             let minutes = retry.div_ceil(60).max(1);
             let msg = style
                 .msg("locked")
