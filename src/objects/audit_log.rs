@@ -343,8 +343,8 @@ impl AuditLog {
 impl rpc::CommandObject for AuditLog {
     type Command = AuditCommand;
 
-    async fn run_command(&self, cmd: AuditCommand) -> std::result::Result<Value, StoreError> {
-        self.run(cmd).await
+    async fn run_command(&self, cmd: AuditCommand) -> std::result::Result<rpc::Answer, StoreError> {
+        self.run(cmd).await.map(rpc::Answer::from)
     }
 }
 

@@ -277,8 +277,11 @@ impl ClientRegistry {
 impl rpc::CommandObject for ClientRegistry {
     type Command = RegistryCommand;
 
-    async fn run_command(&self, cmd: RegistryCommand) -> std::result::Result<Value, StoreError> {
-        self.run(cmd)
+    async fn run_command(
+        &self,
+        cmd: RegistryCommand,
+    ) -> std::result::Result<rpc::Answer, StoreError> {
+        self.run(cmd).map(rpc::Answer::from)
     }
 }
 

@@ -10,7 +10,8 @@ use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlS
 
 use crate::oidc::records::{self, CodeRecord, RefreshFamily};
 use crate::store::grants::GrantCommand;
-use crate::store::{rpc, StoreError};
+use crate::store::rpc::{self, Answer};
+use crate::store::StoreError;
 
 #[durable_object]
 pub struct GrantStore {
@@ -29,25 +30,27 @@ struct Row {
 }
 
 impl GrantStore {
-    /// The record and expiry a statement about `key` returns (a `SELECT`, or a `DELETE …
-    /// RETURNING`), if any.
-    fn record<T: DeserializeOwned>(
-        &self,
-        statement: &str,
-        key: &str,
-    ) -> std::result::Result<Option<(T, u64)>, StoreError> {
+    /// The row a statement about `key` returns (a `SELECT`, or a `DELETE … RETURNING`), if
+    /// any.
+    fn row(&self, statement: &str, key: &str) -> std::result::Result<Option<Row>, StoreError> {
         let rows: Vec<Row> = self.sql.exec(statement, vec![key.into()])?.to_array()?;
-        match rows.into_iter().next() {
-            Some(r) => Ok(Some((serde_json::from_str(&r.value)?, r.expires_at as u64))),
-            None => Ok(None),
-        }
+        Ok(rows.into_iter().next())
     }
 
+    /// The stored row of `key`, its record unparsed.
+    fn stored(&self, key: &str) -> std::result::Result<Option<Row>, StoreError> {
+        self.row("SELECT value, expires_at FROM records WHERE key = ?", key)
+    }
+
+    /// The record of `key` and its expiry, if any.
     fn read<T: DeserializeOwned>(
         &self,
         key: &str,
     ) -> std::result::Result<Option<(T, u64)>, StoreError> {
-        self.record("SELECT value, expires_at FROM records WHERE key = ?", key)
+        match self.stored(key)? {
+            Some(r) => Ok(Some((serde_json::from_str(&r.value)?, r.expires_at as u64))),
+            None => Ok(None),
+        }
     }
 
     fn write<T: Serialize>(
@@ -93,7 +96,8 @@ impl GrantStore {
         }
     }
 
-    async fn run(&self, cmd: GrantCommand) -> std::result::Result<Value, StoreError> {
+    async fn run(&self, cmd: GrantCommand) -> std::result::Result<Answer, StoreError> {
+        let done = || Answer::from(Value::Bool(true));
         Ok(match cmd {
             GrantCommand::Put {
                 key,
@@ -101,12 +105,12 @@ impl GrantStore {
                 expires_at,
                 create_only,
             } => {
-                if create_only && self.read::<Value>(&key)?.is_some() {
-                    return Ok(Value::Bool(false));
+                if create_only && self.stored(&key)?.is_some() {
+                    return Ok(Answer::from(Value::Bool(false)));
                 }
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
-                Value::Bool(true)
+                done()
             }
             // No await between the two statements: one implicit transaction, one commit.
             GrantCommand::PutEnding {
@@ -118,20 +122,20 @@ impl GrantStore {
                 self.remove(&ends)?;
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
-                Value::Bool(true)
+                done()
             }
-            GrantCommand::Get { key, now } => match self.read::<Value>(&key)? {
-                Some((v, exp)) if exp > now => v,
-                _ => Value::Null,
+            // The record's text as stored: the caller parses it into its own type.
+            GrantCommand::Get { key, now } => match self.stored(&key)? {
+                Some(row) if row.expires_at as u64 > now => Answer::stored(row.value),
+                _ => Answer::null(),
             },
             // One statement: the row goes and what it held comes back.
             GrantCommand::Delete { key } => self
-                .record::<Value>(
+                .row(
                     "DELETE FROM records WHERE key = ? RETURNING value, expires_at",
                     &key,
                 )?
-                .map(|(v, _)| v)
-                .unwrap_or(Value::Null),
+                .map_or_else(Answer::null, |row| Answer::stored(row.value)),
             GrantCommand::TakeCode {
                 key,
                 client_id,
@@ -147,7 +151,7 @@ impl GrantStore {
                     }
                     None => self.remove(&key)?,
                 }
-                serde_json::to_value(outcome)?
+                Answer::of(&outcome)?
             }
             GrantCommand::RotateRefresh { key, request } => {
                 let current = self.read::<RefreshFamily>(&key)?.map(|(f, _)| f);
@@ -156,7 +160,7 @@ impl GrantStore {
                     let exp = f.expires_at;
                     self.write(&key, &f, exp)?;
                 }
-                serde_json::to_value(outcome)?
+                Answer::of(&outcome)?
             }
             GrantCommand::RevokeFamily {
                 key,
@@ -167,9 +171,9 @@ impl GrantStore {
                     f.revoked = true;
                     self.write(&key, &f, exp)?;
                     if was_live {
-                        serde_json::to_value(f)?
+                        Answer::of(&f)?
                     } else {
-                        Value::Null
+                        Answer::null()
                     }
                 }
                 None => {
@@ -177,7 +181,7 @@ impl GrantStore {
                         records::tombstone_family(key.trim_start_matches("rtf:"), tombstone_until);
                     self.write(&key, &tomb, tombstone_until)?;
                     self.schedule_sweep(tombstone_until).await?;
-                    Value::Null
+                    Answer::null()
                 }
             },
         })
@@ -187,7 +191,7 @@ impl GrantStore {
 impl rpc::CommandObject for GrantStore {
     type Command = GrantCommand;
 
-    async fn run_command(&self, cmd: GrantCommand) -> std::result::Result<Value, StoreError> {
+    async fn run_command(&self, cmd: GrantCommand) -> std::result::Result<Answer, StoreError> {
         self.run(cmd).await
     }
 }

@@ -192,8 +192,8 @@ impl KeyVault {
 impl rpc::CommandObject for KeyVault {
     type Command = VaultCommand;
 
-    async fn run_command(&self, cmd: VaultCommand) -> std::result::Result<Value, StoreError> {
-        self.run(cmd).await
+    async fn run_command(&self, cmd: VaultCommand) -> std::result::Result<rpc::Answer, StoreError> {
+        self.run(cmd).await.map(rpc::Answer::from)
     }
 }
 

@@ -14,8 +14,11 @@ use worker::{
 
 use crate::oidc::model::{AccessAccount, User};
 use crate::oidc::throttle;
-use crate::store::directory::{throttle_keys, DirectoryCommand, SessionAndUser, UserAndConsent};
-use crate::store::{rpc, StoreError};
+use crate::store::directory::{
+    throttle_keys, DirectoryCommand, LoginRecord, SessionAndUser, SignInStart, UserAndConsent,
+};
+use crate::store::rpc::{self, Answer};
+use crate::store::StoreError;
 
 mod passkeys;
 mod sessions;
@@ -220,9 +223,11 @@ impl UserDirectory {
         }
     }
 
-    fn run(&self, cmd: DirectoryCommand) -> R<Value> {
+    /// Runs a command. The sign-in's commands write their answer straight from its type
+    /// (`Answer::of`); the others answer a `Value`.
+    fn run(&self, cmd: DirectoryCommand) -> R<Answer> {
         use DirectoryCommand as C;
-        Ok(match cmd {
+        let value = match cmd {
             C::CreateUser {
                 user,
                 password_hash,
@@ -233,10 +238,7 @@ impl UserDirectory {
                     json!({"result": "ok", "value": user})
                 }
             },
-            C::GetUser { id } => match self.get_user(&id)? {
-                Some((u, _)) => serde_json::to_value(u)?,
-                None => Value::Null,
-            },
+            C::GetUser { id } => return Answer::of(&self.get_user(&id)?.map(|(u, _)| u)),
             C::UpdateUser {
                 user,
                 password_hash,
@@ -320,14 +322,16 @@ impl UserDirectory {
                 let found = found.filter(|_| gate.allowed);
                 let found = match found {
                     Some((user, password_hash)) => {
-                        let summary = factors.then(|| self.factor_summary(&user.id)).transpose()?;
-                        Some(
-                            json!({"user": user, "password_hash": password_hash, "factors": summary}),
-                        )
+                        let factors = factors.then(|| self.factor_summary(&user.id)).transpose()?;
+                        Some(LoginRecord {
+                            user,
+                            password_hash,
+                            factors,
+                        })
                     }
                     None => None,
                 };
-                json!({"gate": gate, "keys": keys, "found": found})
+                return Answer::of(&SignInStart { gate, keys, found });
             }
             C::CheckLock { key, now } => {
                 let mut c = self.counter(&key, now)?;
@@ -346,7 +350,7 @@ impl UserDirectory {
                 if let Some(session) = session.as_ref().filter(|_| success) {
                     self.register_session(session)?;
                 }
-                json!(self.end_attempt(&keys, success, now)?)
+                return Answer::of(&self.end_attempt(&keys, success, now)?);
             }
             C::GetConsent { user_id, client_id } => self
                 .consent(&user_id, &client_id)?
@@ -356,7 +360,7 @@ impl UserDirectory {
                 id,
                 client_id,
                 factors,
-            } => serde_json::to_value(self.user_and_consent(&id, &client_id, factors)?)?,
+            } => return Answer::of(&self.user_and_consent(&id, &client_id, factors)?),
             C::GetSessionAndUser {
                 key_hash,
                 now,
@@ -368,7 +372,7 @@ impl UserDirectory {
                     Some(r) => Some(self.user_and_consent(&r.user_id, &client_id, factors)?),
                     None => None,
                 };
-                serde_json::to_value(SessionAndUser { session, found })?
+                return Answer::of(&SessionAndUser { session, found });
             }
             C::PutConsent {
                 user_id,
@@ -503,7 +507,7 @@ impl UserDirectory {
                             ],
                         )?;
                     }
-                    serde_json::to_value(u)?
+                    return Answer::of(&u);
                 }
                 None => Value::Null,
             },
@@ -704,14 +708,15 @@ impl UserDirectory {
                 )?;
                 Value::Null
             }
-        })
+        };
+        Ok(value.into())
     }
 }
 
 impl rpc::CommandObject for UserDirectory {
     type Command = DirectoryCommand;
 
-    async fn run_command(&self, cmd: DirectoryCommand) -> std::result::Result<Value, StoreError> {
+    async fn run_command(&self, cmd: DirectoryCommand) -> std::result::Result<Answer, StoreError> {
         self.run(cmd)
     }
 }

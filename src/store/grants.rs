@@ -4,6 +4,7 @@
 //! serves about 1,000 requests/s); `shards` says which object holds a key.
 
 use serde::{de::DeserializeOwned, Serialize};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use worker::Env;
 
@@ -23,7 +24,9 @@ tagged_enum! {
     pub enum GrantCommand by "op" as "GrantCommand" {
         Put {
             key: String,
-            value: Value,
+            /// The record's JSON text, carried and stored as written (no `Value` tree on
+            /// either side).
+            value: Box<RawValue>,
             expires_at: u64,
             /// Only if no live record holds the key; answers whether it was written.
             #[serde(default)]
@@ -33,7 +36,7 @@ tagged_enum! {
         /// stored beside it).
         PutEnding {
             key: String,
-            value: Value,
+            value: Box<RawValue>,
             expires_at: u64,
             ends: String,
         },
@@ -201,7 +204,7 @@ impl<'a> Grants<'a> {
         value: &T,
         expires_at: u64,
     ) -> Result<(), StoreError> {
-        let value = serde_json::to_value(value)?;
+        let value = serde_json::value::to_raw_value(value)?;
         let _written: bool = self
             .call(
                 kind,
@@ -225,7 +228,7 @@ impl<'a> Grants<'a> {
         value: &T,
         expires_at: u64,
     ) -> Result<bool, StoreError> {
-        let value = serde_json::to_value(value)?;
+        let value = serde_json::value::to_raw_value(value)?;
         self.call(
             kind,
             id,
@@ -285,7 +288,7 @@ impl<'a> Grants<'a> {
         ending: Option<&str>,
     ) -> Result<(), StoreError> {
         let (object, key) = code_place(code);
-        let value = serde_json::to_value(record)?;
+        let value = serde_json::value::to_raw_value(record)?;
         let expires_at = record.expires_at;
         let beside = ending.filter(|uid| object == object_name(Kind::Interaction, uid));
         let cmd = match beside {
@@ -382,5 +385,67 @@ impl<'a> Grants<'a> {
 
     pub async fn is_revoked(&self, jti: &str, now: u64) -> Result<bool, StoreError> {
         Ok(self.get::<bool>(Kind::Revoked, jti, now).await?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GrantCommand;
+    use crate::oidc::records::Issued;
+
+    /// A record travels as its JSON text: a `Put` of the release before (whose record was a
+    /// `Value`) reads, and the object stores the record's text exactly as the worker wrote it.
+    #[test]
+    fn a_put_carries_its_record_as_written_and_reads_the_release_befores() {
+        let record =
+            r#"{"client_id":"c","request":{"scope":"openid","nested":[1,2.5,"é"]},"expires_at":9}"#;
+        let before = format!(
+            r#"{{"op":"put","key":"int:abc","value":{record},"expires_at":9,"create_only":false}}"#
+        );
+        for text in [
+            before.clone(),
+            serde_json::to_string(&GrantCommand::Put {
+                key: "int:abc".into(),
+                value: serde_json::value::RawValue::from_string(record.into()).unwrap(),
+                expires_at: 9,
+                create_only: false,
+            })
+            .unwrap(),
+        ] {
+            assert_eq!(text, before, "the wire text is the release before's");
+            match serde_json::from_str::<GrantCommand>(&text).unwrap() {
+                GrantCommand::Put {
+                    key,
+                    value,
+                    expires_at,
+                    create_only,
+                } => {
+                    assert_eq!(
+                        (key.as_str(), expires_at, create_only),
+                        ("int:abc", 9, false)
+                    );
+                    assert_eq!(serde_json::to_string(&value).unwrap(), record);
+                }
+                other => panic!("read as {other:?}"),
+            }
+        }
+        // The other commands around it still read (a field after the record).
+        let ending =
+            r#"{"op":"put_ending","key":"k","value":{"a":[{}]},"expires_at":1,"ends":"int:x"}"#;
+        assert!(matches!(
+            serde_json::from_str::<GrantCommand>(ending).unwrap(),
+            GrantCommand::PutEnding { ends, .. } if ends == "int:x"
+        ));
+        let take = GrantCommand::TakeCode {
+            key: "k".into(),
+            client_id: "c".into(),
+            now: 1,
+            issue: Issued::default(),
+        };
+        let text = serde_json::to_string(&take).unwrap();
+        assert!(matches!(
+            serde_json::from_str::<GrantCommand>(&text).unwrap(),
+            GrantCommand::TakeCode { .. }
+        ));
     }
 }
