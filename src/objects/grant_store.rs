@@ -5,7 +5,6 @@
 //! Expired rows are swept by an alarm, so storage does not grow without bound.
 
 use serde::{de::DeserializeOwned, Serialize};
-use serde_json::Value;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, SqlStorage, State};
 
 use crate::oidc::records::{self, CodeRecord, RefreshFamily};
@@ -97,7 +96,6 @@ impl GrantStore {
     }
 
     async fn run(&self, cmd: GrantCommand) -> std::result::Result<Answer, StoreError> {
-        let done = || Answer::from(Value::Bool(true));
         Ok(match cmd {
             GrantCommand::Put {
                 key,
@@ -106,11 +104,11 @@ impl GrantStore {
                 create_only,
             } => {
                 if create_only && self.stored(&key)?.is_some() {
-                    return Ok(Answer::from(Value::Bool(false)));
+                    return Answer::of(&false);
                 }
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
-                done()
+                Answer::of(&true)?
             }
             // No await between the two statements: one implicit transaction, one commit.
             GrantCommand::PutEnding {
@@ -122,7 +120,7 @@ impl GrantStore {
                 self.remove(&ends)?;
                 self.write(&key, &value, expires_at)?;
                 self.schedule_sweep(expires_at).await?;
-                done()
+                Answer::of(&true)?
             }
             // The record's text as stored: the caller parses it into its own type.
             GrantCommand::Get { key, now } => match self.stored(&key)? {
