@@ -13,9 +13,9 @@
 // the assets router as `wrangler dev`'s entry worker calls it, and `direct`, straight to the user
 // worker. --count-calls runs Doorward behind bench/host/count-calls.mjs, which answers every
 // request with the Durable Object, KV and assets calls it made (for counting round trips; never
-// measured). The floors: bench/floors/hello.js (JavaScript) and bench/floors/rust-hello
-// (workers-rs), each a worker without assets on its own direct socket in its own Miniflare (own
-// workerd process); and the Durable Object floors bench/floors/do.js and bench/floors/rust-do,
+// measured). The floors: bench/floors/hello.js (JavaScript), bench/floors/rust-hello
+// (workers-rs) and bench/floors/document.js (JavaScript, a document kept in memory), each a
+// worker without assets on its own direct socket in its own Miniflare (own workerd process); and the Durable Object floors bench/floors/do.js and bench/floors/rust-do,
 // the same but each request one call to a SQLite-backed object of the worker, in that worker's
 // workerd (a read over the stub's fetch or by JS RPC, or a write by RPC).
 //
@@ -31,6 +31,7 @@ import {
   doJsOptions,
   doorwardOptions,
   doRustOptions,
+  documentJsOptions,
   helloJsOptions,
   miniflareOptions,
   rustHelloOptions,
@@ -110,6 +111,7 @@ if (floors) {
 if (floors) {
   ready.hello_js = await startFloor(helloJsOptions());
   ready.rust_hello = await startFloor(rustHelloOptions());
+  ready.document_js = await startFloor(documentJsOptions());
   // The Durable Object floors, their SQLite files under the run's state directory.
   ready.do_js = await startFloor(doJsOptions(path.join(state, "floor-do-js")));
   ready.do_rust = await startFloor(doRustOptions(path.join(state, "floor-do-rust")));

@@ -40,6 +40,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -260,6 +261,27 @@ def doorward_targets(apps, origin):
                           urllib.parse.urlencode({"token": tok, "token_type_hint": "access_token"}), rs_auth,
                           lambda r: r.get("active") is True),
     }
+
+
+DOCUMENT_TARGETS = ("discovery", "jwks")
+DOCUMENT_COL = "JS worker, the same bytes from memory"
+# Not copied to the document floor: what the HTTP stack sets on every answer by itself.
+PER_ANSWER_HEADERS = {"date", "content-length", "connection", "transfer-encoding", "keep-alive"}
+
+
+def keep_document(floor_origin, path, source_url):
+    """Hands the document floor (bench/floors/document.js) Doorward's answer at `source_url`,
+    body and headers, to answer at `floor_origin + path`; returns the parsed document."""
+    with urllib.request.urlopen(source_url, timeout=10) as r:
+        body = r.read().decode()
+        headers = [[k, v] for k, v in r.getheaders() if k.lower() not in PER_ANSWER_HEADERS]
+    kept = json.dumps({"url": floor_origin + path, "body": body, "headers": headers}).encode()
+    req = urllib.request.Request(floor_origin + "/keep", data=kept, method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        if r.status != 204:
+            raise RuntimeError(f"document floor: {r.status} for {path}")
+    return json.loads(body)
 
 
 def signing_cost(origin, token, pid, alg, count=1000, rounds=3):
@@ -957,6 +979,11 @@ def main():
                     add("healthz", "workers-rs hello world", H["rust_hello"]["url"] + "/", check=is_ok,
                         pids=(H["rust_hello"]["pid"],))
                     add("healthz", "node-oidc-provider", R["issuer"] + "/healthz", check=is_ok, pids=(R["pid"],))
+                if name in DOCUMENT_TARGETS and col == "Doorward, direct":
+                    floor = H["document_js"]
+                    doc = keep_document(floor["url"], "/" + name, url)
+                    add(name, DOCUMENT_COL, floor["url"] + "/" + name, check=lambda r, doc=doc: r == doc,
+                        pids=(floor["pid"],))
         if alt:
             alt_apps = doorward_setup(alt["router"], alt["admin_token"])
             for name, (url, body, auth, check) in doorward_targets(alt_apps, alt["direct"]).items():
@@ -1467,6 +1494,17 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                 if m:
                     lines.append(f"| Doorward's own work, {LABELS[name]} (direct − `/healthz` direct) | "
                                  f"{m['cpu'] - hz_d['cpu']:+.3f} |")
+                kept_doc = med(name, DOCUMENT_COL) if name in DOCUMENT_TARGETS else None
+                if m and kept_doc:
+                    ref_doc = med(name, "node-oidc-provider")
+                    lines.append(f"| … its floor: a JavaScript worker answering the same bytes and headers from "
+                                 f"memory (bench/floors/document.js) | {kept_doc['cpu']:.3f} |")
+                    lines.append(f"| … Doorward beyond that floor (direct − document floor) | "
+                                 f"{m['cpu'] - kept_doc['cpu']:+.3f} |")
+                    if ref_doc and ref_doc["cpu"]:
+                        lines.append(f"| … node-oidc-provider's whole request ÷ 1.5 (the CPU goal), against "
+                                     f"that floor | {ref_doc['cpu'] / 1.5:.3f} "
+                                     f"({'above' if ref_doc['cpu'] / 1.5 > kept_doc['cpu'] else 'below'} it) |")
                 alg = {"cc_rs256": "RS256", "cc_es256": "ES256"}.get(name)
                 if m and alg in signing:
                     lines.append(f"| … of which one {alg} signature through WebCrypto (debug probe: 1,000 in one "

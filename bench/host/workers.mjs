@@ -148,6 +148,24 @@ export function helloJsOptions() {
   };
 }
 
+// The document floor (bench/floors/document.js): the JavaScript hello world's settings.
+export function documentJsOptions() {
+  const script = path.join(BENCH, "floors", "document.js");
+  return {
+    options: {
+      workers: [{
+        name: "document-js",
+        modules: true,
+        scriptPath: script,
+        compatibilityDate: "2025-09-01",
+        unsafeDirectSockets: [{ host: HOST, port: 0 }],
+      }],
+    },
+    socket: "document-js",
+    script,
+  };
+}
+
 export function rustHelloOptions() {
   const main = path.join(BENCH, "floors", "rust-hello", "build", "index.js");
   if (!fs.existsSync(main)) throw new Error(`${main} is missing: bench/host.sh builds it`);
