@@ -131,40 +131,33 @@ export function doorwardOptions({ root, stateDir, build, extra = {}, calls = fal
 // The floors, each a worker without assets on its own direct socket (its `socket`), answering
 // what Doorward's /healthz answers: bench/floors/hello.js (JavaScript) and
 // bench/floors/rust-hello (workers-rs, built by bench/host.sh).
-export function helloJsOptions() {
-  const script = path.join(BENCH, "floors", "hello.js");
+// A JavaScript floor: one module worker of bench/floors/, on its own direct socket.
+function jsFloorOptions(file, name) {
+  const script = path.join(BENCH, "floors", file);
   return {
     options: {
       workers: [{
-        name: "hello-js",
+        name,
         modules: true,
         scriptPath: script,
         compatibilityDate: "2025-09-01",
         unsafeDirectSockets: [{ host: HOST, port: 0 }],
       }],
     },
-    socket: "hello-js",
+    socket: name,
     script,
   };
 }
 
+export function helloJsOptions() {
+  return jsFloorOptions("hello.js", "hello-js");
+}
+
 // The document floor (bench/floors/document.js): the JavaScript hello world's settings.
 export function documentJsOptions() {
-  const script = path.join(BENCH, "floors", "document.js");
-  return {
-    options: {
-      workers: [{
-        name: "document-js",
-        modules: true,
-        scriptPath: script,
-        compatibilityDate: "2025-09-01",
-        unsafeDirectSockets: [{ host: HOST, port: 0 }],
-      }],
-    },
-    socket: "document-js",
-    script,
-  };
+  return jsFloorOptions("document.js", "document-js");
 }
+
 
 export function rustHelloOptions() {
   const main = path.join(BENCH, "floors", "rust-hello", "build", "index.js");
