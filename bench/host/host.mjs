@@ -15,7 +15,8 @@
 // request with the Durable Object, KV and assets calls it made (for counting round trips; never
 // measured). The floors: bench/floors/hello.js (JavaScript), bench/floors/rust-hello
 // (workers-rs) and bench/floors/document.js (JavaScript, a document kept in memory), each a
-// worker without assets on its own direct socket in its own Miniflare (own workerd process); and the Durable Object floors bench/floors/do.js and bench/floors/rust-do,
+// worker without assets on its own direct socket in its own Miniflare (own workerd process);
+// and the Durable Object floors bench/floors/do.js and bench/floors/rust-do,
 // the same but each request one call to a SQLite-backed object of the worker, in that worker's
 // workerd (a read over the stub's fetch or by JS RPC, or a write by RPC).
 //

@@ -128,10 +128,10 @@ export function doorwardOptions({ root, stateDir, build, extra = {}, calls = fal
   };
 }
 
-// The floors, each a worker without assets on its own direct socket (its `socket`), answering
-// what Doorward's /healthz answers: bench/floors/hello.js (JavaScript) and
-// bench/floors/rust-hello (workers-rs, built by bench/host.sh).
-// A JavaScript floor: one module worker of bench/floors/, on its own direct socket.
+// The floors, each a worker without assets on its own direct socket (its `socket`): answering
+// what Doorward's /healthz answers, bench/floors/hello.js (JavaScript) and
+// bench/floors/rust-hello (workers-rs, built by bench/host.sh); answering Doorward's documents
+// from memory, bench/floors/document.js (JavaScript). A JavaScript floor is one module worker.
 function jsFloorOptions(file, name) {
   const script = path.join(BENCH, "floors", file);
   return {
@@ -153,11 +153,9 @@ export function helloJsOptions() {
   return jsFloorOptions("hello.js", "hello-js");
 }
 
-// The document floor (bench/floors/document.js): the JavaScript hello world's settings.
 export function documentJsOptions() {
   return jsFloorOptions("document.js", "document-js");
 }
-
 
 export function rustHelloOptions() {
   const main = path.join(BENCH, "floors", "rust-hello", "build", "index.js");
