@@ -40,7 +40,7 @@ fi
 # The main module is the project's own entry (src/entry.js: the synchronous hot path first,
 # then the generated entry), so the generated one moves aside to build/doorward.js.
 mv build/index.js build/doorward.js
-for export in hotAnswer hotCurrent; do
+for export in hotAnswer hotWords; do
   if ! grep -q "prototype\.$export *=" build/doorward.js; then
     echo "build-worker: the generated entry no longer carries the $export export (src/entry.js needs it)" >&2
     exit 1

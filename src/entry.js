@@ -3,7 +3,7 @@
 // `/.well-known/` document first goes to the wasm export `hotAnswer` (src/http/hot_routes.rs):
 // /healthz, and discovery and JWKS from the isolate's memory, answered synchronously, without
 // the generated entry's proxies, Promise and conversions; a repeat of an answer it gave is
-// given from here while `hotCurrent` holds.
+// given from here while the isolate's version, read from the wasm's memory, is unchanged.
 // When it declines (undefined), the request goes to the generated `#[event(fetch)]` entry
 // unchanged, as do every other method and the cron trigger.
 //
@@ -58,46 +58,60 @@ export const UserDirectory = commandObject(generated.UserDirectory);
 // class proxy only traps construction, so these are the plain wasm-bindgen exports.
 // scripts/build-worker.sh fails the build when one is missing.
 const hotAnswer = Generated.prototype.hotAnswer;
-const hotCurrent = Generated.prototype.hotCurrent;
+const hotWords = Generated.prototype.hotWords;
 const initState = globalThis.__worker_init_state;
 
 // The hot answers given, by URL and If-None-Match: each `[init, body, untilMs, version]` as
-// `hotAnswer` gave it, given again while the clock is before `untilMs` and `hotCurrent`
-// says the isolate's cache and tally are still at `version` — so a repeat costs the
-// Response and one call without arguments, not the URL's trip into the wasm and its parse.
+// `hotAnswer` gave it, given again while the clock is before `untilMs` and the isolate's
+// version is still `version` — so a repeat costs the Response and a read of the wasm's
+// memory, not a trip into the wasm with the URL and its parse there.
 // Bounded like the wasm's own table: a full map is emptied, and refills from the wasm. A
-// re-initialised wasm instance starts its versions again, so its predecessor's answers go.
+// re-initialised wasm instance has a new memory and starts its version again, so its
+// predecessor's answers go, and its words are looked up anew.
 const kept = new Map();
 const MAX_KEPT = 2000;
-let keptFor = initState.instanceId;
+let keptFor = -1;
+
+// The isolate's version and the count of repeats given here, as two words of the wasm's
+// memory (`store::isolate_version`): `hotWords()` says where. A growing memory detaches its
+// old buffer (the view's length drops to 0), so the view is renewed when that happens.
+let memory;
+let words;
+let versionAt;
+let repeatsAt;
 
 function fast(request) {
   if (request.method !== "GET" || initState.criticalError) return undefined;
   try {
     if (keptFor !== initState.instanceId) {
       kept.clear();
+      [memory, versionAt, repeatsAt] = hotWords();
+      words = new Uint32Array(memory.buffer);
       keptFor = initState.instanceId;
+    } else if (words.length === 0) {
+      words = new Uint32Array(memory.buffer);
     }
     const url = request.url;
+    const ifNoneMatch = request.headers.get("If-None-Match");
+    const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
+    const answer = kept.get(key);
+    if (answer !== undefined && Date.now() < answer[2] && words[versionAt] === answer[3]) {
+      words[repeatsAt]++;
+      return new Response(answer[1], answer[0]);
+    }
     // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
     // any other GET — an authorization, a page — goes on without its URL's trip into the
     // wasm and its parse there. A URL that only looks like one (in its query) is declined
     // there, as before.
     if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
-    const ifNoneMatch = request.headers.get("If-None-Match");
-    const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
-    let answer = kept.get(key);
-    if (answer === undefined || !(Date.now() < answer[2]) || !hotCurrent(answer[3])) {
-      const stale = answer !== undefined;
-      answer = hotAnswer(url, ifNoneMatch);
-      if (answer === undefined) {
-        if (stale) kept.delete(key);
-        return undefined;
-      }
-      if (kept.size >= MAX_KEPT) kept.clear();
-      kept.set(key, answer);
+    const fresh = hotAnswer(url, ifNoneMatch);
+    if (fresh === undefined) {
+      if (answer !== undefined) kept.delete(key);
+      return undefined;
     }
-    return new Response(answer[1], answer[0]);
+    if (kept.size >= MAX_KEPT) kept.clear();
+    kept.set(key, fresh);
+    return new Response(fresh[1], fresh[0]);
   } catch (e) {
     console.error("hot path:", e);
     if (e instanceof WebAssembly.RuntimeError) initState.criticalError = true;

@@ -32,7 +32,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// JWKS from this isolate's memory (`http::hot_routes`), as the response `fetch` would give;
 /// `undefined` sends the request to `fetch`. The answer is `[init, body, untilMs, version]`:
 /// the `Response`'s init and body (a `Uint8Array`, or `null`), and how long `src/entry.js` may
-/// give it again while `hotCurrent(version)` holds.
+/// give it again while the isolate's version (`hotWords`) is still `version`.
 #[wasm_bindgen(js_name = hotAnswer)]
 pub fn hot_answer(url: &str, if_none_match: Option<String>) -> Option<js_sys::Array> {
     let answer = http::hot_routes::answer(url, if_none_match.as_deref())?;
@@ -45,11 +45,13 @@ pub fn hot_answer(url: &str, if_none_match: Option<String>) -> Option<js_sys::Ar
     ))
 }
 
-/// Whether an answer `hotAnswer` gave at `version` is still its answer (counted as one given
-/// from memory when it is).
-#[wasm_bindgen(js_name = hotCurrent)]
-pub fn hot_current(version: u32) -> bool {
-    http::hot_routes::current(version)
+/// Where `src/entry.js` reads the isolate's version and counts its repeats
+/// (`store::isolate_version`): `[memory, versionIndex, repeatsIndex]`, the wasm's
+/// `WebAssembly.Memory` and the two words' indices in a `Uint32Array` over its buffer.
+#[wasm_bindgen(js_name = hotWords)]
+pub fn hot_words() -> js_sys::Array {
+    let [version, repeats] = store::isolate_version::word_indices();
+    js_sys::Array::of3(&wasm_bindgen::memory(), &version.into(), &repeats.into())
 }
 
 /// The cron trigger: scheduled jobs (`jobs`). A failure is logged; the next run retries.

@@ -6,7 +6,7 @@
 //! the log's Durable Object is written after the answer has left, and a failed write is
 //! logged, never shown to the user.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 
 use worker::{AnalyticsEngineDataPointBuilder, Env};
 
@@ -122,9 +122,6 @@ pub const MAX_BATCH_MS: u64 = 1_000;
 thread_local! {
     /// The isolate's tally of machine tokens (`oidc::audit_tally`).
     static MACHINE_TOKENS: RefCell<Tally> = RefCell::new(Tally::default());
-    /// Bumped by every token counted: an answer kept outside the wasm that was current when
-    /// the tally was not due (`hot_routes`) must be looked at again.
-    static TALLY_VERSION: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Counts a machine token in the isolate's tally instead of logging it by itself; with a
@@ -142,12 +139,9 @@ pub fn machine_token(recorder: &Recorder, window: u64, event: AuditEvent) {
         hour: 0,
     };
     MACHINE_TOKENS.with(|t| t.borrow_mut().add(key, recorder.now));
-    TALLY_VERSION.with(|v| v.set(v.get().wrapping_add(1)));
-}
-
-/// Changes whenever a machine token is counted (wrapping, like `cache::version`).
-pub fn tally_version() -> u32 {
-    TALLY_VERSION.with(|v| v.get())
+    // An answer kept outside the wasm while the tally was not due (`hot_routes`) must be
+    // looked at again: this token may make it due sooner.
+    crate::store::isolate_version::bump();
 }
 
 /// The second from which the tally is due, if it holds any token (`Tally::due_at`).

@@ -13,8 +13,9 @@
 //! log — is declined, never guessed. It reads `store::cache` and never writes to it.
 //!
 //! `src/entry.js` keeps each answer given here with its `version` and `until_ms`, and gives it
-//! again while `current` says nothing it depends on has changed — the same answer, without
-//! passing the URL into the wasm, parsing it and looking the document up again.
+//! again while the isolate's version (`store::isolate_version`, which it reads from the wasm's
+//! memory) says nothing it depends on has changed — the same answer, without passing the URL
+//! into the wasm, parsing it and looking the document up again.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ use super::audit;
 use super::context::{self, AppAt, Settings};
 use super::documents::{self, Document};
 use crate::oidc::issuer::Site;
-use crate::store::{cache, kv};
+use crate::store::{cache, isolate_version, kv};
 use worker::ResponseBody;
 
 /// A document remembered for the hot path, with the isolate-cache reads it was built from:
@@ -75,9 +76,9 @@ thread_local! {
     static HEALTHZ: RefCell<[Option<Prebuilt>; 2]> = const { RefCell::new([None, None]) };
 }
 
-/// How many requests this isolate has answered here.
+/// How many requests this isolate has answered from memory: here, and again in `src/entry.js`.
 pub fn answered() -> u64 {
-    ANSWERED.with(|a| a.get())
+    ANSWERED.with(|a| a.get()) + u64::from(isolate_version::repeats())
 }
 
 /// Where a hot document is served (the application's cache key, the issuer and the document,
@@ -146,9 +147,9 @@ pub fn jwks_read(pool: &str) -> String {
 }
 
 /// An answer from memory, and how long `src/entry.js` may give it again without asking: while
-/// `version()` stays `version` and the clock is before `until_ms` (the first of its cache
-/// entries' expiries and the machine-token tally's falling due), this module would give the
-/// same answer, so the next one costs the runtime's `new Response` and one call (`current`).
+/// the isolate's version stays `version` and the clock is before `until_ms` (the first of its
+/// cache entries' expiries and the machine-token tally's falling due), this module would give
+/// the same answer, so the next one costs the runtime's `new Response` and a read of memory.
 pub struct Answer {
     pub init: web_sys::ResponseInit,
     pub body: Option<js_sys::Uint8Array>,
@@ -156,26 +157,10 @@ pub struct Answer {
     pub version: u32,
 }
 
-/// What every answer here depends on beyond its URL and `If-None-Match`: the isolate cache's
-/// entries and the tally. Both counters only grow, so their sum changes whenever either does.
-pub fn version() -> u32 {
-    cache::version().wrapping_add(audit::tally_version())
-}
-
-/// Whether an answer given at `version` is still this module's answer, counting it as one
-/// given here when it is (the clock is `src/entry.js`'s to check against `until_ms`).
-pub fn current(version_then: u32) -> bool {
-    let same = version_then == version();
-    if same {
-        ANSWERED.with(|a| a.set(a.get() + 1));
-    }
-    same
-}
-
 /// The answer to `GET url` from memory, or `None` for the normal path. `if_none_match` is the
 /// request's `If-None-Match` header.
 pub fn answer(url: &str, if_none_match: Option<&str>) -> Option<Answer> {
-    let version = version();
+    let version = isolate_version::get();
     let (kept, until_ms) = from_memory(url, if_none_match)?;
     ANSWERED.with(|a| a.set(a.get() + 1));
     Some(Answer {

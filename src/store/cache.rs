@@ -4,27 +4,17 @@
 //! there; writes made through this isolate (the admin API, the key vault) drop their entry at
 //! once, so locally a change is still seen on the next request.
 //!
-//! Every write bumps the cache's `version`, so an answer built from its entries (the hot
-//! documents kept in `src/entry.js`) can tell in one comparison that none of them changed.
+//! Every write bumps the isolate's version (`store::isolate_version`), so an answer built from
+//! its entries (the hot documents kept in `src/entry.js`) can tell in one comparison that none
+//! of them changed.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 const TTL_MS: f64 = 10_000.0;
 
 thread_local! {
     static ENTRIES: RefCell<HashMap<String, (f64, Option<String>)>> = RefCell::new(HashMap::new());
-    static VERSION: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Changes whenever an entry is written or dropped (wrapping: an answer kept across exactly
-/// 2^32 writes would be taken for current; at one write per KV read per 10 s, never).
-pub fn version() -> u32 {
-    VERSION.with(|v| v.get())
-}
-
-fn bump() {
-    VERSION.with(|v| v.set(v.get().wrapping_add(1)));
 }
 
 /// Until when (ms since the epoch, the runtime's clock) `key`'s entry stays fresh, if it is.
@@ -63,12 +53,12 @@ pub fn put(key: &str, value: Option<String>) {
         }
         map.insert(key.to_string(), (now, value));
     });
-    bump();
+    super::isolate_version::bump();
 }
 
 pub fn forget(key: &str) {
     ENTRIES.with(|e| {
         e.borrow_mut().remove(key);
     });
-    bump();
+    super::isolate_version::bump();
 }

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod directory;
 pub mod factors;
 pub mod grants;
+pub mod isolate_version;
 pub mod kv;
 pub mod passkeys;
 pub mod placement;
