@@ -92,6 +92,11 @@ function fast(request) {
       words = new Uint32Array(memory.buffer);
     }
     const url = request.url;
+    // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
+    // any other GET — an authorization, a page — goes on without its URL's trip into the
+    // wasm, its parse there or a look in `kept`. A URL that only looks like one (in its
+    // query) is declined there, as before.
+    if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
     const ifNoneMatch = request.headers.get("If-None-Match");
     const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
     const answer = kept.get(key);
@@ -99,11 +104,6 @@ function fast(request) {
       words[repeatsAt]++;
       return new Response(answer[1], answer[0]);
     }
-    // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
-    // any other GET — an authorization, a page — goes on without its URL's trip into the
-    // wasm and its parse there. A URL that only looks like one (in its query) is declined
-    // there, as before.
-    if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
     const fresh = hotAnswer(url, ifNoneMatch);
     if (fresh === undefined) {
       if (answer !== undefined) kept.delete(key);
