@@ -72,8 +72,10 @@ const ready = { host_pid: process.pid, state };
 
 // Doorward: as configured by wrangler.toml, and (`extra` bindings) a variant of the same build;
 // `build`: another build directory of the same crate (the same wrangler.toml bindings).
-async function startDoorward({ stateDir, extra = {}, calls = false, inspect = false, build }) {
-  const d = doorwardOptions({ root, stateDir, build, extra, calls, inspectorPort: inspect ? inspectPort : undefined });
+// `script`: a JavaScript module in Doorward's place, in the same configuration (a floor).
+async function startDoorward({ stateDir, extra = {}, calls = false, inspect = false, build, script }) {
+  const d = doorwardOptions({ root, stateDir, build, extra, calls, script,
+                              inspectorPort: inspect ? inspectPort : undefined });
   const { mf, pid } = await start(d.options);
   return {
     pid,
@@ -93,10 +95,16 @@ async function startFloor({ options, socket: name }) {
 ready.doorward = await startDoorward({ stateDir: state, calls: countCalls, inspect: true });
 // --alt-build DIR: a second build (e.g. other compiler settings) beside the first, same run.
 const altBuild = arg("--alt-build");
+// Beside it, a twin of the first build started and set up as the second is: the first instance
+// also serves the faithfulness checks, the probes and the router's column, and an A/A run (the
+// same build as both, 2026-12-04) found it 0.002–0.005 ms dearer per request than the second
+// for that, so the before/after is read between the twin and the alternative.
 if (altBuild) {
-  const altState = path.join(state, "alt-build");
-  fs.mkdirSync(altState, { recursive: true });
-  ready.doorward_alt = await startDoorward({ stateDir: altState, build: altBuild });
+  for (const [key, dir, build] of [["doorward_twin", "twin", undefined], ["doorward_alt", "alt-build", altBuild]]) {
+    const altState = path.join(state, dir);
+    fs.mkdirSync(altState, { recursive: true });
+    ready[key] = await startDoorward({ stateDir: altState, build });
+  }
 }
 if (floors) {
   // The same build logging every machine token by itself (AUDIT_TOKEN_TALLY_SECS=0), as the
@@ -113,6 +121,13 @@ if (floors) {
   ready.hello_js = await startFloor(helloJsOptions());
   ready.rust_hello = await startFloor(rustHelloOptions());
   ready.document_js = await startFloor(documentJsOptions());
+  // The same document floor in Doorward's configuration, on the same two sockets.
+  const configuredState = path.join(state, "floor-configured");
+  fs.mkdirSync(configuredState, { recursive: true });
+  ready.configured_js = await startDoorward({
+    stateDir: configuredState,
+    script: path.join(BENCH, "floors", "configured.js"),
+  });
   // The Durable Object floors, their SQLite files under the run's state directory.
   ready.do_js = await startFloor(doJsOptions(path.join(state, "floor-do-js")));
   ready.do_rust = await startFloor(doRustOptions(path.join(state, "floor-do-rust")));

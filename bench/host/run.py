@@ -265,6 +265,11 @@ def doorward_targets(apps, origin):
 
 DOCUMENT_TARGETS = ("discovery", "jwks")
 DOCUMENT_COL = "JS worker, the same bytes from memory"
+# With --alt-build, the main build again, started and set up as the alternative is (host.mjs).
+TWIN_COL = "Doorward, direct, twin of the main build"
+# The same floor in Doorward's configuration (bench/floors/configured.js), for these targets.
+CONFIGURED_TARGETS = ("healthz", "discovery", "jwks")
+CONFIGURED_COL = "the same, in Doorward's configuration"
 # Not copied to the document floor: what the HTTP stack sets on every answer by itself.
 PER_ANSWER_HEADERS = {"date", "content-length", "connection", "transfer-encoding", "keep-alive"}
 
@@ -713,7 +718,9 @@ def signin_servers(d, alt, alt_col, R, host_pid):
     one (--alt-build: the same before/after in the same run as on the wrk targets), and
     node-oidc-provider, in the order every flow and step runs on them. Each Doorward build gets
     its own application and user through its own admin API, and its CPU is read from its own
-    workerd (plus Miniflare's Node, shared by both builds, as on the wrk targets)."""
+    workerd (plus Miniflare's Node, shared by both builds, as on the wrk targets). With an
+    alternative, `d` is the main build's twin (TWIN_COL), started and set up as the alternative
+    is, so that the two sit on equal terms."""
     builds = [("Doorward, direct", d)] + ([(alt_col, alt)] if alt else [])
     return [(col, doorward_signin_target(b["router"], b["admin_token"], b["direct"]), (b["pid"], host_pid))
             for col, b in builds] + [("node-oidc-provider", node_signin_target(R), (R["pid"],))]
@@ -940,7 +947,7 @@ def main():
         alt = H.get("doorward_alt")
         alt_col = f"Doorward, direct, {args.alt_label}" if alt else None
         if not args.no_signin:
-            servers = signin_servers(d, alt, alt_col, R, H["host_pid"])
+            servers = signin_servers(H["doorward_twin"] if alt else d, alt, alt_col, R, H["host_pid"])
             driver = Driver(scratch)
             for col, t, _ in servers:
                 signin_checks[col] = driver.call({"cmd": "check", "target": t})
@@ -984,10 +991,17 @@ def main():
                     doc = keep_document(floor["url"], "/" + name, url)
                     add(name, DOCUMENT_COL, floor["url"] + "/" + name, check=lambda r, doc=doc: r == doc,
                         pids=(floor["pid"],))
+                if name in CONFIGURED_TARGETS and col == "Doorward, direct" and "configured_js" in H:
+                    floor = H["configured_js"]
+                    doc = keep_document(floor["direct"], "/" + name, url)
+                    add(name, CONFIGURED_COL, floor["direct"] + "/" + name, check=lambda r, doc=doc: r == doc,
+                        pids=(floor["pid"], H["host_pid"]))
         if alt:
-            alt_apps = doorward_setup(alt["router"], alt["admin_token"])
-            for name, (url, body, auth, check) in doorward_targets(alt_apps, alt["direct"]).items():
-                add(name, alt_col, url, body, auth, check, (alt["pid"], H["host_pid"]))
+            # The twin first: the before/after is read between its rows and the alternative's.
+            for b, col in ((H["doorward_twin"], TWIN_COL), (alt, alt_col)):
+                b_apps = doorward_setup(b["router"], b["admin_token"])
+                for name, (url, body, auth, check) in doorward_targets(b_apps, b["direct"]).items():
+                    add(name, col, url, body, auth, check, (b["pid"], H["host_pid"]))
         # The same build logging each machine token (the builds before the tally).
         variant = H.get("doorward_log_each")
         if variant:
@@ -1489,6 +1503,12 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                       f"| + Doorward's module on an empty handler: `/healthz` direct − workers-rs | "
                       f"{hz_d['cpu'] - rust['cpu']:+.3f} |",
                       f"| the assets router in front (`/healthz`: router − direct) | {hz_r['cpu'] - hz_d['cpu']:+.3f} |"]
+            hz_c = med("healthz", CONFIGURED_COL)
+            if hz_c:
+                lines += [f"| `/healthz`'s answer from a JavaScript worker in Doorward's configuration "
+                          f"(bench/floors/configured.js) | {hz_c['cpu']:.3f} |",
+                          f"| … the configuration's own cost (that − JS hello world) | {hz_c['cpu'] - js['cpu']:+.3f} |",
+                          f"| … Doorward's module beyond it (`/healthz` direct − that) | {hz_d['cpu'] - hz_c['cpu']:+.3f} |"]
             for name in ("discovery", "jwks", "cc_rs256", "cc_es256", "introspection"):
                 m = med(name, "Doorward, direct")
                 if m:
@@ -1501,6 +1521,12 @@ def render(results, targets, cols, checks, compared, wrk_args, rounds, load_star
                                  f"memory (bench/floors/document.js) | {kept_doc['cpu']:.3f} |")
                     lines.append(f"| … Doorward beyond that floor (direct − document floor) | "
                                  f"{m['cpu'] - kept_doc['cpu']:+.3f} |")
+                    configured = med(name, CONFIGURED_COL)
+                    if configured:
+                        lines.append(f"| … that floor in Doorward's configuration (bench/floors/configured.js) | "
+                                     f"{configured['cpu']:.3f} |")
+                        lines.append(f"| … Doorward beyond it (direct − configured floor) | "
+                                     f"{m['cpu'] - configured['cpu']:+.3f} |")
                     if ref_doc and ref_doc["cpu"]:
                         lines.append(f"| … node-oidc-provider's whole request ÷ 1.5 (the CPU goal), against "
                                      f"that floor | {ref_doc['cpu'] / 1.5:.3f} "
