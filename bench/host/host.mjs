@@ -126,7 +126,7 @@ if (floors) {
   fs.mkdirSync(configuredState, { recursive: true });
   ready.configured_js = await startDoorward({
     stateDir: configuredState,
-    script: path.join(BENCH, "floors", "configured.js"),
+    script: ["configured.js", "document.js", "bindings.js"].map((f) => path.join(BENCH, "floors", f)),
   });
   // The Durable Object floors, their SQLite files under the run's state directory.
   ready.do_js = await startFloor(doJsOptions(path.join(state, "floor-do-js")));

@@ -83,7 +83,7 @@ export function workerBuildModules(main, wrapper) {
 // Miniflare options (not yet converted) and what a client needs to know. `build`: another
 // build directory of the same crate (the same wrangler.toml bindings); `extra`: bindings of a
 // variant; `calls`: behind bench/host/count-calls.mjs; `inspectorPort`: the V8 inspector;
-// `script`: a JavaScript module (and the modules it imports) in place of the build
+// `script`: a JavaScript module (or a list: the main one and those it imports) in place of the build
 // (bench/floors/bindings.js: the configuration's own cost at start, for bench/coldstart.sh;
 // bench/floors/configured.js: its cost per request, for bench/host/host.mjs).
 export function doorwardOptions({ root, stateDir, build, extra = {}, calls = false, inspectorPort,
@@ -97,7 +97,8 @@ export function doorwardOptions({ root, stateDir, build, extra = {}, calls = fal
     ...bindingOptions,
     name: "doorward",
     ...(script
-      ? { modulesRoot: path.dirname(script), modules: true, scriptPath: script }
+      ? { modulesRoot: path.dirname([script].flat()[0]),
+          modules: [script].flat().map((p) => ({ type: "ESModule", path: p })) }
       : workerBuildModules(main, calls ? path.join(HERE, "count-calls.mjs") : undefined)),
     bindings: {
       ...workerOptions.bindings,
