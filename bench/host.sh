@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Doorward on a faithful benchmark host (issue 13): the built worker on Miniflare's API (one
 # workerd, no `wrangler dev` proxy), through the assets router and straight to the worker,
-# beside node-oidc-provider (the reference), a JavaScript and a workers-rs hello world and the
-# same two making one Durable Object round trip per request (the floors), and the same build
+# beside node-oidc-provider (the reference), a JavaScript and a workers-rs hello world, the
+# same two making one Durable Object round trip per request, and a JavaScript worker answering
+# Doorward's documents from memory, alone and in Doorward's configuration (the floors), the same build
 # logging each machine token (AUDIT_TOKEN_TALLY_SECS=0, the before of the audit tally), all in
 # one run, and sign-ins (SSO and password, itemised by step) against the reference. Not a test:
 # prints tables (req/s, CPU ms per request, p50; sign-ins/s, CPU per sign-in) and writes them to
