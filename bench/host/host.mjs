@@ -101,9 +101,9 @@ const altBuild = arg("--alt-build");
 // for that, so the before/after is read between the twin and the alternative.
 if (altBuild) {
   for (const [key, dir, build] of [["doorward_twin", "twin", undefined], ["doorward_alt", "alt-build", altBuild]]) {
-    const altState = path.join(state, dir);
-    fs.mkdirSync(altState, { recursive: true });
-    ready[key] = await startDoorward({ stateDir: altState, build });
+    const instanceState = path.join(state, dir);
+    fs.mkdirSync(instanceState, { recursive: true });
+    ready[key] = await startDoorward({ stateDir: instanceState, build });
   }
 }
 if (floors) {
@@ -126,6 +126,7 @@ if (floors) {
   fs.mkdirSync(configuredState, { recursive: true });
   ready.configured_js = await startDoorward({
     stateDir: configuredState,
+    // Its modules listed: configured.js and the two it imports.
     script: ["configured.js", "document.js", "bindings.js"].map((f) => path.join(BENCH, "floors", f)),
   });
   // The Durable Object floors, their SQLite files under the run's state directory.
