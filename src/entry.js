@@ -82,6 +82,12 @@ let repeatsAt;
 
 function fast(request) {
   if (request.method !== "GET" || initState.criticalError) return undefined;
+  const url = request.url;
+  // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
+  // any other GET — an authorization, a page — goes on without its URL's trip into the
+  // wasm, its parse there, a look at the wasm's memory or in `kept`. A URL that only looks
+  // like one (in its query) is declined there, as before.
+  if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
   try {
     if (keptFor !== initState.instanceId) {
       kept.clear();
@@ -91,12 +97,6 @@ function fast(request) {
     } else if (words.length === 0) {
       words = new Uint32Array(memory.buffer);
     }
-    const url = request.url;
-    // Only `/healthz` and `/.well-known/` documents are ever hot (`hot_routes::from_memory`):
-    // any other GET — an authorization, a page — goes on without its URL's trip into the
-    // wasm, its parse there or a look in `kept`. A URL that only looks like one (in its
-    // query) is declined there, as before.
-    if (!url.includes("/.well-known/") && !url.includes("/healthz")) return undefined;
     const ifNoneMatch = request.headers.get("If-None-Match");
     const key = ifNoneMatch === null ? url : `${url}\n${ifNoneMatch}`;
     const answer = kept.get(key);

@@ -79,6 +79,11 @@ export function workerBuildModules(main, wrapper) {
   };
 }
 
+// JavaScript modules as Miniflare takes them, the first the main one.
+function scriptModules(paths) {
+  return { modulesRoot: path.dirname(paths[0]), modules: paths.map((p) => ({ type: "ESModule", path: p })) };
+}
+
 // Doorward as configured by wrangler.toml under `root`, its state under `stateDir`: the
 // Miniflare options (not yet converted) and what a client needs to know. `build`: another
 // build directory of the same crate (the same wrangler.toml bindings); `extra`: bindings of a
@@ -97,8 +102,7 @@ export function doorwardOptions({ root, stateDir, build, extra = {}, calls = fal
     ...bindingOptions,
     name: "doorward",
     ...(script
-      ? { modulesRoot: path.dirname([script].flat()[0]),
-          modules: [script].flat().map((p) => ({ type: "ESModule", path: p })) }
+      ? scriptModules([script].flat())
       : workerBuildModules(main, calls ? path.join(HERE, "count-calls.mjs") : undefined)),
     bindings: {
       ...workerOptions.bindings,
