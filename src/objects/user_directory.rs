@@ -58,6 +58,8 @@ pub struct UserDirectory {
     sql: SqlStorage,
     /// Sign-in attempts in flight, by throttle key (`throttle_counters`).
     inflight: throttle_counters::InFlight,
+    /// The throttle rows as this instance last read or wrote them (`throttle_counters`).
+    stored_rows: throttle_counters::StoredRows,
     /// When this instance last dropped the expired session and family index rows (seconds).
     sessions_swept_at: Cell<u64>,
     families_swept_at: Cell<u64>,
@@ -469,23 +471,24 @@ impl UserDirectory {
                 })?
             }
             C::ClearLock { user_id } => {
+                let keys = [
+                    throttle_keys(Some(&user_id), "", "").swap_remove(0),
+                    crate::store::factors::check_keys(&user_id, "").swap_remove(0),
+                ];
                 self.sql.exec(
                     "DELETE FROM throttle WHERE key = ? OR key = ?",
-                    vec![
-                        s(&throttle_keys(Some(&user_id), "", "")[0]),
-                        s(&crate::store::factors::check_keys(&user_id, "")[0]),
-                    ],
+                    vec![s(&keys[0]), s(&keys[1])],
                 )?;
+                self.stored_rows.forget(&keys);
                 Value::Null
             }
             C::PutRawThrottle { user_id, data } => {
+                let key = throttle_keys(Some(&user_id), "", "").swap_remove(0);
                 self.sql.exec(
                     "REPLACE INTO throttle (key, data) VALUES (?, ?)",
-                    vec![
-                        s(&throttle_keys(Some(&user_id), "", "")[0]),
-                        s(&data.to_string()),
-                    ],
+                    vec![s(&key), s(&data.to_string())],
                 )?;
+                self.stored_rows.forget(&[key]);
                 Value::Null
             }
             C::GetUserForTokens { id, family, now } => match self.get_user(&id)? {
@@ -733,6 +736,7 @@ impl DurableObject for UserDirectory {
         UserDirectory {
             sql,
             inflight: Default::default(),
+            stored_rows: Default::default(),
             sessions_swept_at: Cell::new(0),
             families_swept_at: Cell::new(0),
         }

@@ -6,6 +6,11 @@
 //! end: each write is a storage commit, which on this runtime's local host costs about as much
 //! CPU as the round trip itself.
 //!
+//! The stored rows are also kept in memory as they are read and written (`StoredRows`): the
+//! object is the only writer of its SQLite, so what it last read or wrote is what is there,
+//! and an attempt's end (or the next attempt on the same keys) needs no `SELECT` of the rows
+//! its start just read. The memory goes with the instance; a new one reads SQLite again.
+//!
 //! Rows stored by the release before this one carry their attempts in flight; they are read
 //! as none (this object's memory is what counts now), and written back with 0, which that
 //! release reads as it always did.
@@ -57,6 +62,39 @@ impl InFlight {
     }
 }
 
+/// Keys whose stored rows `StoredRows` keeps at most. Throttle keys include the client's
+/// address, so a spray of addresses could otherwise grow it without end: past this, it starts
+/// over (and the rows are read from SQLite again).
+const STORED_ROWS_KEPT: usize = 4_096;
+
+/// Each key's row as this instance last read or wrote it (`None`: the key has no row).
+#[derive(Default)]
+pub(crate) struct StoredRows(RefCell<HashMap<String, Option<Counter>>>);
+
+impl StoredRows {
+    /// The row of `key`, when this instance knows it: `Some(None)` for a key known to have none.
+    fn get(&self, key: &str) -> Option<Option<Counter>> {
+        self.0.borrow().get(key).cloned()
+    }
+
+    /// Remembers `key`'s row as read from SQLite or just written to it.
+    fn set(&self, key: &str, row: Option<Counter>) {
+        let mut map = self.0.borrow_mut();
+        if map.len() >= STORED_ROWS_KEPT && !map.contains_key(key) {
+            map.clear();
+        }
+        map.insert(key.to_string(), row);
+    }
+
+    /// Forgets `keys`' rows, for a write made outside `keep` (an administrator's unlock).
+    pub(crate) fn forget(&self, keys: &[String]) {
+        let mut map = self.0.borrow_mut();
+        for k in keys {
+            map.remove(k);
+        }
+    }
+}
+
 /// A key's counter as stored (none when the key has no row) and as it stands, with this
 /// object's attempts in flight.
 struct Read {
@@ -71,25 +109,36 @@ impl UserDirectory {
             key: String,
             data: String,
         }
-        let marks = vec!["?"; keys.len()].join(", ");
-        let rows: Vec<Row> = self.rows(
-            &format!("SELECT key, data FROM throttle WHERE key IN ({marks})"),
-            keys.iter().map(|k| s(k)).collect(),
-        )?;
-        keys.iter()
-            .map(|k| {
+        let unknown: Vec<&String> = keys
+            .iter()
+            .filter(|k| self.stored_rows.get(k).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            let marks = vec!["?"; unknown.len()].join(", ");
+            let rows: Vec<Row> = self.rows(
+                &format!("SELECT key, data FROM throttle WHERE key IN ({marks})"),
+                unknown.iter().map(|k| s(k)).collect(),
+            )?;
+            for k in unknown {
                 let stored = match rows.iter().find(|r| &r.key == k) {
                     Some(r) => Some(serde_json::from_str::<Counter>(&r.data)?.stored()),
                     None => None,
                 };
+                self.stored_rows.set(k, stored);
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let stored = self.stored_rows.get(k).flatten();
                 let mut current = stored.clone().unwrap_or_default();
                 current.inflight = self.inflight.get(k, now);
-                Ok(Read {
+                Read {
                     stored,
                     now: current,
-                })
+                }
             })
-            .collect()
+            .collect())
     }
 
     /// One key's counter, with this object's attempts in flight.
@@ -106,12 +155,14 @@ impl UserDirectory {
             if stored.is_some() {
                 self.sql
                     .exec("DELETE FROM throttle WHERE key = ?", vec![s(key)])?;
+                self.stored_rows.set(key, None);
             }
         } else if stored != Some(&c.stored()) {
             self.sql.exec(
                 "REPLACE INTO throttle (key, data) VALUES (?, ?)",
                 vec![s(key), s(&serde_json::to_string(&c.stored())?)],
             )?;
+            self.stored_rows.set(key, Some(c.stored()));
         }
         Ok(())
     }
@@ -189,6 +240,42 @@ mod tests {
             f.0.borrow().is_empty(),
             "no entry is kept for a key with none"
         );
+    }
+
+    #[test]
+    fn stored_rows_are_known_until_forgotten_and_start_over_when_full() {
+        let rows = StoredRows::default();
+        assert_eq!(rows.get("k"), None, "an unread key is not known");
+        rows.set("k", None);
+        assert_eq!(
+            rows.get("k"),
+            Some(None),
+            "a key read without a row is known to have none"
+        );
+        let c = Counter {
+            failures: 2,
+            ..Counter::default()
+        };
+        rows.set("k", Some(c.clone()));
+        assert_eq!(rows.get("k"), Some(Some(c)));
+        rows.forget(&["k".to_string()]);
+        assert_eq!(rows.get("k"), None);
+        for i in 0..STORED_ROWS_KEPT {
+            rows.set(&format!("ip:{i}"), None);
+        }
+        rows.set("ip:0", None);
+        assert_eq!(
+            rows.0.borrow().len(),
+            STORED_ROWS_KEPT,
+            "a known key is replaced in place"
+        );
+        rows.set("one-more", None);
+        assert_eq!(
+            rows.0.borrow().len(),
+            1,
+            "a new key past the bound starts over"
+        );
+        assert_eq!(rows.get("one-more"), Some(None));
     }
 
     #[test]
