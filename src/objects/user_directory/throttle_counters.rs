@@ -109,9 +109,15 @@ impl UserDirectory {
             key: String,
             data: String,
         }
+        // Each key's row, from memory where known; the rest in one `SELECT`. The rows are
+        // answered from this list, not from `stored_rows` again, which may start over while the
+        // rows read are put in (`STORED_ROWS_KEPT`).
+        let mut stored: Vec<Option<Option<Counter>>> =
+            keys.iter().map(|k| self.stored_rows.get(k)).collect();
         let unknown: Vec<&String> = keys
             .iter()
-            .filter(|k| self.stored_rows.get(k).is_none())
+            .zip(&stored)
+            .filter_map(|(k, row)| row.is_none().then_some(k))
             .collect();
         if !unknown.is_empty() {
             let marks = vec!["?"; unknown.len()].join(", ");
@@ -119,18 +125,23 @@ impl UserDirectory {
                 &format!("SELECT key, data FROM throttle WHERE key IN ({marks})"),
                 unknown.iter().map(|k| s(k)).collect(),
             )?;
-            for k in unknown {
-                let stored = match rows.iter().find(|r| &r.key == k) {
+            for (k, slot) in keys.iter().zip(stored.iter_mut()) {
+                if slot.is_some() {
+                    continue;
+                }
+                let row = match rows.iter().find(|r| &r.key == k) {
                     Some(r) => Some(serde_json::from_str::<Counter>(&r.data)?.stored()),
                     None => None,
                 };
-                self.stored_rows.set(k, stored);
+                self.stored_rows.set(k, row.clone());
+                *slot = Some(row);
             }
         }
         Ok(keys
             .iter()
-            .map(|k| {
-                let stored = self.stored_rows.get(k).flatten();
+            .zip(stored)
+            .map(|(k, row)| {
+                let stored = row.flatten();
                 let mut current = stored.clone().unwrap_or_default();
                 current.inflight = self.inflight.get(k, now);
                 Read {
